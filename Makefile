@@ -1,0 +1,34 @@
+# One-command environment and entry points of the study.
+#   make setup   create .venv with the pinned environment and install lipsglass
+#   make run     (sets up if needed) run the default study with all cores
+#   make test    (sets up if needed) run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint dry-run clean-results
+
+setup: $(STAMP)
+
+$(STAMP): envs/requirements.txt envs/constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r envs/requirements.txt -c envs/constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/snakemake --cores all
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+dry-run: setup
+	$(BIN)/snakemake -n --cores 1
+
+clean-results:
+	rm -rf results logs benchmarks/*/ .snakemake

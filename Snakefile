@@ -1,0 +1,19 @@
+# Lithium conduction in glassy Li2S-P2S5 electrolytes: a reproduction of
+# Chen et al., ACS Energy Lett. 8 (2023) 1969. See README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/build.smk"
+include: "workflow/rules/md.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,3 @@
+from lipsglass.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Validation of the study configuration against its JSON schema, with messages that name
+the offending key, plus the semantic checks a schema cannot express."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from lipsglass.composition import composition_from_config
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the key."""
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key_path(error)
+    if error.validator == "additionalProperties":
+        return f"config key {key}: {error.message} (unknown key; check spelling against config/config.yaml)"
+    if error.validator == "anyOf" and key.endswith("units"):
+        return f"config key {key}: a glass needs P: give PS4, P2S7 or P2S6 a positive count (got {error.instance})"
+    if error.validator == "propertyNames":
+        return (f"config key {key}: name {error.instance!r} is not safe as a path and wildcard "
+                "(letters, digits, '_', '.', '+', '-'; must start with a letter or digit)")
+    return f"config key {key}: {error.message}"
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Raise ConfigError naming every invalid key; return the config unchanged when valid."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_describe(e) for e in errors))
+    for name, entry in config["compositions"].items():
+        try:
+            composition_from_config(name, entry)
+        except ValueError as exc:
+            raise ConfigError(f"config key compositions.{name}: {exc}") from exc
+    ff_name = config["forcefield"]
+    ff_path = Path(__file__).resolve().parent.parent / "config" / "forcefields" / f"{ff_name}.yaml"
+    if not ff_path.exists():
+        raise ConfigError(f"config key forcefield: no force field file {ff_path}")
+    return config
+
+
+def load_config(path: str | Path) -> dict:
+    return validate_config(yaml.safe_load(Path(path).read_text()))

@@ -1,0 +1,52 @@
+# Configuration validation and every helper function of the workflow.
+import re
+
+from lipsglass.config import validate_config
+from lipsglass.composition import composition_from_config
+
+# Stops before any job runs, naming the offending key.
+validate_config(config)
+
+GLASSES = list(config["compositions"])
+
+
+wildcard_constraints:
+    glass="|".join(re.escape(g) for g in GLASSES),
+    T=r"\d+",
+
+
+def temperature_labels():
+    """Production temperatures as integer kelvin labels used in paths (e.g. '300')."""
+    return [f"{round(T)}" for T in config["production"]["temperatures_K"]]
+
+
+def production_files(glass):
+    return expand(
+        "results/{glass}/nvt/{T}K/{name}",
+        glass=glass,
+        T=temperature_labels(),
+        name=["trajectory.lammpstrj", "thermo.csv", "final.data"],
+    )
+
+
+def all_outputs():
+    targets = []
+    for glass in GLASSES:
+        targets += [
+            f"results/{glass}/build/initial.data",
+            f"results/{glass}/quench/glass.data",
+            f"results/{glass}/quench/thermo.csv",
+        ]
+        targets += production_files(glass)
+    return targets
+
+
+def composition_units(wildcards):
+    return config["compositions"][wildcards.glass]["units"]
+
+
+def production_dump_interval_ps(wildcards):
+    p = config["production"]
+    if round(p["fine_T_K"]) == int(wildcards.T):
+        return p["fine_dump_interval_ps"]
+    return p["dump_interval_ps"]

@@ -1,0 +1,51 @@
+rule quench:
+    """Minimise, melt, cool at the configured rate to 300 K under NPT, equilibrate NPT then NVT."""
+    input:
+        data="results/{glass}/build/initial.data",
+    output:
+        data="results/{glass}/quench/glass.data",
+        thermo="results/{glass}/quench/thermo.csv",
+        lammps_input="results/{glass}/quench/in.lammps",
+        provenance="results/{glass}/quench/provenance.json",
+    params:
+        forcefield=config["forcefield"],
+        md=config["md"],
+        quench=config["quench"],
+        units=composition_units,
+    threads: 2
+    resources:
+        runtime=120,
+    log:
+        "logs/{glass}/quench.log",
+    benchmark:
+        "benchmarks/{glass}/quench.tsv"
+    script:
+        "../scripts/quench.py"
+
+
+rule production:
+    """Heat the glass to T, equilibrate, and run NVT production with a trajectory."""
+    input:
+        data="results/{glass}/quench/glass.data",
+    output:
+        trajectory="results/{glass}/nvt/{T}K/trajectory.lammpstrj",
+        thermo="results/{glass}/nvt/{T}K/thermo.csv",
+        data="results/{glass}/nvt/{T}K/final.data",
+        lammps_input="results/{glass}/nvt/{T}K/in.lammps",
+        provenance="results/{glass}/nvt/{T}K/provenance.json",
+    params:
+        forcefield=config["forcefield"],
+        md=config["md"],
+        production=config["production"],
+        start_T_K=config["quench"]["final_T_K"],
+        dump_interval_ps=production_dump_interval_ps,
+        units=composition_units,
+    threads: 2
+    resources:
+        runtime=120,
+    log:
+        "logs/{glass}/production_{T}K.log",
+    benchmark:
+        "benchmarks/{glass}/production_{T}K.tsv"
+    script:
+        "../scripts/production.py"

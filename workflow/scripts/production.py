@@ -1,0 +1,17 @@
+# Thin wrapper: the protocol lives in lipsglass.md.
+from lipsglass.md import run_production_job
+
+run_production_job(
+    glass_data=snakemake.input.data,
+    outputs={k: snakemake.output[k] for k in ("trajectory", "thermo", "data", "lammps_input", "provenance")},
+    forcefield=snakemake.params.forcefield,
+    md_config=snakemake.params.md,
+    production_config=snakemake.params.production,
+    temperature=float(snakemake.wildcards.T),
+    start_temperature=snakemake.params.start_T_K,
+    dump_interval_ps=snakemake.params.dump_interval_ps,
+    units=snakemake.params.units,
+    log=snakemake.log[0],
+    threads=snakemake.threads,
+    glass=snakemake.wildcards.glass,
+)

@@ -1,0 +1,14 @@
+# Thin wrapper: the protocol lives in lipsglass.md.
+from lipsglass.md import run_quench_job
+
+run_quench_job(
+    initial_data=snakemake.input.data,
+    outputs={k: snakemake.output[k] for k in ("data", "thermo", "lammps_input", "provenance")},
+    forcefield=snakemake.params.forcefield,
+    md_config=snakemake.params.md,
+    quench_config=snakemake.params.quench,
+    units=snakemake.params.units,
+    log=snakemake.log[0],
+    threads=snakemake.threads,
+    glass=snakemake.wildcards.glass,
+)
