@@ -10,7 +10,10 @@ import sys
 # Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
 COMMAND_MODULES = [
+    "lipsglass.d2min", "lipsglass.softness",
+    "lipsglass.builder",
     "lipsglass.speciation",
+    "lipsglass.transport",
 ]
 
 

@@ -206,6 +206,12 @@ def thermo_csv_init(path: str | Path) -> None:
     Path(path).write_text(THERMO_HEADER + "\n")
 
 
+def thermo_csv_finish(path: str | Path) -> None:
+    """Drop the comment lines ``fix print`` adds at the start of every stage."""
+    lines = Path(path).read_text().splitlines()
+    Path(path).write_text("\n".join(ln for ln in lines if not ln.startswith("#")) + "\n")
+
+
 def staging_dir(final_dir: str | Path, name: str) -> Path:
     """Scratch folder next to the outputs; files are moved out of it only on success."""
     path = Path(final_dir) / f".tmp-{name}"
@@ -226,26 +232,41 @@ def commit_outputs(moves: dict[str | Path, str | Path], scratch: str | Path | No
 
 def _run_job(kind: str, build_commands, outputs: dict[str, str], log: str, threads: int,
              provenance: dict) -> None:
-    """Shared body of the quench and production jobs: stage in a scratch folder, run LAMMPS,
-    write provenance, move outputs into place only on success."""
+    """Shared body of the quench and production jobs.
+
+    LAMMPS runs inside a scratch folder next to the outputs with bare file names, so the
+    ``in.lammps`` kept with the outputs (plus the generated ``.sw`` table beside it) reruns as it
+    is with ``lmp -in in.lammps`` in that folder. Outputs are moved into place only on success.
+    """
     final_dir = Path(outputs["data"]).parent
-    scratch = staging_dir(final_dir, kind)
-    staged = {key: (scratch / Path(path).name).resolve() for key, path in outputs.items()}
-    thermo_csv_init(staged["thermo"])
-    commands = build_commands(scratch, staged)
-    run_lammps(commands, log, threads=threads, input_copy=staged["lammps_input"])
-    write_provenance(staged["provenance"], threads=threads, **provenance)
-    commit_outputs({staged[key]: outputs[key] for key in outputs}, scratch)
+    log = str(Path(log).resolve())
+    outputs = {key: str(Path(path).resolve()) for key, path in outputs.items()}
+    scratch = staging_dir(final_dir, kind).resolve()
+    names = {key: Path(path).name for key, path in outputs.items()}
+    here = os.getcwd()
+    os.chdir(scratch)
+    try:
+        thermo_csv_init(names["thermo"])
+        commands = build_commands(".", names)
+        run_lammps(commands, log, threads=threads, input_copy=names["lammps_input"])
+        thermo_csv_finish(names["thermo"])
+        write_provenance(names["provenance"], threads=threads, **provenance)
+    finally:
+        os.chdir(here)
+    moves = {scratch / names[key]: outputs[key] for key in outputs}
+    moves.update({sw: final_dir / sw.name for sw in scratch.glob("*.sw")})
+    commit_outputs(moves, scratch)
 
 
 def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
                    quench_config: dict, units: dict, log: str, threads: int, glass: str) -> None:
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
+    initial_data = str(Path(initial_data).resolve())  # before the job changes directory
 
     def build(scratch, staged):
-        return quench_commands(ff, str(Path(initial_data).resolve()), str(scratch), str(staged["data"]),
-                               str(staged["thermo"]), md, quench_config)
+        return quench_commands(ff, initial_data, scratch, staged["data"],
+                               staged["thermo"], md, quench_config)
 
     _run_job("quench", build, outputs, log, threads,
              dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
@@ -257,10 +278,11 @@ def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str
                        dump_interval_ps: float, units: dict, log: str, threads: int, glass: str) -> None:
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
+    glass_data = str(Path(glass_data).resolve())  # before the job changes directory
 
     def build(scratch, staged):
-        return production_commands(ff, str(Path(glass_data).resolve()), str(scratch), str(staged["data"]),
-                                   str(staged["thermo"]), str(staged["trajectory"]), md, production_config,
+        return production_commands(ff, glass_data, scratch, staged["data"],
+                                   staged["thermo"], staged["trajectory"], md, production_config,
                                    temperature, start_temperature, dump_interval_ps)
 
     _run_job("production", build, outputs, log, threads,

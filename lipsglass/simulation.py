@@ -46,6 +46,8 @@ def setup_commands(ff: ForceField, data_path: str | Path, workdir: str | Path,
         types = resolve_atom_types(data_path, ff, atom_types)
         topology = infer_topology_types(read_data(data_path), types, ff)
     sw_file = write_sw_table(ff, workdir / f"{ff.name}.sw") if ff.sw_names() else None
+    if sw_file is not None and not Path(workdir).is_absolute():
+        sw_file = sw_file.name if str(workdir) == "." else sw_file
     return (style_commands(ff)
             + [f"read_data {data_path} nocoeff {extra_read_data}".strip()]
             + coefficient_commands(ff, topology, sw_file, kspace, kspace_accuracy)

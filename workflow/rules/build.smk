@@ -7,6 +7,8 @@ rule build_glass:
         units=composition_units,
         forcefield=config["forcefield"],
         build=config["build"],
+    conda:
+        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/build_glass.log",
     script:

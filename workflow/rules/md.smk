@@ -12,9 +12,11 @@ rule quench:
         md=config["md"],
         quench=config["quench"],
         units=composition_units,
-    threads: 2
+    threads: md_threads
     resources:
         runtime=120,
+    conda:
+        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/quench.log",
     benchmark:
@@ -40,9 +42,11 @@ rule production:
         start_T_K=config["quench"]["final_T_K"],
         dump_interval_ps=production_dump_interval_ps,
         units=composition_units,
-    threads: 2
+    threads: md_threads
     resources:
         runtime=120,
+    conda:
+        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/production_{T}K.log",
     benchmark:

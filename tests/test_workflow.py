@@ -1,0 +1,134 @@
+"""The Snakemake workflow: planning, linting, config errors, and a tiny glass end to end."""
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+from lipsglass.lammpsio import iter_dump, read_data
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output[output.index("job "):]
+    counts = {}
+    for line in table.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.parametrize("extra", [[], ["--configfile", "config/paper.yaml"]])
+def test_dry_run_plans_every_glass(extra):
+    out = run_snakemake("-n", "--cores", "2", *extra).stdout
+    config = yaml.safe_load((REPO / ("config/paper.yaml" if extra else "config/config.yaml")).read_text())
+    n_glass = len(config["compositions"])
+    n_temp = len(config["production"]["temperatures_K"])
+    counts = job_counts(out)
+    assert counts["build_glass"] == n_glass and counts["quench"] == n_glass
+    assert counts["production"] == n_glass * n_temp
+
+
+def test_lint_is_clean():
+    proc = run_snakemake("--lint")
+    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
+
+
+def test_a_sixth_glass_adds_only_its_own_jobs(tmp_path):
+    before = run_snakemake("-n", "--cores", "2").stdout
+    extra = tmp_path / "sixth.yaml"
+    extra.write_text("compositions:\n  sixth-glass:\n    units: {PS4: 20, P2S7: 30, P2S6: 10, S: 2}\n")
+    after = run_snakemake("-n", "--cores", "2", "--configfile", "config/config.yaml", str(extra)).stdout
+    n_temp = len(yaml.safe_load((REPO / "config/config.yaml").read_text())["production"]["temperatures_K"])
+    old, new = job_counts(before), job_counts(after)
+    assert new["build_glass"] - old["build_glass"] == 1
+    assert new["quench"] - old["quench"] == 1
+    assert new["production"] - old["production"] == n_temp
+    new_jobs = set(re.findall(r"wildcards: glass=([^,\s]+)", after)) - set(re.findall(r"wildcards: glass=([^,\s]+)", before))
+    assert new_jobs == {"sixth-glass"}
+
+
+@pytest.mark.parametrize("overlay,key", [
+    ("compositions:\n  P2S6-25:\n    units: {PS4: -1}\n", "compositions.P2S6-25.units.PS4"),
+    ("quench:\n  melt_temp_K: 1500\n", "melt_temp_K"),
+    ("production:\n  temperatures_K: [0]\n", "production.temperatures_K.0"),
+])
+def test_bad_config_stops_the_dry_run_naming_the_key(tmp_path, overlay, key):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(overlay)
+    proc = run_snakemake("-n", "--cores", "1", "--configfile", "config/config.yaml", str(bad), check=False)
+    assert proc.returncode != 0
+    assert key in proc.stdout + proc.stderr
+
+
+def _thermo(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    rows = list(csv.DictReader(path.open()))
+    stages: dict[str, dict[str, list]] = {}
+    for row in rows:
+        stage = stages.setdefault(row["stage"], {})
+        for k, v in row.items():
+            if k != "stage":
+                stage.setdefault(k, []).append(float(v))
+    return {s: {k: np.array(v) for k, v in cols.items()} for s, cols in stages.items()}
+
+
+def _block_stderr(x: np.ndarray, n_blocks: int = 5) -> float:
+    blocks = np.array([b.mean() for b in np.array_split(x, n_blocks)])
+    return float(blocks.std(ddof=1) / np.sqrt(n_blocks))
+
+
+@pytest.mark.slow
+def test_tiny_glass_end_to_end(tmp_path):
+    """Build -> quench -> two production temperatures of a 126-atom glass (a few minutes)."""
+    config = REPO / "tests" / "config" / "config.yaml"
+    run_snakemake("--cores", "2", "--configfile", str(config), "--directory", str(tmp_path),
+                  "--snakefile", str(REPO / "Snakefile"), timeout=1200)
+    cfg = yaml.safe_load(config.read_text())
+    res = tmp_path / "results" / "tiny-A"
+
+    # the built and quenched glass keep the declared composition and are neutral
+    glass = read_data(res / "quench" / "glass.data")
+    n_atoms = 126
+    assert glass.n_atoms == n_atoms
+    assert abs(glass.charges.sum()) < 1e-6
+    assert (glass.elements() == "Li").sum() == 41
+
+    quench = _thermo(res / "quench" / "thermo.csv")
+    assert list(quench) == ["melt", "cool", "npt_equilibrate", "nvt_equilibrate"]
+    final_T = cfg["quench"]["final_T_K"]
+    assert quench["cool"]["T_K"][-5:].mean() == pytest.approx(final_T, rel=0.15)  # ramp reached 300 K
+
+    for T in cfg["production"]["temperatures_K"]:
+        folder = res / "nvt" / f"{round(T)}K"
+        prod = _thermo(folder / "thermo.csv")["production"]
+        temps = prod["T_K"]
+        # mean temperature within 2 %, or within 3 block standard errors for this tiny system
+        tolerance = max(0.02 * T, 3 * _block_stderr(temps))
+        assert abs(temps.mean() - T) < tolerance, (T, temps.mean(), tolerance)
+        assert np.all(np.isfinite(prod["pe_kcal_mol"]))
+
+        frames = list(iter_dump(folder / "trajectory.lammpstrj"))
+        interval = cfg["production"]["fine_dump_interval_ps"] if T == cfg["production"]["fine_T_K"] \
+            else cfg["production"]["dump_interval_ps"]
+        assert len(frames) == round(cfg["production"]["duration_ps"] / interval) + 1
+        assert all(len(f.ids) == n_atoms for f in frames)
+        assert set(frames[0].columns["element"]) == {"Li", "P", "S"}
+        # unwrapped coordinates are continuous: no jump of the order of the box between frames,
+        # and they agree with wrapped positions + image flags
+        li = frames[0].columns["element"] == "Li"
+        unwrapped = np.array([f.unwrapped_positions()[li] for f in frames])
+        steps = np.linalg.norm(np.diff(unwrapped, axis=0), axis=2)
+        assert steps.max() < 0.25 * frames[0].box.lengths.min()
+        last = frames[-1]
+        wrapped = last.box.wrap(last.unwrapped_positions())
+        rebuilt = wrapped + np.column_stack([last.columns[c] for c in ("ix", "iy", "iz")]) @ last.box.matrix
+        assert np.allclose(rebuilt, last.unwrapped_positions(), atol=1e-4)
+
+        prov = yaml.safe_load((folder / "provenance.json").read_text())
+        assert prov["temperature_K"] == T and "git_commit" in prov["environment"]
+        assert prov["seeds"]["velocity"] == cfg["production"]["seed"] + round(T)
