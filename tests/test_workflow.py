@@ -101,7 +101,9 @@ def test_tiny_glass_end_to_end(tmp_path):
     quench = _thermo(res / "quench" / "thermo.csv")
     assert list(quench) == ["melt", "cool", "npt_equilibrate", "nvt_equilibrate"]
     final_T = cfg["quench"]["final_T_K"]
-    assert quench["cool"]["T_K"][-5:].mean() == pytest.approx(final_T, rel=0.15)  # ramp reached 300 K
+    eq = quench["nvt_equilibrate"]["T_K"]
+    assert abs(eq.mean() - final_T) < max(0.02 * final_T, 3 * _block_stderr(eq))
+    assert 1.6 < quench["nvt_equilibrate"]["density_g_cm3"][-1] < 2.0   # physically sensible glass
 
     for T in cfg["production"]["temperatures_K"]:
         folder = res / "nvt" / f"{round(T)}K"
@@ -124,10 +126,14 @@ def test_tiny_glass_end_to_end(tmp_path):
         unwrapped = np.array([f.unwrapped_positions()[li] for f in frames])
         steps = np.linalg.norm(np.diff(unwrapped, axis=0), axis=2)
         assert steps.max() < 0.25 * frames[0].box.lengths.min()
+        # image flags are consistent with the unwrapped coordinates: removing them puts every
+        # atom back in the cell (LAMMPS re-wraps only at neighbour-list rebuilds, so allow the
+        # 2 A neighbour skin)
         last = frames[-1]
-        wrapped = last.box.wrap(last.unwrapped_positions())
-        rebuilt = wrapped + np.column_stack([last.columns[c] for c in ("ix", "iy", "iz")]) @ last.box.matrix
-        assert np.allclose(rebuilt, last.unwrapped_positions(), atol=1e-4)
+        images = np.column_stack([last.columns[c] for c in ("ix", "iy", "iz")])
+        inside = last.unwrapped_positions() - images @ last.box.matrix
+        assert np.all(inside > last.box.lo - 2.0) and np.all(inside < last.box.hi + 2.0)
+        assert np.abs(images).max() >= 1 or T < 500   # atoms do cross the boundary in the hot run
 
         prov = yaml.safe_load((folder / "provenance.json").read_text())
         assert prov["temperature_K"] == T and "git_commit" in prov["environment"]
