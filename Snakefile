@@ -11,6 +11,8 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/build.smk"
 include: "workflow/rules/md.smk"
+include: "workflow/rules/structure.smk"
+include: "workflow/rules/transport.smk"
 
 
 rule all:

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "lipsglass.builder",
     "lipsglass.speciation",
     "lipsglass.transport",
+    "lipsglass.homology",
 ]
 
 

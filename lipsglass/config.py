@@ -45,11 +45,26 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
             composition_from_config(name, entry)
         except ValueError as exc:
             raise ConfigError(f"config key compositions.{name}: {exc}") from exc
+    _check_analysed_temperatures(config)
     ff_name = config["forcefield"]
     ff_path = Path(__file__).resolve().parent.parent / "config" / "forcefields" / f"{ff_name}.yaml"
     if not ff_path.exists():
         raise ConfigError(f"config key forcefield: no force field file {ff_path}")
     return config
+
+
+def _check_analysed_temperatures(config: dict) -> None:
+    """Analyses read production runs: their temperatures must be among the production ones."""
+    produced = {round(T) for T in config["production"]["temperatures_K"]}
+    wanted = {"production.fine_T_K": config["production"]["fine_T_K"]}
+    for section in ("structure", "softness", "neb", "homology"):
+        for key, value in config.get(section, {}).items():
+            if key.endswith("temperature_K"):
+                wanted[f"{section}.{key}"] = value
+    for key, value in wanted.items():
+        if round(value) not in produced:
+            raise ConfigError(f"config key {key}: {value} K is not one of production.temperatures_K "
+                              f"{sorted(produced)}")
 
 
 def load_config(path: str | Path) -> dict:

@@ -1,5 +1,6 @@
 # Configuration validation and every helper function of the workflow.
 import re
+from pathlib import Path
 
 from lipsglass.config import validate_config
 from lipsglass.composition import composition_from_config
@@ -29,7 +30,7 @@ def production_files(glass):
     )
 
 
-def all_outputs():
+def md_outputs():
     targets = []
     for glass in GLASSES:
         targets += [
@@ -39,6 +40,62 @@ def all_outputs():
         ]
         targets += production_files(glass)
     return targets
+
+
+def figure_files(name):
+    """PNG and PDF of one figure under results/figures/."""
+    return [f"results/figures/{name}.png", f"results/figures/{name}.pdf"]
+
+
+def structure_outputs():
+    targets = expand(
+        "results/{glass}/structure/{name}",
+        glass=GLASSES,
+        name=["speciation.json", "atom_labels.csv", "partial_rdf.csv", "sq.csv", "fsdp.json"],
+    )
+    targets += figure_files("fig1b_ternary") + figure_files("sq_fsdp")
+    for glass in GLASSES:
+        targets += figure_files(f"fig1c_snapshot_{glass}") + figure_files(f"fig1d_partial_rdf_{glass}")
+    return targets
+
+
+def transport_outputs():
+    """Per-glass D(T) table, Arrhenius fit and MSD figure; Fig. 2A and 2B."""
+    targets = expand("results/{glass}/transport/{name}", glass=GLASSES, name=["diffusion.csv", "arrhenius.json"])
+    targets += figure_files("fig2a_arrhenius") + figure_files("fig2b_conductivity")
+    for glass in GLASSES:
+        targets += figure_files(f"msd_{glass}")
+    return targets
+
+
+def transport_run_files(name):
+    """Per-temperature transport file ``name`` of every production run, as patterns in {glass}."""
+    return expand("results/{{glass}}/transport/{T}K/{name}", T=temperature_labels(), name=name)
+
+
+def production_temperature_K(wildcards):
+    """The configured production temperature (K) whose path label is wildcards.T."""
+    matches = [T for T in config["production"]["temperatures_K"] if f"{round(T)}" == wildcards.T]
+    if len(matches) != 1:
+        raise ValueError(f"{wildcards.T} K is not one of production.temperatures_K")
+    return float(matches[0])
+
+
+def all_outputs():
+    """Every final output of the study; each stage contributes its own list."""
+    return md_outputs() + structure_outputs() + transport_outputs()
+
+
+def project_file(relative_path):
+    """A file shipped with the project (config/...), found even when the workflow runs with
+    --directory elsewhere."""
+    return str(Path(workflow.basedir) / relative_path)
+
+
+def structure_trajectory(wildcards):
+    """Production trajectory whose frames are averaged for g(r) and S(q)."""
+    T = round(config["structure"]["temperature_K"])
+    return f"results/{wildcards.glass}/nvt/{T}K/trajectory.lammpstrj"
 
 
 def md_threads(wildcards):

@@ -1,0 +1,1 @@
+"""Job-level glue called by the workflow scripts: read inputs, call the science modules, write outputs."""

@@ -1,0 +1,118 @@
+"""Structure stage (paper Fig. 1): speciation, partial g(r), S(q) and FSDP of each glass."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lipsglass.composition import Composition
+from lipsglass.jsonio import write_json
+from lipsglass.lammpsio import iter_dump, read_data
+from lipsglass.rdf import coordination_numbers, glass_rdfs, max_rdf_range, read_table, write_table
+from lipsglass.speciation import speciate
+from lipsglass.structure_factor import fsdp, sq_from_rdf
+
+WEIGHTINGS = ("neutron", "xray")
+
+
+def expected_units(units: dict) -> dict[str, int]:
+    """Unit counts the built topology implies (speciation keys)."""
+    c = Composition("glass", dict(units))
+    return {"PS4": c.units.get("PS4", 0), "P2S7": c.units.get("P2S7", 0), "P2S6": c.units.get("P2S6", 0),
+            "S_free": c.units.get("S", 0), "other": 0}
+
+
+def sample_frames(trajectory: str | Path, max_frames: int) -> list[tuple]:
+    """(box, wrapped positions) of up to ``max_frames`` frames evenly spaced over the run."""
+    frames = [(f.box, f.box.wrap(f.unwrapped_positions())) for f in iter_dump(trajectory)]
+    if not frames:
+        raise ValueError(f"{trajectory}: no frames")
+    keep = np.unique(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int))
+    return [frames[k] for k in keep]
+
+
+def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict, outputs: dict[str, str]) -> None:
+    """Speciation of the quenched glass (geometry only, checked against the built topology),
+    partial g(r) averaged over the production trajectory, S(q) and its FSDP."""
+    data = read_data(glass_data)
+    elements = data.elements()
+    spec = speciate(data.box, elements, data.box.wrap(data.positions),
+                    p_s_cutoff=settings["p_s_cutoff_A"], p_p_cutoff=settings["p_p_cutoff_A"])
+    expected = expected_units(units)
+    summary = spec.to_dict()
+    summary["topology_units"] = expected
+    summary["agrees_with_topology"] = summary["units"] == expected
+    summary["source"] = str(glass_data)
+    if not summary["agrees_with_topology"]:
+        # bonds never break in this molecular force field: a mismatch is a bug, not a result
+        raise RuntimeError(f"geometric speciation {summary['units']} differs from the built topology {expected}")
+    write_json(outputs["speciation"], summary)
+
+    with open(outputs["atom_labels"], "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "element", "unit", "role", "unit_index"])
+        writer.writerows(zip(data.ids, elements, spec.unit, spec.role, spec.unit_index))
+
+    frames = sample_frames(trajectory, settings["max_frames"])
+    box0 = frames[0][0]
+    rdf = glass_rdfs(frames, elements, unit_labels=spec.unit, r_max=max_rdf_range(box0), dr=settings["rdf_dr_A"])
+    write_table(outputs["partial_rdf"], rdf.table())
+    coordination = {name: value for name, value in coordination_numbers(rdf).items()}
+
+    q = np.arange(0.3, settings["q_max_inv_A"] + 1e-9, 0.01)
+    columns = {"q_inv_A": q}
+    peaks = {}
+    for weighting in WEIGHTINGS:
+        sq = sq_from_rdf(rdf, q, weighting=weighting)
+        columns[f"S_{weighting}"] = sq["S"] if isinstance(sq, dict) else sq
+        peaks[weighting] = fsdp(q, columns[f"S_{weighting}"], window=tuple(settings["fsdp_window_inv_A"]))
+        peaks[weighting]["real_space_period_A"] = float(2 * np.pi / peaks[weighting]["position"])
+    write_table(outputs["sq"], columns)
+    result = {"fsdp": peaks, "sq_method": "Faber-Ziman transform of the partial g(r) with a Lorch window",
+              "g_r_source": str(trajectory), "units": {"position": "1/A", "fwhm": "1/A", "real_space_period_A": "A"},
+              "g_r_frames": rdf.n_frames, "r_max_A": rdf.r_max, "notes": rdf.notes,
+              "coordination_numbers": coordination}
+    write_json(outputs["fsdp"], result)
+
+
+# ---- figures -------------------------------------------------------------------------------
+
+def ternary_figure_job(speciation_files: dict[str, str], literature_csv: str, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.structure import plot_ternary
+
+    simulated = []
+    for glass, path in speciation_files.items():
+        frac = json.loads(Path(path).read_text())["fraction_of_P"]
+        simulated.append({"name": glass, "PS4": frac["PS4"], "P2S7": frac["P2S7"], "P2S6": frac["P2S6"]})
+    plot_ternary(simulated, literature_csv, out_png, out_pdf)
+
+
+def partial_rdf_figure_job(glass: str, table: str, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.structure import plot_partial_rdf
+
+    plot_partial_rdf(read_table(table), out_png, out_pdf, title=glass)
+
+
+def sq_figure_job(sq_files: dict[str, str], fsdp_files: dict[str, str], out_png: str, out_pdf: str,
+                  weighting: str = "neutron") -> None:
+    from lipsglass.figures.structure import plot_sq
+
+    curves = {}
+    for glass, path in sq_files.items():
+        table = read_table(path)
+        peak = json.loads(Path(fsdp_files[glass]).read_text())["fsdp"][weighting]
+        curves[glass] = {"q": table["q_inv_A"], "S": table[f"S_{weighting}"], "fsdp": peak}
+    plot_sq(curves, out_png, out_pdf, offset=1.0, weighting=weighting)
+
+
+def snapshot_figure_job(glass: str, glass_data: str, atom_labels: str, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.structure import plot_snapshot
+
+    data = read_data(glass_data)
+    with open(atom_labels) as fh:
+        rows = list(csv.DictReader(fh))
+    units = np.array([r["unit"] for r in rows])
+    plot_snapshot(data.box, data.positions, data.elements(), units, out_png, out_pdf, title=glass)

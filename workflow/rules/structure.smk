@@ -1,0 +1,89 @@
+rule structure:
+    """Geometric speciation (checked against the built topology), partial g(r), S(q), FSDP."""
+    input:
+        glass="results/{glass}/quench/glass.data",
+        trajectory=structure_trajectory,
+    output:
+        speciation="results/{glass}/structure/speciation.json",
+        atom_labels="results/{glass}/structure/atom_labels.csv",
+        partial_rdf="results/{glass}/structure/partial_rdf.csv",
+        sq="results/{glass}/structure/sq.csv",
+        fsdp="results/{glass}/structure/fsdp.json",
+    params:
+        units=composition_units,
+        settings=config["structure"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/structure.log",
+    benchmark:
+        "benchmarks/{glass}/structure.tsv"
+    script:
+        "../scripts/structure.py"
+
+
+rule fig1b_ternary:
+    """Fig. 1B: PS4/P2S7/P2S6 fractions of P of the simulated glasses and literature glasses."""
+    input:
+        speciation=expand("results/{glass}/structure/speciation.json", glass=GLASSES),
+        literature=project_file("config/literature_speciation.csv"),
+    output:
+        png="results/figures/fig1b_ternary.png",
+        pdf="results/figures/fig1b_ternary.pdf",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig1b_ternary.log",
+    script:
+        "../scripts/fig1b_ternary.py"
+
+
+rule fig1c_snapshot:
+    """Fig. 1C: snapshot of a glass coloured by anion type."""
+    input:
+        glass="results/{glass}/quench/glass.data",
+        atom_labels="results/{glass}/structure/atom_labels.csv",
+    output:
+        png="results/figures/fig1c_snapshot_{glass}.png",
+        pdf="results/figures/fig1c_snapshot_{glass}.pdf",
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig1c_snapshot_{glass}.log",
+    script:
+        "../scripts/fig1c_snapshot.py"
+
+
+rule fig1d_partial_rdf:
+    """Fig. 1D: P-S and Li-S g(r) resolved by anion type."""
+    input:
+        table="results/{glass}/structure/partial_rdf.csv",
+    output:
+        png="results/figures/fig1d_partial_rdf_{glass}.png",
+        pdf="results/figures/fig1d_partial_rdf_{glass}.pdf",
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig1d_partial_rdf_{glass}.log",
+    script:
+        "../scripts/fig1d_partial_rdf.py"
+
+
+rule sq_fsdp_figure:
+    """Neutron-weighted S(q) of every glass with the first sharp diffraction peak marked."""
+    input:
+        sq=expand("results/{glass}/structure/sq.csv", glass=GLASSES),
+        fsdp=expand("results/{glass}/structure/fsdp.json", glass=GLASSES),
+    output:
+        png="results/figures/sq_fsdp.png",
+        pdf="results/figures/sq_fsdp.pdf",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/sq_fsdp.log",
+    script:
+        "../scripts/sq_fsdp.py"
