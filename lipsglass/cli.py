@@ -12,6 +12,7 @@ import sys
 COMMAND_MODULES = [
     "lipsglass.d2min", "lipsglass.softness",
     "lipsglass.builder",
+    "lipsglass.cost",
     "lipsglass.speciation",
     "lipsglass.transport",
     "lipsglass.homology",

@@ -138,3 +138,13 @@ def test_tiny_glass_end_to_end(tmp_path):
         prov = yaml.safe_load((folder / "provenance.json").read_text())
         assert prov["temperature_K"] == T and "git_commit" in prov["environment"]
         assert prov["seeds"]["velocity"] == cfg["production"]["seed"] + round(T)
+
+
+def test_cluster_profile_plans_paper_scale_with_resources():
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="SLURM executor plugin not installed (make setup installs it)")
+    out = run_snakemake("-n", "--workflow-profile", "profiles/slurm", "--configfile", "config/paper.yaml").stdout
+    counts = job_counts(out)
+    assert counts["quench"] == 5 and counts["production"] == 25
+    quench = out[out.index("rule quench:"):]
+    quench = quench[: quench.index("\n\n")]
+    assert "cpus_per_task=8" in quench and "runtime=2880" in quench
