@@ -28,3 +28,11 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: int
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def plan(workdir: Path, *configfiles: str, extra: tuple[str, ...] = (), check: bool = True) -> subprocess.CompletedProcess:
+    """Dry run of the workflow in an empty working directory (independent of any local results),
+    with the given config files (paths relative to the repository)."""
+    files = [str(REPO / c) if not Path(c).is_absolute() else c for c in (configfiles or ("config/config.yaml",))]
+    return run_snakemake("-n", "--cores", "2", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+                         "--configfile", *files, *extra, check=check)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, plan, run_snakemake
 from lipsglass.lammpsio import iter_dump, read_data
 
 
@@ -24,8 +24,8 @@ def job_counts(output: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("extra", [[], ["--configfile", "config/paper.yaml"]])
-def test_dry_run_plans_every_glass(extra):
-    out = run_snakemake("-n", "--cores", "2", *extra).stdout
+def test_dry_run_plans_every_glass(tmp_path, extra):
+    out = plan(tmp_path, "config/config.yaml", *extra[1:]).stdout
     config = yaml.safe_load((REPO / ("config/paper.yaml" if extra else "config/config.yaml")).read_text())
     n_glass = len(config["compositions"])
     n_temp = len(config["production"]["temperatures_K"])
@@ -40,10 +40,10 @@ def test_lint_is_clean():
 
 
 def test_a_sixth_glass_adds_only_its_own_jobs(tmp_path):
-    before = run_snakemake("-n", "--cores", "2").stdout
+    before = plan(tmp_path).stdout
     extra = tmp_path / "sixth.yaml"
     extra.write_text("compositions:\n  sixth-glass:\n    units: {PS4: 20, P2S7: 30, P2S6: 10, S: 2}\n")
-    after = run_snakemake("-n", "--cores", "2", "--configfile", "config/config.yaml", str(extra)).stdout
+    after = plan(tmp_path, "config/config.yaml", str(extra)).stdout
     n_temp = len(yaml.safe_load((REPO / "config/config.yaml").read_text())["production"]["temperatures_K"])
     old, new = job_counts(before), job_counts(after)
     assert new["build_glass"] - old["build_glass"] == 1
@@ -61,7 +61,7 @@ def test_a_sixth_glass_adds_only_its_own_jobs(tmp_path):
 def test_bad_config_stops_the_dry_run_naming_the_key(tmp_path, overlay, key):
     bad = tmp_path / "bad.yaml"
     bad.write_text(overlay)
-    proc = run_snakemake("-n", "--cores", "1", "--configfile", "config/config.yaml", str(bad), check=False)
+    proc = plan(tmp_path, "config/config.yaml", str(bad), check=False)
     assert proc.returncode != 0
     assert key in proc.stdout + proc.stderr
 
@@ -140,9 +140,10 @@ def test_tiny_glass_end_to_end(tmp_path):
         assert prov["seeds"]["velocity"] == cfg["production"]["seed"] + round(T)
 
 
-def test_cluster_profile_plans_paper_scale_with_resources():
+def test_cluster_profile_plans_paper_scale_with_resources(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm", reason="SLURM executor plugin not installed (make setup installs it)")
-    out = run_snakemake("-n", "--workflow-profile", "profiles/slurm", "--configfile", "config/paper.yaml").stdout
+    out = plan(tmp_path, "config/config.yaml", "config/paper.yaml",
+               extra=("--workflow-profile", str(REPO / "profiles" / "slurm"))).stdout
     counts = job_counts(out)
     assert counts["quench"] == 5 and counts["production"] == 25
     quench = out[out.index("rule quench:"):]
