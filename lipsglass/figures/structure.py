@@ -87,6 +87,9 @@ def plot_ternary(simulated: Sequence[Mapping], literature: Sequence[Mapping] | s
             x, y = _ternary_xy([r["PS4"] for r in rows], [r["P2S7"] for r in rows], [r["P2S6"] for r in rows])
             ax.scatter(x, y, marker=markers[k % len(markers)], facecolor="none", edgecolor="0.3",
                        s=28, label=src)
+            for xi, yi, r in zip(x, y, rows):
+                ax.annotate(str(r["name"]), (xi, yi), xytext=(4, -8), textcoords="offset points", fontsize=6,
+                            color="0.3")
     if simulated:
         x, y = _ternary_xy([r["PS4"] for r in simulated], [r["P2S7"] for r in simulated],
                            [r["P2S6"] for r in simulated])
