@@ -1,0 +1,715 @@
+"""Persistent homology of the anion network of a glass: alpha-complex persistence diagrams
+(H0, H1, H2), rings (H1 representative cycles), the FSDP link and Li softness around rings.
+
+Conventions
+-----------
+* Filtration values are gudhi's alpha-complex values: SQUARED radii alpha^2 in A^2. Every
+  birth/death in this module is an alpha^2 in A^2 (a radius is ``sqrt(value)`` in A). With
+  weights w_i (``radii`` given: w_i = r_i^2, A^2) the filtration is the weighted alpha complex,
+  in which a vertex is born at -w_i and a simplex at the squared radius of its smallest
+  orthogonal sphere (power distance convention of gudhi/CGAL).
+* Periodic boundaries (gudhi's Python alpha complex is not periodic, gudhi issue #684): the
+  cell is padded with periodic images within ``margin`` (A) of its faces, the alpha complex of
+  the padded set is built, and every simplex is mapped to its periodic class. A simplex is
+  *owned* by the central cell iff, ordering its vertices by (original atom index, image shift
+  in lexicographic order), the first vertex is the central image (shift 0, 0, 0). This order is
+  translation invariant, so exactly one translate of each periodic simplex is owned. The owned
+  simplices, with vertices renamed to the original atom indices, form the alpha complex of the
+  3-torus (the periodic glass), on which the persistence is computed exactly once per feature.
+  The assumption "features smaller than the margin" is not taken on trust: the construction
+  verifies that (a) every Delaunay tetrahedron with a vertex in the central cell has its
+  (ortho)circumsphere inside the padded region, so it is a true Delaunay tetrahedron of the
+  infinite periodic set and the whole star of every owned simplex (which fixes its alpha value)
+  is exact, and (b) the owned tetrahedra tile the cell (volumes sum to the cell volume).
+  A ValueError asks for a larger margin otherwise. The torus has essential classes (one H0,
+  three H1 and three H2 wrapping the box) that are not rings; they are reported separately in
+  ``PersistenceDiagram.essential_*``, never mixed with the finite pairs.
+* Rings: for an H1 pair born by the edge (u, v) at alpha^2 = b, the ring is the shortest path
+  (fewest edges) from u to v in the graph of alpha-complex edges with value <= b, all periodic
+  translates of (u, v) itself excluded, closed by (u, v). The path is searched in the periodic
+  cover (the padded set), so a ring is a contractible, geometrically closed loop and carries
+  unwrapped coordinates. Ring size = number of atoms = path edges + 1. A pair whose ring is
+  longer than ``max_ring_size`` atoms, or cannot close inside the padded region (loops that
+  span the box, born where the network percolates), gets size -1 and no atoms.
+  Among equally short paths the one found first is kept (ring size is unaffected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse, stats
+from scipy.spatial.distance import pdist
+
+from lipsglass.lammpsio import Box
+from lipsglass.neighbours import neighbour_pairs
+
+# Shannon (1976) effective ionic radii, A (Acta Cryst. A32, 751): S2- CN6 1.84, P5+ CN4 0.17,
+# Li+ CN4 0.59. Used (squared) as alpha-complex weights when a weighted complex is asked for.
+SHANNON_RADII = {"S": 1.84, "P": 0.17, "Li": 0.59}
+
+DEFAULT_MARGIN = 8.0        # A; several times the largest death radius of sulfide glass rings
+DEFAULT_MIN_PERSISTENCE = 1e-6  # A^2; pairs at most this long are zero-length pairs made of
+                                 # round-off in degenerate (cospherical) configurations
+DEFAULT_MAX_RING_SIZE = 40   # atoms
+
+
+@dataclass
+class PersistenceDiagram:
+    """Finite persistence pairs and essential classes of an alpha filtration.
+
+    ``birth``/``death`` are alpha^2 values (A^2, squared radii); ``dimension`` the homology
+    dimension of each finite pair; ``birth_simplex``/``death_simplex`` the generating simplices
+    as tuples of point indices (indices into the positions given). Essential (never dying)
+    classes are in ``essential_dimension``/``essential_birth`` (A^2).
+    ``n_zero_persistence`` counts pairs with death - birth <= ``min_persistence`` (A^2) that were
+    not kept as features; ``n_hidden`` counts points absent from the (weighted) complex.
+    """
+
+    dimension: np.ndarray
+    birth: np.ndarray
+    death: np.ndarray
+    birth_simplex: list[tuple[int, ...]]
+    death_simplex: list[tuple[int, ...]]
+    essential_dimension: np.ndarray
+    essential_birth: np.ndarray
+    n_points: int
+    periodic: bool
+    weighted: bool
+    min_persistence: float
+    n_zero_persistence: int
+    n_hidden: int
+
+    def intervals(self, dim: int) -> np.ndarray:
+        """(n, 2) array of finite (birth, death) alpha^2 values (A^2) in dimension ``dim``."""
+        m = self.dimension == dim
+        return np.column_stack([self.birth[m], self.death[m]])
+
+    def betti_essential(self) -> dict[int, int]:
+        """Number of essential classes per dimension (torus: {0: 1, 1: 3, 2: 3})."""
+        dims, counts = np.unique(self.essential_dimension, return_counts=True)
+        return {int(d): int(c) for d, c in zip(dims, counts)}
+
+
+@dataclass
+class Rings:
+    """Representative cycles of the finite H1 pairs, in the order of ``diagram.intervals(1)``.
+
+    ``size``: atoms per ring (-1: none within ``max_ring_size`` atoms); ``atoms``: point indices
+    around the ring (empty if size -1); ``coordinates``: unwrapped ring coordinates (A);
+    ``diameter``: largest distance between two ring atoms (A, NaN if size -1); ``birth``,
+    ``death``: alpha^2 (A^2).
+    """
+
+    birth: np.ndarray
+    death: np.ndarray
+    size: np.ndarray
+    diameter: np.ndarray
+    atoms: list[np.ndarray]
+    coordinates: list[np.ndarray]
+    max_ring_size: int
+
+    @property
+    def persistence(self) -> np.ndarray:
+        return self.death - self.birth
+
+    def size_distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ring sizes, number of rings of each size), sizes ascending; -1 = not resolved."""
+        sizes, counts = np.unique(self.size, return_counts=True)
+        return sizes, counts
+
+
+@dataclass
+class HomologyResult:
+    """Diagram and rings of one structure. ``atom_indices[k]`` is the index, in the structure
+    given to :func:`structure_homology`, of point k of the diagram and rings; rings' ``atoms``
+    are already expressed as structure indices."""
+
+    diagram: PersistenceDiagram
+    rings: Rings | None
+    atom_indices: np.ndarray
+    elements: tuple[str, ...]
+    margin: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# periodic alpha complex
+
+
+@dataclass
+class _Cover:
+    """Padded point set (a finite piece of the periodic cover) and the torus edges."""
+
+    positions: np.ndarray   # (m, 3) padded coordinates, A
+    orig: np.ndarray        # (m,) original point index of each padded point
+    shift: np.ndarray       # (m, 3) integer image shift (cell vectors)
+    reach: int              # largest |shift| component present
+    edges: np.ndarray       # (E, 2) torus edges (u < v), original indices
+    edge_shift: np.ndarray  # (E, 3) image of v joined to u at shift 0
+    edge_value: np.ndarray  # (E,) alpha^2 of each torus edge, A^2
+
+
+def _face_spacing(matrix: np.ndarray) -> np.ndarray:
+    """Distance between opposite faces of the cell, per cell vector (A)."""
+    return 1.0 / np.linalg.norm(np.linalg.inv(matrix), axis=0)
+
+
+def _pad(box: Box, positions: np.ndarray, margin: float):
+    """Periodic images of every point whose fractional coordinates lie within ``margin`` (A,
+    measured perpendicular to the faces) of the cell. Returns padded positions, original
+    indices, integer shifts, and the fractional bounds of the padded region."""
+    matrix = box.matrix
+    inv = np.linalg.inv(matrix)
+    wrapped = box.wrap(positions)
+    frac = (wrapped - box.lo) @ inv
+    frac -= np.floor(frac)  # guard the [0, 1) convention against round-off at the upper face
+    pad = margin / _face_spacing(matrix)  # margin in fractional units, per axis
+    reps = np.ceil(pad).astype(int)
+    grids = [np.arange(-r, r + 1) for r in reps]
+    shifts = np.stack(np.meshgrid(*grids, indexing="ij"), axis=-1).reshape(-1, 3)
+    # central images first, so padded index k < n is point k itself
+    shifts = shifts[np.argsort(np.abs(shifts).sum(axis=1), kind="stable")]
+    f_img = frac[None, :, :] + shifts[:, None, :]
+    inside = np.all((f_img >= -pad) & (f_img < 1.0 + pad), axis=2)
+    s_idx, p_idx = np.nonzero(inside)
+    pos = box.lo + f_img[s_idx, p_idx] @ matrix
+    return pos, p_idx.astype(np.int64), shifts[s_idx].astype(np.int64), -pad, 1.0 + pad, int(reps.max())
+
+
+def _simplices(st) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """All simplices of a gudhi SimplexTree as {dim: (vertices (n, dim+1), values (n,))}."""
+    by_dim: dict[int, tuple[list, list]] = {}
+    for simplex, value in st.get_simplices():
+        verts, vals = by_dim.setdefault(len(simplex) - 1, ([], []))
+        verts.append(simplex)
+        vals.append(value)
+    return {d: (np.asarray(v, dtype=np.int64).reshape(len(v), d + 1), np.asarray(f, float))
+            for d, (v, f) in by_dim.items()}
+
+
+def _orthospheres(points: np.ndarray, weights: np.ndarray):
+    """Centre (A) and squared radius (A^2) of the orthogonal sphere of each tetrahedron
+    (circumsphere when weights are 0): |c - p_i|^2 - w_i = R^2 for its four vertices."""
+    p0 = points[:, 0]
+    d = points[:, 1:] - p0[:, None, :]
+    rhs = 0.5 * (np.einsum("tij,tij->ti", d, d) - (weights[:, 1:] - weights[:, :1]))
+    rel = np.linalg.solve(d, rhs[..., None])[..., 0]
+    return p0 + rel, np.einsum("ti,ti->t", rel, rel) - weights[:, 0]
+
+
+def _periodic_complex(box: Box, positions: np.ndarray, weights: np.ndarray | None,
+                      margin: float, precision: str):
+    """Alpha complex of the 3-torus: owned simplices of the padded complex (see module doc).
+    Returns the torus SimplexTree, the cover description and the number of hidden points."""
+    import gudhi
+
+    n = len(positions)
+    pos, orig, shift, f_lo, f_hi, reach = _pad(box, positions, margin)
+    w_pad = None if weights is None else weights[orig]
+    alpha = gudhi.AlphaComplex(points=pos, weights=w_pad, precision=precision)
+    padded = _simplices(alpha.create_simplex_tree())
+
+    base = 2 * reach + 1
+    code = ((shift[:, 0] + reach) * base + (shift[:, 1] + reach)) * base + (shift[:, 2] + reach)
+    centre_code = (reach * base + reach) * base + reach
+    vkey = orig * base ** 3 + code  # orders vertices by (original index, shift lexicographic)
+
+    # (a) every tetrahedron with a central vertex must be a true Delaunay (regular) cell
+    verts, _ = padded[3]
+    central = np.any(code[verts] == centre_code, axis=1)
+    tv = verts[central]
+    w_t = np.zeros(tv.shape) if weights is None else w_pad[tv]
+    centre, r2 = _orthospheres(pos[tv], w_t)
+    frac_c = (centre - box.lo) @ np.linalg.inv(box.matrix)
+    spacing = _face_spacing(box.matrix)
+    clearance = np.minimum(frac_c - f_lo, f_hi - frac_c) * spacing  # A to the padded faces
+    w_max = 0.0 if weights is None else float(np.max(weights))
+    needed = np.sqrt(np.maximum(r2, 0.0) + w_max)
+    if np.any(clearance.min(axis=1) < needed):
+        worst = float(np.max(needed - clearance.min(axis=1)))
+        raise ValueError(f"margin {margin} A is too small for this structure: a Delaunay cell "
+                         f"touching the central cell reaches {worst:.2f} A beyond the padding; "
+                         f"use margin >= {margin + worst + 1.0:.1f} A")
+
+    torus: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    edge_shift = None
+    for dim, (verts, values) in padded.items():
+        keys = vkey[verts]
+        order = np.argsort(keys, axis=1)
+        verts = np.take_along_axis(verts, order, axis=1)
+        owned = code[verts[:, 0]] == centre_code
+        verts, values = verts[owned], values[owned]
+        o = orig[verts]
+        if dim > 0:
+            if np.any(np.diff(o, axis=1) == 0):
+                raise ValueError("the cell is too small: a simplex joins two images of one atom; "
+                                 "replicate the cell before computing its homology")
+            if len(np.unique(o, axis=0)) != len(o):
+                raise ValueError("the cell is too small: two periodic simplices share their atoms; "
+                                 "replicate the cell before computing its homology")
+        torus[dim] = (o, values)
+        if dim == 1:
+            edge_shift = shift[verts[:, 1]] - shift[verts[:, 0]]
+        if dim == 3:
+            # (b) the owned tetrahedra must tile the cell exactly once
+            p = pos[verts]
+            vol = np.abs(np.einsum("ti,ti->t", p[:, 1] - p[:, 0],
+                                   np.cross(p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]))).sum() / 6.0
+            if not np.isclose(vol, box.volume, rtol=1e-8, atol=0.0):
+                raise ValueError(f"owned Delaunay tetrahedra fill {vol:.6f} A^3 of a "
+                                 f"{box.volume:.6f} A^3 cell: increase the margin ({margin} A)")
+    n_hidden = n - len(torus[0][0])
+
+    st = gudhi.SimplexTree()
+    for dim in sorted(torus):
+        o, values = torus[dim]
+        st.insert_batch(o.T.copy(), values)
+    _enforce_monotone(st, torus)
+    edges = torus[1][0]
+    edge_value = np.array([st.filtration(list(e)) for e in edges])
+    cover = _Cover(pos, orig, shift, reach, edges, edge_shift, edge_value)
+    return st, cover, n_hidden
+
+
+def _enforce_monotone(st, simplices: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Make the filtration non-decreasing; values copied from different translates may disagree
+    at round-off level. Anything beyond round-off means an inconsistent complex: raise."""
+    if not st.make_filtration_non_decreasing():
+        return
+    scale = max(1.0, max(float(np.max(np.abs(v))) for _, v in simplices.values()))
+    for dim, (o, before) in simplices.items():
+        after = np.array([st.filtration(list(s)) for s in o])
+        if np.max(np.abs(after - before)) > 1e-7 * scale:
+            raise ValueError("alpha values of periodic translates disagree beyond round-off: "
+                             "increase the margin")
+
+
+def _free_complex(positions: np.ndarray, weights: np.ndarray | None, precision: str):
+    """Alpha complex of a finite (non-periodic) point set, as the torus routine's output."""
+    import gudhi
+
+    st = gudhi.AlphaComplex(points=positions, weights=weights, precision=precision).create_simplex_tree()
+    simplices = _simplices(st)
+    edges = simplices.get(1, (np.zeros((0, 2), np.int64), np.zeros(0)))
+    n = len(positions)
+    cover = _Cover(positions.copy(), np.arange(n), np.zeros((n, 3), np.int64), 0,
+                   edges[0], np.zeros((len(edges[0]), 3), np.int64), edges[1])
+    return st, cover, n - len(simplices[0][0])
+
+
+def _diagram(st, n_points: int, periodic: bool, weighted: bool, min_persistence: float,
+             n_hidden: int) -> PersistenceDiagram:
+    # Z/2Z coefficients (the usual choice for rings); all pairs, zero-length ones counted below
+    st.compute_persistence(homology_coeff_field=2, min_persistence=-1.0)
+    dims, births, deaths, bs, ds, e_dim, e_birth = [], [], [], [], [], [], []
+    n_zero = 0
+    for b_simplex, d_simplex in st.persistence_pairs():
+        b = st.filtration(b_simplex)
+        if not d_simplex:
+            e_dim.append(len(b_simplex) - 1)
+            e_birth.append(b)
+            continue
+        d = st.filtration(d_simplex)
+        if d - b <= min_persistence:
+            n_zero += 1
+            continue
+        dims.append(len(b_simplex) - 1)
+        births.append(b)
+        deaths.append(d)
+        bs.append(tuple(b_simplex))
+        ds.append(tuple(d_simplex))
+    order = np.lexsort((np.asarray(deaths), np.asarray(births), np.asarray(dims)))
+    return PersistenceDiagram(
+        dimension=np.asarray(dims, int)[order], birth=np.asarray(births, float)[order],
+        death=np.asarray(deaths, float)[order], birth_simplex=[bs[k] for k in order],
+        death_simplex=[ds[k] for k in order], essential_dimension=np.asarray(e_dim, int),
+        essential_birth=np.asarray(e_birth, float), n_points=n_points, periodic=periodic,
+        weighted=weighted, min_persistence=min_persistence, n_zero_persistence=n_zero,
+        n_hidden=n_hidden)
+
+
+# ---------------------------------------------------------------------------------------------
+# rings
+
+
+def _shortest_path(src: int, dst: int, b: float, e: int, adjacency, parents, depths,
+                   max_edges: int) -> np.ndarray | None:
+    """Fewest-edge path src -> dst using edges of value <= b other than translates of torus
+    edge e: bidirectional breadth-first search, one whole level at a time (vectorised), always
+    growing the smaller side. The first level at which the two searches meet yields a shortest
+    path (length d_s + min d_t over the meeting nodes). None if longer than ``max_edges``.
+    ``parents``/``depths`` are scratch arrays (-2 = unvisited), restored before returning."""
+    indptr, nbr, value, eid = adjacency
+    fronts = [np.array([src]), np.array([dst])]
+    touched = [[fronts[0]], [fronts[1]]]
+    level = [0, 0]
+    for side, node in ((0, src), (1, dst)):
+        parents[side][node] = -1
+        depths[side][node] = 0
+    path = None
+    try:
+        while level[0] + level[1] < max_edges and len(fronts[0]) and len(fronts[1]):
+            side = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+            front = fronts[side]
+            start, count = indptr[front], indptr[front + 1] - indptr[front]
+            idx = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+            origin = np.repeat(front, count)
+            ok = (value[idx] <= b) & (eid[idx] != e)
+            new, origin = nbr[idx[ok]], origin[ok]
+            fresh = parents[side][new] == -2
+            new, first = np.unique(new[fresh], return_index=True)
+            origin = origin[fresh][first]
+            level[side] += 1
+            parents[side][new] = origin
+            depths[side][new] = level[side]
+            touched[side].append(new)
+            fronts[side] = new
+            meet = new[parents[1 - side][new] != -2]
+            if len(meet):
+                x = int(meet[np.argmin(depths[1 - side][meet])])
+                halves = []
+                for s in (0, 1):
+                    chain = [x]
+                    while parents[s][chain[-1]] != -1:
+                        chain.append(int(parents[s][chain[-1]]))
+                    halves.append(chain)
+                path = np.array(halves[0][::-1] + halves[1][1:])
+                break
+    finally:
+        for s in (0, 1):
+            parents[s][np.concatenate(touched[s])] = -2
+    return path
+
+
+def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int) -> Rings:
+    """Shortest-path representative cycle of every finite H1 pair (see module docstring)."""
+    h1 = np.nonzero(diagram.dimension == 1)[0]
+    # lookup of padded points by (original index, shift). A translate of an edge may end
+    # outside the padded range (|shift| > reach): such shifts are rejected explicitly, so the
+    # code (exact for |shift| <= 2 reach) never needs to be unique beyond that range
+    reach = cover.reach
+    base = 4 * reach + 1
+
+    def node_code(o, s):
+        s = s + 2 * reach
+        return o * base ** 3 + (s[..., 0] * base + s[..., 1]) * base + s[..., 2]
+
+    codes = node_code(cover.orig, cover.shift)
+    sorter = np.argsort(codes)
+    sorted_codes = codes[sorter]
+
+    def lookup(o, s):
+        c = node_code(o, s)
+        k = np.clip(np.searchsorted(sorted_codes, c), 0, len(sorted_codes) - 1)
+        found = (sorted_codes[k] == c) & np.all(np.abs(s) <= reach, axis=-1)
+        return np.where(found, sorter[k], -1)
+
+    # cover edges: every translate (u at t, v at t + s) with both ends in the padded set
+    rows, cols, eids = [], [], []
+    eid_all = np.arange(len(cover.edges))
+    for t in np.unique(cover.shift, axis=0):
+        a = lookup(cover.edges[:, 0], np.broadcast_to(t, cover.edge_shift.shape))
+        b = lookup(cover.edges[:, 1], t + cover.edge_shift)
+        ok = (a >= 0) & (b >= 0)
+        rows.append(a[ok])
+        cols.append(b[ok])
+        eids.append(eid_all[ok])
+    rows, cols, eids = (np.concatenate(x) for x in (rows, cols, eids))
+    n_nodes = len(cover.positions)
+    # symmetric adjacency of the cover graph in CSR layout, with each edge's alpha^2 value and
+    # torus edge id, so the sub-level set of any feature is filtered on the fly
+    r2 = np.concatenate([rows, cols])
+    c2 = np.concatenate([cols, rows])
+    e2 = np.concatenate([eids, eids])
+    order = np.lexsort((c2, r2))
+    r2, c2, e2 = r2[order], c2[order], e2[order]
+    adjacency = (np.searchsorted(r2, np.arange(n_nodes + 1)), c2, cover.edge_value[e2], e2)
+    edge_index = {(int(u), int(v)): k for k, (u, v) in enumerate(cover.edges)}
+    parents = (np.full(n_nodes, -2, np.int64), np.full(n_nodes, -2, np.int64))
+    depths = (np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64))
+
+    sizes = np.full(len(h1), -1, dtype=int)
+    diameters = np.full(len(h1), np.nan)
+    atoms: list[np.ndarray] = []
+    coords: list[np.ndarray] = []
+    for r, k in enumerate(h1):
+        u, v = sorted(diagram.birth_simplex[k])
+        e = edge_index[(u, v)]
+        src = int(lookup(np.array(u), np.zeros(3, np.int64)))
+        dst = int(lookup(np.array(v), cover.edge_shift[e]))
+        path = _shortest_path(src, dst, diagram.birth[k], e, adjacency, parents, depths, max_ring_size - 1)
+        if path is None:
+            atoms.append(np.zeros(0, int))
+            coords.append(np.zeros((0, 3)))
+            continue
+        sizes[r] = len(path)
+        atoms.append(cover.orig[path])
+        coords.append(cover.positions[path])
+        diameters[r] = pdist(cover.positions[path]).max()
+    return Rings(birth=diagram.birth[h1], death=diagram.death[h1], size=sizes, diameter=diameters,
+                 atoms=atoms, coordinates=coords, max_ring_size=max_ring_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np.ndarray | None = None,
+                      margin: float = DEFAULT_MARGIN, precision: str = "safe",
+                      min_persistence: float = DEFAULT_MIN_PERSISTENCE, rings: bool = True,
+                      max_ring_size: int = DEFAULT_MAX_RING_SIZE) -> tuple[PersistenceDiagram, Rings | None]:
+    """Alpha-complex persistence (H0, H1, H2) of points, periodic if ``box`` is given.
+
+    positions: (n, 3) A (or (n, 2) without a box); weights: (n,) A^2 (squared radii) for a
+    weighted alpha complex; margin: padding (A) of periodic images (checked, see module doc);
+    precision: gudhi's 'fast' / 'safe' / 'exact'; min_persistence: A^2, pairs not longer than
+    this are counted in ``n_zero_persistence`` instead of kept. Returns the diagram (alpha^2
+    values, A^2) and, if ``rings``, the H1 ring representatives.
+    """
+    positions = np.asarray(positions, float)
+    if positions.ndim != 2 or positions.shape[0] < 2:
+        raise ValueError(f"positions must be an (n, d) array with n >= 2, got shape {positions.shape}")
+    if not np.all(np.isfinite(positions)):
+        raise ValueError("positions contain NaN or infinite values")
+    if weights is not None:
+        weights = np.asarray(weights, float)
+        if weights.shape != (len(positions),) or np.any(weights < 0) or not np.all(np.isfinite(weights)):
+            raise ValueError("weights must be finite, non-negative squared radii (A^2), one per point")
+    if precision not in ("fast", "safe", "exact"):
+        raise ValueError(f"precision must be 'fast', 'safe' or 'exact', not {precision!r}")
+    if max_ring_size < 3:
+        raise ValueError("max_ring_size must be at least 3 atoms")
+    if box is not None:
+        if positions.shape[1] != 3:
+            raise ValueError("periodic homology needs 3-D positions")
+        if not margin > 0:
+            raise ValueError(f"margin must be positive (A), got {margin}")
+        st, cover, hidden = _periodic_complex(box, positions, weights, margin, precision)
+    else:
+        if positions.shape[1] not in (2, 3):
+            raise ValueError("positions must be 2-D or 3-D")
+        st, cover, hidden = _free_complex(positions, weights, precision)
+    diagram = _diagram(st, len(positions), box is not None, weights is not None, min_persistence, hidden)
+    return diagram, (_rings(diagram, cover, max_ring_size) if rings else None)
+
+
+def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
+                       select: tuple[str, ...] = ("P", "S"), radii: dict[str, float] | None = None,
+                       margin: float = DEFAULT_MARGIN, precision: str = "safe",
+                       min_persistence: float = DEFAULT_MIN_PERSISTENCE,
+                       max_ring_size: int = DEFAULT_MAX_RING_SIZE) -> HomologyResult:
+    """Periodic persistent homology of the atoms of the elements ``select`` (default the anion
+    network P + S; add "Li" to include lithium). ``radii`` (A, per element, e.g.
+    :data:`SHANNON_RADII`) makes the complex weighted with w = r^2. Simplex and ring atom
+    indices are returned as indices into the full structure (``elements``/``positions``)."""
+    import time
+
+    elements = np.asarray(elements).astype(str)
+    select = tuple(select)
+    if not select:
+        raise ValueError("select at least one element")
+    missing = [el for el in select if not np.any(elements == el)]
+    if missing:
+        raise ValueError(f"no atoms of element(s) {missing} in the structure (has {sorted(set(elements))})")
+    idx = np.nonzero(np.isin(elements, select))[0]
+    weights = None
+    if radii is not None:
+        absent = [el for el in select if el not in radii]
+        if absent:
+            raise ValueError(f"radii gives no radius for {absent}")
+        weights = np.array([radii[el] ** 2 for el in elements[idx]])
+    t0 = time.perf_counter()
+    diagram, rings = alpha_persistence(np.asarray(positions, float)[idx], box, weights, margin,
+                                       precision, min_persistence, True, max_ring_size)
+    elapsed = time.perf_counter() - t0
+    # express simplices and rings in structure indices
+    diagram.birth_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.birth_simplex]
+    diagram.death_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.death_simplex]
+    rings.atoms = [idx[a] for a in rings.atoms]
+    return HomologyResult(diagram, rings, idx, select, margin, {"homology_s": elapsed})
+
+
+def ring_length(rings: Rings, length: str = "diameter") -> np.ndarray:
+    """Real-space length (A) of each ring: ``"diameter"`` = largest distance between two of its
+    atoms; ``"death"`` = 2 sqrt(death alpha^2), the diameter of the balls that fill the loop."""
+    if length == "diameter":
+        return rings.diameter.copy()
+    if length == "death":
+        return 2.0 * np.sqrt(np.maximum(rings.death, 0.0))
+    raise ValueError(f"length must be 'diameter' or 'death', not {length!r}")
+
+
+def fsdp_ring_link(rings: Rings, q_fsdp: float, q_fwhm: float | None = None,
+                   length: str = "diameter", large_ring: int = 8) -> dict:
+    """Relate ring sizes to the FSDP (pure function of the rings and the peak position).
+
+    q_fsdp: FSDP position (1/A); q_fwhm: its full width at half maximum (1/A, default
+    0.25 * q_fsdp). The FSDP's real-space window is [2 pi / (q + fwhm/2), 2 pi / (q - fwhm/2)]
+    (A) around d = 2 pi / q. For each ring size: count, mean/std of the ring length (A, see
+    :func:`ring_length`) and the persistence-weighted fraction of its rings whose length lies in
+    the window. ``large_ring_share``: of the total persistence (death - birth, A^2) of all rings
+    whose length lies in the window, the share carried by rings of more than ``large_ring``
+    atoms (``large_ring_share_count``: the same share by number). Unresolved rings (size -1)
+    are counted in ``n_unresolved`` and excluded from the shares.
+    """
+    if not q_fsdp > 0:
+        raise ValueError(f"q_fsdp must be positive (1/A), got {q_fsdp}")
+    q_fwhm = 0.25 * q_fsdp if q_fwhm is None else float(q_fwhm)
+    if not 0 < q_fwhm < 2 * q_fsdp:
+        raise ValueError(f"q_fwhm must lie in (0, 2 q_fsdp), got {q_fwhm}")
+    d = 2.0 * np.pi / q_fsdp
+    window = (2.0 * np.pi / (q_fsdp + q_fwhm / 2), 2.0 * np.pi / (q_fsdp - q_fwhm / 2))
+    resolved = rings.size > 0
+    size = rings.size[resolved]
+    L = ring_length(rings, length)[resolved]
+    pers = rings.persistence[resolved]
+    in_win = (L >= window[0]) & (L <= window[1])
+    per_size = {}
+    for s in np.unique(size):
+        m = size == s
+        per_size[int(s)] = {
+            "count": int(m.sum()),
+            "length_mean_A": float(L[m].mean()),
+            "length_std_A": float(L[m].std()),
+            "persistence_sum_A2": float(pers[m].sum()),
+            "fraction_in_window": float(pers[m & in_win].sum() / pers[m].sum()),
+        }
+    large = size > large_ring
+    total = pers[in_win].sum()
+    return {
+        "q_fsdp_inv_A": float(q_fsdp), "q_fwhm_inv_A": q_fwhm, "d_fsdp_A": d,
+        "window_A": window, "length": length, "large_ring": large_ring,
+        "per_size": per_size,
+        "large_ring_share": float(pers[in_win & large].sum() / total) if total > 0 else float("nan"),
+        "large_ring_share_count": float((in_win & large).sum() / in_win.sum()) if in_win.any() else float("nan"),
+        "n_in_window": int(in_win.sum()), "n_unresolved": int((~resolved).sum()),
+    }
+
+
+def softness_by_ring_size(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray],
+                          ring_sizes: np.ndarray, li_positions: np.ndarray, softness: np.ndarray,
+                          cutoff: float = 5.0, min_count: int = 20, assignment: str = "any") -> dict:
+    """Softness of the Li within ``cutoff`` (A) of any atom of a ring, grouped by ring size.
+
+    ring_atoms: per ring, indices into ``positions`` (A); li_positions: (n_Li, 3) A with their
+    ``softness`` (dimensionless). ``assignment="any"``: a Li is counted once in every size class
+    with a ring near it (classes overlap, so the test below is approximate); ``"largest"``: each
+    Li is counted once, in the class of the largest ring near it (disjoint classes, a valid
+    independent-samples test). Returns per-size statistics, the statistics of all Li, and a
+    Kruskal-Wallis test of equal softness distributions across the size classes holding at
+    least ``min_count`` Li, with effect size epsilon^2 = (H - k + 1) / (n - k).
+    Pass only the rings to consider (e.g. persistence above a threshold: most H1 pairs of a
+    glass are short-lived triangles). Rings of size -1 (unresolved) are skipped and counted.
+    """
+    positions = np.asarray(positions, float)
+    li_positions = np.asarray(li_positions, float)
+    softness = np.asarray(softness, float)
+    ring_sizes = np.asarray(ring_sizes, int)
+    if len(softness) != len(li_positions):
+        raise ValueError("softness must have one value per Li position")
+    if len(ring_atoms) != len(ring_sizes):
+        raise ValueError("ring_atoms and ring_sizes differ in length")
+    if not cutoff > 0:
+        raise ValueError("cutoff must be positive (A)")
+    if assignment not in ("any", "largest"):
+        raise ValueError(f"assignment must be 'any' or 'largest', not {assignment!r}")
+    keep = ring_sizes > 0
+    rings_kept = [np.asarray(a, int) for a, k in zip(ring_atoms, keep) if k]
+    sizes = ring_sizes[keep]
+    if not rings_kept:
+        raise ValueError("no resolved rings")
+    members = np.concatenate(rings_kept)
+    ring_of = np.repeat(np.arange(len(rings_kept)), [len(a) for a in rings_kept])
+    atoms, inverse = np.unique(members, return_inverse=True)
+    # ring x atom incidence times atom x Li proximity = ring x Li proximity
+    incidence = sparse.csr_matrix((np.ones(len(members)), (ring_of, inverse)), shape=(len(rings_kept), len(atoms)))
+    i, j, _ = neighbour_pairs(box, positions[atoms], cutoff, other=li_positions)
+    near = sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(len(atoms), len(li_positions)))
+    ring_li = (incidence @ near).tocsr()
+
+    def describe(s: np.ndarray) -> dict:
+        if len(s) == 0:
+            return {"n": 0}
+        q25, med, q75 = np.percentile(s, [25, 50, 75])
+        return {"n": int(len(s)), "mean": float(s.mean()), "std": float(s.std()), "median": float(med),
+                "q25": float(q25), "q75": float(q75), "fraction_soft": float(np.mean(s > 0))}
+
+    groups = {}
+    if assignment == "any":
+        for s in np.unique(sizes):
+            rows = ring_li[np.nonzero(sizes == s)[0]]
+            groups[int(s)] = softness[np.unique(rows.indices)]
+    else:
+        li_ring = ring_li.T.tocsr()
+        li_ring.data = sizes[li_ring.indices].astype(float)
+        largest = li_ring.max(axis=1).toarray().ravel()  # 0 for Li near no ring
+        for s in np.unique(largest[largest > 0]):
+            groups[int(s)] = softness[largest == s]
+    tested = [g for g in groups.values() if len(g) >= min_count]
+    if len(tested) >= 2:
+        h, p = stats.kruskal(*tested)
+        n_tot = sum(len(g) for g in tested)
+        eps2 = (h - len(tested) + 1) / (n_tot - len(tested))
+    else:
+        h = p = eps2 = float("nan")
+    return {
+        "cutoff_A": cutoff, "per_size": {s: describe(g) for s, g in groups.items()},
+        "values": groups, "all_li": describe(softness),
+        "kruskal_H": float(h), "kruskal_p": float(p), "epsilon_squared": float(eps2),
+        "sizes_tested": [s for s, g in groups.items() if len(g) >= min_count], "assignment": assignment,
+        "n_unresolved_rings": int((~keep).sum()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def _homology_command(args) -> int:
+    import sys
+
+    from lipsglass.lammpsio import read_structure
+
+    if args.type_elements:
+        # dumps without an element column: element of each atom type, in type order
+        from lipsglass.lammpsio import iter_dump
+
+        frame = next(iter_dump(args.file), None)
+        if frame is None:
+            raise ValueError(f"{args.file}: no dump frame found")
+        names = [e.strip() for e in args.type_elements.split(",")]
+        box, positions = frame.box, frame.box.wrap(frame.positions())
+        elements = frame.elements({t + 1: el for t, el in enumerate(names)})
+    else:
+        box, _, elements, positions = read_structure(args.file)
+    select = tuple(e.strip() for e in args.elements.split(",") if e.strip())
+    result = structure_homology(box, elements, positions, select=select,
+                                radii=SHANNON_RADII if args.weighted else None,
+                                margin=args.margin, precision=args.precision,
+                                max_ring_size=args.max_ring_size)
+    d, rings = result.diagram, result.rings
+    sys.stdout.write("birth_A2,death_A2,ring_size\n")
+    for b, de, s in zip(rings.birth, rings.death, rings.size):
+        sys.stdout.write(f"{b:.10g},{de:.10g},{s}\n")
+    print(f"# {len(result.atom_indices)} atoms ({','.join(select)}), H1 pairs {len(rings.birth)}, "
+          f"essential {d.betti_essential()}, zero-length pairs {d.n_zero_persistence}, "
+          f"hidden {d.n_hidden}, {result.timings['homology_s']:.1f} s", file=sys.stderr)
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("homology", help="H1 persistence diagram and ring sizes (CSV on stdout)")
+    p.add_argument("file", help="LAMMPS data file or text dump (first frame)")
+    p.add_argument("--elements", default="P,S", help="elements of the network (default P,S)")
+    p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                   help=f"periodic padding in A (default {DEFAULT_MARGIN}; checked)")
+    p.add_argument("--weighted", action="store_true",
+                   help="weighted alpha complex, weights = squared Shannon ionic radii")
+    p.add_argument("--precision", choices=("fast", "safe", "exact"), default="safe")
+    p.add_argument("--type-elements", help="for a dump without an element column: element of each "
+                                           "atom type in type order, e.g. P,S,P,S,S,P,S,Li")
+    p.add_argument("--max-ring-size", type=int, default=DEFAULT_MAX_RING_SIZE,
+                   help=f"longest ring searched, atoms (default {DEFAULT_MAX_RING_SIZE}; longer: size -1)")
+    p.set_defaults(func=_homology_command)

@@ -1,0 +1,311 @@
+"""Persistent homology: analytic diagrams (polygon, simple cubic lattice), periodic invariances,
+weights, rings, the FSDP link, softness around rings and the CLI.
+
+Alpha convention used throughout: a filtration value is a squared radius alpha^2 (A^2). An edge
+of length l enters at (l/2)^2 when its diametral sphere is empty (Gabriel), otherwise at the
+value of the coface that makes it non-Gabriel; a triangle or tetrahedron enters at its squared
+circumradius when its smallest circumsphere is empty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lipsglass.homology import (
+    PersistenceDiagram,
+    Rings,
+    alpha_persistence,
+    fsdp_ring_link,
+    ring_length,
+    softness_by_ring_size,
+    structure_homology,
+)
+from lipsglass.lammpsio import Box, write_dump_frame
+
+TOL = 1e-9
+
+
+def cubic_lattice(n: int, a: float) -> np.ndarray:
+    g = np.arange(n) * a
+    return np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
+
+
+def jittered_lattice(n=4, a=3.0, jitter=0.35, seed=1):
+    """A generic (no cospherical sets) periodic point set: lattice + random displacements."""
+    rng = np.random.default_rng(seed)
+    pos = cubic_lattice(n, a) + rng.uniform(-jitter, jitter, (n ** 3, 3)) + 0.5 * a
+    return Box(np.zeros(3), np.full(3, n * a)), pos
+
+
+def as_table(d: PersistenceDiagram) -> np.ndarray:
+    t = np.column_stack([d.dimension, d.birth, d.death])
+    return t[np.lexsort((t[:, 2], t[:, 1], t[:, 0]))]
+
+
+def ring_table(r: Rings) -> np.ndarray:
+    t = np.column_stack([r.birth, r.death, r.size])
+    return t[np.lexsort((t[:, 1], t[:, 0]))]
+
+
+# --- analytic diagrams ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [6, 9, 12])
+def test_regular_polygon_has_one_ring_of_n_atoms(n):
+    # n points on a circle of radius R with neighbours c = 2 R sin(pi/n) = 2 A apart.
+    # Polygon edges are Gabriel: born at (c/2)^2. All points are cocircular, so every Delaunay
+    # triangle has circumradius R and every diagonal's diametral circle holds other points:
+    # the single loop is filled at R^2.
+    c = 2.0
+    R = c / (2 * np.sin(np.pi / n))
+    th = 2 * np.pi * np.arange(n) / n + 0.3
+    pts = np.column_stack([R * np.cos(th), R * np.sin(th), np.zeros(n)]) + [1.0, -2.0, 0.5]
+    d, rings = alpha_persistence(pts)
+    h1 = d.intervals(1)
+    assert h1.shape == (1, 2)
+    assert h1[0, 0] == pytest.approx((c / 2) ** 2, rel=1e-9)
+    assert h1[0, 1] == pytest.approx(R ** 2, rel=1e-9)
+    assert not d.periodic and d.betti_essential() == {0: 1}
+    assert len(d.intervals(0)) == n - 1 and np.allclose(d.intervals(0), [0.0, (c / 2) ** 2])
+    assert rings.size.tolist() == [n]
+    ring = rings.atoms[0]
+    assert sorted(ring.tolist()) == list(range(n))
+    # consecutive ring atoms are polygon neighbours (index difference 1 mod n), closing too
+    steps = np.abs(np.diff(np.append(ring, ring[0])))
+    assert np.all((steps == 1) | (steps == n - 1))
+    assert rings.diameter[0] == pytest.approx(2 * R if n % 2 == 0 else 2 * R * np.cos(np.pi / (2 * n)))
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_simple_cubic_lattice_diagram_and_square_rings(n):
+    # Simple cubic, a = 3 A, n^3 atoms on the 3-torus. Edges (length a) enter at a^2/4, the
+    # square faces (circumradius a/sqrt2) at a^2/2, the cubes (circumradius a sqrt3/2) at 3a^2/4.
+    # Per cell: V=1, E=3, F=3, C=1. On the torus the edge graph has cycle rank E-V+1 = 2n^3+1;
+    # after the faces fill, H1 = 3 (torus) -> 2n^3-2 finite H1 pairs (a^2/4, a^2/2), i.e. 2
+    # independent square rings per cell (3 faces minus the 1 relation given by each cube's
+    # boundary), and 3 essential H1. The 2-skeleton has chi = n^3 - 3n^3 + 3n^3 = n^3, so
+    # b2 = n^3 - 1 + 3 = n^3 + 2 voids at a^2/2, of which n^3 - 1 die at 3a^2/4 and 3 are the
+    # torus' essential H2. H0: n^3 - 1 merges at a^2/4.
+    a = 3.0
+    box = Box(np.zeros(3), np.full(3, n * a))
+    d, rings = alpha_persistence(cubic_lattice(n, a) + 0.7, box)
+    assert d.periodic
+    assert d.betti_essential() == {0: 1, 1: 3, 2: 3}
+    n3 = n ** 3
+    for dim, count, (b, de) in ((0, n3 - 1, (0.0, a * a / 4)), (1, 2 * n3 - 2, (a * a / 4, a * a / 2)),
+                                (2, n3 - 1, (a * a / 2, 3 * a * a / 4))):
+        iv = d.intervals(dim)
+        assert len(iv) == count
+        np.testing.assert_allclose(iv, np.tile([b, de], (count, 1)), atol=TOL)
+    assert np.all(rings.size == 4)
+    np.testing.assert_allclose(rings.diameter, a * np.sqrt(2), atol=TOL)
+    # each ring is a lattice square: 4 edges of length a
+    for xyz in rings.coordinates:
+        sides = np.linalg.norm(np.roll(xyz, -1, axis=0) - xyz, axis=1)
+        np.testing.assert_allclose(sides, a, atol=TOL)
+
+
+# --- periodic invariances ------------------------------------------------------------------
+
+
+def test_translation_across_boundary_leaves_diagram_unchanged():
+    box, pos = jittered_lattice()
+    d0, r0 = alpha_persistence(pos, box)
+    shifted = box.wrap(pos + np.array([5.37, -8.11, 13.9]))
+    d1, r1 = alpha_persistence(shifted, box)
+    assert len(d0.birth) > 100  # a rich diagram, not a trivial one
+    # every ring edge, the closing birth edge included, is in the sub-level set at its birth;
+    # an edge's alpha^2 is at least (length/2)^2, so no ring edge is longer than 2 sqrt(birth)
+    for xyz, b, size in zip(r0.coordinates, r0.birth, r0.size):
+        if size < 0:
+            continue
+        sides = np.linalg.norm(np.roll(xyz, -1, axis=0) - xyz, axis=1)
+        assert len(xyz) == size >= 3 and np.all(sides <= 2 * np.sqrt(b) + 1e-9)
+    # a pair without a contractible ring is born as a second loop around the box, so not
+    # before the network first spans the box (the first essential H1 class)
+    first_span = d0.essential_birth[d0.essential_dimension == 1].min()
+    assert np.all(r0.birth[r0.size < 0] >= first_span)
+    np.testing.assert_allclose(as_table(d1), as_table(d0), atol=TOL, rtol=0)
+    np.testing.assert_allclose(ring_table(r1), ring_table(r0), atol=TOL, rtol=0)
+    np.testing.assert_allclose(np.sort(d1.essential_birth), np.sort(d0.essential_birth), atol=TOL)
+
+
+def test_shuffled_atom_order_gives_identical_diagram():
+    box, pos = jittered_lattice(seed=2)
+    d0, r0 = alpha_persistence(pos, box)
+    perm = np.random.default_rng(5).permutation(len(pos))
+    d1, r1 = alpha_persistence(pos[perm], box)
+    np.testing.assert_allclose(as_table(d1), as_table(d0), atol=TOL, rtol=0)
+    np.testing.assert_allclose(ring_table(r1), ring_table(r0), atol=TOL, rtol=0)
+
+
+def test_equivalent_triclinic_cell_gives_identical_diagram():
+    # cell vectors (L,0,0), (L,L,0), (0,0,L) span the same lattice as the cubic cell, so the
+    # periodic point set, hence the diagram, is the same: exercises the triclinic padding
+    box, pos = jittered_lattice(seed=3)
+    L = box.lengths[0]
+    tri = Box(np.zeros(3), np.full(3, L), np.array([L, 0.0, 0.0]))
+    d0, r0 = alpha_persistence(pos, box)
+    d1, r1 = alpha_persistence(tri.wrap(pos), tri)
+    np.testing.assert_allclose(as_table(d1), as_table(d0), atol=TOL, rtol=0)
+    np.testing.assert_allclose(ring_table(r1), ring_table(r0), atol=TOL, rtol=0)
+
+
+def test_equal_weights_shift_the_whole_filtration():
+    # with one weight w for all points the power distance is |x-p|^2 - w: every orthosphere
+    # has the circumsphere's centre and radius^2 - w, so every value shifts by -w
+    box, pos = jittered_lattice(seed=4)
+    w = 0.81
+    d0, _ = alpha_persistence(pos, box)
+    d1, _ = alpha_persistence(pos, box, weights=np.full(len(pos), w))
+    assert d1.weighted and d1.n_hidden == 0
+    np.testing.assert_allclose(as_table(d1), as_table(d0) - [0.0, w, w], atol=1e-8, rtol=0)
+
+
+def test_too_small_margin_is_refused():
+    box, pos = jittered_lattice()
+    with pytest.raises(ValueError, match="margin"):
+        alpha_persistence(pos, box, margin=0.5)
+
+
+def test_bad_inputs_raise():
+    box, pos = jittered_lattice()
+    with pytest.raises(ValueError):
+        alpha_persistence(pos[:, :2], box)
+    with pytest.raises(ValueError):
+        alpha_persistence(pos, box, weights=np.ones(3))
+    with pytest.raises(ValueError):
+        alpha_persistence(pos, box, precision="sloppy")
+    with pytest.raises(ValueError, match="cell is too small"):
+        # a single-atom cubic cell: an edge joins two images of the same atom
+        alpha_persistence(np.zeros((2, 3)) + [[0, 0, 0], [1.5, 1.5, 1.5]], Box(np.zeros(3), np.full(3, 3.0)))
+
+
+def test_structure_selection_maps_indices_back():
+    # P+S on the lattice, Li in the cube centres; selecting P,S must give the lattice diagram
+    # and ring atoms that index P/S atoms of the full structure
+    a, n = 3.0, 3
+    lattice = cubic_lattice(n, a)
+    li = lattice + a / 2
+    positions = np.vstack([li, lattice])
+    elements = np.array(["Li"] * len(li) + ["P", "S"] * (len(lattice) // 2) + ["S"])
+    box = Box(np.zeros(3), np.full(3, n * a))
+    res = structure_homology(box, elements, positions, select=("P", "S"))
+    d_ref, _ = alpha_persistence(lattice, box)
+    np.testing.assert_allclose(as_table(res.diagram), as_table(d_ref), atol=TOL)
+    ring_atoms = np.concatenate(res.rings.atoms)
+    assert np.all(np.isin(elements[ring_atoms], ["P", "S"]))
+    assert np.all(ring_atoms >= len(li))
+    with pytest.raises(ValueError, match="no atoms"):
+        structure_homology(box, elements, positions, select=("Ge",))
+
+
+# --- FSDP link and softness ----------------------------------------------------------------
+
+
+def _rings(sizes, diameters, births, deaths):
+    return Rings(np.asarray(births, float), np.asarray(deaths, float), np.asarray(sizes),
+                 np.asarray(diameters, float), [np.arange(s) for s in sizes], [np.zeros((s, 3)) for s in sizes], 40)
+
+
+def test_fsdp_ring_link_shares():
+    # d = 2 pi / q = 5 A; window for fwhm = 0.2 q: [2pi/(1.1 q), 2pi/(0.9 q)] = [4.545, 5.556] A
+    q = 2 * np.pi / 5.0
+    rings = _rings([4, 4, 10, 12, 9], [3.0, 5.0, 5.2, 5.5, 9.0], [1, 1, 1, 1, 1], [2, 4, 3, 5, 9])
+    out = fsdp_ring_link(rings, q, q_fwhm=0.2 * q)
+    assert out["d_fsdp_A"] == pytest.approx(5.0)
+    assert out["window_A"][0] == pytest.approx(5.0 / 1.1) and out["window_A"][1] == pytest.approx(5.0 / 0.9)
+    # in window: the 2nd (size 4, persistence 3), 3rd (size 10, pers 2), 4th (size 12, pers 4)
+    assert out["n_in_window"] == 3
+    assert out["large_ring_share"] == pytest.approx(6.0 / 9.0)
+    assert out["large_ring_share_count"] == pytest.approx(2.0 / 3.0)
+    assert out["per_size"][4]["fraction_in_window"] == pytest.approx(3.0 / 4.0)
+    assert out["per_size"][9]["fraction_in_window"] == 0.0
+    np.testing.assert_allclose(ring_length(rings, "death"), 2 * np.sqrt([2, 4, 3, 5, 9]))
+    with pytest.raises(ValueError):
+        fsdp_ring_link(rings, -1.0)
+
+
+def test_softness_by_ring_size_groups_and_test():
+    box = Box(np.zeros(3), np.full(3, 40.0))
+    # ring A (size 4) near the origin corner (wrapped across the boundary), ring B (size 6) at 20
+    ring_a = np.array([[0.5, 0.5, 0.5], [39.5, 0.5, 0.5], [39.5, 39.5, 0.5], [0.5, 39.5, 0.5]])
+    ring_b = 20.0 + np.array([[1.5 * np.cos(t), 1.5 * np.sin(t), 0.0] for t in np.arange(6) * np.pi / 3])
+    positions = np.vstack([ring_a, ring_b])
+    rng = np.random.default_rng(0)
+    # Li on spheres of radius 3 A around each ring centre (inside a 5 A cutoff of ring atoms),
+    # plus far Li that belong to no ring
+    dirs = rng.normal(size=(600, 3))
+    dirs /= np.linalg.norm(dirs, axis=1)[:, None]
+    li_a = box.wrap(np.array([0.0, 0.0, 0.5]) + 3.0 * dirs[:200])
+    li_b = 20.0 + 3.0 * dirs[200:400]
+    li_far = np.array([10.0, 10.0, 10.0]) + 0.5 * dirs[400:]
+    li = np.vstack([li_a, li_b, li_far])
+    s_same = rng.normal(size=600)
+    out = softness_by_ring_size(box, positions, [np.arange(4), np.arange(4, 10)], [4, 6], li, s_same)
+    assert out["per_size"][4]["n"] == 200 and out["per_size"][6]["n"] == 200
+    np.testing.assert_allclose(np.sort(out["values"][4]), np.sort(s_same[:200]))
+    np.testing.assert_allclose(np.sort(out["values"][6]), np.sort(s_same[200:400]))
+    assert out["all_li"]["n"] == 600
+    assert out["kruskal_p"] > 1e-3
+    s_diff = s_same.copy()
+    s_diff[200:400] += 2.0  # Li around the 6-ring are much softer
+    out = softness_by_ring_size(box, positions, [np.arange(4), np.arange(4, 10)], [4, 6], li, s_diff)
+    assert out["kruskal_p"] < 1e-20
+    assert out["epsilon_squared"] > 0.3
+    # rings sharing an atom (atom 0 in both): a Li near it is near both rings. "any" puts it in
+    # both classes, "largest" only in the 6-ring class; a Li near ring B only is in class 6
+    shared = [np.arange(4), np.append(np.arange(4, 10), 0)]
+    li3 = np.array([[0.5, 0.5, 3.0], [20.0, 20.0, 20.0]])
+    s3 = np.array([-1.0, 1.0])
+    out_any = softness_by_ring_size(box, positions, shared, [4, 6], li3, s3, min_count=1)
+    out_big = softness_by_ring_size(box, positions, shared, [4, 6], li3, s3, min_count=1, assignment="largest")
+    assert out_any["values"][4].tolist() == [-1.0] and sorted(out_any["values"][6].tolist()) == [-1.0, 1.0]
+    assert 4 not in out_big["values"] and sorted(out_big["values"][6].tolist()) == [-1.0, 1.0]
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column", ["element", "type"])
+def test_cli_writes_h1_csv(tmp_path, capsys, column):
+    from lipsglass.cli import main
+
+    a, n = 3.0, 3
+    pos = cubic_lattice(n, a) + 0.2
+    box = Box(np.zeros(3), np.full(3, n * a))
+    path = tmp_path / "sc.dump"
+    label = np.array(["S"] * len(pos)) if column == "element" else np.ones(len(pos), int)
+    with open(path, "w") as fh:
+        write_dump_frame(fh, 0, box, {"id": np.arange(1, len(pos) + 1), column: label,
+                                      "x": pos[:, 0], "y": pos[:, 1], "z": pos[:, 2]})
+    extra = ["--type-elements", "S"] if column == "type" else []
+    assert main(["homology", str(path), "--elements", "S", "--margin", "7", *extra]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "birth_A2,death_A2,ring_size"
+    rows = np.array([[float(x) for x in line.split(",")] for line in lines[1:]])
+    assert len(rows) == 2 * n ** 3 - 2
+    np.testing.assert_allclose(rows, np.tile([a * a / 4, a * a / 2, 4], (len(rows), 1)), atol=1e-8)
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def test_figures_write_png_and_pdf(tmp_path):
+    from lipsglass.figures import homology as fig
+
+    box, pos = jittered_lattice()
+    d, rings = alpha_persistence(pos, box)
+    fig.plot_persistence_diagrams({"g1": d}, tmp_path / "pd.png", tmp_path / "pd.pdf", bins=20)
+    fig.plot_ring_size_distribution({"g1": rings}, tmp_path / "rs.png", tmp_path / "rs.pdf")
+    link = fsdp_ring_link(rings, 2 * np.pi / 4.0)
+    fig.plot_rings_fsdp({"g1": link}, tmp_path / "s4.png", tmp_path / "s4.pdf")
+    rng = np.random.default_rng(0)
+    li = rng.uniform(0, 12, (50, 3))
+    soft = rng.normal(size=50)
+    res = softness_by_ring_size(box, pos, rings.atoms, rings.size, li, soft, min_count=5)
+    fig.plot_softness_by_ring_size({"g1": res}, {"g1": soft}, tmp_path / "s5.png", tmp_path / "s5.pdf")
+    for stem in ("pd", "rs", "s4", "s5"):
+        for ext in ("png", "pdf"):
+            assert (tmp_path / f"{stem}.{ext}").stat().st_size > 1000

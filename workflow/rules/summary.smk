@@ -1,0 +1,50 @@
+rule structure_claims:
+    """Claim C13 (P-S distances by anion) from the partial g(r) of every glass."""
+    input:
+        rdf=expand("results/{glass}/structure/partial_rdf.csv", glass=GLASSES),
+    output:
+        claims="results/summary/structure_claims.csv",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/structure_claims.log",
+    script:
+        "../scripts/structure_claims.py"
+
+
+rule transport_claims:
+    """Claims C1 (Arrhenius, Ea vs P2S6) and C2 (conductivity vs experiment)."""
+    input:
+        arrhenius=expand("results/{glass}/transport/arrhenius.json", glass=GLASSES),
+        experimental=project_file("config/experimental_conductivity.csv"),
+    output:
+        claims="results/summary/transport_claims.csv",
+    params:
+        glasses=GLASSES,
+        units=glass_units(),
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/transport_claims.log",
+    script:
+        "../scripts/transport_claims.py"
+
+
+rule scorecard:
+    """The reproduction scorecard: every claim of the paper with its verdict and numbers."""
+    input:
+        claims=scorecard_claim_files(),
+        texts=project_file("config/paper_claims.yaml"),
+    output:
+        csv="results/summary/scorecard.csv",
+        md="results/summary/scorecard.md",
+    params:
+        config_name=scorecard_config_name(),
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/scorecard.log",
+    script:
+        "../scripts/scorecard.py"
