@@ -369,3 +369,17 @@ def test_workflow_job_writes_data_log_and_provenance(tmp_path):
     with pytest.raises(ValueError, match="min_distance_A"):
         build_glass_job(glass="g", units={"PS4": 1}, forcefield="ariga2022", build_config={"seed": 1, "density_g_cm3": 1.0},
                         out_data=str(out), out_provenance=str(tmp_path / "p.json"), log=str(tmp_path / "l"))
+
+
+def test_geometric_speciation_of_a_built_glass_equals_its_config():
+    """The built topology, read back from geometry alone (lipsglass.speciation), is the declared one."""
+    from lipsglass.forcefield import ForceField
+    from lipsglass.speciation import speciate
+
+    ff = ForceField.load("ariga2022")
+    units = {"PS4": 5, "P2S7": 4, "P2S6": 3, "S": 2}
+    # 3 A between units keeps every non-bonded P..S beyond the 2.8 A bond cutoff of the speciation
+    built = build_glass(Composition("spec", units), ff, seed=3, density_g_cm3=0.5, min_distance_A=3.0)
+    elements = np.array([ff.element(t) for t in built.type_names])
+    spec = speciate(built.box, elements, built.wrapped_positions())
+    assert spec.counts == {"PS4": 5, "P2S7": 4, "P2S6": 3, "S_free": 2, "other": 0}
