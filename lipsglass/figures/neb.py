@@ -1,0 +1,184 @@
+"""NEB and Li-trace figures (matplotlib, Agg backend): energy along the minimum energy path of
+representative soft->hard and hard->soft hops (paper Fig. 4B), barrier distributions by hop
+class for each glass (Fig. 4C; all four classes: Fig. S3), and Li traces over time around the
+anions (Fig. 4D). Every function writes the same figure as PNG and PDF; inputs are precomputed
+arrays (see ``lipsglass.neb``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from mpl_toolkits.mplot3d.art3d import Line3DCollection  # noqa: E402
+
+from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
+from lipsglass.neb import HOP_CLASSES  # noqa: E402
+
+# soft blue, hard orange as in the softness figures; mixed classes in between
+CLASS_COLOURS = {"soft->hard": "#1f77b4", "hard->soft": "#ff7f0e", "soft->soft": "#2ca02c",
+                 "hard->hard": "#d62728"}
+CLASS_LABELS = {c: c.replace("->", r" $\rightarrow$ ") for c in HOP_CLASSES}
+RC_LABEL = "normalised reaction coordinate"
+ENERGY_LABEL = "energy relative to initial state (eV)"
+BARRIER_LABEL = "forward migration barrier (eV)"
+
+
+def _save(fig, out_png, out_pdf, dpi: int = 200) -> None:
+    for path in (out_png, out_pdf):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=dpi, bbox_inches="tight")
+    fig.savefig(out_pdf, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _path(rc, energy, what: str) -> tuple[np.ndarray, np.ndarray]:
+    rc, energy = np.asarray(rc, float), np.asarray(energy, float)
+    if rc.ndim != 1 or rc.shape != energy.shape or len(rc) < 2:
+        raise ValueError(f"{what}: reaction coordinate and energy must be 1D arrays of equal length >= 2")
+    if not (np.all(np.isfinite(rc)) and np.all(np.isfinite(energy))):
+        raise ValueError(f"{what}: contains NaN/inf")
+    if np.any(np.diff(rc) < 0):
+        raise ValueError(f"{what}: reaction coordinate must not decrease")
+    return rc, energy
+
+
+def plot_energy_paths(paths: Mapping[str, tuple[Sequence[float], Sequence[float]]], out_png, out_pdf,
+                      hop_classes: Mapping[str, str] | None = None, title: str | None = None) -> None:
+    """Fig. 4B: energy (eV, relative to the initial state) against the normalised reaction
+    coordinate for each labelled path (label -> (rc, E)); NEB images as markers joined by
+    lines. ``hop_classes`` (label -> hop class) picks the colours."""
+    if not paths:
+        raise ValueError("no paths to plot")
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    for n, (label, (rc, e)) in enumerate(paths.items()):
+        rc, e = _path(rc, e, label)
+        colour = CLASS_COLOURS.get((hop_classes or {}).get(label, ""), f"C{n}")
+        ax.plot(rc, e, "-o", color=colour, ms=4, label=label)
+    ax.axhline(0.0, color="k", lw=0.6, ls=":")
+    ax.set_xlabel(RC_LABEL)
+    ax.set_ylabel(ENERGY_LABEL)
+    ax.set_xlim(0, 1)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    _save(fig, out_png, out_pdf)
+
+
+def plot_barrier_distributions(barriers_by_glass: Mapping[str, Mapping[str, Sequence[float]]], out_png, out_pdf,
+                               classes: Sequence[str] = ("soft->hard", "hard->soft"), bins: int = 15,
+                               title: str | None = None) -> None:
+    """Fig. 4C (classes soft->hard and hard->soft) / Fig. S3 (``classes=HOP_CLASSES``): one
+    panel per glass with a histogram (counts) of forward barriers (eV) per hop class on common
+    bins, the median of each class as a dashed line, and n per class in the legend. Classes
+    without barriers are listed in the legend with n = 0 (nothing is hidden)."""
+    if not barriers_by_glass:
+        raise ValueError("no glasses to plot")
+    unknown = set(classes) - set(HOP_CLASSES)
+    if unknown:
+        raise ValueError(f"unknown hop classes {sorted(unknown)}")
+    values = {g: {c: np.asarray(b.get(c, []), float) for c in classes} for g, b in barriers_by_glass.items()}
+    everything = np.concatenate([v for per in values.values() for v in per.values()] + [np.zeros(0)])
+    if len(everything) == 0:
+        raise ValueError("no barriers to plot")
+    if not np.all(np.isfinite(everything)):
+        raise ValueError("barriers contain NaN/inf")
+    lo, hi = float(everything.min()), float(everything.max())
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.05, hi + 0.05
+    edges = np.linspace(lo, hi, int(bins) + 1)
+    n = len(values)
+    fig, axes = plt.subplots(1, n, figsize=(3.3 * n, 3.2), sharex=True, squeeze=False)
+    for ax, (glass, per) in zip(axes[0], values.items()):
+        for c in classes:
+            v = per[c]
+            label = f"{CLASS_LABELS[c]} (n={len(v)})"
+            if len(v):
+                ax.hist(v, bins=edges, histtype="stepfilled", alpha=0.35, color=CLASS_COLOURS[c], label=label)
+                ax.hist(v, bins=edges, histtype="step", color=CLASS_COLOURS[c])
+                ax.axvline(np.median(v), color=CLASS_COLOURS[c], ls="--", lw=1)
+            else:
+                ax.plot([], [], color=CLASS_COLOURS[c], label=label)
+        ax.set_title(glass, fontsize=9)
+        ax.set_xlabel(BARRIER_LABEL)
+        ax.legend(frameon=False, fontsize=7)
+    axes[0][0].set_ylabel("number of hops")
+    if title:
+        fig.suptitle(title)
+    _save(fig, out_png, out_pdf)
+
+
+def plot_li_traces(traces: np.ndarray, anion_positions: np.ndarray, anion_labels: Sequence[str], out_png, out_pdf,
+                   time_ps: np.ndarray | None = None, title: str | None = None, anion_marker_size: float = 6.0) -> None:
+    """Fig. 4D: 3D traces of Li (``traces`` (n_Li, n_t, 3), unwrapped A) coloured by time from
+    dark green (start) to bright green (end), with the anion atoms around them
+    (``anion_positions`` (M, 3) A, ``anion_labels`` their anion types) coloured by anion type."""
+    tr = np.asarray(traces, float)
+    if tr.ndim != 3 or tr.shape[2] != 3 or tr.shape[1] < 2:
+        raise ValueError(f"traces must be (n_Li, n_t >= 2, 3), got {tr.shape}")
+    anion = np.asarray(anion_positions, float).reshape(-1, 3)
+    labels = np.asarray(anion_labels).astype(str)
+    if labels.shape != (len(anion),):
+        raise ValueError(f"{len(labels)} anion labels for {len(anion)} anion positions")
+    if not np.all(np.isfinite(tr)):
+        raise ValueError("traces contain NaN/inf")
+    n_t = tr.shape[1]
+    t = np.arange(n_t, dtype=float) if time_ps is None else np.asarray(time_ps, float)
+    if t.shape != (n_t,):
+        raise ValueError(f"time_ps must have {n_t} entries")
+    fig = plt.figure(figsize=(5.5, 4.5))
+    ax = fig.add_subplot(projection="3d")
+    cmap = plt.get_cmap("Greens")
+    norm = plt.Normalize(t[0], t[-1])
+    for li in tr:
+        segments = np.stack([li[:-1], li[1:]], axis=1)
+        # time runs dark -> bright: reversed Greens from 0.95 (dark) down to 0.3 (bright)
+        colours = cmap(0.95 - 0.65 * norm(0.5 * (t[:-1] + t[1:])))
+        ax.add_collection3d(Line3DCollection(segments, colors=colours, linewidths=1.2))
+    for a in dict.fromkeys(labels):
+        m = labels == a
+        ax.scatter(*anion[m].T, s=anion_marker_size, color=ANION_COLOURS.get(a, ANION_COLOURS["other"]),
+                   label=ANION_TEX.get(a, a), depthshade=False)
+    everything = np.concatenate([tr.reshape(-1, 3), anion])
+    for setter, k in ((ax.set_xlim, 0), (ax.set_ylim, 1), (ax.set_zlim, 2)):
+        setter(everything[:, k].min(), everything[:, k].max())
+    ax.set_xlabel("x (Å)")
+    ax.set_ylabel("y (Å)")
+    ax.set_zlabel("z (Å)")
+    sm = plt.cm.ScalarMappable(cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0.95, 0.3, 256))), norm=norm)
+    fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.1, label="time (ps)" if time_ps is not None else "frame")
+    if len(labels):
+        ax.legend(frameon=False, fontsize=7, loc="upper left")
+    if title:
+        ax.set_title(title)
+    _save(fig, out_png, out_pdf)
+
+
+def plot_representative_paths(rows: Sequence[Mapping], workdir, out_png, out_pdf,
+                              classes: Sequence[str] = ("soft->hard", "hard->soft"), title: str | None = None) -> list:
+    """Fig. 4B from a batch: for each class, the converged hop with the median forward barrier
+    (``lipsglass.neb.representative_hop``), its path read from ``workdir/hop_<id>/path.csv``.
+    Returns the hops drawn; raises ValueError if no class has a converged hop (classes without
+    one are named in the title instead of being dropped silently)."""
+    from lipsglass.neb import hop_dir, read_path_csv, representative_hop  # noqa: PLC0415
+
+    paths, classes_of, chosen, missing = {}, {}, [], []
+    for c in classes:
+        hop = representative_hop(rows, c)
+        if hop is None:
+            missing.append(c)
+            continue
+        label = f"{CLASS_LABELS[c]} (hop {hop['hop_id']}, {hop['forward_barrier_eV']:.2f} eV)"
+        paths[label] = read_path_csv(hop_dir(workdir, hop["hop_id"]) / "path.csv")
+        classes_of[label] = c
+        chosen.append(hop)
+    if not paths:
+        raise ValueError(f"no converged hop in classes {list(classes)}")
+    note = f"no converged hop: {', '.join(missing)}" if missing else None
+    full_title = "; ".join(t for t in (title, note) if t) or None
+    plot_energy_paths(paths, out_png, out_pdf, hop_classes=classes_of, title=full_title)
+    return chosen
