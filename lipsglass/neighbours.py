@@ -32,8 +32,9 @@ def neighbour_pairs(box: Box, positions: np.ndarray, cutoff: float,
     positions = np.asarray(positions, float)
     if not box.is_orthogonal:
         return _pairs_triclinic(box, positions, cutoff, other)
-    if np.any(2.0 * cutoff >= box.lengths):
-        # more than the nearest image can lie within the cutoff
+    if np.any(2.0 * cutoff > box.lengths):
+        # more than the nearest image can lie within the cutoff (at exactly half the cell the
+        # minimum image is still unique but for a set of measure zero)
         return _pairs_triclinic(box, positions, cutoff, other)
     tree = _tree(box, positions)
     if other is None:
