@@ -16,16 +16,9 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 from lipsglass.homology import PersistenceDiagram, Rings  # noqa: E402
+from lipsglass.figures import save_figure
 
 ALPHA2_UNIT = r"$\alpha^2$ ($\mathrm{\AA^2}$)"
-
-
-def _save(fig, out_png, out_pdf, dpi: int = 200) -> None:
-    for path in (out_png, out_pdf):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=dpi, bbox_inches="tight")
-    fig.savefig(out_pdf, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _panels(n: int, width: float = 3.4, height: float = 3.1):
@@ -60,7 +53,7 @@ def plot_persistence_diagrams(diagrams_by_glass: Mapping[str, PersistenceDiagram
         ax.set_aspect("equal")
         fig.colorbar(h[3], ax=ax, label="pairs per bin", shrink=0.8)
     fig.tight_layout()
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_ring_size_distribution(rings_by_glass: Mapping[str, Rings], out_png, out_pdf,
@@ -86,7 +79,7 @@ def plot_ring_size_distribution(rings_by_glass: Mapping[str, Rings], out_png, ou
         ax.set_title(rf"persistence > {min_persistence:g} $\mathrm{{\AA^2}}$", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_size: int = 30) -> None:
@@ -121,7 +114,7 @@ def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_si
     bx.set_ylabel("persistence-weighted fraction\nin FSDP window")
     bx.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_softness_by_ring_size(results_by_glass: Mapping[str, dict], softness_by_glass: Mapping[str, np.ndarray],
@@ -143,4 +136,4 @@ def plot_softness_by_ring_size(results_by_glass: Mapping[str, dict], softness_by
         ax.set_ylabel("softness S")
         ax.set_title(f"{glass}: Kruskal-Wallis p = {res['kruskal_p']:.2g}", fontsize=9)
     fig.tight_layout()
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)

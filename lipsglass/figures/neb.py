@@ -18,6 +18,7 @@ from mpl_toolkits.mplot3d.art3d import Line3DCollection  # noqa: E402
 
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
 from lipsglass.neb import HOP_CLASSES  # noqa: E402
+from lipsglass.figures import save_figure
 
 # soft blue, hard orange as in the softness figures; mixed classes in between
 CLASS_COLOURS = {"soft->hard": "#1f77b4", "hard->soft": "#ff7f0e", "soft->soft": "#2ca02c",
@@ -26,14 +27,6 @@ CLASS_LABELS = {c: c.replace("->", r" $\rightarrow$ ") for c in HOP_CLASSES}
 RC_LABEL = "normalised reaction coordinate"
 ENERGY_LABEL = "energy relative to initial state (eV)"
 BARRIER_LABEL = "forward migration barrier (eV)"
-
-
-def _save(fig, out_png, out_pdf, dpi: int = 200) -> None:
-    for path in (out_png, out_pdf):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=dpi, bbox_inches="tight")
-    fig.savefig(out_pdf, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _path(rc, energy, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +59,7 @@ def plot_energy_paths(paths: Mapping[str, tuple[Sequence[float], Sequence[float]
     ax.legend(frameon=False, fontsize=8)
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_barrier_distributions(barriers_by_glass: Mapping[str, Mapping[str, Sequence[float]]], out_png, out_pdf,
@@ -109,7 +102,7 @@ def plot_barrier_distributions(barriers_by_glass: Mapping[str, Mapping[str, Sequ
     axes[0][0].set_ylabel("number of hops")
     if title:
         fig.suptitle(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_li_traces(traces: np.ndarray, anion_positions: np.ndarray, anion_labels: Sequence[str], out_png, out_pdf,
@@ -155,7 +148,7 @@ def plot_li_traces(traces: np.ndarray, anion_positions: np.ndarray, anion_labels
         ax.legend(frameon=False, fontsize=7, loc="upper left")
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_representative_paths(rows: Sequence[Mapping], workdir, out_png, out_pdf,

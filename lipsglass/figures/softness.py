@@ -19,18 +19,11 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
 from lipsglass.lammpsio import Box  # noqa: E402
 from lipsglass.softness import BinnedMean  # noqa: E402
+from lipsglass.figures import save_figure
 
 # the paper draws soft Li blue and hard Li orange (Fig. 3D)
 SOFT_COLOUR, HARD_COLOUR = "#1f77b4", "#ff7f0e"
 SOFTNESS_LABEL = "softness S"
-
-
-def _save(fig, out_png, out_pdf, dpi: int = 200) -> None:
-    for path in (out_png, out_pdf):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=dpi, bbox_inches="tight")
-    fig.savefig(out_pdf, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _finite(values, what: str) -> np.ndarray:
@@ -64,7 +57,7 @@ def plot_accuracy(metrics_by_glass: Mapping[str, Mapping], out_png, out_pdf,
     ax.legend(frameon=False, fontsize=8)
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_softness_snapshot(positions: np.ndarray, softness: np.ndarray, out_png, out_pdf,
@@ -90,7 +83,7 @@ def plot_softness_snapshot(positions: np.ndarray, softness: np.ndarray, out_png,
     fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.12, label=SOFTNESS_LABEL)
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def _histograms(ax, groups: Mapping[str, np.ndarray], bins, colours=None, labels=None) -> None:
@@ -117,7 +110,7 @@ def plot_softness_distributions(softness_by_glass: Mapping[str, np.ndarray], out
     _histograms(ax, softness_by_glass, bins)
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_lis_gr_by_anion(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]], out_png, out_pdf,
@@ -140,7 +133,7 @@ def plot_lis_gr_by_anion(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.
     axes[0][0].legend(frameon=False, fontsize=8)
     if title:
         fig.suptitle(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_softness_by_anion(softness_by_anion: Mapping[str, np.ndarray], out_png, out_pdf,
@@ -158,7 +151,7 @@ def plot_softness_by_anion(softness_by_anion: Mapping[str, np.ndarray], out_png,
     ax.legend(frameon=False, fontsize=8)
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_property_vs_softness(pe: BinnedMean, voro: BinnedMean, out_png, out_pdf,
@@ -180,4 +173,4 @@ def plot_property_vs_softness(pe: BinnedMean, voro: BinnedMean, out_png, out_pdf
     ax.set_xlabel(SOFTNESS_LABEL)
     if title:
         ax.set_title(title)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)

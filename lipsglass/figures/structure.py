@@ -13,19 +13,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from lipsglass.figures import save_figure
 
 ANION_COLOURS = {"PS4": "#1f77b4", "P2S7": "#2ca02c", "P2S6": "#d62728", "Li": "#ff7f0e",
                  "S_free": "#9467bd", "other": "#7f7f7f"}
 ANION_TEX = {"PS4": r"PS$_4^{3-}$", "P2S7": r"P$_2$S$_7^{4-}$", "P2S6": r"P$_2$S$_6^{4-}$",
              "Li": r"Li$^+$", "S_free": r"S$^{2-}$", "other": "other"}
-
-
-def _save(fig, out_png, out_pdf, dpi: int = 200) -> None:
-    for path in (out_png, out_pdf):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=dpi, bbox_inches="tight")
-    fig.savefig(out_pdf, bbox_inches="tight")
-    plt.close(fig)
 
 
 def read_literature_csv(path: str | Path) -> list[dict]:
@@ -102,7 +95,7 @@ def plot_ternary(simulated: Sequence[Mapping], literature: Sequence[Mapping] | s
     ax.axis("off")
     ax.set_title(title or f"Speciation ({quantity})", fontsize=10)
     ax.legend(loc="upper left", fontsize=7, frameon=False, bbox_to_anchor=(0.62, 1.0))
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_partial_rdf(table: Mapping[str, np.ndarray], out_png, out_pdf, title: str | None = None,
@@ -131,7 +124,7 @@ def plot_partial_rdf(table: Mapping[str, np.ndarray], out_png, out_pdf, title: s
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_sq(curves: Mapping[str, Mapping], out_png, out_pdf, offset: float = 0.0,
@@ -157,7 +150,7 @@ def plot_sq(curves: Mapping[str, Mapping], out_png, out_pdf, offset: float = 0.0
     ax.axhline(1.0, color="0.7", lw=0.6, ls=":")
     ax.legend(fontsize=8, frameon=False, title=r"$\blacktriangledown$ FSDP (bar: FWHM)", title_fontsize=8)
     fig.tight_layout()
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)
 
 
 def plot_snapshot(box, positions: np.ndarray, elements: Sequence[str], units: Sequence[str],
@@ -202,4 +195,4 @@ def plot_snapshot(box, positions: np.ndarray, elements: Sequence[str], units: Se
     ax.legend(fontsize=7, frameon=False, loc="upper left", markerscale=2)
     if title:
         ax.set_title(title, fontsize=10)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf)

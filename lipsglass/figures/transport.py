@@ -20,15 +20,9 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 
 from lipsglass.transport import ArrheniusFit, DiffusionResult, local_loglog_slope  # noqa: E402
+from lipsglass.figures import save_figure
 
 EXPERIMENT_COLUMNS = ("label", "sigma_S_cm", "T_K", "kind", "citation")
-
-
-def _save(fig, out_png: str | Path, out_pdf: str | Path) -> None:
-    for out in (out_png, out_pdf):
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=200, bbox_inches="tight")
-    fig.savefig(out_pdf, bbox_inches="tight")
 
 
 def _log_errors(value: np.ndarray, stderr: np.ndarray) -> np.ndarray:
@@ -59,7 +53,7 @@ def plot_arrhenius(fits: Mapping[str, ArrheniusFit], out_png: str | Path, out_pd
     if title:
         ax.set_title(title)
     ax.legend(fontsize=7, frameon=False)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf, close=False)
     return fig
 
 
@@ -120,7 +114,7 @@ def plot_conductivity(simulated: Sequence[Mapping], experimental_csv: str | Path
     ax.set_yscale("log")
     ax.set_ylabel(f"$\\sigma$ ({T_K:g} K) (S/cm)")
     ax.legend(fontsize=7, frameon=False)
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf, close=False)
     return fig
 
 
@@ -150,7 +144,7 @@ def plot_msd(curves: Mapping[str, DiffusionResult], out_png: str | Path, out_pdf
     ax2.axhline(1.0, color="k", lw=0.8, ls=":")
     ax2.set_xlabel("lag time (ps)")
     ax2.set_ylabel("d ln MSD / d ln t")
-    _save(fig, out_png, out_pdf)
+    save_figure(fig, out_png, out_pdf, close=False)
     return fig
 
 
