@@ -13,6 +13,9 @@ include: "workflow/rules/build.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/structure.smk"
 include: "workflow/rules/transport.smk"
+include: "workflow/rules/softness.smk"
+include: "workflow/rules/homology.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:

@@ -73,6 +73,42 @@ def transport_run_files(name):
     return expand("results/{{glass}}/transport/{T}K/{name}", T=temperature_labels(), name=name)
 
 
+def softness_outputs():
+    """Per-glass softness files, the cross-glass summaries, Fig. S1 and Fig. 3A-3F."""
+    targets = expand(
+        "results/{glass}/softness/{name}",
+        glass=GLASSES,
+        name=["labels.csv", "windows.csv", "model.json", "softness.csv", "lis_gr_soft_hard.csv"],
+    )
+    targets += expand(
+        "results/summary/{name}",
+        name=["softness_transfer.csv", "softness_correlations.csv", "softness_claims.csv", "softness_claims.md"],
+    )
+    for name in ["figS1_accuracy", "fig3b_softness_distributions", "fig3e_softness_by_anion",
+                 "fig3f_pe_voronoi_vs_softness"]:
+        targets += figure_files(name)
+    for glass in GLASSES:
+        targets += figure_files(f"fig3a_softness_snapshot_{glass}") + figure_files(f"fig3d_lis_gr_soft_hard_{glass}")
+    return targets
+
+
+def softness_run_file(name):
+    """File ``name`` of the production run the softness stage analyses (softness.temperature_K),
+    as a pattern in {glass}."""
+    T = round(config["softness"]["temperature_K"])
+    return f"results/{{glass}}/nvt/{T}K/{name}"
+
+
+def softness_glass_files(name):
+    """Per-glass softness file ``name`` of every glass, in GLASSES order."""
+    return expand("results/{glass}/softness/{name}", glass=GLASSES, name=name)
+
+
+def glass_units():
+    """Anion units of every glass, {glass: {unit: count}}."""
+    return {glass: config["compositions"][glass]["units"] for glass in GLASSES}
+
+
 def production_temperature_K(wildcards):
     """The configured production temperature (K) whose path label is wildcards.T."""
     matches = [T for T in config["production"]["temperatures_K"] if f"{round(T)}" == wildcards.T]
@@ -81,9 +117,44 @@ def production_temperature_K(wildcards):
     return float(matches[0])
 
 
+def homology_glass_files(name):
+    """Per-glass homology file ``name`` of every glass, in GLASSES order."""
+    return expand("results/{glass}/homology/{name}", glass=GLASSES, name=name)
+
+
+def homology_outputs():
+    """Per-glass persistence diagrams, rings, FSDP link and softness by ring size; the figures
+    (H1 diagrams, ring sizes, Fig. S4, Fig. S5)."""
+    targets = homology_glass_files(
+        ["pd_h0.csv", "pd_h1.csv", "pd_h2.csv", "rings.json", "fsdp_link.json", "softness_by_ring_size.json"]
+    )
+    for name in ["persistence_diagrams_h1", "ring_sizes", "figS4_rings_fsdp", "figS5_softness_by_ring_size"]:
+        targets += figure_files(name)
+    return targets
+
+
+def scorecard_claim_files():
+    """Claim tables of every stage that tests claims of the paper."""
+    return [
+        "results/summary/structure_claims.csv",
+        "results/summary/transport_claims.csv",
+        "results/summary/softness_claims.csv",
+        "results/summary/homology_claims.csv",
+    ]
+
+
+def scorecard_config_name():
+    """Names of the config files of this run, for the scorecard's header."""
+    return ", ".join(str(f) for f in workflow.configfiles) or "config/config.yaml"
+
+
+def summary_outputs():
+    return ["results/summary/scorecard.csv", "results/summary/scorecard.md"]
+
+
 def all_outputs():
     """Every final output of the study; each stage contributes its own list."""
-    return md_outputs() + structure_outputs() + transport_outputs()
+    return md_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + summary_outputs()
 
 
 def project_file(relative_path):

@@ -1,0 +1,762 @@
+"""Softness stage (paper Fig. 3, Fig. S1; claims C3-C8): Li rearrangements (D2min, D_cum) at
+the configured temperature, mobile/immobile labels, logistic-regression softness models,
+per-Li potential energy and Voronoi volume, links to the anion environment, claims check.
+
+The science lives in ``lipsglass.d2min``, ``lipsglass.softness``, ``lipsglass.rdf`` and
+``lipsglass.figures.softness``; this module reads job inputs, calls them with the configured
+settings and writes the outputs.
+
+Design choices (documented here because the paper's SI, which would fix them, is unavailable):
+
+* Windows: the fine trajectory of ``temperature_K`` is cut into windows of ``window_frames``
+  increments starting every ``window_stride_frames`` frames; D_cum sums the D2min of the
+  increments of a window (``lipsglass.d2min.cumulative_d2min``). The features of a Li in a
+  window are its radial structure functions (RSF) at the window's first frame.
+* Labels: within each glass, Li with D_cum above the ``mobile_quantile`` of the glass's pooled
+  D_cum are mobile, below ``immobile_quantile`` immobile, the rest unlabelled (so each glass
+  yields about equal mobile and immobile samples; classes are then balanced exactly).
+* Models: one model per glass (accuracy, Fig. S1, and cross-glass transfer) and one "pooled"
+  model trained on the union of the glasses' training sets. Softness values compared ACROSS
+  glasses (Fig. 3B, C4, the correlations and C5-C8) come from the pooled model: one
+  hyperplane, as in the paper ("the established hyperplane divides all lithium ions"), so that
+  a shift of the distribution is a structural shift and not a change of the hyperplane.
+  ``softness.csv`` also carries ``S_own`` (the glass's own model).
+* Per-Li properties: the configuration analysed is the end of the ``temperature_K`` run
+  (``final.data``, identical to the last trajectory frame). LAMMPS evaluates ``compute pe/atom``
+  without keywords, i.e. pair (incl. real-space Coulomb) + bond + angle + dihedral + improper
+  + kspace (per-atom long-range energy, Heyes' method for Ewald and its PPPM analogue) + fix
+  terms; the job checks that the per-atom energies sum to the total potential energy. Voronoi
+  cells come from ``compute voronoi/atom`` (VORONOI package, unweighted, all atoms as seeds);
+  the job checks that the cell volumes sum to the box volume.
+
+Units: lengths A, D_cum A^2 (or A^2 per neighbour with ``d2min_normalise: per-neighbour``),
+energies kcal/mol (LAMMPS units real), volumes A^3, softness dimensionless (signed distance to
+the hyperplane in standardised-feature space, S > 0 soft).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from lipsglass.d2min import IMMOBILE, MOBILE, cutoff_from_gr, label_mobility
+from lipsglass.jsonio import write_json
+from lipsglass.lammpsio import Box, iter_dump, read_data
+from lipsglass.rdf import first_shell, max_rdf_range, partial_rdfs, read_table, write_table
+from lipsglass.softness import (ANION_TYPES, SoftnessModel, TrainingSet, anion_environment, build_training_set,
+                                channel_labels, dump_windows, pearson_ci, property_vs_softness,
+                                radial_structure_functions, rsf_feature_names, rsf_settings,
+                                softness_by_anion, softness_share_correlations, train_softness_model,
+                                transfer_metrics)
+
+log = logging.getLogger(__name__)
+
+# S of every unit type gets its own RSF channel when S is split by anion; the channel set is
+# fixed (not taken from the glass) so that models of different glasses share feature columns.
+S_UNITS = ANION_TYPES + ("S_free",)
+LABEL_COLUMNS = ("id", "window", "start_timestep", "D_cum_A2", "n_invalid_increments", "label",
+                 "displacement_A", "hopped")
+WINDOW_COLUMNS = ("window", "start_timestep", "end_timestep", "n_Li", "hop_fraction", "n_hopped",
+                  "n_mobile", "n_immobile", "n_unlabelled", "n_invalid", "mean_D_cum_A2")
+SOFTNESS_COLUMNS = ("id", "S", "S_own", "pe_kcal_mol", "voronoi_A3", "voronoi_faces",
+                    *(f"share_S_{a}" for a in ANION_TYPES), "n_S_within_radius", "nearest_anion",
+                    "majority_anion", "x_A", "y_A", "z_A")
+TRANSFER_COLUMNS = ("model_glass", "applied_to", "accuracy", "roc_auc", "n", "same_glass")
+CORRELATION_COLUMNS = ("glass", "variable", "kind", "r", "ci_low", "ci_high", "n", "p_value", "note")
+
+
+# ---- settings ------------------------------------------------------------------------------
+
+def mu_grid(settings: Mapping) -> np.ndarray:
+    """RSF Gaussian centres (A) from ``rsf_mu_min_A``..``rsf_mu_max_A`` in ``rsf_mu_step_A``."""
+    lo, hi, step = settings["rsf_mu_min_A"], settings["rsf_mu_max_A"], settings["rsf_mu_step_A"]
+    if not (hi > lo and step > 0):
+        raise ValueError(f"RSF grid needs rsf_mu_max_A > rsf_mu_min_A and a positive step, got {lo}, {hi}, {step}")
+    n = int(math.floor((hi - lo) / step + 1e-9))
+    return np.round(lo + step * np.arange(n + 1), 10)
+
+
+def rsf_channels(settings: Mapping) -> list[str]:
+    """RSF channels: the configured elements, with S replaced by one channel per S unit type
+    (``S:PS4``, ``S:P2S7``, ``S:P2S6``, ``S:S_free``) when ``split_S_by_anion``."""
+    channels = list(settings["channels"])
+    if not settings["split_S_by_anion"]:
+        return channels
+    if "S" not in channels:
+        raise ValueError("split_S_by_anion needs S among the RSF channels")
+    k = channels.index("S")
+    return channels[:k] + [f"S:{u}" for u in S_UNITS] + channels[k + 1:]
+
+
+def model_feature_settings(settings: Mapping) -> dict:
+    """RSF settings stored with a model (``lipsglass.softness.rsf_settings``)."""
+    return rsf_settings(rsf_channels(settings), mu_grid(settings), settings["rsf_width_A"],
+                        truncation=settings["rsf_truncation_widths"], centre_species="Li",
+                        split="S" if settings["split_S_by_anion"] else None)
+
+
+def read_atom_labels(path: str | Path) -> dict[str, np.ndarray]:
+    """``atom_labels.csv`` of the structure stage as arrays sorted by atom id."""
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{path}: no atoms")
+    ids = np.array([int(r["id"]) for r in rows])
+    order = np.argsort(ids)
+    return {"id": ids[order], "element": np.array([r["element"] for r in rows])[order],
+            "unit": np.array([r["unit"] for r in rows])[order]}
+
+
+def rsf_labels(ids: np.ndarray, elements: np.ndarray, atom_labels: Mapping[str, np.ndarray],
+               settings: Mapping) -> np.ndarray:
+    """Per-atom RSF channel labels for atoms ``ids`` (any order) with ``elements``."""
+    if not settings["split_S_by_anion"]:
+        return np.asarray(elements).astype(str)
+    pos = np.searchsorted(atom_labels["id"], ids)
+    if np.any(pos >= len(atom_labels["id"])) or not np.array_equal(atom_labels["id"][np.minimum(pos, len(atom_labels["id"]) - 1)], ids):
+        raise ValueError("atom ids of the configuration and of atom_labels.csv differ")
+    if not np.array_equal(atom_labels["element"][pos], np.asarray(elements).astype(str)):
+        raise ValueError("elements of the configuration and of atom_labels.csv differ")
+    return channel_labels(elements, atom_labels["unit"][pos], split="S")
+
+
+def s_anion_labels(ids: np.ndarray, atom_labels: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per-atom anion type of S atoms of PS4/P2S7/P2S6 units ("" for all other atoms; free S is
+    no anion cluster and enters no share)."""
+    pos = np.searchsorted(atom_labels["id"], ids)
+    if np.any(pos >= len(atom_labels["id"])) or not np.array_equal(atom_labels["id"][np.minimum(pos, len(atom_labels["id"]) - 1)], ids):
+        raise ValueError("atom ids of the configuration and of atom_labels.csv differ")
+    unit = atom_labels["unit"][pos]
+    element = atom_labels["element"][pos]
+    return np.where((element == "S") & np.isin(unit, ANION_TYPES), unit, "")
+
+
+def d2min_cutoff(settings: Mapping, partial_rdf: str | Path) -> tuple[float, str]:
+    """(cutoff in A, how it was chosen): a number from the config, or ``"from g(r)"``: the first
+    minimum of the glass's Li-S g(r) (``lipsglass.d2min.cutoff_from_gr``)."""
+    value = settings["d2min_cutoff_A"]
+    if value == "from g(r)":
+        table = read_table(partial_rdf)
+        return cutoff_from_gr(table["r_A"], table["g_Li_S"]), f"first minimum of g_Li_S in {partial_rdf}"
+    return float(value), "config softness.d2min_cutoff_A"
+
+
+# ---- per glass: windows, D_cum, labels, features ---------------------------------------------
+
+def _write_csv(path: str | Path, columns: Sequence[str], rows) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def _read_csv(path: str | Path) -> list[dict]:
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: Mapping,
+                 outputs: Mapping[str, str]) -> None:
+    """Cut the trajectory into windows; per window and Li: D_cum, displacement, hop flag,
+    mobility label (thresholds from the glass's pooled D_cum) and RSF features at the window's
+    first frame.
+
+    outputs: ``labels`` (CSV, ``LABEL_COLUMNS``), ``windows`` (CSV, ``WINDOW_COLUMNS``),
+    ``summary`` (JSON: thresholds, cutoff, counts), ``features`` (NPZ: X, ids, window,
+    feature_names, d_cum, start_timestep).
+    """
+    labels_table = read_atom_labels(atom_labels)
+    first = next(iter_dump(trajectory), None)
+    if first is None:
+        raise ValueError(f"{trajectory}: no frames")
+    elements = first.elements(None)
+    chan = rsf_labels(first.ids, elements, labels_table, settings)
+    cutoff, cutoff_source = d2min_cutoff(settings, partial_rdf)
+    mu = mu_grid(settings)
+    channels = rsf_channels(settings)
+    windows = dump_windows(trajectory, settings["window_frames"], settings["window_stride_frames"], species="Li",
+                           cutoff=cutoff, normalise=settings["d2min_normalise"],
+                           hop_distance=settings["hop_distance_A"], channels=channels, mu=mu,
+                           width=settings["rsf_width_A"], truncation=settings["rsf_truncation_widths"],
+                           labels=chan, min_neighbours=settings["min_neighbours"])
+    if len(windows) < 2:
+        raise ValueError(f"{trajectory}: only {len(windows)} window(s) of {settings['window_frames']} frames; "
+                         "need >= 2 for train/test splits that separate windows")
+    d_cum = np.concatenate([w.dynamics.d_cum for w in windows])
+    labels, (lo, hi) = label_mobility(d_cum, settings["mobile_quantile"], settings["immobile_quantile"], "quantile")
+    rows, wrows = [], []
+    offset = 0
+    for k, w in enumerate(windows):
+        n = len(w.ids)
+        lab = labels[offset:offset + n]
+        offset += n
+        disp = np.linalg.norm(w.dynamics.displacement, axis=1)
+        hopped = disp > settings["hop_distance_A"]
+        for i, d, ninv, la, dd, h in zip(w.ids, w.dynamics.d_cum, w.dynamics.n_invalid, lab, disp, hopped):
+            rows.append([int(i), k, w.start_timestep, f"{d:.8g}", int(ninv), int(la), f"{dd:.8g}", int(h)])
+        finite = np.isfinite(w.dynamics.d_cum)
+        wrows.append([k, w.start_timestep, w.end_timestep, n, f"{w.dynamics.hop_fraction:.8g}", int(hopped.sum()),
+                      int(np.sum(lab == MOBILE)), int(np.sum(lab == IMMOBILE)),
+                      int(np.sum(finite & (lab < 0))), int(np.sum(~finite)),
+                      f"{np.mean(w.dynamics.d_cum[finite]):.8g}" if finite.any() else ""])
+    _write_csv(outputs["labels"], LABEL_COLUMNS, rows)
+    _write_csv(outputs["windows"], WINDOW_COLUMNS, wrows)
+    hop = np.array([w.dynamics.hop_fraction for w in windows])
+    summary = {
+        "trajectory": str(trajectory), "n_windows": len(windows), "n_Li": len(windows[0].ids),
+        "window_frames": settings["window_frames"], "window_stride_frames": settings["window_stride_frames"],
+        "window_timesteps": windows[0].end_timestep - windows[0].start_timestep,
+        "d2min_cutoff_A": cutoff, "d2min_cutoff_source": cutoff_source, "d2min_normalise": settings["d2min_normalise"],
+        "D_cum_units": "A^2" if settings["d2min_normalise"] == "none" else "A^2 per neighbour",
+        "thresholds": {"lower": lo, "upper": hi, "mobile_quantile": settings["mobile_quantile"],
+                       "immobile_quantile": settings["immobile_quantile"]},
+        "counts": {"mobile": int(np.sum(labels == MOBILE)), "immobile": int(np.sum(labels == IMMOBILE)),
+                   "unlabelled": int(np.sum(np.isfinite(d_cum) & (labels < 0))),
+                   "invalid_D_cum": int(np.sum(~np.isfinite(d_cum)))},
+        "hop_distance_A": settings["hop_distance_A"],
+        "hop_fraction": {"mean": float(hop.mean()), "min": float(hop.min()), "max": float(hop.max())},
+        "rsf": model_feature_settings(settings),
+    }
+    write_json(outputs["summary"], summary)
+    np.savez_compressed(
+        outputs["features"],
+        X=np.vstack([w.features for w in windows]),
+        ids=np.concatenate([w.ids for w in windows]),
+        window=np.concatenate([np.full(len(w.ids), k) for k, w in enumerate(windows)]),
+        start_timestep=np.array([w.start_timestep for w in windows]),
+        d_cum=d_cum,
+        feature_names=np.array(rsf_feature_names(channels, mu)),
+    )
+    log.info("%d windows, %d Li; D_cum thresholds %.4g / %.4g; mean hop fraction %.3f",
+             len(windows), summary["n_Li"], lo, hi, hop.mean())
+
+
+def load_features(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def training_set(features: Mapping[str, np.ndarray], settings: Mapping) -> TrainingSet:
+    """The glass's balanced training set (``lipsglass.softness.build_training_set``, thresholds
+    = the glass's D_cum quantiles, as in ``labels.csv``)."""
+    windows = np.unique(features["window"])
+    sel = [features["window"] == w for w in windows]
+    return build_training_set([features["X"][s] for s in sel], [features["d_cum"][s] for s in sel],
+                              [features["ids"][s] for s in sel], settings["mobile_quantile"],
+                              settings["immobile_quantile"], "quantile", balance=True, seed=settings["seed"])
+
+
+def _train(ts: TrainingSet, feature_names, settings: Mapping) -> SoftnessModel:
+    model = train_softness_model(ts.X, ts.y, ts.li_ids, ts.window_ids, feature_names=list(feature_names),
+                                 features=model_feature_settings(settings), n_repeats=settings["n_repeats"],
+                                 test_size=settings["test_fraction"], Cs=settings["Cs"], cv=settings["cv_folds"],
+                                 seed=settings["seed"])
+    model.metrics["training_set"] = {"thresholds_D_cum": list(ts.thresholds), "counts": ts.counts}
+    return model
+
+
+def model_job(features: str, settings: Mapping, out_model: str) -> None:
+    """Train and evaluate the glass's own softness model; write ``model.json``."""
+    f = load_features(features)
+    ts = training_set(f, settings)
+    model = _train(ts, f["feature_names"].tolist(), settings)
+    model.save(out_model)
+    m = model.metrics
+    log.info("train %.3f +- %.3f, test %.3f +- %.3f, test AUC %.3f, C %s", m["train_accuracy"]["mean"],
+             m["train_accuracy"]["std"], m["test_accuracy"]["mean"], m["test_accuracy"]["std"],
+             m["test_roc_auc"]["mean"], model.C)
+
+
+def pooled_model_job(features: Mapping[str, str], settings: Mapping, out_model: str) -> None:
+    """One model on the union of every glass's balanced training set (Li and window ids made
+    unique per glass, so grouped splits never mix a Li or window across train and test)."""
+    sets = {g: training_set(load_features(p), settings) for g, p in features.items()}
+    names = None
+    for g, p in features.items():
+        n = load_features(p)["feature_names"].tolist()
+        if names is not None and n != names:
+            raise ValueError(f"{g}: feature columns differ from the other glasses")
+        names = n
+    X = np.vstack([s.X for s in sets.values()])
+    y = np.concatenate([s.y for s in sets.values()])
+    # group codes glass_index * (max + 1) + id: unique across glasses and in the same order as
+    # the ids within a glass, so pooling a single glass reproduces its own model exactly
+    li_span = 1 + max(int(s.li_ids.max()) for s in sets.values())
+    win_span = 1 + max(int(s.window_ids.max()) for s in sets.values())
+    li_codes = np.concatenate([k * li_span + s.li_ids.astype(np.int64) for k, s in enumerate(sets.values())])
+    win_codes = np.concatenate([k * win_span + s.window_ids.astype(np.int64) for k, s in enumerate(sets.values())])
+    pooled = TrainingSet(X, y, li_codes, win_codes, (float("nan"), float("nan")),
+                         {g: s.counts for g, s in sets.items()})
+    model = _train(pooled, names, settings)
+    model.metrics["training_set"] = {"per_glass": {g: {"thresholds_D_cum": list(s.thresholds), "counts": s.counts}
+                                                   for g, s in sets.items()}, "glasses": list(sets)}
+    model.save(out_model)
+    log.info("pooled: train %.3f, test %.3f", model.metrics["train_accuracy"]["mean"],
+             model.metrics["test_accuracy"]["mean"])
+
+
+def transfer_job(models: Mapping[str, str], features: Mapping[str, str], settings: Mapping, out_csv: str) -> None:
+    """Accuracy and ROC AUC of each glass's model on every glass's balanced labelled set. The
+    diagonal is in-sample (the final model is fitted on all of its glass's samples); the
+    glass's held-out accuracy is ``test_accuracy`` in its model.json."""
+    sets = {g: training_set(load_features(p), settings) for g, p in features.items()}
+    rows = []
+    for a, path in models.items():
+        model = SoftnessModel.load(path)
+        for b, ts in sets.items():
+            m = transfer_metrics(model, ts.X, ts.y)
+            rows.append([a, b, f"{m['accuracy']:.6g}", f"{m['roc_auc']:.6g}", m["n"], int(a == b)])
+    _write_csv(out_csv, TRANSFER_COLUMNS, rows)
+
+
+# ---- per-Li potential energy and Voronoi volume (LAMMPS) ----------------------------------------
+
+def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str | Path, log_file: str,
+                    threads: int = 1, rtol: float = 1e-6) -> dict[str, np.ndarray]:
+    """Per-atom potential energy (kcal/mol; ``compute pe/atom`` with all terms incl. kspace) and
+    Voronoi cell volume (A^3) and face count of every atom of a data file, sorted by id.
+
+    Checks that sum(pe/atom) equals LAMMPS' total potential energy (relative ``rtol``) and that
+    the cell volumes tile the box, so a term missing from pe/atom cannot pass unnoticed.
+    """
+    from lipsglass.forcefield import ForceField
+    from lipsglass.lammps_runtime import open_lammps
+    from lipsglass.simulation import run_commands, setup_commands
+
+    ff = ForceField.load(forcefield)
+    commands = setup_commands(ff, str(Path(data_file).resolve()), workdir, topology=ff.default_topology_types(),
+                              kspace=md["kspace_style"], kspace_accuracy=md["kspace_accuracy"])
+    commands += ["compute pe_atom all pe/atom",  # no keywords: pair bond angle dihedral improper kspace fix
+                 "compute voro all voronoi/atom",
+                 "compute pe_sum all reduce sum c_pe_atom",
+                 "thermo_style custom step pe c_pe_sum vol",
+                 "thermo_modify norm no",
+                 "run 0"]
+    lmp = open_lammps(log_file=log_file, threads=threads)
+    try:
+        run_commands(lmp, commands)
+        from lammps import LMP_STYLE_ATOM, LMP_TYPE_ARRAY, LMP_TYPE_VECTOR
+
+        nlocal = lmp.extract_global("nlocal")
+        ids = np.array(lmp.numpy.extract_atom("id")[:nlocal], dtype=np.int64)
+        pe = np.array(lmp.numpy.extract_compute("pe_atom", LMP_STYLE_ATOM, LMP_TYPE_VECTOR)[:nlocal], float)
+        voro = np.array(lmp.numpy.extract_compute("voro", LMP_STYLE_ATOM, LMP_TYPE_ARRAY)[:nlocal], float)
+        total = float(lmp.get_thermo("pe"))
+        volume = float(lmp.get_thermo("vol"))
+        natoms = int(lmp.get_natoms())
+    finally:
+        lmp.close()
+    if nlocal != natoms:
+        raise RuntimeError(f"{nlocal} local atoms of {natoms}: run this serially (one MPI rank)")
+    if not abs(pe.sum() - total) <= rtol * max(abs(total), 1.0):
+        raise RuntimeError(f"sum of pe/atom {pe.sum():.8g} differs from the total pe {total:.8g} kcal/mol")
+    if not abs(voro[:, 0].sum() - volume) <= 1e-6 * volume:
+        raise RuntimeError(f"Voronoi volumes sum to {voro[:, 0].sum():.8g} A^3, box {volume:.8g} A^3")
+    order = np.argsort(ids)
+    return {"id": ids[order], "pe_kcal_mol": pe[order], "voronoi_A3": voro[order, 0],
+            "voronoi_faces": voro[order, 1], "total_pe_kcal_mol": total, "volume_A3": volume}
+
+
+def properties_job(data_file: str, forcefield: str, md: Mapping, out_csv: str, log_file: str,
+                   threads: int = 1) -> None:
+    """``li_properties.csv``: id, element, pe_kcal_mol, voronoi_A3, voronoi_faces of every atom."""
+    import tempfile
+
+    data = read_data(data_file)
+    elements = dict(zip(data.ids.tolist(), data.elements().tolist()))
+    with tempfile.TemporaryDirectory(prefix="lipsglass-softness-") as tmp:
+        p = lammps_per_atom(data_file, forcefield, md, tmp, log_file, threads)
+    _write_csv(out_csv, ("id", "element", "pe_kcal_mol", "voronoi_A3", "voronoi_faces"),
+               ([int(i), elements[int(i)], f"{e:.8g}", f"{v:.8g}", int(f)]
+                for i, e, v, f in zip(p["id"], p["pe_kcal_mol"], p["voronoi_A3"], p["voronoi_faces"])))
+    log.info("total pe %.6g kcal/mol = sum of pe/atom; volume %.6g A^3", p["total_pe_kcal_mol"], p["volume_A3"])
+
+
+# ---- per glass: softness of every Li, soft/hard Li-S g(r) -----------------------------------
+
+def _by_id(rows: list[dict], ids: np.ndarray, column: str) -> np.ndarray:
+    table = {int(r["id"]): float(r[column]) for r in rows}
+    missing = [int(i) for i in ids if int(i) not in table]
+    if missing:
+        raise ValueError(f"no {column} for atom ids {missing[:5]}...")
+    return np.array([table[int(i)] for i in ids])
+
+
+def softness_job(glass_data: str, atom_labels: str, properties: str, model: str, own_model: str,
+                 trajectory: str, features: str, settings: Mapping, outputs: Mapping[str, str]) -> None:
+    """Softness of every Li of the analysed configuration (``final.data`` of the run) with the
+    pooled model (``S``) and the glass's own model (``S_own``), its pe and Voronoi volume, the
+    S shares of each anion type within ``anion_radius_A`` and the nearest / majority anion.
+
+    Also the Li-S g(r) with S of each anion type for soft (S > 0) and hard (S < 0) Li (Fig. 3D),
+    averaged over the first frames of the windows, each Li classified by its pooled-model
+    softness in that frame (from the stored window features).
+    outputs: ``softness`` (CSV, ``SOFTNESS_COLUMNS``), ``gr`` (CSV: r_A, g_soft_<anion>,
+    g_hard_<anion>), ``summary`` (JSON).
+    """
+    pooled, own = SoftnessModel.load(model), SoftnessModel.load(own_model)
+    data = read_data(glass_data)
+    order = np.argsort(data.ids)
+    ids, elements = data.ids[order], data.elements()[order]
+    pos = data.box.wrap(data.positions[order])
+    table = read_atom_labels(atom_labels)
+    li = np.flatnonzero(elements == "Li")
+    if len(li) == 0:
+        raise ValueError(f"{glass_data}: no Li")
+    chan = rsf_labels(ids, elements, table, settings)
+    x = radial_structure_functions(data.box, pos, chan, li, pooled.features["channels"], np.asarray(pooled.features["mu"]),
+                                   pooled.features["width"], pooled.features["truncation"])
+    for m in (pooled, own):
+        if m.features != model_feature_settings(settings):
+            raise ValueError("a model's RSF settings differ from the configured ones: retrain it")
+    s, s_own = pooled.softness(x), own.softness(x)
+    env = anion_environment(data.box, pos, li, s_anion_labels(ids, table), settings["anion_radius_A"])
+    rows = _read_csv(properties)
+    pe, voro, faces = (_by_id(rows, ids[li], c) for c in ("pe_kcal_mol", "voronoi_A3", "voronoi_faces"))
+    out = []
+    for k, c in enumerate(li):
+        shares = ["" if not np.isfinite(v) else f"{v:.6g}" for v in env.shares[k]]
+        out.append([int(ids[c]), f"{s[k]:.8g}", f"{s_own[k]:.8g}", f"{pe[k]:.8g}", f"{voro[k]:.8g}", int(faces[k]),
+                    *shares, int(env.n_sulfur[k]), env.nearest[k], env.majority[k],
+                    *(f"{v:.6f}" for v in pos[c])])
+    _write_csv(outputs["softness"], SOFTNESS_COLUMNS, out)
+
+    gr, n_frames = soft_hard_lis_gr(trajectory, load_features(features), pooled, table, settings["gr_dr_A"],
+                                    settings["gr_r_max_A"])
+    write_table(outputs["gr"], gr, header=f"Li-S g(r) by anion type for soft (S > 0) and hard (S < 0) Li, "
+                                          f"pooled-model softness, averaged over {n_frames} frames")
+    write_json(outputs["summary"], {
+        "configuration": str(glass_data), "n_Li": len(li), "mean_S": float(s.mean()), "std_S": float(s.std(ddof=1)),
+        "fraction_soft": float(np.mean(s > 0)), "mean_S_own": float(s_own.mean()),
+        "fraction_soft_own": float(np.mean(s_own > 0)), "anion_radius_A": settings["anion_radius_A"],
+        "n_Li_without_S_within_radius": int(np.sum(env.n_sulfur == 0)), "gr_frames": n_frames,
+        "models": {"S": str(model), "S_own": str(own_model)},
+    })
+
+
+def soft_hard_lis_gr(trajectory: str, features: Mapping[str, np.ndarray], model: SoftnessModel,
+                     atom_labels: Mapping[str, np.ndarray], dr: float, r_max: float
+                     ) -> tuple[dict[str, np.ndarray], int]:
+    """g(r) of soft / hard Li with S of each anion type, averaged (equal weights) over the window
+    start frames; a Li is soft in a frame when its softness from that frame's features is > 0.
+    Returns ({"r_A", "g_soft_<anion>", "g_hard_<anion>"}, number of frames)."""
+    starts = {int(t): k for k, t in enumerate(features["start_timestep"])}
+    sums, n_frames, r = None, 0, None
+    for frame in iter_dump(trajectory):
+        if frame.timestep not in starts:
+            continue
+        k = starts[frame.timestep]
+        sel = features["window"] == k
+        s = model.softness(features["X"][sel])
+        ids = frame.ids
+        index = {int(i): n for n, i in enumerate(ids)}
+        li_idx = np.array([index[int(i)] for i in features["ids"][sel]])
+        s_anion = s_anion_labels(ids, atom_labels)
+        groups = {"soft": li_idx[s > 0], "hard": li_idx[s < 0]}
+        groups.update({a: np.flatnonzero(s_anion == a) for a in ANION_TYPES})
+        pairs = {f"{kind}_{a}": (kind, a) for kind in ("soft", "hard") for a in ANION_TYPES
+                 if len(groups[kind]) and len(groups[a])}
+        wanted = {f"{kind}_{a}" for kind in ("soft", "hard") for a in ANION_TYPES if len(groups[a])}
+        if set(pairs) != wanted:
+            raise ValueError(f"frame {frame.timestep}: no soft or no hard Li; the soft/hard g(r) is undefined")
+        box = frame.box
+        res = partial_rdfs((box, box.wrap(frame.unwrapped_positions())), groups, pairs,
+                           r_max=min(r_max, max_rdf_range(box)), dr=dr)
+        if sums is None:
+            sums, r = {name: np.zeros_like(g) for name, g in res.g.items()}, res.r
+        if len(res.r) != len(r):
+            raise ValueError("the cell changed size between frames: g(r) grids differ")
+        for name, g in res.g.items():
+            sums[name] += g
+        n_frames += 1
+    if n_frames != len(starts):
+        raise ValueError(f"found {n_frames} of {len(starts)} window start frames in {trajectory}")
+    out = {"r_A": r}
+    out.update({f"g_{name}": v / n_frames for name, v in sums.items()})
+    return out, n_frames
+
+
+# ---- summaries: correlations and claims --------------------------------------------------------
+
+def read_softness(path: str | Path) -> dict[str, np.ndarray]:
+    rows = _read_csv(path)
+    out = {}
+    for c in SOFTNESS_COLUMNS:
+        if c in ("nearest_anion", "majority_anion"):
+            out[c] = np.array([r[c] for r in rows])
+        else:
+            out[c] = np.array([float(r[c]) if r[c] != "" else np.nan for r in rows])
+    return out
+
+
+def _environment_from_table(t: Mapping[str, np.ndarray], radius: float):
+    from lipsglass.softness import AnionEnvironment
+
+    shares = np.column_stack([t[f"share_S_{a}"] for a in ANION_TYPES])
+    return AnionEnvironment(ANION_TYPES, radius, shares, t["n_S_within_radius"].astype(np.int64),
+                            t["nearest_anion"], t["majority_anion"])
+
+
+def _ci_row(glass, variable, kind, res, note=""):
+    if res is None:
+        return [glass, variable, kind, "", "", "", "", "", note or "undefined (constant variable or < 4 samples)"]
+    return [glass, variable, kind, f"{res['r']:.6g}", f"{res['ci_low']:.6g}", f"{res['ci_high']:.6g}", res["n"],
+            f"{res['p_value']:.3g}", note]
+
+
+def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: Mapping) -> list[list]:
+    """Pearson r (Fisher-z 95% CI) of pooled-model softness with each anion share (per Li and of
+    the binned means, per glass and pooled over glasses), with pe and with Voronoi volume (per
+    glass; pooled over glasses after subtracting each glass's mean, so composition offsets of
+    the energy or density cannot create a correlation)."""
+    rows = []
+    pooled = {k: np.concatenate([t[k] for t in tables.values()]) for k in SOFTNESS_COLUMNS}
+    centred = {c: np.concatenate([t[c] - t[c].mean() for t in tables.values()]) for c in ("pe_kcal_mol", "voronoi_A3")}
+    for glass, t in list(tables.items()) + [("pooled", pooled)]:
+        env = _environment_from_table(t, settings["anion_radius_A"])
+        corr = softness_share_correlations(t["S"], env, bins=settings["share_bins"],
+                                           min_count=settings["min_bin_count"])
+        for a in ANION_TYPES:
+            note = f"{corr['n_no_sulfur']} Li without S within {settings['anion_radius_A']} A left out"
+            rows.append(_ci_row(glass, f"share_S_{a}", "per_li", corr[a]["per_li"], note))
+            rows.append(_ci_row(glass, f"share_S_{a}", "binned", corr[a]["binned"],
+                                f"{corr[a]['bins_used']} bins of width {1 / settings['share_bins']:.3g} "
+                                f"with >= {settings['min_bin_count']} Li"))
+        for c in ("pe_kcal_mol", "voronoi_A3"):
+            if glass == "pooled":
+                rows.append(_ci_row(glass, c, "per_li", pearson_ci(pooled["S"], centred[c]),
+                                    "values centred on each glass's mean"))
+            else:
+                rows.append(_ci_row(glass, c, "per_li", pearson_ci(t["S"], t[c])))
+    return rows
+
+
+def correlations_job(softness: Mapping[str, str], settings: Mapping, out_csv: str) -> None:
+    tables = {g: read_softness(p) for g, p in softness.items()}
+    _write_csv(out_csv, CORRELATION_COLUMNS, correlation_rows(tables, settings))
+
+
+def p2s6_fraction_of_p(units: Mapping[str, int]) -> float:
+    """Share of P in P2S6 units (the paper's composition axis)."""
+    from lipsglass.composition import Composition
+
+    return float(Composition("glass", dict(units)).fraction_of_P()["P2S6"])
+
+
+def _row_lookup(rows: list[list], glass: str, variable: str, kind: str) -> dict | None:
+    for r in rows:
+        if r[0] == glass and r[1] == variable and r[2] == kind and r[3] != "":
+            return {"r": float(r[3]), "ci_low": float(r[4]), "ci_high": float(r[5]), "n": int(r[6])}
+    return None
+
+
+def _fmt_r(d: dict | None) -> str:
+    if d is None:
+        return "undefined"
+    return f"r = {d['r']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] (n = {d['n']})"
+
+
+def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tables: Mapping[str, Mapping],
+                    correlations: list[list], partial_rdfs_tables: Mapping[str, Mapping], p2s6: Mapping[str, float],
+                    criteria: Mapping) -> dict[str, dict]:
+    """Verdicts ("holds" / "does not hold" / "not testable") with the numbers for C3-C8.
+    ``criteria`` holds the thresholds (see config ``softness.claims``)."""
+    out = {}
+    # C3: accuracy of every glass's own model, mean over repeated grouped splits
+    thr = criteria["min_accuracy"]
+    parts, ok = [], True
+    for g, m in models.items():
+        tr, te = m["train_accuracy"], m["test_accuracy"]
+        ok &= tr["mean"] > thr and te["mean"] > thr
+        parts.append(f"{g}: train {tr['mean']:.3f}+-{tr['std']:.3f}, test {te['mean']:.3f}+-{te['std']:.3f}")
+    parts.append(f"pooled: train {pooled_metrics['train_accuracy']['mean']:.3f}, "
+                 f"test {pooled_metrics['test_accuracy']['mean']:.3f}")
+    out["C3"] = {"verdict": "holds" if ok else "does not hold",
+                 "criterion": f"mean train and mean test accuracy > {thr} for every glass's own model",
+                 "numbers": "; ".join(parts)}
+
+    # C4: mean pooled-model softness vs P2S6 share over glasses
+    glasses = list(tables)
+    crit4 = (f"Spearman rho(P2S6 share of P, mean softness) <= {criteria['max_spearman_c4']} over the glasses and "
+             "mean S of the lowest-P2S6 glass above that of the highest-P2S6 glass by > 2 combined standard errors")
+    if len(set(p2s6[g] for g in glasses)) < 3:
+        out["C4"] = {"verdict": "not testable", "criterion": crit4, "numbers": "fewer than 3 distinct P2S6 shares"}
+    else:
+        means = {g: float(np.mean(tables[g]["S"])) for g in glasses}
+        sems = {g: float(np.std(tables[g]["S"], ddof=1) / np.sqrt(len(tables[g]["S"]))) for g in glasses}
+        rho = float(stats.spearmanr([p2s6[g] for g in glasses], [means[g] for g in glasses])[0])
+        lo_g, hi_g = min(glasses, key=lambda g: p2s6[g]), max(glasses, key=lambda g: p2s6[g])
+        diff = means[lo_g] - means[hi_g]
+        se = math.hypot(sems[lo_g], sems[hi_g])
+        ok = rho <= criteria["max_spearman_c4"] and diff > 2 * se
+        nums = "; ".join(f"{g} (P2S6 {100 * p2s6[g]:.0f}% of P): mean S {means[g]:+.3f}+-{sems[g]:.3f}"
+                         for g in sorted(glasses, key=lambda g: -p2s6[g]))
+        out["C4"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit4,
+                     "numbers": f"Spearman rho = {rho:+.2f}; difference {diff:+.3f} +- {se:.3f}; {nums}"}
+
+    # C5: softness of Li near each anion type (configured assignment), pooled over glasses
+    s_all = np.concatenate([t["S"] for t in tables.values()])
+    env = _environment_from_table({k: np.concatenate([t[k] for t in tables.values()]) for k in SOFTNESS_COLUMNS},
+                                  criteria["anion_radius_A"])
+    groups = softness_by_anion(s_all, env, criteria["anion_assignment"])
+    tol = criteria["p2s7_tolerance_std"] * float(np.std(s_all, ddof=1))
+    crit5 = (f"Li near PS4 ({criteria['anion_assignment']} anion type of the S within {criteria['anion_radius_A']} A): "
+             "fraction with S > 0 above 0.5; near P2S6: fraction with S > 0 below 0.5; near P2S7: "
+             f"|mean S| < {criteria['p2s7_tolerance_std']} std of all S (pooled-model softness, Li of all glasses)")
+    if any(len(v) < criteria["min_group_size"] for v in groups.values()):
+        out["C5"] = {"verdict": "not testable", "criterion": crit5,
+                     "numbers": "; ".join(f"{a}: n = {len(v)}" for a, v in groups.items())
+                     + f" (need >= {criteria['min_group_size']} per group)"}
+    else:
+        frac = {a: float(np.mean(v > 0)) for a, v in groups.items()}
+        ok = frac["PS4"] > 0.5 and frac["P2S6"] < 0.5 and abs(float(np.mean(groups["P2S7"]))) < tol
+        out["C5"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit5,
+                     "numbers": "; ".join(f"{a}: n = {len(v)}, mean S {np.mean(v):+.3f}, fraction soft {frac[a]:.2f}"
+                                          for a, v in groups.items()) + f"; tolerance {tol:.3f}"}
+
+    # C6: binned and per-Li Pearson r of softness with the P2S6 and PS4 shares, pooled
+    r6 = {a: _row_lookup(correlations, "pooled", f"share_S_{a}", "binned") for a in ("P2S6", "PS4")}
+    r6li = {a: _row_lookup(correlations, "pooled", f"share_S_{a}", "per_li") for a in ("P2S6", "PS4")}
+    t6 = criteria["min_abs_r_c6"]
+    crit6 = (f"binned (mean S per share bin, all glasses) r <= -{t6} for the P2S6 share and >= +{t6} for the PS4 share, "
+             "each 95% CI excluding 0 (paper: -0.96 / +0.96)")
+    if r6["P2S6"] is None or r6["PS4"] is None:
+        out["C6"] = {"verdict": "not testable", "criterion": crit6, "numbers": "fewer than 4 populated share bins"}
+    else:
+        ok = (r6["P2S6"]["r"] <= -t6 and r6["P2S6"]["ci_high"] < 0 and r6["PS4"]["r"] >= t6 and r6["PS4"]["ci_low"] > 0)
+        out["C6"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit6,
+                     "numbers": (f"P2S6 binned {_fmt_r(r6['P2S6'])}, per Li {_fmt_r(r6li['P2S6'])}; "
+                                 f"PS4 binned {_fmt_r(r6['PS4'])}, per Li {_fmt_r(r6li['PS4'])}")}
+
+    # C7: first-peak positions of Li-S g(r) by anion type
+    t7 = criteria["max_peak_spread_A"]
+    crit7 = f"first-peak positions of g_Li-S(PS4), g_Li-S(P2S7), g_Li-S(P2S6) differ by < {t7} A in every glass"
+    parts, ok, tested = [], True, False
+    for g, tab in partial_rdfs_tables.items():
+        peaks = {a: first_shell(tab["r_A"], tab[f"g_Li_S_{a}"])["r_peak"] for a in ANION_TYPES if f"g_Li_S_{a}" in tab}
+        if len(peaks) < 2 or not all(np.isfinite(list(peaks.values()))):
+            parts.append(f"{g}: fewer than two anion types with a peak")
+            continue
+        tested = True
+        spread = max(peaks.values()) - min(peaks.values())
+        ok &= spread < t7
+        parts.append(f"{g}: " + ", ".join(f"{a} {v:.2f}" for a, v in peaks.items()) + f" A (spread {spread:.2f} A)")
+    out["C7"] = {"verdict": ("holds" if ok else "does not hold") if tested else "not testable",
+                 "criterion": crit7, "numbers": "; ".join(parts)}
+
+    # C8: softness vs pe and Voronoi volume, pooled over glasses (glass means subtracted)
+    r8 = {c: _row_lookup(correlations, "pooled", c, "per_li") for c in ("pe_kcal_mol", "voronoi_A3")}
+    crit8 = ("per-Li Pearson r of softness with potential energy and with Voronoi volume > 0 with the 95% CI "
+             "excluding 0 (Li of all glasses, values centred per glass)")
+    if any(v is None for v in r8.values()):
+        out["C8"] = {"verdict": "not testable", "criterion": crit8, "numbers": "undefined correlation"}
+    else:
+        ok = all(v["ci_low"] > 0 for v in r8.values())
+        per = "; ".join(f"{g}: pe {_fmt_r(_row_lookup(correlations, g, 'pe_kcal_mol', 'per_li'))}, "
+                        f"voro {_fmt_r(_row_lookup(correlations, g, 'voronoi_A3', 'per_li'))}" for g in tables)
+        out["C8"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit8,
+                     "numbers": f"pooled: pe {_fmt_r(r8['pe_kcal_mol'])}, voro {_fmt_r(r8['voronoi_A3'])}; {per}"}
+    return out
+
+
+CLAIM_COLUMNS = ("claim", "statement", "verdict", "criterion", "numbers")
+SOFTNESS_CLAIMS = ("C3", "C4", "C5", "C6", "C7", "C8")
+
+
+def load_claims(path: str | Path) -> dict[str, str]:
+    """Claim texts {id: statement} of ``config/paper_claims.yaml``."""
+    import yaml
+
+    raw = yaml.safe_load(Path(path).read_text())
+    return {c["id"]: c["statement"] for c in raw["claims"]}
+
+
+def claims_job(models: Mapping[str, str], pooled_model: str, softness: Mapping[str, str], correlations: str,
+               partial_rdf: Mapping[str, str], units: Mapping[str, Mapping], claims_yaml: str, settings: Mapping,
+               out_csv: str, out_md: str) -> None:
+    """``softness_claims.csv`` and ``.md``: verdict, criterion and numbers for C3-C8."""
+    statements = load_claims(claims_yaml)
+    metrics = {g: SoftnessModel.load(p).metrics for g, p in models.items()}
+    tables = {g: read_softness(p) for g, p in softness.items()}
+    with open(correlations) as fh:
+        corr = [list(r.values()) for r in csv.DictReader(fh)]
+    rdf = {g: read_table(p) for g, p in partial_rdf.items()}
+    p2s6 = {g: p2s6_fraction_of_p(units[g]) for g in softness}
+    criteria = dict(settings["claims"], anion_radius_A=settings["anion_radius_A"],
+                    anion_assignment=settings["anion_assignment"])
+    verdicts = evaluate_claims(metrics, SoftnessModel.load(pooled_model).metrics, tables, corr, rdf, p2s6, criteria)
+    rows = [[c, statements[c], verdicts[c]["verdict"], verdicts[c]["criterion"], verdicts[c]["numbers"]]
+            for c in SOFTNESS_CLAIMS]
+    _write_csv(out_csv, CLAIM_COLUMNS, rows)
+    lines = ["# Softness claims (C3-C8)", "",
+             f"Glasses: {', '.join(tables)}. Softness from the pooled model unless stated.", ""]
+    for c, statement, verdict, criterion, numbers in rows:
+        lines += [f"## {c}: {verdict}", "", f"*Paper:* {statement}", "", f"*Criterion:* {criterion}", "",
+                  f"*Measured:* {numbers}", ""]
+    Path(out_md).write_text("\n".join(lines))
+
+
+# ---- figures -------------------------------------------------------------------------------------
+
+def accuracy_figure_job(models: Mapping[str, str], pooled_model: str, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.softness import plot_accuracy
+
+    metrics = {g: SoftnessModel.load(p).metrics for g, p in models.items()}
+    metrics["pooled"] = SoftnessModel.load(pooled_model).metrics
+    plot_accuracy(metrics, out_png, out_pdf, title="Li mobility classification (Fig. S1)")
+
+
+def snapshot_figure_job(glass: str, glass_data: str, softness: str, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.softness import plot_softness_snapshot
+
+    t = read_softness(softness)
+    plot_softness_snapshot(np.column_stack([t["x_A"], t["y_A"], t["z_A"]]), t["S"], out_png, out_pdf,
+                           box=read_data(glass_data).box, title=glass)
+
+
+def distributions_figure_job(softness: Mapping[str, str], bins: int, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.softness import plot_softness_distributions
+
+    plot_softness_distributions({g: read_softness(p)["S"] for g, p in softness.items()}, out_png, out_pdf, bins=bins)
+
+
+def lis_gr_figure_job(glass: str, table: str, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.softness import plot_lis_gr_by_anion
+
+    t = read_table(table)
+    curves = {a: {k: (t["r_A"], t[f"g_{k}_{a}"]) for k in ("soft", "hard")}
+              for a in ANION_TYPES if f"g_soft_{a}" in t}
+    plot_lis_gr_by_anion(curves, out_png, out_pdf, title=glass)
+
+
+def by_anion_figure_job(softness: Mapping[str, str], settings: Mapping, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.softness import plot_softness_by_anion
+
+    tables = [read_softness(p) for p in softness.values()]
+    s = np.concatenate([t["S"] for t in tables])
+    env = _environment_from_table({k: np.concatenate([t[k] for t in tables]) for k in SOFTNESS_COLUMNS},
+                                  settings["anion_radius_A"])
+    plot_softness_by_anion(softness_by_anion(s, env, settings["anion_assignment"]), out_png, out_pdf,
+                           bins=settings["softness_bins"],
+                           title=f"Li by {settings['anion_assignment']} anion within {settings['anion_radius_A']} Å, all glasses")
+
+
+def property_figure_job(softness: Mapping[str, str], settings: Mapping, out_png: str, out_pdf: str) -> None:
+    from lipsglass.figures.softness import plot_property_vs_softness
+
+    tables = [read_softness(p) for p in softness.values()]
+    s = np.concatenate([t["S"] for t in tables])
+    # glass means subtracted: the pooled figure shows within-glass variation, as C8 tests it
+    pe = np.concatenate([t["pe_kcal_mol"] - t["pe_kcal_mol"].mean() for t in tables])
+    vo = np.concatenate([t["voronoi_A3"] - t["voronoi_A3"].mean() for t in tables])
+    bins = settings["property_bins"]
+    plot_property_vs_softness(property_vs_softness(s, pe, bins), property_vs_softness(s, vo, bins), out_png, out_pdf,
+                              pe_label="pe - glass mean (kcal/mol)", voro_label="Voronoi volume - glass mean (Å$^3$)",
+                              title="Li of all glasses")

@@ -1,0 +1,481 @@
+"""Transport stage (paper Fig. 2): Li diffusion per production run, Arrhenius fit per glass,
+Nernst-Einstein conductivity, and the transport figures.
+
+The science is in ``lipsglass.transport`` (MSD, D with block and bootstrap SEs, diffusive
+flag, Arrhenius fit, conductivities) and ``lipsglass.figures.transport`` (plots); this module
+only reads job inputs, calls them with the configured settings and writes the outputs.
+
+Units: T in K, times in ps, MSD in A^2, D in cm^2/s, Ea in eV, conductivity in S/cm,
+volumes in A^3. Missing values are JSON ``null`` and empty CSV fields.
+
+Files:
+* ``{T}K/diffusion.json``: everything ``analyse_trajectory`` reports for one run (D, SEs, fit
+  window, log-log slope, diffusive flag and reason, Nernst-Einstein and collective
+  conductivities, volume), plus the measured temperature of the production stage.
+* ``{T}K/msd.csv``: lag_ps, msd_A2, dlnMSD_dlnt (the curve behind D).
+* ``diffusion.csv``: one row per temperature (``DIFFUSION_COLUMNS``), including whether the run
+  entered the Arrhenius fit and, if not, why.
+* ``arrhenius.json``: Ea, D0 with SEs and covariance, temperatures used / excluded with
+  reasons, D and sigma at the extrapolation temperature with SEs; all null with a reason when
+  fewer than two usable temperatures remain.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from lipsglass.jsonio import write_json
+from lipsglass.lammpsio import iter_dump, read_data
+from lipsglass.transport import (ArrheniusFit, DiffusionResult, analyse_trajectory, arrhenius_fit,
+                                 local_loglog_slope, nernst_einstein_conductivity)
+
+log = logging.getLogger(__name__)
+
+DIFFUSION_COLUMNS = (
+    "T_K", "T_measured_K", "T_measured_std_K", "D_cm2_s", "D_stderr_cm2_s", "stderr_estimator",
+    "D_stderr_blocks_cm2_s", "D_stderr_bootstrap_cm2_s", "D_ci95_low_cm2_s", "D_ci95_high_cm2_s",
+    "loglog_slope", "diffusive", "diffusive_reason", "fit_start_ps", "fit_end_ps", "n_Li", "n_frames",
+    "dt_ps", "time_span_ps", "volume_A3", "sigma_NE_S_cm", "sigma_NE_stderr_S_cm", "sigma_einstein_S_cm",
+    "sigma_einstein_stderr_S_cm", "in_arrhenius_fit", "arrhenius_exclusion_reason",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# One production run
+# --------------------------------------------------------------------------------------------
+
+
+def production_thermo_summary(thermo_csv: str | Path, stage: str = "production") -> dict:
+    """Mean and standard deviation of the temperature (K) and mean volume (A^3) over the rows of
+    ``stage`` in a workflow thermo.csv. Raises ValueError if the stage has no rows."""
+    with open(thermo_csv, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("stage") == stage]
+    if not rows:
+        raise ValueError(f"{thermo_csv}: no rows of stage {stage!r}")
+    T = np.array([float(r["T_K"]) for r in rows])
+    V = np.array([float(r["volume_A3"]) for r in rows])
+    return {"T_measured_K": float(T.mean()), "T_measured_std_K": float(T.std(ddof=1)) if T.size > 1 else None,
+            "thermo_volume_A3": float(V.mean()), "thermo_rows": int(T.size)}
+
+
+def analyse_run(trajectory: str | Path, temperature_K: float, timestep_fs: float, settings: Mapping
+                ) -> tuple[dict, DiffusionResult]:
+    """Tracer D and conductivities of one production run with the ``transport`` config settings.
+
+    Frame times come from the dump's TIMESTEP values times ``timestep_fs`` (fs). The collective
+    (Einstein) conductivity uses the force-field charges of the dump's ``q`` column when present;
+    the Nernst-Einstein conductivity uses ``species_charge_e`` and ``haven_ratio``.
+    Returns (JSON-ready dict, DiffusionResult with the MSD curve).
+    """
+    first = next(iter_dump(trajectory), None)
+    if first is None:
+        raise ValueError(f"{trajectory}: no frames")
+    charges = "q" if "q" in first.columns else None
+    out, res = analyse_trajectory(
+        trajectory, settings["species"], timestep_fs=timestep_fs, charges=charges, temperature_K=temperature_K,
+        species_charge_e=settings["species_charge_e"], n_blocks=settings["n_blocks"],
+        n_bootstrap=settings["n_bootstrap"], seed=settings["seed"], start_frac=settings["fit_start_frac"],
+        end_frac=settings["fit_end_frac"], min_span_frac=settings["fit_min_span_frac"],
+        slope_tol=settings["fit_slope_tol"], min_slope=settings["min_loglog_slope"],
+        max_slope=settings["max_loglog_slope"])
+    # analyse_trajectory assumes H = 1; recompute with the configured Haven ratio.
+    haven = float(settings["haven_ratio"])
+    sigma, se = nernst_einstein_conductivity(res.D_cm2_s, res.n_atoms, out["volume_A3"], temperature_K,
+                                             settings["species_charge_e"], res.D_stderr_cm2_s, haven_ratio=haven)
+    out["sigma_NE_S_cm"], out["sigma_NE_stderr_S_cm"] = sigma, se
+    out["haven_ratio"] = haven
+    out["sigma_NE_assumptions"] = (f"Nernst-Einstein sigma = n q^2 D / (H k_B T), H = {haven:g} (assumed, not "
+                                   f"measured), q = {settings['species_charge_e']:g} e, n = {res.n_atoms} "
+                                   f"{settings['species']} / V")
+    if charges is not None:
+        out["sigma_einstein_charges"] = "force-field partial charges of the dump's q column"
+    return out, res
+
+
+def write_msd_csv(path: str | Path, res: DiffusionResult) -> None:
+    """lag_ps, msd_A2 and the local log-log slope (empty where the MSD is not positive)."""
+    keep = res.lag_ps > 0
+    slope = np.full(res.lag_ps.shape, np.nan)
+    if np.all(res.msd_A2[keep] > 0):
+        slope[keep] = local_loglog_slope(res.lag_ps, res.msd_A2)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["lag_ps", "msd_A2", "dlnMSD_dlnt"])
+        for t, m, s in zip(res.lag_ps, res.msd_A2, slope):
+            writer.writerow([repr(float(t)), repr(float(m)), "" if math.isnan(s) else repr(float(s))])
+
+
+def diffusion_job(trajectory: str | Path, thermo: str | Path, temperature_K: float, timestep_fs: float,
+                  settings: Mapping, outputs: Mapping[str, str]) -> dict:
+    """Workflow job for one production run: writes ``outputs['result']`` (diffusion.json) and
+    ``outputs['msd']`` (msd.csv); returns the result dict."""
+    out, res = analyse_run(trajectory, temperature_K, timestep_fs, settings)
+    out.update(production_thermo_summary(thermo))
+    out["thermo"] = str(thermo)
+    out["settings"] = dict(settings)
+    log.info("%s at %g K: D = %.3e +- %.3e cm^2/s, slope %.3f, diffusive %s (%s)", settings["species"],
+             temperature_K, res.D_cm2_s, res.D_stderr_cm2_s, res.loglog_slope, res.diffusive, res.diffusive_reason)
+    write_json(outputs["result"], out)
+    write_msd_csv(outputs["msd"], res)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Arrhenius fit of one glass
+# --------------------------------------------------------------------------------------------
+
+
+def load_run_results(paths: Sequence[str | Path]) -> list[dict]:
+    """diffusion.json of each run, sorted by temperature; duplicate temperatures are an error."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    runs.sort(key=lambda r: r["temperature_K"])
+    temps = [r["temperature_K"] for r in runs]
+    if len(set(temps)) != len(temps):
+        raise ValueError(f"duplicate temperatures among the runs: {temps}")
+    return runs
+
+
+def arrhenius_exclusion_reason(run: Mapping, min_T_K: float, exclude_T_K: Sequence[float]) -> str | None:
+    """Why a run cannot enter the fit of ln D vs 1/T (None if it can). Reasons, in order: the
+    configured temperature filters, a non-diffusive run (its D is not a long-time diffusion
+    coefficient), a non-positive D, a missing or non-positive standard error."""
+    T = run["temperature_K"]
+    if T < min_T_K:
+        return f"below transport.arrhenius_min_T_K = {min_T_K:g} K"
+    if any(abs(T - x) < 0.5 for x in exclude_T_K):
+        return "listed in transport.arrhenius_exclude_T_K"
+    if not run["diffusive"]:
+        return f"not diffusive: {run['diffusive_reason']}"
+    if not run["D_cm2_s"] > 0:
+        return f"D = {run['D_cm2_s']:.3g} cm^2/s is not positive"
+    se = run.get("D_stderr_cm2_s")
+    if se is None or not se > 0:
+        return "no positive standard error of D"
+    return None
+
+
+def diffusion_table_rows(runs: Sequence[Mapping], reasons: Sequence[str | None]) -> list[dict]:
+    """Rows of diffusion.csv (``DIFFUSION_COLUMNS``) from run results and exclusion reasons."""
+    rows = []
+    for run, reason in zip(runs, reasons):
+        ci = run.get("D_ci95_cm2_s") or (None, None)
+        rows.append({
+            "T_K": run["temperature_K"], "T_measured_K": run.get("T_measured_K"),
+            "T_measured_std_K": run.get("T_measured_std_K"), "D_cm2_s": run["D_cm2_s"],
+            "D_stderr_cm2_s": run["D_stderr_cm2_s"], "stderr_estimator": run["stderr_estimator"],
+            "D_stderr_blocks_cm2_s": run["D_stderr_blocks_cm2_s"],
+            "D_stderr_bootstrap_cm2_s": run["D_stderr_bootstrap_cm2_s"], "D_ci95_low_cm2_s": ci[0],
+            "D_ci95_high_cm2_s": ci[1], "loglog_slope": run["loglog_slope"], "diffusive": run["diffusive"],
+            "diffusive_reason": run["diffusive_reason"], "fit_start_ps": run["fit_start_ps"],
+            "fit_end_ps": run["fit_end_ps"], "n_Li": run["n_atoms"], "n_frames": run["n_frames"],
+            "dt_ps": run["dt_ps"], "time_span_ps": run["time_span_ps"], "volume_A3": run["volume_A3"],
+            "sigma_NE_S_cm": run.get("sigma_NE_S_cm"), "sigma_NE_stderr_S_cm": run.get("sigma_NE_stderr_S_cm"),
+            "sigma_einstein_S_cm": run.get("sigma_einstein_S_cm"),
+            "sigma_einstein_stderr_S_cm": run.get("sigma_einstein_stderr_S_cm"),
+            "in_arrhenius_fit": reason is None, "arrhenius_exclusion_reason": reason or "",
+        })
+    return rows
+
+
+def write_diffusion_table(path: str | Path, rows: Sequence[Mapping]) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=DIFFUSION_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row[k] is None else row[k]) for k in DIFFUSION_COLUMNS})
+
+
+def read_diffusion_table(path: str | Path) -> list[dict]:
+    """diffusion.csv back as dicts: numbers as float (empty -> None), flags as bool."""
+    text_cols = {"stderr_estimator", "diffusive_reason", "arrhenius_exclusion_reason"}
+    bool_cols = {"diffusive", "in_arrhenius_fit"}
+    out = []
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            rec = {}
+            for k, v in row.items():
+                if k in text_cols:
+                    rec[k] = v
+                elif k in bool_cols:
+                    rec[k] = v == "True"
+                else:
+                    rec[k] = None if v == "" else float(v)
+            out.append(rec)
+    return out
+
+
+def _glass_species_density(glass_data: str | Path, species: str) -> tuple[int, float]:
+    data = read_data(glass_data)
+    n = int(np.count_nonzero(data.elements() == species))
+    if n == 0:
+        raise ValueError(f"{glass_data}: no {species} atoms")
+    return n, float(data.box.volume)
+
+
+def arrhenius_summary(runs: Sequence[Mapping], settings: Mapping, n_species: int, volume_A3: float,
+                      volume_source: str) -> tuple[dict, list[str | None]]:
+    """Arrhenius fit over the usable runs and the extrapolation to ``extrapolation_T_K``.
+
+    ``n_species`` / ``volume_A3`` (A^3): the ion count and cell volume entering the
+    Nernst-Einstein conductivity at the extrapolation temperature (the quenched glass).
+    Returns (arrhenius.json dict, exclusion reason per run, None = used). Fewer than two usable
+    distinct temperatures give null fit values and a ``reason``, not an exception.
+    """
+    T_x = float(settings["extrapolation_T_K"])
+    label = f"{round(T_x)}K"
+    haven = float(settings["haven_ratio"])
+    reasons = [arrhenius_exclusion_reason(r, settings["arrhenius_min_T_K"], settings["arrhenius_exclude_T_K"])
+               for r in runs]
+    used = [r for r, why in zip(runs, reasons) if why is None]
+    produced = {round(r["temperature_K"]) for r in runs}
+    unknown = [x for x in settings["arrhenius_exclude_T_K"] if round(x) not in produced]
+    out = {
+        "species": settings["species"],
+        "model": "ln D = ln D0 - Ea / (k_B T), weighted least squares in 1/T with weights 1/SE(ln D)^2",
+        "temperatures_used_K": [r["temperature_K"] for r in used],
+        "temperatures_excluded": [{"T_K": r["temperature_K"], "reason": why}
+                                  for r, why in zip(runs, reasons) if why is not None],
+        "extrapolation_T_K": T_x,
+        "haven_ratio": haven,
+        "haven_ratio_statement": (
+            f"sigma_{label} = n q^2 D_{label} / (H k_B T) with H = {haven:g}: an assumption (ion-ion velocity "
+            "cross-correlations neglected), not a measured Haven ratio; the collective (Einstein) conductivity "
+            "of each run is in diffusion.csv for comparison"),
+        "species_charge_e": settings["species_charge_e"],
+        "n_species": n_species,
+        "volume_A3": volume_A3,
+        "volume_source": volume_source,
+    }
+    if unknown:
+        out["notes"] = [f"transport.arrhenius_exclude_T_K lists {unknown} K, not production temperatures"]
+    null_keys = ["Ea_eV", "Ea_stderr_eV", "D0_cm2_s", "D0_stderr_cm2_s", "ln_D0", "ln_D0_stderr", "cov_lnD0_Ea",
+                 "chi2", "dof", "reduced_chi2", "absolute_sigma", f"D_{label}_cm2_s", f"D_{label}_stderr_cm2_s",
+                 f"D_{label}_ci95_cm2_s", f"D_{label}_is_extrapolated", f"sigma_{label}_S_cm",
+                 f"sigma_{label}_stderr_S_cm"]
+    if len({round(r["temperature_K"], 6) for r in used}) < 2:
+        usable = out["temperatures_used_K"]
+        out.update({k: None for k in null_keys})
+        out["status"] = "no_fit"
+        out["reason"] = (f"{len(usable)} usable temperature(s) {usable} K; an Arrhenius fit needs at least two "
+                         "(see temperatures_excluded)")
+        # no run entered a fit: say so for the usable ones too
+        reasons = [why or "usable, but the glass has fewer than two usable temperatures: no fit" for why in reasons]
+        out["temperatures_used_K"] = []
+        out["temperatures_excluded"] = [{"T_K": r["temperature_K"], "reason": why} for r, why in zip(runs, reasons)]
+        return out, reasons
+
+    absolute = bool(settings["arrhenius_absolute_sigma"])
+    if not absolute and len(used) < 3:
+        # the reduced chi^2 needs one degree of freedom: fall back, and say so
+        out.setdefault("notes", []).append("arrhenius_absolute_sigma is false but only two temperatures are "
+                                           "usable: the SEs are taken at face value (absolute_sigma = true)")
+        absolute = True
+    fit = arrhenius_fit([r["temperature_K"] for r in used], [r["D_cm2_s"] for r in used],
+                        [r["D_stderr_cm2_s"] for r in used], absolute_sigma=absolute)
+    d = fit.to_dict()
+    for k in ("T_K", "D_cm2_s", "D_stderr_cm2_s"):
+        d.pop(k)
+    out.update(d)
+    out["reduced_chi2"] = fit.chi2 / fit.dof if fit.dof > 0 else None
+    pred = fit.predict(T_x)
+    out[f"D_{label}_cm2_s"] = pred["D_cm2_s"]
+    out[f"D_{label}_stderr_cm2_s"] = pred["D_stderr_cm2_s"]
+    out[f"D_{label}_ci95_cm2_s"] = [pred["D_ci95_low_cm2_s"], pred["D_ci95_high_cm2_s"]]
+    out[f"D_{label}_is_extrapolated"] = not (min(fit.T_K) <= T_x <= max(fit.T_K))
+    sigma, se = nernst_einstein_conductivity(pred["D_cm2_s"], n_species, volume_A3, T_x,
+                                             settings["species_charge_e"], pred["D_stderr_cm2_s"], haven_ratio=haven)
+    out[f"sigma_{label}_S_cm"] = sigma
+    out[f"sigma_{label}_stderr_S_cm"] = se
+    out["status"] = "ok"
+    out["reason"] = f"fit over {len(used)} temperatures"
+    return out, reasons
+
+
+def arrhenius_job(run_results: Sequence[str | Path], glass_data: str | Path, settings: Mapping, glass: str,
+                  outputs: Mapping[str, str]) -> dict:
+    """Workflow job for one glass: writes ``outputs['table']`` (diffusion.csv) and
+    ``outputs['arrhenius']`` (arrhenius.json); returns the Arrhenius dict."""
+    runs = load_run_results(run_results)
+    n_species, volume = _glass_species_density(glass_data, settings["species"])
+    summary, reasons = arrhenius_summary(runs, settings, n_species, volume,
+                                         f"quenched glass {glass_data} (cell volume at the end of the quench)")
+    summary = {"glass": glass, **summary, "runs": [str(p) for p in run_results]}
+    for row in summary["temperatures_excluded"]:
+        log.info("%s: %g K left out of the Arrhenius fit: %s", glass, row["T_K"], row["reason"])
+    log.info("%s: %s (%s)", glass, summary["status"], summary["reason"])
+    write_diffusion_table(outputs["table"], diffusion_table_rows(runs, reasons))
+    write_json(outputs["arrhenius"], summary)
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# Reconstruction of library objects from the stored files (for the figures)
+# --------------------------------------------------------------------------------------------
+
+
+def load_diffusion_result(result_json: str | Path, msd_csv: str | Path) -> DiffusionResult:
+    """DiffusionResult of one run from its diffusion.json and msd.csv."""
+    data = json.loads(Path(result_json).read_text())
+    curve = np.genfromtxt(msd_csv, delimiter=",", names=True)
+    kwargs = {f.name: data[f.name] for f in dataclasses.fields(DiffusionResult)
+              if f.name not in ("lag_ps", "msd_A2") and f.name in data}
+    return DiffusionResult(**kwargs, lag_ps=np.atleast_1d(curve["lag_ps"]), msd_A2=np.atleast_1d(curve["msd_A2"]))
+
+
+def arrhenius_fit_from_dict(summary: Mapping, table: Sequence[Mapping]) -> ArrheniusFit | None:
+    """ArrheniusFit of a glass from arrhenius.json and its diffusion.csv rows (None without a fit)."""
+    if summary.get("status") != "ok":
+        return None
+    used = [r for r in table if r["in_arrhenius_fit"]]
+    return ArrheniusFit(
+        Ea_eV=summary["Ea_eV"], Ea_stderr_eV=summary["Ea_stderr_eV"], D0_cm2_s=summary["D0_cm2_s"],
+        D0_stderr_cm2_s=summary["D0_stderr_cm2_s"], ln_D0=summary["ln_D0"], ln_D0_stderr=summary["ln_D0_stderr"],
+        cov=np.array(summary["cov_lnD0_Ea"]), chi2=summary["chi2"], dof=summary["dof"],
+        absolute_sigma=summary["absolute_sigma"], T_K=np.array([r["T_K"] for r in used]),
+        D_cm2_s=np.array([r["D_cm2_s"] for r in used]), D_stderr_cm2_s=np.array([r["D_stderr_cm2_s"] for r in used]))
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def _note_and_save(fig, lines: Sequence[str], out_png: str | Path, out_pdf: str | Path) -> None:
+    """Add notes below the axes (what is not drawn, and why) and save both files."""
+    if lines:
+        # below everything already drawn (rotated tick labels reach under the axes)
+        bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+        fig.text(0.01, bottom - 0.02, "\n".join(lines), fontsize=6, va="top", ha="left")
+    for out in (out_png, out_pdf):
+        fig.savefig(out, dpi=200, bbox_inches="tight")
+
+
+def _placeholder_figure(title: str, lines: Sequence[str], out_png: str | Path, out_pdf: str | Path):
+    """A figure that states why there is nothing to plot (instead of failing the workflow)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 3.0))
+    ax.axis("off")
+    ax.text(0.0, 1.0, title + "\n\n" + "\n".join(lines), fontsize=7, va="top", ha="left", wrap=True)
+    _note_and_save(fig, [], out_png, out_pdf)
+    return fig
+
+
+def arrhenius_figure_job(arrhenius: Mapping[str, str | Path], tables: Mapping[str, str | Path],
+                         out_png: str | Path, out_pdf: str | Path):
+    """Fig. 2A over glasses (label -> arrhenius.json / diffusion.csv). Runs left out of a fit are
+    drawn as open symbols (a non-diffusive D is not a long-time D); glasses without a fit get
+    their own grey marker and are named with the reason below the axes. Without any fit the
+    figure still shows every run's D, so nothing is hidden."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lipsglass.figures.transport import _log_errors, plot_arrhenius
+
+    fits, excluded, notes = {}, {}, []
+    for label, path in arrhenius.items():
+        summary = json.loads(Path(path).read_text())
+        table = read_diffusion_table(tables[label])
+        fit = arrhenius_fit_from_dict(summary, table)
+        if fit is None:
+            notes.append(f"{label}: no Arrhenius fit ({summary['reason']})")
+        else:
+            fits[label] = fit
+        excluded[label] = [r for r in table if not r["in_arrhenius_fit"] and r["D_cm2_s"] > 0]
+        for r in table:
+            if not r["in_arrhenius_fit"] and not r["D_cm2_s"] > 0:
+                notes.append(f"{label} {r['T_K']:g} K not drawn: D = {r['D_cm2_s']:.3g} cm^2/s")
+    if fits:
+        fig = plot_arrhenius(fits, out_png, out_pdf)
+        ax = fig.axes[0]
+    else:
+        fig, ax = plt.subplots(figsize=(4.8, 3.8))
+        ax.set_yscale("log")
+        ax.set_xlabel("1000/T (1/K)")
+        ax.set_ylabel("$D_{Li}$ (cm$^2$/s)")
+        ax.set_title("no glass has an Arrhenius fit", fontsize=8)
+    colours = dict(zip(fits, plt.cm.viridis(np.linspace(0.0, 0.9, len(fits)))))
+    no_fit_markers = iter("sD^v<>phH*" * 10)
+    drew_open = False
+    for label, rows in excluded.items():
+        if not rows:
+            continue
+        T = np.array([r["T_K"] for r in rows])
+        D = np.array([r["D_cm2_s"] for r in rows])
+        S = np.array([r["D_stderr_cm2_s"] for r in rows])
+        if label in fits:
+            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt="o", mfc="none", ms=4, color=colours[label],
+                        capsize=2, label=None if drew_open else "left out of the fit (see diffusion.csv)")
+            drew_open = True
+        else:
+            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt=next(no_fit_markers), mfc="none", ms=4,
+                        color="0.45", capsize=2, label=f"{label}: no Arrhenius fit")
+    if not ax.has_data():
+        ax.text(0.5, 0.5, "no positive D to draw", transform=ax.transAxes, ha="center", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False)
+    _note_and_save(fig, notes, out_png, out_pdf)
+    return fig
+
+
+def conductivity_figure_job(arrhenius: Mapping[str, str | Path], experimental_csv: str | Path,
+                            out_png: str | Path, out_pdf: str | Path):
+    """Fig. 2B: Nernst-Einstein conductivity of each glass at the extrapolation temperature
+    (from arrhenius.json) beside the experimental values. Glasses without a fit are named with
+    the reason below the axes; the extrapolation temperature must be the same for all."""
+    from lipsglass.figures.transport import plot_conductivity
+
+    simulated, notes, temps = [], [], set()
+    for label, path in arrhenius.items():
+        summary = json.loads(Path(path).read_text())
+        T_x = summary["extrapolation_T_K"]
+        temps.add(T_x)
+        key = f"sigma_{round(T_x)}K"
+        if summary.get(f"{key}_S_cm") is None or not summary[f"{key}_S_cm"] > 0:
+            notes.append(f"{label}: no conductivity ({summary['reason']})")
+            continue
+        simulated.append({"label": label, "sigma_S_cm": summary[f"{key}_S_cm"],
+                          "sigma_stderr_S_cm": summary[f"{key}_stderr_S_cm"]})
+        if summary.get(f"D_{round(T_x)}K_is_extrapolated"):
+            notes.append(f"{label}: extrapolated from {min(summary['temperatures_used_K']):g}-"
+                         f"{max(summary['temperatures_used_K']):g} K")
+    if len(temps) != 1:
+        raise ValueError(f"glasses were extrapolated to different temperatures {sorted(temps)}")
+    T_x = temps.pop()
+    if not simulated:
+        return _placeholder_figure(f"Fig. 2B: no glass has a conductivity at {T_x:g} K", notes, out_png, out_pdf)
+    fig = plot_conductivity(simulated, experimental_csv, out_png, out_pdf, T_K=T_x)
+    _note_and_save(fig, notes, out_png, out_pdf)
+    return fig
+
+
+def msd_figure_job(run_results: Sequence[str | Path], msd_files: Sequence[str | Path],
+                   out_png: str | Path, out_pdf: str | Path):
+    """MSD curves of the runs of one glass (diffusion.json and msd.csv in the same order)."""
+    from lipsglass.figures.transport import plot_msd
+
+    if len(run_results) != len(msd_files):
+        raise ValueError(f"{len(run_results)} results for {len(msd_files)} MSD files")
+    curves = []
+    for result, msd in zip(run_results, msd_files):
+        T = json.loads(Path(result).read_text())["temperature_K"]
+        curves.append((T, load_diffusion_result(result, msd)))
+    curves.sort(key=lambda c: c[0])
+    fig = plot_msd({f"{T:g} K": res for T, res in curves}, out_png, out_pdf)
+    # The local slope swings wildly at the longest lags (few time origins) and would squash the
+    # physically meaningful range 0 (caged) .. 2 (ballistic); limit the view and say so.
+    fig.axes[1].set_ylim(-0.25, 2.25)
+    _note_and_save(fig, ["lower panel shown over [-0.25, 2.25]; the local slope is noisy at the longest "
+                         "lags (few time origins)"], out_png, out_pdf)
+    return fig

@@ -1,0 +1,270 @@
+"""Softness stage: job functions on a tiny built glass with a synthetic trajectory whose mobile
+Li are planted (so labels, hops and the classifier have a known answer), the LAMMPS per-atom
+energy / Voronoi job against an independent total-energy evaluation, and the workflow plan."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+from lipsglass.builder import build_glass, write_data_file
+from lipsglass.composition import Composition
+from lipsglass.forcefield import ForceField
+from lipsglass.lammpsio import write_dump_frame
+from lipsglass.neighbours import neighbour_lists
+from lipsglass.stages import softness as stage
+
+UNITS = {"PS4": 6, "P2S7": 6, "P2S6": 6}  # 66 Li, 198 atoms
+N_FRAMES = 21                              # 4 windows of 5 increments
+MOVER_FRACTION = 0.2
+HOP_A = 4.0
+
+
+def settings(**over) -> dict:
+    s = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["softness"]
+    # mobile: the top 15% of D_cum, drawn from the 20% planted movers
+    s.update(window_frames=5, window_stride_frames=5, mobile_quantile=0.85,
+             immobile_quantile=MOVER_FRACTION, n_repeats=2, test_fraction=0.5, cv_folds=3, Cs=[0.1, 1.0],
+             min_bin_count=2, share_bins=5, d2min_cutoff_A=4.5)  # the packing is sparse: wider shells
+    s.update(over)
+    return s
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    """Built glass, atom_labels.csv, partial_rdf.csv and a synthetic trajectory.
+
+    Every atom vibrates about its site (iid Gaussian, 0.02 A per component per frame). The 20%
+    of Li with the most atoms within 3.6 A (a structural property the RSFs see; crowded Li also
+    have well-defined D2min) are "movers": they rattle with 0.3 A per component, so their D_cum
+    (~ n_neighbours x 0.54 A^2 per increment) is far above everyone else's. Three
+    movers jump by 4 A along x for frames 5-9 (out during window 0's last frame, back at the
+    end of window 1): a hop in windows 0 and 1, none later.
+    """
+    tmp = tmp_path_factory.mktemp("softness")
+    ff = ForceField.load("ariga2022")
+    built = build_glass(Composition("tiny", UNITS), ff, seed=3, density_g_cm3=1.3, min_distance_A=2.0)
+    data_path = write_data_file(built, ff, tmp / "final.data")
+    elements = np.array([ff.element(t) for t in built.type_names])
+    ids = np.arange(1, len(elements) + 1)
+    home = built.box.wrap(built.positions)
+    li = np.flatnonzero(elements == "Li")
+    ci, _, _ = neighbour_lists(built.box, home, 3.6, centres=li)
+    crowd = np.bincount(np.searchsorted(li, ci), minlength=len(li))
+    n_movers = int(round(MOVER_FRACTION * len(li)))
+    movers = li[np.argsort(-crowd, kind="stable")[:n_movers]]
+    hoppers = movers[:3]
+    rng = np.random.default_rng(1)
+    sigma = np.full(len(ids), 0.02)
+    sigma[movers] = 0.3
+    frames = home[None] + rng.normal(size=(N_FRAMES, len(ids), 3)) * sigma[None, :, None]
+    frames[5:10, hoppers, 0] += HOP_A
+    with open(tmp / "trajectory.lammpstrj", "w") as fh:
+        for k, pos in enumerate(frames):
+            write_dump_frame(fh, 100 * k, built.box, {"id": ids, "element": elements, "xu": pos[:, 0],
+                                                       "yu": pos[:, 1], "zu": pos[:, 2]})
+    with open(tmp / "atom_labels.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "element", "unit", "role", "unit_index"])
+        w.writerows([i, e, u if e != "Li" else "Li", "", 0] for i, e, u in zip(ids, elements, built.units))
+    # a Li-S g(r) with its first minimum at 3.5 A (a Gaussian dip there; the first peak's tail
+    # is 1e-7 at 3.5 A), for the "from g(r)" cutoff
+    r = np.arange(0.01, 6.0, 0.02)
+    g = 1 + 2 * np.exp(-((r - 2.45) / 0.25) ** 2) - 0.6 * np.exp(-((r - 3.5) / 0.3) ** 2)
+    (tmp / "partial_rdf.csv").write_text("r_A,g_Li_S\n" + "".join(f"{a:.4f},{b:.6f}\n" for a, b in zip(r, g)))
+    return {"dir": tmp, "data": str(data_path), "frames": frames, "ids": ids, "li": li, "movers": movers,
+            "elements": elements, "box": built.box}
+
+
+@pytest.fixture(scope="module")
+def dynamics(case):
+    d = case["dir"]
+    out = {k: str(d / f) for k, f in (("labels", "labels.csv"), ("windows", "windows.csv"),
+                                      ("summary", "dynamics.json"), ("features", "features.npz"))}
+    stage.dynamics_job(str(d / "trajectory.lammpstrj"), str(d / "atom_labels.csv"), str(d / "partial_rdf.csv"),
+                       settings(), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def models(case, dynamics):
+    """The glass's own model and the pooled model of that single glass."""
+    own, pooled = case["dir"] / "model.json", case["dir"] / "pooled.json"
+    stage.model_job(dynamics["features"], settings(), str(own))
+    stage.pooled_model_job({"A": dynamics["features"]}, settings(), str(pooled))
+    return {"own": str(own), "pooled": str(pooled)}
+
+
+def _rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_labels_find_the_planted_movers_and_hops(case, dynamics):
+    rows = _rows(dynamics["labels"])
+    assert list(rows[0]) == list(stage.LABEL_COLUMNS)
+    n_li, n_win = len(case["li"]), (N_FRAMES - 1) // 5
+    assert len(rows) == n_li * n_win
+    mover_ids = set(case["ids"][case["movers"]].tolist())
+    mobile = {(int(r["id"]), int(r["window"])) for r in rows if r["label"] == "1"}
+    immobile = {int(r["id"]) for r in rows if r["label"] == "0"}
+    # movers have the large D_cum; neighbours of movers (and of the hoppers) pick up a share of
+    # that motion, so the classes overlap a little: nearly every mobile sample is a mover and no
+    # mover is immobile
+    d_cum = {(int(r["id"]), int(r["window"])): float(r["D_cum_A2"]) for r in rows}
+    calm = {k: v for k, v in d_cum.items() if k[1] >= 2}  # windows without the 4 A hops
+    moving = [v for (i, _), v in calm.items() if i in mover_ids]
+    resting = [v for (i, _), v in calm.items() if i not in mover_ids and np.isfinite(v)]
+    assert np.all(np.isfinite(moving)) and np.median(moving) > 3 * np.percentile(resting, 95)
+    assert len(mobile) > 10 and np.mean([i in mover_ids for i, _ in mobile]) >= 0.95
+    assert immobile and not immobile & mover_ids
+    # displacements and hops against the synthetic trajectory itself
+    frames, ids = case["frames"], case["ids"]
+    index = {int(i): n for n, i in enumerate(ids)}
+    for r in rows:
+        w, a = int(r["window"]), index[int(r["id"])]
+        true = np.linalg.norm(frames[5 * w + 5, a] - frames[5 * w, a])
+        assert float(r["displacement_A"]) == pytest.approx(true, abs=1e-6)
+        assert int(r["hopped"]) == int(true > 2.0)
+    windows = _rows(dynamics["windows"])
+    assert [int(w["window"]) for w in windows] == list(range(n_win))
+    for w in windows:
+        k = int(w["window"])
+        disp = np.linalg.norm(frames[5 * k + 5, case["li"]] - frames[5 * k, case["li"]], axis=1)
+        assert int(w["n_hopped"]) == np.sum(disp > 2.0)
+        assert float(w["hop_fraction"]) == pytest.approx(np.mean(disp > 2.0), rel=1e-7)
+    assert int(windows[0]["n_hopped"]) >= 3 and int(windows[1]["n_hopped"]) >= 3
+    summary = json.loads(Path(dynamics["summary"]).read_text())
+    assert summary["d2min_cutoff_A"] == 4.5 and summary["n_windows"] == n_win
+
+
+def test_cutoff_from_gr(case):
+    cutoff, source = stage.d2min_cutoff(settings(d2min_cutoff_A="from g(r)"), case["dir"] / "partial_rdf.csv")
+    assert cutoff == pytest.approx(3.5, abs=0.02)
+    assert "g_Li_S" in source
+
+
+def test_models_transfer_and_planted_structure(dynamics, models, tmp_path):
+    s = settings()
+    m = json.loads(Path(models["own"]).read_text())
+    for key in ("train_accuracy", "test_accuracy", "test_roc_auc"):
+        assert set(m["metrics"][key]) >= {"mean", "std", "values"}
+    assert m["C"] in s["Cs"] and m["seed"] == s["seed"] and len(m["coef"]) == len(m["feature_names"])
+    # movers are the Li with the most atoms within 3.6 A: the RSFs encode that, so the held-out
+    # accuracy must be far above chance (0.5 on balanced classes)
+    assert m["metrics"]["test_accuracy"]["mean"] > 0.75
+    pooled = json.loads(Path(models["pooled"]).read_text())
+    # pooling a single glass reproduces its own model
+    assert pooled["coef"] == pytest.approx(m["coef"]) and pooled["C"] == m["C"]
+    transfer = tmp_path / "transfer.csv"
+    stage.transfer_job({"A": models["own"]}, {"A": dynamics["features"], "B": dynamics["features"]}, s, str(transfer))
+    rows = _rows(transfer)
+    assert [r["applied_to"] for r in rows] == ["A", "B"] and list(rows[0]) == list(stage.TRANSFER_COLUMNS)
+    # the same samples under another name: identical transfer accuracy
+    assert rows[0]["accuracy"] == rows[1]["accuracy"] and rows[0]["same_glass"] == "1"
+
+
+def test_per_atom_energy_includes_kspace(case, tmp_path):
+    """pe/atom summed over atoms equals the total energy of an independent evaluation (which
+    includes the long-range Coulomb term), and Voronoi cells tile the box."""
+    from lipsglass.energy import evaluate_energy
+
+    md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
+    out = tmp_path / "props.csv"
+    stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "lammps.log"))
+    rows = _rows(out)
+    assert len(rows) == len(case["ids"])
+    total = evaluate_energy(case["data"], ForceField.load("ariga2022"), kspace=md["kspace_style"],
+                            kspace_accuracy=md["kspace_accuracy"])
+    assert abs(total["ecoul_plus_elong"]) > 1.0
+    assert sum(float(r["pe_kcal_mol"]) for r in rows) == pytest.approx(total["pe"], rel=1e-6)
+    assert sum(float(r["voronoi_A3"]) for r in rows) == pytest.approx(case["box"].volume, rel=1e-7)
+
+
+def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path):
+    s = settings()
+    d = case["dir"]
+    own, pooled = models["own"], models["pooled"]
+    # per-atom properties: synthetic values (the LAMMPS job is tested above)
+    props = tmp_path / "props.csv"
+    rng = np.random.default_rng(0)
+    with open(props, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "element", "pe_kcal_mol", "voronoi_A3", "voronoi_faces"])
+        w.writerows([i, e, rng.normal(), 10 + rng.random(), 12] for i, e in zip(case["ids"], case["elements"]))
+    out = {k: str(tmp_path / f) for k, f in (("softness", "softness.csv"), ("gr", "gr.csv"), ("summary", "s.json"))}
+    stage.softness_job(case["data"], str(d / "atom_labels.csv"), str(props), str(pooled), str(own),
+                       str(d / "trajectory.lammpstrj"), dynamics["features"], s, out)
+    rows = _rows(out["softness"])
+    assert list(rows[0]) == list(stage.SOFTNESS_COLUMNS) and len(rows) == len(case["li"])
+    shares = np.array([[float(r[f"share_S_{a}"]) for a in ("P2S6", "P2S7", "PS4")] for r in rows
+                       if r["share_S_PS4"] != ""])
+    assert np.allclose(shares.sum(axis=1), 1.0)
+    # with one glass the pooled model is the own model, trained on the same samples
+    assert all(float(r["S"]) == pytest.approx(float(r["S_own"]), rel=1e-6, abs=1e-9) for r in rows)
+    gr = stage.read_table(out["gr"])
+    assert {"g_soft_PS4", "g_hard_P2S6"} <= set(gr)
+
+    corr = tmp_path / "corr.csv"
+    stage.correlations_job({"A": out["softness"]}, s, str(corr))
+    crows = _rows(corr)
+    assert {r["glass"] for r in crows} == {"A", "pooled"}
+    per_li = [r for r in crows if r["kind"] == "per_li" and r["r"] != ""]
+    assert all(float(r["ci_low"]) <= float(r["r"]) <= float(r["ci_high"]) for r in per_li)
+
+    claims_csv, claims_md = tmp_path / "claims.csv", tmp_path / "claims.md"
+    rdf = tmp_path / "rdf.csv"
+    r = np.arange(0.01, 8, 0.02)
+    peak = {"PS4": 2.45, "P2S7": 2.47, "P2S6": 2.60}  # spread 0.15 A > 0.05 A: C7 must fail
+    cols = {"r_A": r, **{f"g_Li_S_{a}": 3 * np.exp(-((r - p) / 0.15) ** 2) + np.clip(r - 3.5, 0, 1)
+                         for a, p in peak.items()}}
+    stage.write_table(rdf, cols)
+    stage.claims_job({"A": str(own)}, str(pooled), {"A": out["softness"]}, str(corr), {"A": str(rdf)},
+                     {"A": UNITS}, str(REPO / "config" / "paper_claims.yaml"), s, str(claims_csv), str(claims_md))
+    verdicts = {r["claim"]: r["verdict"] for r in _rows(claims_csv)}
+    assert list(verdicts) == ["C3", "C4", "C5", "C6", "C7", "C8"]
+    assert verdicts["C4"] == "not testable"  # one glass
+    assert verdicts["C7"] == "does not hold"
+    assert set(verdicts.values()) <= {"holds", "does not hold", "not testable"}
+    assert "C7: does not hold" in claims_md.read_text()
+
+    figs = tmp_path / "figs"
+    figs.mkdir()
+    stage.accuracy_figure_job({"A": str(own)}, str(pooled), figs / "s1.png", figs / "s1.pdf")
+    stage.snapshot_figure_job("A", case["data"], out["softness"], figs / "a.png", figs / "a.pdf")
+    stage.distributions_figure_job({"A": out["softness"]}, 20, figs / "b.png", figs / "b.pdf")
+    stage.lis_gr_figure_job("A", out["gr"], figs / "d.png", figs / "d.pdf")
+    stage.by_anion_figure_job({"A": out["softness"]}, s, figs / "e.png", figs / "e.pdf")
+    stage.property_figure_job({"A": out["softness"]}, s, figs / "f.png", figs / "f.pdf")
+    assert len(list(figs.glob("*.png"))) == 6 and len(list(figs.glob("*.pdf"))) == 6
+
+
+def test_paper_claims_file_holds_all_thirteen():
+    claims = yaml.safe_load((REPO / "config" / "paper_claims.yaml").read_text())["claims"]
+    assert [c["id"] for c in claims] == [f"C{k}" for k in range(1, 14)]
+    study = (REPO.parent / "shared" / "STUDY.md")
+    if study.exists():  # texts copied verbatim from the study's scorecard
+        text = study.read_text()
+        assert all(f"| {c['id']} | {c['statement']} |" in text for c in claims)
+
+
+def test_dry_run_plans_the_softness_rules():
+    out = run_snakemake("-n", "--forceall", "--cores", "1").stdout
+    n_glass = len(yaml.safe_load((REPO / "config" / "config.yaml").read_text())["compositions"])
+    counts = {}
+    for line in out[out.index("Job stats:"):].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    per_glass = ("softness_dynamics", "softness_model", "softness_properties", "softness_per_li",
+                 "fig3a_softness_snapshot", "fig3d_lis_gr_soft_hard")
+    once = ("softness_pooled_model", "softness_transfer", "softness_correlations", "softness_claims",
+            "figS1_accuracy", "fig3b_softness_distributions", "fig3e_softness_by_anion",
+            "fig3f_pe_voronoi_vs_softness")
+    assert {r: counts.get(r) for r in per_glass} == {r: n_glass for r in per_glass}
+    assert {r: counts.get(r) for r in once} == {r: 1 for r in once}

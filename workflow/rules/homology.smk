@@ -1,0 +1,147 @@
+# Homology stage (paper Fig. S4, S5; claims C11, C12). Science in lipsglass.homology; job
+# functions in lipsglass.stages.homology. The configuration analysed is the softness stage's,
+# so that rings and Li softness share coordinates.
+
+
+rule homology:
+    """Periodic alpha-complex persistence (H0, H1, H2) of the anion network and its H1 rings."""
+    input:
+        configuration=softness_run_file("final.data"),
+    output:
+        pd_h0="results/{glass}/homology/pd_h0.csv",
+        pd_h1="results/{glass}/homology/pd_h1.csv",
+        pd_h2="results/{glass}/homology/pd_h2.csv",
+        rings="results/{glass}/homology/rings.json",
+    params:
+        settings=config["homology"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/homology.log",
+    benchmark:
+        "benchmarks/{glass}/homology.tsv"
+    script:
+        "../scripts/homology_run.py"
+
+
+rule homology_fsdp_link:
+    """Persistent rings against the FSDP real-space window, for both ring-length definitions."""
+    input:
+        pd_h1="results/{glass}/homology/pd_h1.csv",
+        fsdp="results/{glass}/structure/fsdp.json",
+    output:
+        link="results/{glass}/homology/fsdp_link.json",
+    params:
+        settings=config["homology"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/homology_fsdp_link.log",
+    script:
+        "../scripts/homology_fsdp_link.py"
+
+
+rule homology_softness:
+    """Softness of Li near persistent rings by ring size, Kruskal-Wallis test across sizes."""
+    input:
+        pd_h1="results/{glass}/homology/pd_h1.csv",
+        configuration=softness_run_file("final.data"),
+        softness="results/{glass}/softness/softness.csv",
+    output:
+        result="results/{glass}/homology/softness_by_ring_size.json",
+    params:
+        settings=config["homology"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/homology_softness.log",
+    script:
+        "../scripts/homology_softness.py"
+
+
+rule homology_claims:
+    """Claims C11 (FSDP from rings larger than 8) and C12 (no ring-size dependence of softness)."""
+    input:
+        links=homology_glass_files("fsdp_link.json"),
+        softness=homology_glass_files("softness_by_ring_size.json"),
+    output:
+        claims="results/summary/homology_claims.csv",
+    params:
+        glasses=GLASSES,
+        settings=config["homology"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/homology_claims.log",
+    script:
+        "../scripts/homology_claims.py"
+
+
+rule persistence_diagrams_h1:
+    """H1 persistence diagram of every glass."""
+    input:
+        pd_h1=homology_glass_files("pd_h1.csv"),
+    output:
+        png="results/figures/persistence_diagrams_h1.png",
+        pdf="results/figures/persistence_diagrams_h1.pdf",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/persistence_diagrams_h1.log",
+    script:
+        "../scripts/homology_fig_persistence.py"
+
+
+rule ring_sizes_figure:
+    """Ring-size distribution of the persistent rings of every glass."""
+    input:
+        pd_h1=homology_glass_files("pd_h1.csv"),
+    output:
+        png="results/figures/ring_sizes.png",
+        pdf="results/figures/ring_sizes.pdf",
+    params:
+        glasses=GLASSES,
+        settings=config["homology"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/ring_sizes.log",
+    script:
+        "../scripts/homology_fig_ring_sizes.py"
+
+
+rule figS4_rings_fsdp:
+    """Fig. S4: ring length by ring size against the FSDP window."""
+    input:
+        links=homology_glass_files("fsdp_link.json"),
+    output:
+        png="results/figures/figS4_rings_fsdp.png",
+        pdf="results/figures/figS4_rings_fsdp.pdf",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/figS4_rings_fsdp.log",
+    script:
+        "../scripts/homology_figS4.py"
+
+
+rule figS5_softness_by_ring_size:
+    """Fig. S5b-e: softness of Li near rings of each size against all Li."""
+    input:
+        results=homology_glass_files("softness_by_ring_size.json"),
+        softness=softness_glass_files("softness.csv"),
+    output:
+        png="results/figures/figS5_softness_by_ring_size.png",
+        pdf="results/figures/figS5_softness_by_ring_size.pdf",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/figS5_softness_by_ring_size.log",
+    script:
+        "../scripts/homology_figS5.py"

@@ -1,0 +1,276 @@
+# Softness stage (paper Fig. 3, Fig. S1; claims C3-C8). Science in lipsglass.d2min,
+# lipsglass.softness; job functions in lipsglass.stages.softness.
+
+
+rule softness_dynamics:
+    """D2min, D_cum, hops and mobility labels of every Li per time window of the softness run,
+    and the Li radial structure functions at each window start."""
+    input:
+        trajectory=softness_run_file("trajectory.lammpstrj"),
+        atom_labels="results/{glass}/structure/atom_labels.csv",
+        partial_rdf="results/{glass}/structure/partial_rdf.csv",
+    output:
+        labels="results/{glass}/softness/labels.csv",
+        windows="results/{glass}/softness/windows.csv",
+        summary="results/{glass}/softness/dynamics.json",
+        features="results/{glass}/softness/features.npz",
+    params:
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/softness_dynamics.log",
+    benchmark:
+        "benchmarks/{glass}/softness_dynamics.tsv"
+    script:
+        "../scripts/softness_dynamics.py"
+
+
+rule softness_model:
+    """Logistic-regression softness model of one glass: accuracy over repeated grouped splits,
+    hyperplane fitted on all its labelled Li."""
+    input:
+        features="results/{glass}/softness/features.npz",
+    output:
+        model="results/{glass}/softness/model.json",
+    params:
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/softness_model.log",
+    benchmark:
+        "benchmarks/{glass}/softness_model.tsv"
+    script:
+        "../scripts/softness_model.py"
+
+
+rule softness_pooled_model:
+    """One softness hyperplane for all glasses (trained on the union of their labelled Li), so
+    that softness values compare across glasses."""
+    input:
+        features=softness_glass_files("features.npz"),
+    output:
+        model="results/summary/softness_model_pooled.json",
+    params:
+        glasses=GLASSES,
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/softness_pooled_model.log",
+    benchmark:
+        "benchmarks/summary/softness_pooled_model.tsv"
+    script:
+        "../scripts/softness_pooled_model.py"
+
+
+rule softness_properties:
+    """Per-atom potential energy (LAMMPS pe/atom incl. kspace) and Voronoi volume of the final
+    configuration of the softness run."""
+    input:
+        data=softness_run_file("final.data"),
+    output:
+        table="results/{glass}/softness/li_properties.csv",
+    params:
+        forcefield=config["forcefield"],
+        md=config["md"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        job="logs/{glass}/softness_properties.log",
+        lammps="logs/{glass}/softness_properties_lammps.log",
+    benchmark:
+        "benchmarks/{glass}/softness_properties.tsv"
+    script:
+        "../scripts/softness_properties.py"
+
+
+rule softness_per_li:
+    """Softness, pe, Voronoi volume and anion shares of every Li of the final configuration;
+    Li-S g(r) by anion type for soft and hard Li."""
+    input:
+        data=softness_run_file("final.data"),
+        trajectory=softness_run_file("trajectory.lammpstrj"),
+        atom_labels="results/{glass}/structure/atom_labels.csv",
+        properties="results/{glass}/softness/li_properties.csv",
+        features="results/{glass}/softness/features.npz",
+        model="results/summary/softness_model_pooled.json",
+        own_model="results/{glass}/softness/model.json",
+    output:
+        softness="results/{glass}/softness/softness.csv",
+        gr="results/{glass}/softness/lis_gr_soft_hard.csv",
+        summary="results/{glass}/softness/softness_summary.json",
+    params:
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/softness_per_li.log",
+    benchmark:
+        "benchmarks/{glass}/softness_per_li.tsv"
+    script:
+        "../scripts/softness_per_li.py"
+
+
+rule softness_transfer:
+    """Accuracy of each glass's model on the labelled Li of every glass."""
+    input:
+        models=softness_glass_files("model.json"),
+        features=softness_glass_files("features.npz"),
+    output:
+        table="results/summary/softness_transfer.csv",
+    params:
+        glasses=GLASSES,
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/softness_transfer.log",
+    script:
+        "../scripts/softness_transfer.py"
+
+
+rule softness_correlations:
+    """Pearson r (95% CI) of softness with anion shares, pe and Voronoi volume, per glass and
+    pooled."""
+    input:
+        softness=softness_glass_files("softness.csv"),
+    output:
+        table="results/summary/softness_correlations.csv",
+    params:
+        glasses=GLASSES,
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/softness_correlations.log",
+    script:
+        "../scripts/softness_correlations.py"
+
+
+rule softness_claims:
+    """Claims C3-C8: verdict, criterion and numbers."""
+    input:
+        models=softness_glass_files("model.json"),
+        pooled_model="results/summary/softness_model_pooled.json",
+        softness=softness_glass_files("softness.csv"),
+        correlations="results/summary/softness_correlations.csv",
+        partial_rdf=expand("results/{glass}/structure/partial_rdf.csv", glass=GLASSES),
+        claims=project_file("config/paper_claims.yaml"),
+    output:
+        table="results/summary/softness_claims.csv",
+        report="results/summary/softness_claims.md",
+    params:
+        glasses=GLASSES,
+        units=glass_units(),
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/softness_claims.log",
+    script:
+        "../scripts/softness_claims.py"
+
+
+rule figS1_accuracy:
+    """Fig. S1: train and test accuracy of the softness models."""
+    input:
+        models=softness_glass_files("model.json"),
+        pooled_model="results/summary/softness_model_pooled.json",
+    output:
+        png="results/figures/figS1_accuracy.png",
+        pdf="results/figures/figS1_accuracy.pdf",
+    params:
+        glasses=GLASSES,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/figS1_accuracy.log",
+    script:
+        "../scripts/figS1_accuracy.py"
+
+
+rule fig3a_softness_snapshot:
+    """Fig. 3A: Li of a glass coloured by softness."""
+    input:
+        data=softness_run_file("final.data"),
+        softness="results/{glass}/softness/softness.csv",
+    output:
+        png="results/figures/fig3a_softness_snapshot_{glass}.png",
+        pdf="results/figures/fig3a_softness_snapshot_{glass}.pdf",
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig3a_softness_snapshot_{glass}.log",
+    script:
+        "../scripts/fig3a_softness_snapshot.py"
+
+
+rule fig3b_softness_distributions:
+    """Fig. 3B: softness distribution of every glass (pooled model)."""
+    input:
+        softness=softness_glass_files("softness.csv"),
+    output:
+        png="results/figures/fig3b_softness_distributions.png",
+        pdf="results/figures/fig3b_softness_distributions.pdf",
+    params:
+        glasses=GLASSES,
+        bins=config["softness"]["softness_bins"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig3b_softness_distributions.log",
+    script:
+        "../scripts/fig3b_softness_distributions.py"
+
+
+rule fig3d_lis_gr_soft_hard:
+    """Fig. 3D: Li-S g(r) by anion type for soft and hard Li of a glass."""
+    input:
+        table="results/{glass}/softness/lis_gr_soft_hard.csv",
+    output:
+        png="results/figures/fig3d_lis_gr_soft_hard_{glass}.png",
+        pdf="results/figures/fig3d_lis_gr_soft_hard_{glass}.pdf",
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig3d_lis_gr_soft_hard_{glass}.log",
+    script:
+        "../scripts/fig3d_lis_gr_soft_hard.py"
+
+
+rule fig3e_softness_by_anion:
+    """Fig. 3E: softness of Li near each anion type (Li of all glasses)."""
+    input:
+        softness=softness_glass_files("softness.csv"),
+    output:
+        png="results/figures/fig3e_softness_by_anion.png",
+        pdf="results/figures/fig3e_softness_by_anion.pdf",
+    params:
+        glasses=GLASSES,
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig3e_softness_by_anion.log",
+    script:
+        "../scripts/fig3e_softness_by_anion.py"
+
+
+rule fig3f_pe_voronoi_vs_softness:
+    """Fig. 3F: per-Li potential energy and Voronoi volume against softness."""
+    input:
+        softness=softness_glass_files("softness.csv"),
+    output:
+        png="results/figures/fig3f_pe_voronoi_vs_softness.png",
+        pdf="results/figures/fig3f_pe_voronoi_vs_softness.pdf",
+    params:
+        glasses=GLASSES,
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig3f_pe_voronoi_vs_softness.log",
+    script:
+        "../scripts/fig3f_pe_voronoi_vs_softness.py"

@@ -1,0 +1,11 @@
+from lipsglass.stages.softness import dynamics_job
+from lipsglass.workflow_logging import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    dynamics_job(
+        trajectory=snakemake.input.trajectory,
+        atom_labels=snakemake.input.atom_labels,
+        partial_rdf=snakemake.input.partial_rdf,
+        settings=snakemake.params.settings,
+        outputs=dict(snakemake.output.items()),
+    )

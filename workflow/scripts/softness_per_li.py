@@ -1,0 +1,15 @@
+from lipsglass.stages.softness import softness_job
+from lipsglass.workflow_logging import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    softness_job(
+        glass_data=snakemake.input.data,
+        atom_labels=snakemake.input.atom_labels,
+        properties=snakemake.input.properties,
+        model=snakemake.input.model,
+        own_model=snakemake.input.own_model,
+        trajectory=snakemake.input.trajectory,
+        features=snakemake.input.features,
+        settings=snakemake.params.settings,
+        outputs=dict(snakemake.output.items()),
+    )
