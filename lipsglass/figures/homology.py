@@ -107,7 +107,9 @@ def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_si
     ax.axvline(first["large_ring"] + 0.5, color="grey", lw=0.8, ls=":")
     bx.axvline(first["large_ring"] + 0.5, color="grey", lw=0.8, ls=":")
     lengths = {link["length"] for link in links_by_glass.values()}
-    ax.set_ylabel(f"ring {lengths.pop()} (Å)" if len(lengths) == 1 else "ring length (Å)")
+    length_names = {"death": r"length $2\sqrt{\mathrm{death}}$", "diameter": "diameter (largest atom-atom distance)"}
+    name = lengths.pop() if len(lengths) == 1 else None
+    ax.set_ylabel(f"ring {length_names.get(name, name)} (Å)" if name else "ring length (Å)")
     ax.set_title(r"band: FSDP window $2\pi/(q \pm \Delta q/2)$, dashed: $2\pi/q_\mathrm{FSDP}$", fontsize=9)
     ax.legend(fontsize=7)
     bx.set_xlabel("ring size (atoms)")
