@@ -15,6 +15,7 @@ include: "workflow/rules/structure.smk"
 include: "workflow/rules/transport.smk"
 include: "workflow/rules/softness.smk"
 include: "workflow/rules/homology.smk"
+include: "workflow/rules/neb.smk"
 include: "workflow/rules/summary.smk"
 
 

@@ -138,10 +138,11 @@ def plot_sq(curves: Mapping[str, Mapping], out_png, out_pdf, offset: float = 0.0
         q, s = np.asarray(c["q"]), np.asarray(c["S"]) + k * offset
         ax.plot(q, s, color=colours[k], lw=1.1, label=name)
         f = c.get("fsdp")
-        if f and np.isfinite(f.get("position", np.nan)):
+        # JSON outputs store a missing value (no peak, no width) as null
+        if f and np.isfinite(f.get("position") if f.get("position") is not None else np.nan):
             y = float(np.interp(f["position"], q, s))
             ax.plot([f["position"]], [y], marker="v", color=colours[k], ms=7, mec="k", mew=0.5)
-            if np.isfinite(f.get("fwhm", np.nan)):
+            if f.get("fwhm") is not None and np.isfinite(f["fwhm"]):
                 ax.plot([f["position"] - f["fwhm"] / 2, f["position"] + f["fwhm"] / 2], [y + 0.15] * 2,
                         color=colours[k], lw=2)
     ax.set_xlim(*q_range)

@@ -410,12 +410,12 @@ def softness_job(glass_data: str, atom_labels: str, properties: str, model: str,
     li = np.flatnonzero(elements == "Li")
     if len(li) == 0:
         raise ValueError(f"{glass_data}: no Li")
-    chan = rsf_labels(ids, elements, table, settings)
-    x = radial_structure_functions(data.box, pos, chan, li, pooled.features["channels"], np.asarray(pooled.features["mu"]),
-                                   pooled.features["width"], pooled.features["truncation"])
     for m in (pooled, own):
         if m.features != model_feature_settings(settings):
             raise ValueError("a model's RSF settings differ from the configured ones: retrain it")
+    chan = rsf_labels(ids, elements, table, settings)
+    x = radial_structure_functions(data.box, pos, chan, li, pooled.features["channels"], np.asarray(pooled.features["mu"]),
+                                   pooled.features["width"], pooled.features["truncation"])
     s, s_own = pooled.softness(x), own.softness(x)
     env = anion_environment(data.box, pos, li, s_anion_labels(ids, table), settings["anion_radius_A"])
     rows = _read_csv(properties)
@@ -733,7 +733,8 @@ def lis_gr_figure_job(glass: str, table: str, out_png: str, out_pdf: str) -> Non
     t = read_table(table)
     curves = {a: {k: (t["r_A"], t[f"g_{k}_{a}"]) for k in ("soft", "hard")}
               for a in ANION_TYPES if f"g_soft_{a}" in t}
-    plot_lis_gr_by_anion(curves, out_png, out_pdf, title=glass)
+    # no suptitle: it would overlap the panel titles; the glass is in the file name
+    plot_lis_gr_by_anion(curves, out_png, out_pdf)
 
 
 def by_anion_figure_job(softness: Mapping[str, str], settings: Mapping, out_png: str, out_pdf: str) -> None:

@@ -133,6 +133,71 @@ def homology_outputs():
     return targets
 
 
+def neb_glasses():
+    """Glasses with NEB hops: neb.glasses ("all" or a list of composition names)."""
+    wanted = config["neb"]["glasses"]
+    if wanted == "all":
+        return list(GLASSES)
+    unknown = [g for g in wanted if g not in GLASSES]
+    if unknown:
+        raise ValueError(f"config key neb.glasses: {unknown} are not compositions ({GLASSES})")
+    return [g for g in GLASSES if g in wanted]
+
+
+def neb_batch_labels():
+    """Batch numbers of a glass, fixed by the config (ceil(hops requested / batch_size)) so the
+    DAG is known before the hop selection runs."""
+    from lipsglass.stages.neb import n_batches
+
+    return [str(k) for k in range(n_batches(config["neb"]))]
+
+
+def neb_batch_manifests(wildcards):
+    """Manifests of every NEB batch of wildcards.glass."""
+    return expand("results/{glass}/neb/batches/batch_{batch}.json", glass=wildcards.glass, batch=neb_batch_labels())
+
+
+def neb_glass_files(name):
+    """Per-glass NEB file ``name`` of every NEB glass, in GLASSES order."""
+    return expand("results/{glass}/neb/{name}", glass=neb_glasses(), name=name)
+
+
+def neb_trajectory_file(name):
+    """File ``name`` of the production run of the Li traces (neb.trajectory_temperature_K), as
+    a pattern in {glass}."""
+    T = round(config["neb"]["trajectory_temperature_K"])
+    return f"results/{{glass}}/nvt/{T}K/{name}"
+
+
+def neb_figure_glass():
+    """Glass of Fig. 4B and 4D: the first NEB glass."""
+    return neb_glasses()[0]
+
+
+def neb_mpi_ranks():
+    """MPI ranks of a NEB batch job: one per replica (lipsglass.neb.run_neb starts
+    ``mpiexec -np replicas``). Declared as threads so Snakemake runs nothing else beside it
+    (locally it caps the value at --cores) and as resources.tasks for cluster executors."""
+    return int(config["neb"]["replicas"])
+
+
+def neb_hop_workdir(wildcards, input):
+    """Persistent per-glass folder of the hop calculations (results/{glass}/neb/hops, beside
+    hops.csv): not a rule output, so Snakemake never deletes finished hops."""
+    return str(Path(input.hops).parent / "hops")
+
+
+def neb_outputs():
+    """Per-glass hop selection, barriers and paths; Li motion at the trace temperature for every
+    glass; NEB summary and claims (C9, C10); Fig. 4B, 4C, 4D and S3."""
+    targets = neb_glass_files(["hops.csv", "selection.json", "barriers.csv", "barriers.json", "paths.csv"])
+    targets += expand("results/{glass}/neb/{name}", glass=GLASSES, name=["li_motion.csv", "li_motion.json"])
+    targets += ["results/summary/neb_summary.csv", "results/summary/neb_claims.csv"]
+    for name in ["fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes", "fig4d_li_traces"]:
+        targets += figure_files(name)
+    return targets
+
+
 def scorecard_claim_files():
     """Claim tables of every stage that tests claims of the paper."""
     return [
@@ -140,6 +205,7 @@ def scorecard_claim_files():
         "results/summary/transport_claims.csv",
         "results/summary/softness_claims.csv",
         "results/summary/homology_claims.csv",
+        "results/summary/neb_claims.csv",
     ]
 
 
@@ -154,7 +220,7 @@ def summary_outputs():
 
 def all_outputs():
     """Every final output of the study; each stage contributes its own list."""
-    return md_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + summary_outputs()
+    return md_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + neb_outputs() + summary_outputs()
 
 
 def project_file(relative_path):

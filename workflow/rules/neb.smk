@@ -1,0 +1,209 @@
+# NEB stage (paper Fig. 4B, 4C, 4D, S3; claims C9, C10). Science in lipsglass.neb; job
+# functions in lipsglass.stages.neb. The NEB starts from the softness stage's configuration
+# (final.data of the softness.temperature_K run), whose Li carry the softness of softness.csv.
+
+
+wildcard_constraints:
+    batch=r"\d+",
+
+
+rule neb_select:
+    """Seeded sample of Li hops per class (soft/hard origin and target) of one glass."""
+    input:
+        configuration=softness_run_file("final.data"),
+        softness="results/{glass}/softness/softness.csv",
+    output:
+        hops="results/{glass}/neb/hops.csv",
+        selection="results/{glass}/neb/selection.json",
+    params:
+        settings=config["neb"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/neb_select.log",
+    script:
+        "../scripts/neb_select.py"
+
+
+rule neb_batch:
+    """NEB of one batch of hops. Hops are computed in the persistent folder
+    results/{glass}/neb/hops/ (not an output, so Snakemake never deletes it): a killed batch
+    rerun skips its finished hops. One MPI rank per replica: threads and tasks = replicas."""
+    input:
+        configuration=softness_run_file("final.data"),
+        hops="results/{glass}/neb/hops.csv",
+    output:
+        manifest="results/{glass}/neb/batches/batch_{batch}.json",
+    params:
+        settings=config["neb"],
+        md=config["md"],
+        forcefield=config["forcefield"],
+        workdir=neb_hop_workdir,
+    threads: neb_mpi_ranks()
+    resources:
+        tasks=neb_mpi_ranks(),
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/neb_batch_{batch}.log",
+    benchmark:
+        "benchmarks/{glass}/neb_batch_{batch}.tsv"
+    script:
+        "../scripts/neb_batch.py"
+
+
+rule neb_collect:
+    """Barriers, status and path of every selected hop of one glass; non-converged, rejected
+    and failed hops are listed with their status and excluded from statistics."""
+    input:
+        hops="results/{glass}/neb/hops.csv",
+        selection="results/{glass}/neb/selection.json",
+        manifests=neb_batch_manifests,
+    output:
+        barriers="results/{glass}/neb/barriers.csv",
+        summary="results/{glass}/neb/barriers.json",
+        paths="results/{glass}/neb/paths.csv",
+    params:
+        workdir=neb_hop_workdir,
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/neb_collect.log",
+    script:
+        "../scripts/neb_collect.py"
+
+
+rule neb_li_motion:
+    """Net displacement and path length of every Li over the first neb.trace_duration_ps of the
+    neb.trajectory_temperature_K run, by nearest anion type."""
+    input:
+        trajectory=neb_trajectory_file("trajectory.lammpstrj"),
+        atom_labels="results/{glass}/structure/atom_labels.csv",
+    output:
+        table="results/{glass}/neb/li_motion.csv",
+        summary="results/{glass}/neb/li_motion.json",
+    params:
+        settings=config["neb"],
+        md=config["md"],
+        radius_A=config["softness"]["anion_radius_A"],
+        temperature_K=config["neb"]["trajectory_temperature_K"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/neb_li_motion.log",
+    benchmark:
+        "benchmarks/{glass}/neb_li_motion.tsv"
+    script:
+        "../scripts/neb_li_motion.py"
+
+
+rule neb_summary:
+    """Barrier statistics per glass and class (bootstrap CIs) and the soft->hard vs hard->soft
+    test per glass and pooled."""
+    input:
+        barriers=neb_glass_files("barriers.csv"),
+    output:
+        table="results/summary/neb_summary.csv",
+    params:
+        glasses=neb_glasses(),
+        settings=config["neb"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/neb_summary.log",
+    script:
+        "../scripts/neb_summary.py"
+
+
+rule neb_claims:
+    """Claims C9 (soft Li cross smaller barriers) and C10 (Li near PS4 hop, near P2S6 stay)."""
+    input:
+        summary="results/summary/neb_summary.csv",
+        motion=expand("results/{glass}/neb/li_motion.json", glass=GLASSES),
+    output:
+        claims="results/summary/neb_claims.csv",
+    params:
+        glasses=GLASSES,
+        settings=config["neb"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/neb_claims.log",
+    script:
+        "../scripts/neb_claims.py"
+
+
+rule fig4b_neb_paths:
+    """Fig. 4B: energy along the median-barrier soft->hard and hard->soft paths of a glass."""
+    input:
+        barriers=f"results/{neb_figure_glass()}/neb/barriers.csv",
+        paths=f"results/{neb_figure_glass()}/neb/paths.csv",
+    output:
+        png="results/figures/fig4b_neb_paths.png",
+        pdf="results/figures/fig4b_neb_paths.pdf",
+    params:
+        glass=neb_figure_glass(),
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig4b_neb_paths.log",
+    script:
+        "../scripts/fig4b_neb_paths.py"
+
+
+rule fig4c_barriers:
+    """Fig. 4C: forward barriers of soft->hard and hard->soft hops of every NEB glass."""
+    input:
+        barriers=neb_glass_files("barriers.csv"),
+    output:
+        png="results/figures/fig4c_barriers.png",
+        pdf="results/figures/fig4c_barriers.pdf",
+    params:
+        glasses=neb_glasses(),
+        classes=["soft->hard", "hard->soft"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig4c_barriers.log",
+    script:
+        "../scripts/fig4c_barriers.py"
+
+
+rule figS3_barriers_all_classes:
+    """Fig. S3: forward barriers of all four hop classes of every NEB glass."""
+    input:
+        barriers=neb_glass_files("barriers.csv"),
+    output:
+        png="results/figures/figS3_barriers_all_classes.png",
+        pdf="results/figures/figS3_barriers_all_classes.pdf",
+    params:
+        glasses=neb_glasses(),
+        classes=["soft->hard", "hard->soft", "soft->soft", "hard->hard"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/figS3_barriers_all_classes.log",
+    script:
+        "../scripts/figS3_barriers_all_classes.py"
+
+
+rule fig4d_li_traces:
+    """Fig. 4D: traces of Li near PS4 and near P2S6 over the first trace_duration_ps."""
+    input:
+        trajectory=expand(neb_trajectory_file("trajectory.lammpstrj"), glass=neb_figure_glass()),
+        atom_labels=f"results/{neb_figure_glass()}/structure/atom_labels.csv",
+        motion=f"results/{neb_figure_glass()}/neb/li_motion.csv",
+    output:
+        png="results/figures/fig4d_li_traces.png",
+        pdf="results/figures/fig4d_li_traces.pdf",
+    params:
+        glass=neb_figure_glass(),
+        settings=config["neb"],
+        md=config["md"],
+        radius_A=config["softness"]["anion_radius_A"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig4d_li_traces.log",
+    script:
+        "../scripts/fig4d_li_traces.py"
