@@ -82,7 +82,11 @@ rule persistence_diagrams_h1:
     input:
         pd_h1=homology_glass_files("pd_h1.csv"),
     output:
-        png="results/figures/persistence_diagrams_h1.png",
+        png=report(
+            "results/figures/persistence_diagrams_h1.png",
+            caption="../report/persistence_diagrams_h1.rst",
+            category="Figures S4 and S5 (medium-range order)",
+        ),
         pdf="results/figures/persistence_diagrams_h1.pdf",
     params:
         glasses=GLASSES,
@@ -99,7 +103,11 @@ rule ring_sizes_figure:
     input:
         pd_h1=homology_glass_files("pd_h1.csv"),
     output:
-        png="results/figures/ring_sizes.png",
+        png=report(
+            "results/figures/ring_sizes.png",
+            caption="../report/ring_sizes.rst",
+            category="Figures S4 and S5 (medium-range order)",
+        ),
         pdf="results/figures/ring_sizes.pdf",
     params:
         glasses=GLASSES,
@@ -117,7 +125,11 @@ rule figS4_rings_fsdp:
     input:
         links=homology_glass_files("fsdp_link.json"),
     output:
-        png="results/figures/figS4_rings_fsdp.png",
+        png=report(
+            "results/figures/figS4_rings_fsdp.png",
+            caption="../report/figS4_rings_fsdp.rst",
+            category="Figures S4 and S5 (medium-range order)",
+        ),
         pdf="results/figures/figS4_rings_fsdp.pdf",
     params:
         glasses=GLASSES,
@@ -135,7 +147,11 @@ rule figS5_softness_by_ring_size:
         results=homology_glass_files("softness_by_ring_size.json"),
         softness=softness_glass_files("softness.csv"),
     output:
-        png="results/figures/figS5_softness_by_ring_size.png",
+        png=report(
+            "results/figures/figS5_softness_by_ring_size.png",
+            caption="../report/figS5_softness_by_ring_size.rst",
+            category="Figures S4 and S5 (medium-range order)",
+        ),
         pdf="results/figures/figS5_softness_by_ring_size.pdf",
     params:
         glasses=GLASSES,

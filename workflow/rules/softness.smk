@@ -179,7 +179,11 @@ rule figS1_accuracy:
         models=softness_glass_files("model.json"),
         pooled_model="results/summary/softness_model_pooled.json",
     output:
-        png="results/figures/figS1_accuracy.png",
+        png=report(
+            "results/figures/figS1_accuracy.png",
+            caption="../report/figS1_accuracy.rst",
+            category="Figure 3 and S1 (softness)",
+        ),
         pdf="results/figures/figS1_accuracy.pdf",
     params:
         glasses=GLASSES,
@@ -197,7 +201,12 @@ rule fig3a_softness_snapshot:
         data=softness_run_file("final.data"),
         softness="results/{glass}/softness/softness.csv",
     output:
-        png="results/figures/fig3a_softness_snapshot_{glass}.png",
+        png=report(
+            "results/figures/fig3a_softness_snapshot_{glass}.png",
+            caption="../report/fig3a_softness_snapshot.rst",
+            category="Figure 3 and S1 (softness)",
+            subcategory="{glass}",
+        ),
         pdf="results/figures/fig3a_softness_snapshot_{glass}.pdf",
     conda:
         "../../envs/lipsglass.yaml"
@@ -212,7 +221,11 @@ rule fig3b_softness_distributions:
     input:
         softness=softness_glass_files("softness.csv"),
     output:
-        png="results/figures/fig3b_softness_distributions.png",
+        png=report(
+            "results/figures/fig3b_softness_distributions.png",
+            caption="../report/fig3b_softness_distributions.rst",
+            category="Figure 3 and S1 (softness)",
+        ),
         pdf="results/figures/fig3b_softness_distributions.pdf",
     params:
         glasses=GLASSES,
@@ -230,7 +243,12 @@ rule fig3d_lis_gr_soft_hard:
     input:
         table="results/{glass}/softness/lis_gr_soft_hard.csv",
     output:
-        png="results/figures/fig3d_lis_gr_soft_hard_{glass}.png",
+        png=report(
+            "results/figures/fig3d_lis_gr_soft_hard_{glass}.png",
+            caption="../report/fig3d_lis_gr_soft_hard.rst",
+            category="Figure 3 and S1 (softness)",
+            subcategory="{glass}",
+        ),
         pdf="results/figures/fig3d_lis_gr_soft_hard_{glass}.pdf",
     conda:
         "../../envs/lipsglass.yaml"
@@ -245,7 +263,11 @@ rule fig3e_softness_by_anion:
     input:
         softness=softness_glass_files("softness.csv"),
     output:
-        png="results/figures/fig3e_softness_by_anion.png",
+        png=report(
+            "results/figures/fig3e_softness_by_anion.png",
+            caption="../report/fig3e_softness_by_anion.rst",
+            category="Figure 3 and S1 (softness)",
+        ),
         pdf="results/figures/fig3e_softness_by_anion.pdf",
     params:
         glasses=GLASSES,
@@ -263,7 +285,11 @@ rule fig3f_pe_voronoi_vs_softness:
     input:
         softness=softness_glass_files("softness.csv"),
     output:
-        png="results/figures/fig3f_pe_voronoi_vs_softness.png",
+        png=report(
+            "results/figures/fig3f_pe_voronoi_vs_softness.png",
+            caption="../report/fig3f_pe_voronoi_vs_softness.rst",
+            category="Figure 3 and S1 (softness)",
+        ),
         pdf="results/figures/fig3f_pe_voronoi_vs_softness.pdf",
     params:
         glasses=GLASSES,

@@ -28,7 +28,11 @@ rule fig1b_ternary:
         speciation=expand("results/{glass}/structure/speciation.json", glass=GLASSES),
         literature=project_file("config/literature_speciation.csv"),
     output:
-        png="results/figures/fig1b_ternary.png",
+        png=report(
+            "results/figures/fig1b_ternary.png",
+            caption="../report/fig1b_ternary.rst",
+            category="Figure 1 (structure)",
+        ),
         pdf="results/figures/fig1b_ternary.pdf",
     params:
         glasses=GLASSES,
@@ -46,7 +50,12 @@ rule fig1c_snapshot:
         glass="results/{glass}/quench/glass.data",
         atom_labels="results/{glass}/structure/atom_labels.csv",
     output:
-        png="results/figures/fig1c_snapshot_{glass}.png",
+        png=report(
+            "results/figures/fig1c_snapshot_{glass}.png",
+            caption="../report/fig1c_snapshot.rst",
+            category="Figure 1 (structure)",
+            subcategory="{glass}",
+        ),
         pdf="results/figures/fig1c_snapshot_{glass}.pdf",
     conda:
         "../../envs/lipsglass.yaml"
@@ -61,7 +70,12 @@ rule fig1d_partial_rdf:
     input:
         table="results/{glass}/structure/partial_rdf.csv",
     output:
-        png="results/figures/fig1d_partial_rdf_{glass}.png",
+        png=report(
+            "results/figures/fig1d_partial_rdf_{glass}.png",
+            caption="../report/fig1d_partial_rdf.rst",
+            category="Figure 1 (structure)",
+            subcategory="{glass}",
+        ),
         pdf="results/figures/fig1d_partial_rdf_{glass}.pdf",
     conda:
         "../../envs/lipsglass.yaml"
@@ -77,7 +91,11 @@ rule sq_fsdp_figure:
         sq=expand("results/{glass}/structure/sq.csv", glass=GLASSES),
         fsdp=expand("results/{glass}/structure/fsdp.json", glass=GLASSES),
     output:
-        png="results/figures/sq_fsdp.png",
+        png=report(
+            "results/figures/sq_fsdp.png",
+            caption="../report/sq_fsdp.rst",
+            category="Figure 1 (structure)",
+        ),
         pdf="results/figures/sq_fsdp.pdf",
     params:
         glasses=GLASSES,
