@@ -11,12 +11,14 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): envs/requirements.txt envs/requirements-slurm.txt envs/constraints.txt pyproject.toml
+$(STAMP): envs/requirements.txt envs/requirements-slurm.txt envs/requirements-checks.txt envs/constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r envs/requirements.txt -c envs/constraints.txt
 	# the SLURM executor plugin is optional for running, but the tests plan the cluster profile
 	$(BIN)/python -m pip install --quiet -r envs/requirements-slurm.txt -c envs/constraints.txt
+	# independent implementations the tests compare against (OVITO's D2min)
+	$(BIN)/python -m pip install --quiet -r envs/requirements-checks.txt -c envs/constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
