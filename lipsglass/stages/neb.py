@@ -138,6 +138,7 @@ def li_of_configuration(glass_data: str | Path, softness_csv: str | Path, tolera
 def select_job(glass_data: str, softness_csv: str, settings: Mapping, out_hops: str, out_selection: str) -> None:
     """Seeded hop sample of one glass (``lipsglass.neb.select_hops``): ``hops.csv`` and a JSON
     with the candidates, requests and shortfall per class."""
+    neb_settings(settings, {})  # inconsistent NEB knobs fail here, before any batch job starts
     box, ids, pos, s = li_of_configuration(glass_data, softness_csv)
     sel = select_hops(box, pos, ids, s, hops_requested(settings), seed=int(settings["seed"]),
                       min_distance_A=float(settings["min_distance_A"]),
