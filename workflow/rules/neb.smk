@@ -139,7 +139,11 @@ rule fig4b_neb_paths:
         barriers=f"results/{neb_figure_glass()}/neb/barriers.csv",
         paths=f"results/{neb_figure_glass()}/neb/paths.csv",
     output:
-        png="results/figures/fig4b_neb_paths.png",
+        png=report(
+            "results/figures/fig4b_neb_paths.png",
+            caption="../report/fig4b_neb_paths.rst",
+            category="Figure 4 and S3 (migration barriers)",
+        ),
         pdf="results/figures/fig4b_neb_paths.pdf",
     params:
         glass=neb_figure_glass(),
@@ -156,7 +160,11 @@ rule fig4c_barriers:
     input:
         barriers=neb_glass_files("barriers.csv"),
     output:
-        png="results/figures/fig4c_barriers.png",
+        png=report(
+            "results/figures/fig4c_barriers.png",
+            caption="../report/fig4c_barriers.rst",
+            category="Figure 4 and S3 (migration barriers)",
+        ),
         pdf="results/figures/fig4c_barriers.pdf",
     params:
         glasses=neb_glasses(),
@@ -174,7 +182,11 @@ rule figS3_barriers_all_classes:
     input:
         barriers=neb_glass_files("barriers.csv"),
     output:
-        png="results/figures/figS3_barriers_all_classes.png",
+        png=report(
+            "results/figures/figS3_barriers_all_classes.png",
+            caption="../report/figS3_barriers_all_classes.rst",
+            category="Figure 4 and S3 (migration barriers)",
+        ),
         pdf="results/figures/figS3_barriers_all_classes.pdf",
     params:
         glasses=neb_glasses(),
@@ -194,7 +206,11 @@ rule fig4d_li_traces:
         atom_labels=f"results/{neb_figure_glass()}/structure/atom_labels.csv",
         motion=f"results/{neb_figure_glass()}/neb/li_motion.csv",
     output:
-        png="results/figures/fig4d_li_traces.png",
+        png=report(
+            "results/figures/fig4d_li_traces.png",
+            caption="../report/fig4d_li_traces.rst",
+            category="Figure 4 and S3 (migration barriers)",
+        ),
         pdf="results/figures/fig4d_li_traces.pdf",
     params:
         glass=neb_figure_glass(),

@@ -46,7 +46,11 @@ rule fig2a_arrhenius:
         arrhenius=expand("results/{glass}/transport/arrhenius.json", glass=GLASSES),
         tables=expand("results/{glass}/transport/diffusion.csv", glass=GLASSES),
     output:
-        png="results/figures/fig2a_arrhenius.png",
+        png=report(
+            "results/figures/fig2a_arrhenius.png",
+            caption="../report/fig2a_arrhenius.rst",
+            category="Figure 2 (transport)",
+        ),
         pdf="results/figures/fig2a_arrhenius.pdf",
     params:
         glasses=GLASSES,
@@ -64,7 +68,11 @@ rule fig2b_conductivity:
         arrhenius=expand("results/{glass}/transport/arrhenius.json", glass=GLASSES),
         experimental=project_file("config/experimental_conductivity.csv"),
     output:
-        png="results/figures/fig2b_conductivity.png",
+        png=report(
+            "results/figures/fig2b_conductivity.png",
+            caption="../report/fig2b_conductivity.rst",
+            category="Figure 2 (transport)",
+        ),
         pdf="results/figures/fig2b_conductivity.pdf",
     params:
         glasses=GLASSES,
@@ -82,7 +90,12 @@ rule msd_figure:
         runs=transport_run_files("diffusion.json"),
         msd=transport_run_files("msd.csv"),
     output:
-        png="results/figures/msd_{glass}.png",
+        png=report(
+            "results/figures/msd_{glass}.png",
+            caption="../report/msd.rst",
+            category="Figure 2 (transport)",
+            subcategory="{glass}",
+        ),
         pdf="results/figures/msd_{glass}.pdf",
     conda:
         "../../envs/lipsglass.yaml"
