@@ -38,7 +38,11 @@ rule scorecard:
         claims=scorecard_claim_files(),
         texts=project_file("config/paper_claims.yaml"),
     output:
-        csv="results/summary/scorecard.csv",
+        csv=report(
+            "results/summary/scorecard.csv",
+            caption="../report/scorecard.rst",
+            category="Reproduction scorecard",
+        ),
         md="results/summary/scorecard.md",
     params:
         config_name=scorecard_config_name(),
