@@ -19,7 +19,9 @@ compared (least disturbed by other load on the machine).
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +70,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workflow-input", type=Path, help="an in.lammps written by the workflow")
+    parser.add_argument("--max-run-steps", type=int, default=None,
+                        help="with --workflow-input: cap the last `run N` (the production) at this many steps, both sides")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="lipsglass-bench-") as tmp:
@@ -76,13 +80,26 @@ def main() -> int:
         for k in range(args.repeats):
             if args.workflow_input:
                 text = args.workflow_input.read_text()
-                # outputs of the benchmark runs go to the scratch folder, not over the results
-                text = re.sub(r"(write_data|dump \S+ \S+ \S+ \S+|append) (\S+)",
-                              lambda m: f"{m.group(1)} {tmp / Path(m.group(2)).name}", text)
+                if args.max_run_steps:
+                    # shorten only the last (production) run: earlier stages (e.g. a volume average
+                    # over the second half of an NPT run) need their full length
+                    runs = list(re.finditer(r"^run (\d+)", text, flags=re.M))
+                    last = runs[-1]
+                    text = (text[:last.start()] + f"run {min(int(last.group(1)), args.max_run_steps)}"
+                            + text[last.end():])
+                # the workflow's inputs use bare file names (sw table, outputs): run both in a scratch
+                # folder holding a copy of the sw table
+                for sw in args.workflow_input.parent.glob("*.sw"):
+                    shutil.copy(sw, tmp / sw.name)
                 inp = tmp / "in.workflow"
                 inp.write_text(text)
                 base.append(run_lmp(inp, tmp / f"log.base{k}", args.threads, 1, {}))
-                run_lammps(text.splitlines(), tmp / f"log.proj{k}", threads=args.threads)
+                here = os.getcwd()
+                os.chdir(tmp)
+                try:
+                    run_lammps(text.splitlines(), tmp / f"log.proj{k}", threads=args.threads)
+                finally:
+                    os.chdir(here)
                 proj.append(last_throughput(tmp / f"log.proj{k}"))
             else:
                 if not REFERENCE.is_dir():
