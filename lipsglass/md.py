@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import open_lammps
+from lipsglass.lammps_runtime import accelerator_args, lammps_executable, mpiexec_executable, open_lammps
 from lipsglass.provenance import write_provenance
 from lipsglass.simulation import setup_commands
 
@@ -202,6 +203,33 @@ def run_lammps(commands: list[str], log_file: str | Path, threads: int = 1,
         lmp.close()
 
 
+def run_lammps_mpi(commands: list[str], log_file: str | Path, ranks: int, threads: int = 1,
+                   launcher: str = "mpiexec", input_file: str | Path = "in.lammps") -> None:
+    """Execute commands with the environment's `lmp` on ``ranks`` MPI ranks (Snakemake's MPI
+    pattern: ``launcher`` is ``mpiexec`` here and ``srun`` on a SLURM cluster, from the rule's
+    ``mpi`` resource). The input is written to ``input_file`` and run from the current folder;
+    a non-zero exit raises SimulationFailed with LAMMPS' ERROR lines from the log."""
+    Path(input_file).write_text("\n".join(commands) + "\n")
+    exe = mpiexec_executable() if launcher == "mpiexec" else launcher
+    cmd = [exe, "-n", str(int(ranks)), lammps_executable(), "-in", str(input_file), "-log", str(log_file),
+           "-screen", "none", "-nocite"] + accelerator_args(threads)
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, int(threads))))
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        log_text = Path(log_file).read_text() if Path(log_file).exists() else ""
+        errors = [ln for ln in (log_text + proc.stdout + proc.stderr).splitlines() if "ERROR" in ln]
+        raise SimulationFailed(f"LAMMPS on {ranks} MPI ranks failed (exit {proc.returncode}): "
+                               + ("; ".join(errors) or proc.stderr.strip()[-2000:]))
+
+
+def check_thermo_finite(path: str | Path) -> None:
+    """Fail on a non-finite value in thermo.csv (the MPI path cannot ask LAMMPS directly)."""
+    with open(path) as fh:
+        for line in fh:
+            if any(v.strip().lower() in ("nan", "-nan", "inf", "-inf") for v in line.split(",")):
+                raise SimulationFailed(f"non-finite value in {path}: {line.strip()}")
+
+
 def thermo_csv_init(path: str | Path) -> None:
     Path(path).write_text(THERMO_HEADER + "\n")
 
@@ -231,7 +259,7 @@ def commit_outputs(moves: dict[str | Path, str | Path], scratch: str | Path | No
 
 
 def _run_job(kind: str, build_commands, outputs: dict[str, str], log: str, threads: int,
-             provenance: dict) -> None:
+             provenance: dict, ranks: int = 1, mpi_launcher: str = "mpiexec") -> None:
     """Shared body of the quench and production jobs.
 
     LAMMPS runs inside a scratch folder next to the outputs with bare file names, so the
@@ -248,9 +276,14 @@ def _run_job(kind: str, build_commands, outputs: dict[str, str], log: str, threa
     try:
         thermo_csv_init(names["thermo"])
         commands = build_commands(".", names)
-        run_lammps(commands, log, threads=threads, input_copy=names["lammps_input"])
+        if ranks > 1:
+            run_lammps_mpi(commands, log, ranks, threads=threads, launcher=mpi_launcher,
+                           input_file=names["lammps_input"])
+        else:
+            run_lammps(commands, log, threads=threads, input_copy=names["lammps_input"])
         thermo_csv_finish(names["thermo"])
-        write_provenance(names["provenance"], threads=threads, **provenance)
+        check_thermo_finite(names["thermo"])
+        write_provenance(names["provenance"], threads=threads, mpi_ranks=ranks, **provenance)
     finally:
         os.chdir(here)
     moves = {scratch / names[key]: outputs[key] for key in outputs}
@@ -259,7 +292,8 @@ def _run_job(kind: str, build_commands, outputs: dict[str, str], log: str, threa
 
 
 def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
-                   quench_config: dict, units: dict, log: str, threads: int, glass: str) -> None:
+                   quench_config: dict, units: dict, log: str, threads: int, glass: str,
+                   ranks: int = 1, mpi_launcher: str = "mpiexec") -> None:
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     initial_data = str(Path(initial_data).resolve())  # before the job changes directory
@@ -270,12 +304,14 @@ def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, 
 
     _run_job("quench", build, outputs, log, threads,
              dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
-                  quench=quench_config, seeds={"velocity": quench_config["seed"]}, input=initial_data))
+                  quench=quench_config, seeds={"velocity": quench_config["seed"]}, input=initial_data),
+             ranks=int(ranks), mpi_launcher=mpi_launcher)
 
 
 def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
                        production_config: dict, temperature: float, start_temperature: float,
-                       dump_interval_ps: float, units: dict, log: str, threads: int, glass: str) -> None:
+                       dump_interval_ps: float, units: dict, log: str, threads: int, glass: str,
+                       ranks: int = 1, mpi_launcher: str = "mpiexec") -> None:
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     glass_data = str(Path(glass_data).resolve())  # before the job changes directory
@@ -290,4 +326,5 @@ def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str
                   production=production_config, temperature_K=temperature,
                   dump_interval_ps=dump_interval_ps,
                   seeds={"velocity": int(production_config["seed"]) + int(round(temperature))},
-                  input=glass_data))
+                  input=glass_data),
+             ranks=int(ranks), mpi_launcher=mpi_launcher)

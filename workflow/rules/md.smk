@@ -15,6 +15,10 @@ rule quench:
     threads: md_threads
     resources:
         runtime=120,
+        # MPI ranks of LAMMPS (Snakemake's MPI pattern): tasks > 1 runs `{mpi} -n {tasks} lmp`,
+        # mpi is mpiexec here and srun on a cluster (profiles/slurm); threads are OpenMP per rank
+        tasks=1,
+        mpi="mpiexec",
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -45,6 +49,10 @@ rule production:
     threads: md_threads
     resources:
         runtime=120,
+        # MPI ranks of LAMMPS (Snakemake's MPI pattern): tasks > 1 runs `{mpi} -n {tasks} lmp`,
+        # mpi is mpiexec here and srun on a cluster (profiles/slurm); threads are OpenMP per rank
+        tasks=1,
+        mpi="mpiexec",
     conda:
         "../../envs/lipsglass.yaml"
     log:

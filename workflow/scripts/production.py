@@ -14,4 +14,6 @@ run_production_job(
     log=snakemake.log[0],
     threads=snakemake.threads,
     glass=snakemake.wildcards.glass,
+    ranks=snakemake.resources.tasks,
+    mpi_launcher=snakemake.resources.mpi,
 )

@@ -11,4 +11,6 @@ run_quench_job(
     log=snakemake.log[0],
     threads=snakemake.threads,
     glass=snakemake.wildcards.glass,
+    ranks=snakemake.resources.tasks,
+    mpi_launcher=snakemake.resources.mpi,
 )
