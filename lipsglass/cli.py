@@ -53,4 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        # bad input: a clear one-line message, not a traceback
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"python -m lipsglass {args.command}: error: {message}", file=sys.stderr)
+        return 2
