@@ -8,6 +8,7 @@ moves outputs into place only when everything succeeded.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -150,13 +151,13 @@ def quench_commands(ff: ForceField, initial_data: str, workdir: str, out_data: s
 
 def production_commands(ff: ForceField, glass_data: str, workdir: str, out_data: str, thermo_csv: str,
                         trajectory: str, md: MDSettings, p: dict, temperature: float,
-                        start_temperature: float, dump_interval_ps: float) -> list[str]:
+                        start_temperature: float, dump_interval_ps: float,
+                        restart_out: str | None = None) -> list[str]:
     """Heat (NPT ramp) from the glass temperature to ``temperature``, equilibrate NPT, rescale to
     the mean volume, equilibrate NVT, then NVT production dumping unwrapped coordinates and image
     flags with element names."""
     seed = int(p["seed"]) + int(round(temperature))
     dump_every = max(1, md.steps(dump_interval_ps))
-    elements = " ".join(ff.element(t) for t in ff.default_topology_types().atom)
     cmds = _header(ff, glass_data, workdir, md) + _labelmap(ff) + _thermo_setup(md)
     cmds += [f"velocity all create {start_temperature} {seed} dist gaussian mom yes rot no"]
     if p["heating_ps"] > 0:
@@ -165,13 +166,58 @@ def production_commands(ff: ForceField, glass_data: str, workdir: str, out_data:
         cmds += _npt_then_mean_volume("npt_equilibrate", temperature, p["equilibration_ps"], md, thermo_csv)
         cmds += _stage("nvt_equilibrate", md, thermo_csv, _nvt(temperature, temperature, md),
                        md.steps(p["equilibration_ps"]) // 2 or 1)
-    cmds += [
-        "reset_timestep 0",
-        f"dump trajectory all custom {dump_every} {trajectory} id element type mol q xu yu zu ix iy iz",
-        f"dump_modify trajectory element {elements} sort id format float %.6f",
-    ]
+    cmds += ["reset_timestep 0"]
+    if restart_out is not None:
+        # segmented run: stop here; the production segments start from this restart file
+        return cmds + [f"write_restart {restart_out}"]
+    cmds += _dump_commands(ff, trajectory, dump_every)
     cmds += _stage("production", md, thermo_csv, _nvt(temperature, temperature, md), md.steps(p["duration_ps"]))
     cmds += ["undump trajectory", f"write_data {out_data} nocoeff"]
+    return cmds
+
+
+def _dump_commands(ff: ForceField, trajectory: str, dump_every: int, first_step: int | None = None) -> list[str]:
+    """Trajectory dump (element names, unwrapped coordinates, image flags). A continuation
+    segment appends and skips its first step, already written by the previous segment."""
+    elements = " ".join(ff.element(t) for t in ff.default_topology_types().atom)
+    modify = f"dump_modify trajectory element {elements} sort id format float %.6f"
+    if first_step is not None:
+        modify += f" append yes delay {first_step + 1}"
+    return [f"dump trajectory all custom {dump_every} {trajectory} id element type mol q xu yu zu ix iy iz", modify]
+
+
+def production_segments(md: MDSettings, p: dict) -> list[int]:
+    """Steps of each production segment: ``segment_ps`` long, the last one the remainder; one
+    segment when ``segment_ps`` is not set."""
+    total = md.steps(p["duration_ps"])
+    segment = md.steps(p["segment_ps"]) if p.get("segment_ps") else total
+    return [min(segment, total - start) for start in range(0, total, segment)]
+
+
+def production_segment_commands(ff: ForceField, restart_in: str, restart_out: str, workdir: str,
+                                 thermo_csv: str, trajectory: str, md: MDSettings, temperature: float,
+                                 dump_interval_ps: float, start_step: int, steps: int,
+                                 out_data: str | None) -> list[str]:
+    """One production segment in a fresh LAMMPS instance: read the previous restart, apply the
+    force field again, continue the NVT run (the thermostat state comes back with the fix ID),
+    append to the trajectory and thermo.csv, write the next restart. Every run, interrupted or
+    not, executes the same segments, so a resumed run reproduces an uninterrupted one."""
+    cmds = setup_commands(ff, None, workdir, topology=ff.default_topology_types(), kspace=md.kspace_style,
+                          kspace_accuracy=md.kspace_accuracy, restart_file=restart_in)
+    cmds += _labelmap(ff) + _thermo_setup(md)
+    cmds += _dump_commands(ff, trajectory, max(1, md.steps(dump_interval_ps)),
+                           first_step=start_step if start_step > 0 else None)
+    fields = ",".join("${th_%s}" % n for n, _, _ in THERMO_COLUMNS)
+    cmds += [
+        f"fix integrate all {_nvt(temperature, temperature, md)}",
+        f'fix thermo_csv all print {md.thermo_every} "production,{fields}" append {thermo_csv} screen no',
+        f"run {steps}",
+        "undump trajectory",
+        "unfix thermo_csv",
+        f"write_restart {restart_out}",   # with fix integrate defined: its state is saved
+    ]
+    if out_data is not None:
+        cmds.append(f"write_data {out_data} nocoeff")
     return cmds
 
 
@@ -236,16 +282,24 @@ def thermo_csv_init(path: str | Path) -> None:
 
 def thermo_csv_finish(path: str | Path) -> None:
     """Drop the comment lines ``fix print`` adds at the start of every stage."""
-    lines = Path(path).read_text().splitlines()
-    Path(path).write_text("\n".join(ln for ln in lines if not ln.startswith("#")) + "\n")
+    lines = [ln for ln in Path(path).read_text().splitlines() if not ln.startswith("#")]
+    # a continued segment prints the step its predecessor ended on again: keep the first
+    seen, kept = set(), []
+    for ln in lines:
+        key = tuple(ln.split(",")[:2])
+        if key not in seen:
+            seen.add(key)
+            kept.append(ln)
+    Path(path).write_text("\n".join(kept) + "\n")
 
 
-def staging_dir(final_dir: str | Path, name: str) -> Path:
-    """Scratch folder next to the outputs; files are moved out of it only on success."""
+def staging_dir(final_dir: str | Path, name: str, keep: bool = False) -> Path:
+    """Scratch folder next to the outputs; files are moved out of it only on success. With
+    ``keep`` an existing folder (a killed segmented run) is kept so the run can resume."""
     path = Path(final_dir) / f".tmp-{name}"
-    if path.exists():
+    if path.exists() and not keep:
         shutil.rmtree(path)
-    path.mkdir(parents=True)
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -308,6 +362,87 @@ def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, 
              ranks=int(ranks), mpi_launcher=mpi_launcher)
 
 
+def _truncate(path: str | Path, size: int) -> None:
+    with open(path, "r+b") as fh:
+        fh.truncate(size)
+
+
+def _run_segmented_production(ff: ForceField, glass_data: str, outputs: dict[str, str], md: MDSettings,
+                              p: dict, temperature: float, start_temperature: float, dump_interval_ps: float,
+                              log: str, threads: int, provenance: dict) -> None:
+    """Production split into ``segment_ps`` segments chained through restart files, each in a
+    fresh LAMMPS instance. Progress (restart file, trajectory and thermo.csv sizes) is recorded
+    after every segment in the kept scratch folder, so a job killed at a wall-time limit resumes
+    from its last finished segment; files are moved into place only when all are done."""
+    final_dir = Path(outputs["data"]).parent
+    log = Path(log).resolve()
+    outputs = {key: str(Path(path).resolve()) for key, path in outputs.items()}
+    scratch = staging_dir(final_dir, "production", keep=True).resolve()
+    names = {key: Path(path).name for key, path in outputs.items()}
+    plan = production_segments(md, p)
+    here = os.getcwd()
+    os.chdir(scratch)
+    try:
+        progress_file = Path("segments.json")
+        progress = json.loads(progress_file.read_text()) if progress_file.exists() else {"done": []}
+        if progress.get("plan") not in (None, plan):
+            raise SimulationFailed(f"{scratch}: unfinished run with another segment plan {progress['plan']}; "
+                                   f"remove the folder to start again")
+        progress["plan"] = plan
+        inputs = []
+        if "equilibrated" not in progress:
+            thermo_csv_init(names["thermo"])
+            Path(names["trajectory"]).unlink(missing_ok=True)
+            cmds = production_commands(ff, glass_data, ".", names["data"], names["thermo"], names["trajectory"], md,
+                                       p, temperature, start_temperature, dump_interval_ps,
+                                       restart_out="equilibrated.restart")
+            run_lammps(cmds, "log.equilibration", threads=threads, input_copy="in.equilibration")
+            progress["equilibrated"] = {"thermo_bytes": Path(names["thermo"]).stat().st_size}
+            _write_progress(progress_file, progress)
+        with open(log, "w") as out:
+            out.write(f"segmented production: {len(plan)} segments of {plan[0]} steps; resumed after "
+                      f"{len(progress['done'])} finished segments\n" if progress["done"] else "")
+        # a killed segment may have written part of its output: cut back to the last finished one
+        last = progress["done"][-1] if progress["done"] else {"trajectory_bytes": 0, **progress["equilibrated"]}
+        _truncate(names["thermo"], last["thermo_bytes"])
+        if Path(names["trajectory"]).exists():
+            _truncate(names["trajectory"], last["trajectory_bytes"])
+        for k, steps in enumerate(plan):
+            if k < len(progress["done"]):
+                continue
+            restart_in = "equilibrated.restart" if k == 0 else f"segment_{k - 1}.restart"
+            cmds = production_segment_commands(
+                ff, restart_in, f"segment_{k}.restart", ".", names["thermo"], names["trajectory"], md, temperature,
+                dump_interval_ps, start_step=sum(plan[:k]), steps=steps,
+                out_data=names["data"] if k == len(plan) - 1 else None)
+            run_lammps(cmds, f"log.segment_{k}", threads=threads, input_copy=f"in.segment_{k}")
+            progress["done"].append({"segment": k, "restart": f"segment_{k}.restart",
+                                     "trajectory_bytes": Path(names["trajectory"]).stat().st_size,
+                                     "thermo_bytes": Path(names["thermo"]).stat().st_size})
+            _write_progress(progress_file, progress)
+        parts = ["in.equilibration"] + [f"in.segment_{k}" for k in range(len(plan))]
+        Path(names["lammps_input"]).write_text("".join(
+            f"# ---- {part}: run in a fresh LAMMPS instance ----\n" + Path(part).read_text() for part in parts))
+        with open(log, "a") as out:
+            for part in ["log.equilibration"] + [f"log.segment_{k}" for k in range(len(plan))]:
+                if Path(part).exists():
+                    out.write(f"\n#### {part}\n" + Path(part).read_text())
+        thermo_csv_finish(names["thermo"])
+        check_thermo_finite(names["thermo"])
+        write_provenance(names["provenance"], threads=threads, mpi_ranks=1, segments=plan, **provenance)
+    finally:
+        os.chdir(here)
+    moves = {scratch / names[key]: outputs[key] for key in outputs}
+    moves.update({sw: final_dir / sw.name for sw in scratch.glob("*.sw")})
+    commit_outputs(moves, scratch)
+
+
+def _write_progress(path: Path, progress: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(progress, indent=1))
+    os.replace(tmp, path)
+
+
 def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
                        production_config: dict, temperature: float, start_temperature: float,
                        dump_interval_ps: float, units: dict, log: str, threads: int, glass: str,
@@ -315,6 +450,17 @@ def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     glass_data = str(Path(glass_data).resolve())  # before the job changes directory
+
+    if production_config.get("segment_ps"):
+        if int(ranks) > 1:
+            raise ValueError("segmented production runs use OpenMP threads, not MPI ranks (set tasks: 1)")
+        _run_segmented_production(
+            ff, glass_data, outputs, md, production_config, temperature, start_temperature, dump_interval_ps, log,
+            threads, dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
+                          production=production_config, temperature_K=temperature, dump_interval_ps=dump_interval_ps,
+                          seeds={"velocity": int(production_config["seed"]) + int(round(temperature))},
+                          input=glass_data))
+        return
 
     def build(scratch, staged):
         return production_commands(ff, glass_data, scratch, staged["data"],

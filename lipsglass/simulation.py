@@ -34,8 +34,11 @@ def resolve_atom_types(data_path: str | Path, ff: ForceField, atom_types: list[s
 def setup_commands(ff: ForceField, data_path: str | Path, workdir: str | Path,
                    atom_types: list[str] | None = None, topology: TopologyTypes | None = None,
                    kspace: str | None = None, kspace_accuracy: float | None = None,
-                   extra_read_data: str = "") -> list[str]:
+                   extra_read_data: str = "", restart_file: str | Path | None = None) -> list[str]:
     """LAMMPS commands that define the model of ``data_path`` with force field ``ff``.
+
+    With ``restart_file`` (and ``topology``) the state comes from a LAMMPS restart file instead
+    and every coefficient is applied again (restart files do not store the sw table).
 
     Coefficients stored in the data file are ignored (``nocoeff``): the force-field file is the
     only source of parameters. Topology types are inferred from the data file unless given.
@@ -43,13 +46,23 @@ def setup_commands(ff: ForceField, data_path: str | Path, workdir: str | Path,
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     if topology is None:
+        if restart_file is not None:
+            raise ValueError("reading a restart file needs the topology types")
         types = resolve_atom_types(data_path, ff, atom_types)
         topology = infer_topology_types(read_data(data_path), types, ff)
     sw_file = write_sw_table(ff, workdir / f"{ff.name}.sw") if ff.sw_names() else None
     if sw_file is not None and not Path(workdir).is_absolute():
         sw_file = sw_file.name if str(workdir) == "." else sw_file
-    return (style_commands(ff)
-            + [f"read_data {data_path} nocoeff {extra_read_data}".strip()]
+    styles = style_commands(ff)
+    if restart_file is not None:
+        # units, atom style and boundaries come with the restart; the interaction styles are set
+        # again after it (a hybrid pair style with sw is not stored in restart files)
+        box_defining = ("units ", "atom_style ", "boundary ")
+        head = [c for c in styles if c.startswith(box_defining)]
+        styles = head + [f"read_restart {restart_file}"] + [c for c in styles if not c.startswith(box_defining)]
+    else:
+        styles = styles + [f"read_data {data_path} nocoeff {extra_read_data}".strip()]
+    return (styles
             + coefficient_commands(ff, topology, sw_file, kspace, kspace_accuracy)
             + NEIGHBOUR_COMMANDS)
 
