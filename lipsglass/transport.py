@@ -46,6 +46,7 @@ Estimators (each choice is a documented, configurable default):
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -786,16 +787,25 @@ def _cmd_diffusion(args) -> int:
         charges=charges, temperature_K=args.temperature_K, fit_start_ps=args.fit_start_ps,
         fit_end_ps=args.fit_end_ps, n_blocks=args.n_blocks, n_bootstrap=args.n_bootstrap, seed=args.seed)
     if args.msd_out:
-        mask = res.lag_ps > 0
-        slope = np.full(res.lag_ps.shape, np.nan)
-        if np.all(res.msd_A2[mask] > 0):
-            slope[mask] = local_loglog_slope(res.lag_ps, res.msd_A2)
-        np.savetxt(args.msd_out, np.column_stack([res.lag_ps, res.msd_A2, slope]), delimiter=",",
-                   header="lag_ps,msd_A2,dlnMSD_dlnt", comments="")
+        write_msd_csv(args.msd_out, res)
         out["msd_csv"] = str(args.msd_out)
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
+
+
+def write_msd_csv(path: str | Path, res: DiffusionResult) -> None:
+    """CSV lag_ps, msd_A2 and the local log-log slope dlnMSD_dlnt (``nan`` at lag 0 and wherever
+    the MSD is not positive), readable with numpy.loadtxt/genfromtxt."""
+    keep = res.lag_ps > 0
+    slope = np.full(res.lag_ps.shape, np.nan)
+    if np.all(res.msd_A2[keep] > 0):
+        slope[keep] = local_loglog_slope(res.lag_ps, res.msd_A2)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["lag_ps", "msd_A2", "dlnMSD_dlnt"])
+        for t, m, s in zip(res.lag_ps, res.msd_A2, slope):
+            writer.writerow([repr(float(t)), repr(float(m)), repr(float(s))])
 
 
 def register(subparsers) -> None:

@@ -26,7 +26,6 @@ import csv
 import dataclasses
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -35,7 +34,7 @@ import numpy as np
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import iter_dump, read_data
 from lipsglass.transport import (ArrheniusFit, DiffusionResult, analyse_trajectory, arrhenius_fit,
-                                 local_loglog_slope, nernst_einstein_conductivity)
+                                 nernst_einstein_conductivity, write_msd_csv)
 
 log = logging.getLogger(__name__)
 
@@ -98,19 +97,6 @@ def analyse_run(trajectory: str | Path, temperature_K: float, timestep_fs: float
     if charges is not None:
         out["sigma_einstein_charges"] = "force-field partial charges of the dump's q column"
     return out, res
-
-
-def write_msd_csv(path: str | Path, res: DiffusionResult) -> None:
-    """lag_ps, msd_A2 and the local log-log slope (empty where the MSD is not positive)."""
-    keep = res.lag_ps > 0
-    slope = np.full(res.lag_ps.shape, np.nan)
-    if np.all(res.msd_A2[keep] > 0):
-        slope[keep] = local_loglog_slope(res.lag_ps, res.msd_A2)
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["lag_ps", "msd_A2", "dlnMSD_dlnt"])
-        for t, m, s in zip(res.lag_ps, res.msd_A2, slope):
-            writer.writerow([repr(float(t)), repr(float(m)), "" if math.isnan(s) else repr(float(s))])
 
 
 def diffusion_job(trajectory: str | Path, thermo: str | Path, temperature_K: float, timestep_fs: float,
