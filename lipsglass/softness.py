@@ -479,15 +479,21 @@ def anion_environment(box: Box, positions: np.ndarray, centres: np.ndarray, s_an
                             nearest.astype(str), majority.astype(str))
 
 
-def pearson_ci(x, y, confidence: float = 0.95) -> dict:
-    """Pearson r of x and y with its Fisher-z confidence interval and two-sided p-value.
-    z = atanh(r), standard error 1/sqrt(n-3); the interval is tanh(z -/+ z_crit * se)."""
+def _paired_samples(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as float arrays of paired samples; NaN/inf are refused, never dropped silently."""
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError("x and y must be 1D arrays of equal length")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x or y contain NaN/inf: remove those samples explicitly first")
+    return x, y
+
+
+def pearson_ci(x, y, confidence: float = 0.95) -> dict:
+    """Pearson r of x and y with its Fisher-z confidence interval and two-sided p-value.
+    z = atanh(r), standard error 1/sqrt(n-3); the interval is tanh(z -/+ z_crit * se)."""
+    x, y = _paired_samples(x, y)
     n = len(x)
     if n < 4:
         raise ValueError(f"need at least 4 samples for a Fisher-z interval, got {n}")
@@ -524,12 +530,7 @@ class BinnedMean:
 def binned_mean(x, y, bins: int | np.ndarray = 10, x_range: tuple[float, float] | None = None) -> BinnedMean:
     """Mean, sample std and standard error of y in bins of x (``bins``: count of equal-width bins
     over ``x_range`` (default: min..max of x), or explicit increasing edges; last edge inclusive)."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError("x and y must be 1D arrays of equal length")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x or y contain NaN/inf: remove those samples explicitly first")
+    x, y = _paired_samples(x, y)
     if np.ndim(bins) == 0:
         lo, hi = (x.min(), x.max()) if x_range is None else x_range
         if not hi > lo:
