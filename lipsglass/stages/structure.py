@@ -27,11 +27,13 @@ def expected_units(units: dict) -> dict[str, int]:
 
 def sample_frames(trajectory: str | Path, max_frames: int) -> list[tuple]:
     """(box, wrapped positions) of up to ``max_frames`` frames evenly spaced over the run."""
-    frames = [(f.box, f.box.wrap(f.unwrapped_positions())) for f in iter_dump(trajectory)]
-    if not frames:
+    # count the frames first so that only the kept ones are held in memory (long paper-scale runs)
+    with open(trajectory) as fh:
+        n_frames = sum(1 for line in fh if line.startswith("ITEM: TIMESTEP"))
+    if n_frames == 0:
         raise ValueError(f"{trajectory}: no frames")
-    keep = np.unique(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int))
-    return [frames[k] for k in keep]
+    keep = set(np.linspace(0, n_frames - 1, min(max_frames, n_frames)).round().astype(int).tolist())
+    return [(f.box, f.box.wrap(f.unwrapped_positions())) for k, f in enumerate(iter_dump(trajectory)) if k in keep]
 
 
 def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict, outputs: dict[str, str]) -> None:
