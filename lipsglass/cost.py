@@ -19,35 +19,43 @@ from pathlib import Path
 
 from lipsglass.composition import composition_from_config
 from lipsglass.config import load_config
+from lipsglass.md import MDSettings, needs_segments, production_protocol, quench_protocol, segment_plan
 
 # Measured here (2026-11-25, one core, no other load): 792-atom demo glass 139 steps/s
 # (1.10e5 atom-steps/s); 8069-atom reference glass 19 steps/s (1.53e5 atom-steps/s).
 DEFAULT_ATOM_STEPS_PER_CORE_S = 1.2e5
 
 
-def md_steps(config: dict) -> dict[str, float]:
-    """MD steps of the quench and of one production temperature (minimisation counted as
-    its maximum iteration count)."""
-    dt_ps = config["md"]["timestep_fs"] / 1000.0
+def md_steps(config: dict) -> dict[str, dict]:
+    """MD steps and restart segments of the quench and of one production temperature, from the
+    same protocols the jobs run (minimisation counted as its maximum iteration count)."""
+    md = MDSettings.from_config(config["md"])
+    segment_steps = md.steps(md.segment_ps) if md.segment_ps else None
     q = config["quench"]
-    cool_ps = abs(q["melt_T_K"] - q["final_T_K"]) / q["cooling_rate_K_per_ps"]
-    quench_ps = q["melt_ps"] + cool_ps + q["npt_equilibration_ps"] + q["nvt_equilibration_ps"]
-    p = config["production"]
-    production_ps = p["heating_ps"] + 1.5 * p["equilibration_ps"] + p["duration_ps"]
-    return {"quench": quench_ps / dt_ps + q["minimise_max_iterations"], "production": production_ps / dt_ps}
+    protocols = {
+        "quench": quench_protocol("glass.data", "out.data", md, q),
+        "production": production_protocol("glass.data", "out.data", md, config["production"],
+                                          config["production"]["temperatures_K"][0], q["final_T_K"],
+                                          config["production"]["dump_interval_ps"]),
+    }
+    extra = {"quench": q["minimise_max_iterations"], "production": 0}
+    return {kind: {"steps": protocol.total_steps + extra[kind],
+                   "segments": len(segment_plan(protocol, segment_steps))
+                   if needs_segments(protocol, segment_steps) else 1}
+            for kind, protocol in protocols.items()}
 
 
 def cost_table(config: dict, atom_steps_per_core_s: float) -> list[dict]:
-    steps = md_steps(config)
+    runs = md_steps(config)
     rows = []
     for name, entry in config["compositions"].items():
         n = composition_from_config(name, entry).n_atoms
-        rows.append({"glass": name, "rule": "quench", "atoms": n, "steps": int(steps["quench"]),
-                     "core_hours": n * steps["quench"] / atom_steps_per_core_s / 3600.0})
-        for T in config["production"]["temperatures_K"]:
-            rows.append({"glass": name, "rule": f"production {round(T)}K", "atoms": n,
-                         "steps": int(steps["production"]),
-                         "core_hours": n * steps["production"] / atom_steps_per_core_s / 3600.0})
+        labels = [("quench", "quench")] + [("production", f"production {round(T)}K")
+                                           for T in config["production"]["temperatures_K"]]
+        for kind, label in labels:
+            rows.append({"glass": name, "rule": label, "atoms": n, "steps": runs[kind]["steps"],
+                         "segments": runs[kind]["segments"],
+                         "core_hours": n * runs[kind]["steps"] / atom_steps_per_core_s / 3600.0})
     return rows
 
 
@@ -56,7 +64,6 @@ def measure_throughput(config: dict, steps: int = 200) -> float:
     briefly, then NVT at 300 K), with the config's kspace settings."""
     from lipsglass.builder import build_glass, write_data_file
     from lipsglass.forcefield import ForceField
-    from lipsglass.md import MDSettings
     from lipsglass.lammps_runtime import open_lammps
     from lipsglass.simulation import setup_commands
 
@@ -97,9 +104,10 @@ def _cli(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(f"throughput: {rate:.3g} atom-steps/s per core ({source})")
-    print(f"{'glass':<14} {'rule':<18} {'atoms':>6} {'steps':>10} {'core-hours':>11}")
+    print(f"{'glass':<14} {'rule':<18} {'atoms':>6} {'steps':>10} {'segments':>9} {'core-hours':>11}")
     for r in rows:
-        print(f"{r['glass']:<14} {r['rule']:<18} {r['atoms']:>6} {r['steps']:>10} {r['core_hours']:>11.2f}")
+        print(f"{r['glass']:<14} {r['rule']:<18} {r['atoms']:>6} {r['steps']:>10} {r['segments']:>9} "
+              f"{r['core_hours']:>11.2f}")
     total = sum(r["core_hours"] for r in rows)
     print(f"total MD: {total:.1f} core-hours ({total / args.cores:.1f} h on {args.cores} cores at perfect scaling)")
     return 0

@@ -8,11 +8,14 @@ moves outputs into place only when everything succeeded.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +55,11 @@ class MDSettings:
     barostat_damping_fs: float = 1000.0
     pressure_atm: float = 1.0
     thermo_interval_fs: float = 100.0
+    segment_ps: float | None = None   # runs longer than this are split into restartable segments
 
     @classmethod
     def from_config(cls, md: dict) -> "MDSettings":
-        return cls(**{k: md[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: md[k] for k in cls.__dataclass_fields__ if k in md})
 
     def steps(self, duration_ps: float) -> int:
         """Number of MD steps in ``duration_ps`` (rounded to the nearest step)."""
@@ -99,27 +103,54 @@ def _nvt(t_start: float, t_stop: float, md: MDSettings) -> str:
     return f"nvt temp {t_start} {t_stop} {md.thermostat_damping_fs}"
 
 
-def _npt_then_mean_volume(name: str, temperature: float, duration_ps: float, md: MDSettings,
-                          thermo_csv: str) -> list[str]:
-    """NPT at ``temperature``; the box is then scaled isotropically to the mean volume of the
-    second half of the run (so the following NVT stages sample the equilibrium density)."""
-    steps = md.steps(duration_ps)
-    half = max(1, steps // 2)
+@dataclass(frozen=True)
+class Stage:
+    """One integration stage of a protocol (one ``run`` when the protocol is not segmented)."""
+
+    name: str                        # label of its rows in thermo.csv
+    integrator: str                  # fix arguments after ``all``, e.g. an NPT ramp
+    steps: int
+    reset_timestep: bool = False     # the step counter restarts at 0 with this stage
+    mean_volume: bool = False        # afterwards the box is scaled to the mean volume of the second half
+    dump_every: int | None = None    # trajectory written every this many steps
+
+    @property
+    def averaging_start(self) -> int:
+        """Offset of the first step of the mean-volume window (the window ends with the stage)."""
+        return self.steps - max(1, self.steps // 2)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A complete MD job: start from ``data_file``, ``preamble`` (minimisation, velocities; it
+    leaves the step counter at 0), the stages, then ``final`` (write the result)."""
+
+    data_file: str
+    preamble: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    final: tuple[str, ...]
+
+    @property
+    def total_steps(self) -> int:
+        return sum(stage.steps for stage in self.stages)
+
+
+def _mean_volume_window(stage: Stage) -> list[str]:
     # running average of the volume sampled every step from the middle of the run to its end
-    cmds = ["variable cell_volume equal vol",
-            f"fix mean_volume all ave/time 1 1 1 v_cell_volume ave running start $(step+{steps - half})"]
-    cmds += _stage(name, md, thermo_csv, _npt(temperature, temperature, md), steps)
-    cmds += [
-        "variable volume_scale equal (f_mean_volume/vol)^(1.0/3.0)",
-        "change_box all x scale ${volume_scale} y scale ${volume_scale} z scale ${volume_scale} remap",
-        "unfix mean_volume",
-    ]
-    return cmds
+    return ["variable cell_volume equal vol",
+            f"fix mean_volume all ave/time 1 1 1 v_cell_volume ave running start $(step+{stage.averaging_start})"]
 
 
-def _header(ff: ForceField, data_file: str, workdir: str, md: MDSettings) -> list[str]:
+def _rescale_to_volume(mean_volume: str) -> list[str]:
+    return [f"variable volume_scale equal ({mean_volume}/vol)^(1.0/3.0)",
+            "change_box all x scale ${volume_scale} y scale ${volume_scale} z scale ${volume_scale} remap"]
+
+
+def _header(ff: ForceField, data_file: str | None, workdir: str, md: MDSettings,
+            restart_file: str | None = None) -> list[str]:
     return setup_commands(ff, data_file, workdir, topology=ff.default_topology_types(),
-                          kspace=md.kspace_style, kspace_accuracy=md.kspace_accuracy)
+                          kspace=md.kspace_style, kspace_accuracy=md.kspace_accuracy,
+                          restart_file=restart_file)
 
 
 def _labelmap(ff: ForceField) -> list[str]:
@@ -128,52 +159,75 @@ def _labelmap(ff: ForceField) -> list[str]:
     return ["labelmap atom " + " ".join(f"{n} {t}" for n, t in enumerate(topo.atom, start=1))]
 
 
-def quench_commands(ff: ForceField, initial_data: str, workdir: str, out_data: str, thermo_csv: str,
-                    md: MDSettings, q: dict) -> list[str]:
+def protocol_commands(ff: ForceField, protocol: Protocol, workdir: str, md: MDSettings, thermo_csv: str,
+                      trajectory: str | None = None) -> list[str]:
+    """The whole protocol as one LAMMPS input (one instance, one ``run`` per stage)."""
+    cmds = _header(ff, protocol.data_file, workdir, md) + _labelmap(ff) + _thermo_setup(md)
+    cmds += list(protocol.preamble)
+    for stage in protocol.stages:
+        if stage.reset_timestep:
+            cmds.append("reset_timestep 0")
+        if stage.dump_every:
+            cmds += _dump_commands(ff, trajectory, stage.dump_every)
+        if stage.mean_volume:
+            cmds += _mean_volume_window(stage)
+        cmds += _stage(stage.name, md, thermo_csv, stage.integrator, stage.steps)
+        if stage.dump_every:
+            cmds.append("undump trajectory")
+        if stage.mean_volume:
+            cmds += _rescale_to_volume("f_mean_volume") + ["unfix mean_volume"]
+    return cmds + list(protocol.final)
+
+
+def quench_protocol(initial_data: str, out_data: str, md: MDSettings, q: dict) -> Protocol:
     """Minimise; melt (NPT); cool linearly under NPT; equilibrate NPT; rescale to the mean
     volume; equilibrate NVT; write the glass."""
     t_melt, t_final = float(q["melt_T_K"]), float(q["final_T_K"])
     cool_ps = abs(t_melt - t_final) / float(q["cooling_rate_K_per_ps"])
-    cmds = _header(ff, initial_data, workdir, md) + _labelmap(ff) + _thermo_setup(md)
-    cmds += [
+    preamble = (
         f"minimize 1.0e-6 1.0e-8 {q['minimise_max_iterations']} {10 * q['minimise_max_iterations']}",
         "reset_timestep 0",
         f"velocity all create {t_melt} {q['seed']} dist gaussian mom yes rot no",
-    ]
-    cmds += _stage("melt", md, thermo_csv, _npt(t_melt, t_melt, md), md.steps(q["melt_ps"]))
-    cmds += _stage("cool", md, thermo_csv, _npt(t_melt, t_final, md), md.steps(cool_ps))
-    cmds += _npt_then_mean_volume("npt_equilibrate", t_final, q["npt_equilibration_ps"], md, thermo_csv)
-    cmds += _stage("nvt_equilibrate", md, thermo_csv, _nvt(t_final, t_final, md),
-                   md.steps(q["nvt_equilibration_ps"]))
-    cmds += [f"write_data {out_data} nocoeff"]
-    return cmds
+    )
+    stages = (
+        Stage("melt", _npt(t_melt, t_melt, md), md.steps(q["melt_ps"])),
+        Stage("cool", _npt(t_melt, t_final, md), md.steps(cool_ps)),
+        Stage("npt_equilibrate", _npt(t_final, t_final, md), md.steps(q["npt_equilibration_ps"]), mean_volume=True),
+        Stage("nvt_equilibrate", _nvt(t_final, t_final, md), md.steps(q["nvt_equilibration_ps"])),
+    )
+    return Protocol(initial_data, preamble, stages, (f"write_data {out_data} nocoeff",))
 
 
-def production_commands(ff: ForceField, glass_data: str, workdir: str, out_data: str, thermo_csv: str,
-                        trajectory: str, md: MDSettings, p: dict, temperature: float,
-                        start_temperature: float, dump_interval_ps: float,
-                        restart_out: str | None = None) -> list[str]:
+def production_protocol(glass_data: str, out_data: str, md: MDSettings, p: dict, temperature: float,
+                        start_temperature: float, dump_interval_ps: float) -> Protocol:
     """Heat (NPT ramp) from the glass temperature to ``temperature``, equilibrate NPT, rescale to
     the mean volume, equilibrate NVT, then NVT production dumping unwrapped coordinates and image
     flags with element names."""
     seed = int(p["seed"]) + int(round(temperature))
-    dump_every = max(1, md.steps(dump_interval_ps))
-    cmds = _header(ff, glass_data, workdir, md) + _labelmap(ff) + _thermo_setup(md)
-    cmds += [f"velocity all create {start_temperature} {seed} dist gaussian mom yes rot no"]
+    stages = []
     if p["heating_ps"] > 0:
-        cmds += _stage("heat", md, thermo_csv, _npt(start_temperature, temperature, md), md.steps(p["heating_ps"]))
+        stages.append(Stage("heat", _npt(start_temperature, temperature, md), md.steps(p["heating_ps"])))
     if p["equilibration_ps"] > 0:
-        cmds += _npt_then_mean_volume("npt_equilibrate", temperature, p["equilibration_ps"], md, thermo_csv)
-        cmds += _stage("nvt_equilibrate", md, thermo_csv, _nvt(temperature, temperature, md),
-                       md.steps(p["equilibration_ps"]) // 2 or 1)
-    cmds += ["reset_timestep 0"]
-    if restart_out is not None:
-        # segmented run: stop here; the production segments start from this restart file
-        return cmds + [f"write_restart {restart_out}"]
-    cmds += _dump_commands(ff, trajectory, dump_every)
-    cmds += _stage("production", md, thermo_csv, _nvt(temperature, temperature, md), md.steps(p["duration_ps"]))
-    cmds += ["undump trajectory", f"write_data {out_data} nocoeff"]
-    return cmds
+        stages.append(Stage("npt_equilibrate", _npt(temperature, temperature, md), md.steps(p["equilibration_ps"]),
+                            mean_volume=True))
+        stages.append(Stage("nvt_equilibrate", _nvt(temperature, temperature, md),
+                            md.steps(p["equilibration_ps"]) // 2 or 1))
+    stages.append(Stage("production", _nvt(temperature, temperature, md), md.steps(p["duration_ps"]),
+                        reset_timestep=True, dump_every=max(1, md.steps(dump_interval_ps))))
+    preamble = (f"velocity all create {start_temperature} {seed} dist gaussian mom yes rot no",)
+    return Protocol(glass_data, preamble, tuple(stages), (f"write_data {out_data} nocoeff",))
+
+
+def quench_commands(ff: ForceField, initial_data: str, workdir: str, out_data: str, thermo_csv: str,
+                    md: MDSettings, q: dict) -> list[str]:
+    return protocol_commands(ff, quench_protocol(initial_data, out_data, md, q), workdir, md, thermo_csv)
+
+
+def production_commands(ff: ForceField, glass_data: str, workdir: str, out_data: str, thermo_csv: str,
+                        trajectory: str, md: MDSettings, p: dict, temperature: float,
+                        start_temperature: float, dump_interval_ps: float) -> list[str]:
+    protocol = production_protocol(glass_data, out_data, md, p, temperature, start_temperature, dump_interval_ps)
+    return protocol_commands(ff, protocol, workdir, md, thermo_csv, trajectory)
 
 
 def _dump_commands(ff: ForceField, trajectory: str, dump_every: int, first_step: int | None = None) -> list[str]:
@@ -186,39 +240,117 @@ def _dump_commands(ff: ForceField, trajectory: str, dump_every: int, first_step:
     return [f"dump trajectory all custom {dump_every} {trajectory} id element type mol q xu yu zu ix iy iz", modify]
 
 
-def production_segments(md: MDSettings, p: dict) -> list[int]:
-    """Steps of each production segment: ``segment_ps`` long, the last one the remainder; one
-    segment when ``segment_ps`` is not set."""
-    total = md.steps(p["duration_ps"])
-    segment = md.steps(p["segment_ps"]) if p.get("segment_ps") else total
-    return [min(segment, total - start) for start in range(0, total, segment)]
+# ---------------------------------------------------------------------------------------------
+# Segmented runs: every stage longer than the segment length is cut into segments, each run in a
+# fresh LAMMPS instance chained through restart files, so a job killed at a wall-time limit
+# resumes from its last finished segment. Every run of a given plan executes the same segments,
+# so a resumed run reproduces an uninterrupted one bit for bit.
+
+@dataclass(frozen=True)
+class Segment:
+    index: int          # position in the plan
+    stage: int          # index of its stage in the protocol
+    offset: int         # steps of the stage done before this segment
+    steps: int
+    stage_first_step: int   # LAMMPS step at which the stage starts (``run ... start``)
+
+    @property
+    def first_step(self) -> int:
+        return self.stage_first_step + self.offset
 
 
-def production_segment_commands(ff: ForceField, restart_in: str, restart_out: str, workdir: str,
-                                 thermo_csv: str, trajectory: str, md: MDSettings, temperature: float,
-                                 dump_interval_ps: float, start_step: int, steps: int,
-                                 out_data: str | None) -> list[str]:
-    """One production segment in a fresh LAMMPS instance: read the previous restart, apply the
-    force field again, continue the NVT run (the thermostat state comes back with the fix ID),
-    append to the trajectory and thermo.csv, write the next restart. Every run, interrupted or
-    not, executes the same segments, so a resumed run reproduces an uninterrupted one."""
-    cmds = setup_commands(ff, None, workdir, topology=ff.default_topology_types(), kspace=md.kspace_style,
-                          kspace_accuracy=md.kspace_accuracy, restart_file=restart_in)
+def segment_plan(protocol: Protocol, segment_steps: int | None) -> list[Segment]:
+    """Cut each stage into pieces of at most ``segment_steps`` (one piece per stage when None)."""
+    plan, step = [], 0
+    for k, stage in enumerate(protocol.stages):
+        if stage.reset_timestep:
+            step = 0
+        length = segment_steps or stage.steps
+        for offset in range(0, stage.steps, length):
+            plan.append(Segment(len(plan), k, offset, min(length, stage.steps - offset), step))
+        step += stage.steps
+    return plan
+
+
+def needs_segments(protocol: Protocol, segment_steps: int | None) -> bool:
+    """A run is segmented when a segment length is configured and the run is longer."""
+    return bool(segment_steps) and protocol.total_steps > segment_steps
+
+
+def volume_file(segment: Segment) -> str:
+    return f"volume_{segment.index}.txt"
+
+
+def segment_commands(ff: ForceField, protocol: Protocol, plan: list[Segment], index: int, md: MDSettings,
+                     thermo_csv: str, trajectory: str | None, mean_volume_before: float | None) -> list[str]:
+    """LAMMPS input of segment ``index``: read the previous restart (the data file for the first),
+    continue its stage with ``run N start S stop E`` (so temperature ramps continue), append to
+    thermo.csv and the trajectory, write the next restart (the final data for the last).
+
+    The integrator keeps its fix ID within a stage, so its thermostat/barostat state comes back
+    from the restart; it is removed before the restart that ends a stage, so the next stage
+    starts afresh, exactly as in one run. The mean-volume window of an NPT stage is written
+    per step to ``volume_<index>.txt``; ``mean_volume_before`` (the mean over the window of the
+    previous stage, from those files) rescales the box at the start of the following stage.
+    """
+    seg = plan[index]
+    stage = protocol.stages[seg.stage]
+    restart_in = None if index == 0 else f"segment_{index - 1}.restart"
+    cmds = _header(ff, protocol.data_file if restart_in is None else None, ".", md, restart_file=restart_in)
     cmds += _labelmap(ff) + _thermo_setup(md)
-    cmds += _dump_commands(ff, trajectory, max(1, md.steps(dump_interval_ps)),
-                           first_step=start_step if start_step > 0 else None)
+    if index == 0:
+        cmds += list(protocol.preamble)
+    if seg.offset == 0:
+        if mean_volume_before is not None:
+            cmds += _rescale_to_volume(repr(float(mean_volume_before)))
+        if stage.reset_timestep:
+            cmds.append("reset_timestep 0")
+    if stage.dump_every:
+        cmds += _dump_commands(ff, trajectory, stage.dump_every, first_step=seg.first_step if seg.offset else None)
+    window_start = seg.stage_first_step + stage.averaging_start
+    sampling = stage.mean_volume and seg.first_step + seg.steps >= window_start
+    if sampling:
+        cmds += ["variable cell_volume equal vol",
+                 f"fix volume_samples all ave/time 1 1 1 v_cell_volume start {max(window_start, seg.first_step)} "
+                 f"file {volume_file(seg)} format \" %.17g\""]
     fields = ",".join("${th_%s}" % n for n, _, _ in THERMO_COLUMNS)
+    stage_stop = seg.stage_first_step + stage.steps
     cmds += [
-        f"fix integrate all {_nvt(temperature, temperature, md)}",
-        f'fix thermo_csv all print {md.thermo_every} "production,{fields}" append {thermo_csv} screen no',
-        f"run {steps}",
-        "undump trajectory",
+        f"fix integrate all {stage.integrator}",
+        f'fix thermo_csv all print {md.thermo_every} "{stage.name},{fields}" append {thermo_csv} screen no',
+        f"run {seg.steps} start {seg.stage_first_step} stop {stage_stop}",
         "unfix thermo_csv",
-        f"write_restart {restart_out}",   # with fix integrate defined: its state is saved
     ]
-    if out_data is not None:
-        cmds.append(f"write_data {out_data} nocoeff")
-    return cmds
+    if stage.dump_every:
+        cmds.append("undump trajectory")
+    if sampling:
+        cmds.append("unfix volume_samples")
+    if seg.offset + seg.steps == stage.steps:
+        cmds.append("unfix integrate")   # the stage is over: the next one starts a fresh integrator
+    if index == len(plan) - 1:
+        return cmds + list(protocol.final)
+    return cmds + [f"write_restart segment_{index}.restart"]
+
+
+def window_mean_volume(stage: Stage, segments: list[Segment], folder: str | Path = ".") -> float:
+    """Mean volume over the last half of ``stage`` from the per-step files of its segments
+    (a step at a segment boundary appears in both segments and is counted once)."""
+    first = segments[0].stage_first_step
+    window = range(first + stage.averaging_start, first + stage.steps + 1)
+    volumes = {}
+    for seg in segments:
+        path = Path(folder) / volume_file(seg)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                step, value = line.split()
+                volumes.setdefault(int(step), float(value))
+    missing = [s for s in window if s not in volumes]
+    if missing:
+        raise SimulationFailed(f"stage {stage.name}: volume samples missing at {len(missing)} steps "
+                               f"(first {missing[0]}); cannot rescale to the mean volume")
+    return math.fsum(volumes[s] for s in window) / len(window)
 
 
 class SimulationFailed(RuntimeError):
@@ -312,37 +444,128 @@ def commit_outputs(moves: dict[str | Path, str | Path], scratch: str | Path | No
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_job(kind: str, build_commands, outputs: dict[str, str], log: str, threads: int,
-             provenance: dict, ranks: int = 1, mpi_launcher: str = "mpiexec") -> None:
+def _lammps_runner(threads: int, ranks: int, mpi_launcher: str):
+    """Run a command list on OpenMP threads in this process, or on MPI ranks with ``lmp``."""
+    def run(commands: list[str], log_file: str | Path, input_file: str) -> None:
+        if ranks > 1:
+            run_lammps_mpi(commands, log_file, ranks, threads=threads, launcher=mpi_launcher, input_file=input_file)
+        else:
+            run_lammps(commands, log_file, threads=threads, input_copy=input_file)
+    return run
+
+
+def run_protocol_job(kind: str, ff: ForceField, protocol: Protocol, md: MDSettings, outputs: dict[str, str],
+                     log: str, threads: int, provenance: dict, ranks: int = 1,
+                     mpi_launcher: str = "mpiexec") -> None:
     """Shared body of the quench and production jobs.
 
     LAMMPS runs inside a scratch folder next to the outputs with bare file names, so the
     ``in.lammps`` kept with the outputs (plus the generated ``.sw`` table beside it) reruns as it
     is with ``lmp -in in.lammps`` in that folder. Outputs are moved into place only on success.
+    Runs longer than ``md.segment_ps`` go through :func:`_run_segments` instead of one instance.
     """
     final_dir = Path(outputs["data"]).parent
-    log = str(Path(log).resolve())
+    log = Path(log).resolve()
     outputs = {key: str(Path(path).resolve()) for key, path in outputs.items()}
-    scratch = staging_dir(final_dir, kind).resolve()
+    segment_steps = md.steps(md.segment_ps) if md.segment_ps else None
+    segmented = needs_segments(protocol, segment_steps)
+    scratch = staging_dir(final_dir, kind, keep=segmented).resolve()
     names = {key: Path(path).name for key, path in outputs.items()}
+    run = _lammps_runner(threads, int(ranks), mpi_launcher)
     here = os.getcwd()
     os.chdir(scratch)
     try:
-        thermo_csv_init(names["thermo"])
-        commands = build_commands(".", names)
-        if ranks > 1:
-            run_lammps_mpi(commands, log, ranks, threads=threads, launcher=mpi_launcher,
-                           input_file=names["lammps_input"])
+        if segmented:
+            plan = segment_plan(protocol, segment_steps)
+            _run_segments(ff, protocol, plan, md, names, log, run)
+            provenance = dict(provenance, segments=[[seg.stage, seg.offset, seg.steps] for seg in plan])
         else:
-            run_lammps(commands, log, threads=threads, input_copy=names["lammps_input"])
+            thermo_csv_init(names["thermo"])
+            commands = protocol_commands(ff, protocol, ".", md, names["thermo"], names.get("trajectory"))
+            run(commands, log, names["lammps_input"])
         thermo_csv_finish(names["thermo"])
         check_thermo_finite(names["thermo"])
-        write_provenance(names["provenance"], threads=threads, mpi_ranks=ranks, **provenance)
+        write_provenance(names["provenance"], threads=threads, mpi_ranks=int(ranks), **provenance)
     finally:
         os.chdir(here)
     moves = {scratch / names[key]: outputs[key] for key in outputs}
     moves.update({sw: final_dir / sw.name for sw in scratch.glob("*.sw")})
     commit_outputs(moves, scratch)
+
+
+def _truncate(path: str | Path, size: int) -> None:
+    with open(path, "r+b") as fh:
+        fh.truncate(size)
+
+
+def _file_size(path: str | None) -> int:
+    return Path(path).stat().st_size if path and Path(path).exists() else 0
+
+
+def _run_segments(ff: ForceField, protocol: Protocol, plan: list[Segment], md: MDSettings, names: dict,
+                  log: Path, run) -> None:
+    """Run (or resume) the segments of ``plan`` in the current (scratch) folder.
+
+    After every segment the progress file records the sizes of thermo.csv and the trajectory;
+    a rerun after a kill cuts both back to the last finished segment and continues from its
+    restart file. The rule log gets one progress line per segment and the LAMMPS log of each."""
+    progress_file = Path("segments.json")
+    # what the finished segments were computed from: resuming is only valid for the same run
+    fingerprint = hashlib.sha256(json.dumps([dataclasses.asdict(protocol), dataclasses.asdict(md),
+                                             [dataclasses.asdict(seg) for seg in plan]]).encode()).hexdigest()
+    progress = json.loads(progress_file.read_text()) if progress_file.exists() else {}
+    discarded = progress.get("fingerprint") not in (None, fingerprint)
+    if discarded:
+        for stale in Path(".").iterdir():
+            stale.unlink()
+    if discarded or "done" not in progress:
+        progress = {"fingerprint": fingerprint, "done": []}
+    trajectory = names.get("trajectory")
+    done = progress["done"]
+    if done:   # a killed segment may have written part of its output: cut back to the last finished one
+        _truncate(names["thermo"], done[-1]["thermo_bytes"])
+        if trajectory and Path(trajectory).exists():
+            _truncate(trajectory, done[-1]["trajectory_bytes"])
+    else:
+        thermo_csv_init(names["thermo"])
+        if trajectory:
+            Path(trajectory).unlink(missing_ok=True)
+    with open(log, "w") as out:
+        out.write(f"segmented run: {len(plan)} segments of at most {max(s.steps for s in plan)} steps "
+                  f"({protocol.total_steps} steps in {len(protocol.stages)} stages)\n")
+        if discarded:
+            out.write("an unfinished run of different settings was found and discarded\n")
+        if done:
+            out.write(f"resumed after {len(done)} finished segments\n")
+    for seg in plan[len(done):]:
+        stage = protocol.stages[seg.stage]
+        previous = protocol.stages[seg.stage - 1] if seg.stage > 0 else None
+        mean_volume = None
+        if seg.offset == 0 and previous is not None and previous.mean_volume:
+            mean_volume = window_mean_volume(previous, [s for s in plan if s.stage == seg.stage - 1])
+        commands = segment_commands(ff, protocol, plan, seg.index, md, names["thermo"], trajectory, mean_volume)
+        started = time.time()
+        try:
+            run(commands, f"log.segment_{seg.index}", f"in.segment_{seg.index}")
+        finally:
+            with open(log, "a") as out:
+                out.write(f"\n#### segment {seg.index + 1}/{len(plan)}: {stage.name}, steps "
+                          f"{seg.first_step}-{seg.first_step + seg.steps} ({time.time() - started:.0f} s wall)\n")
+                if Path(f"log.segment_{seg.index}").exists():
+                    out.write(Path(f"log.segment_{seg.index}").read_text())
+        done.append({"segment": seg.index, "thermo_bytes": _file_size(names["thermo"]),
+                     "trajectory_bytes": _file_size(trajectory)})
+        _write_progress(progress_file, progress)
+    Path(names["lammps_input"]).write_text("".join(
+        f"# ---- segment {seg.index + 1}/{len(plan)} ({protocol.stages[seg.stage].name}): "
+        f"a fresh LAMMPS instance, run as lmp -in in.segment_{seg.index} ----\n"
+        + Path(f"in.segment_{seg.index}").read_text() for seg in plan))
+
+
+def _write_progress(path: Path, progress: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(progress, indent=1))
+    os.replace(tmp, path)
 
 
 def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
@@ -351,96 +574,11 @@ def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, 
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     initial_data = str(Path(initial_data).resolve())  # before the job changes directory
-
-    def build(scratch, staged):
-        return quench_commands(ff, initial_data, scratch, staged["data"],
-                               staged["thermo"], md, quench_config)
-
-    _run_job("quench", build, outputs, log, threads,
-             dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
-                  quench=quench_config, seeds={"velocity": quench_config["seed"]}, input=initial_data),
-             ranks=int(ranks), mpi_launcher=mpi_launcher)
-
-
-def _truncate(path: str | Path, size: int) -> None:
-    with open(path, "r+b") as fh:
-        fh.truncate(size)
-
-
-def _run_segmented_production(ff: ForceField, glass_data: str, outputs: dict[str, str], md: MDSettings,
-                              p: dict, temperature: float, start_temperature: float, dump_interval_ps: float,
-                              log: str, threads: int, provenance: dict) -> None:
-    """Production split into ``segment_ps`` segments chained through restart files, each in a
-    fresh LAMMPS instance. Progress (restart file, trajectory and thermo.csv sizes) is recorded
-    after every segment in the kept scratch folder, so a job killed at a wall-time limit resumes
-    from its last finished segment; files are moved into place only when all are done."""
-    final_dir = Path(outputs["data"]).parent
-    log = Path(log).resolve()
-    outputs = {key: str(Path(path).resolve()) for key, path in outputs.items()}
-    scratch = staging_dir(final_dir, "production", keep=True).resolve()
-    names = {key: Path(path).name for key, path in outputs.items()}
-    plan = production_segments(md, p)
-    here = os.getcwd()
-    os.chdir(scratch)
-    try:
-        progress_file = Path("segments.json")
-        progress = json.loads(progress_file.read_text()) if progress_file.exists() else {"done": []}
-        if progress.get("plan") not in (None, plan):
-            raise SimulationFailed(f"{scratch}: unfinished run with another segment plan {progress['plan']}; "
-                                   f"remove the folder to start again")
-        progress["plan"] = plan
-        inputs = []
-        if "equilibrated" not in progress:
-            thermo_csv_init(names["thermo"])
-            Path(names["trajectory"]).unlink(missing_ok=True)
-            cmds = production_commands(ff, glass_data, ".", names["data"], names["thermo"], names["trajectory"], md,
-                                       p, temperature, start_temperature, dump_interval_ps,
-                                       restart_out="equilibrated.restart")
-            run_lammps(cmds, "log.equilibration", threads=threads, input_copy="in.equilibration")
-            progress["equilibrated"] = {"thermo_bytes": Path(names["thermo"]).stat().st_size}
-            _write_progress(progress_file, progress)
-        with open(log, "w") as out:
-            out.write(f"segmented production: {len(plan)} segments of {plan[0]} steps; resumed after "
-                      f"{len(progress['done'])} finished segments\n" if progress["done"] else "")
-        # a killed segment may have written part of its output: cut back to the last finished one
-        last = progress["done"][-1] if progress["done"] else {"trajectory_bytes": 0, **progress["equilibrated"]}
-        _truncate(names["thermo"], last["thermo_bytes"])
-        if Path(names["trajectory"]).exists():
-            _truncate(names["trajectory"], last["trajectory_bytes"])
-        for k, steps in enumerate(plan):
-            if k < len(progress["done"]):
-                continue
-            restart_in = "equilibrated.restart" if k == 0 else f"segment_{k - 1}.restart"
-            cmds = production_segment_commands(
-                ff, restart_in, f"segment_{k}.restart", ".", names["thermo"], names["trajectory"], md, temperature,
-                dump_interval_ps, start_step=sum(plan[:k]), steps=steps,
-                out_data=names["data"] if k == len(plan) - 1 else None)
-            run_lammps(cmds, f"log.segment_{k}", threads=threads, input_copy=f"in.segment_{k}")
-            progress["done"].append({"segment": k, "restart": f"segment_{k}.restart",
-                                     "trajectory_bytes": Path(names["trajectory"]).stat().st_size,
-                                     "thermo_bytes": Path(names["thermo"]).stat().st_size})
-            _write_progress(progress_file, progress)
-        parts = ["in.equilibration"] + [f"in.segment_{k}" for k in range(len(plan))]
-        Path(names["lammps_input"]).write_text("".join(
-            f"# ---- {part}: run in a fresh LAMMPS instance ----\n" + Path(part).read_text() for part in parts))
-        with open(log, "a") as out:
-            for part in ["log.equilibration"] + [f"log.segment_{k}" for k in range(len(plan))]:
-                if Path(part).exists():
-                    out.write(f"\n#### {part}\n" + Path(part).read_text())
-        thermo_csv_finish(names["thermo"])
-        check_thermo_finite(names["thermo"])
-        write_provenance(names["provenance"], threads=threads, mpi_ranks=1, segments=plan, **provenance)
-    finally:
-        os.chdir(here)
-    moves = {scratch / names[key]: outputs[key] for key in outputs}
-    moves.update({sw: final_dir / sw.name for sw in scratch.glob("*.sw")})
-    commit_outputs(moves, scratch)
-
-
-def _write_progress(path: Path, progress: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(progress, indent=1))
-    os.replace(tmp, path)
+    protocol = quench_protocol(initial_data, Path(outputs["data"]).name, md, quench_config)
+    run_protocol_job("quench", ff, protocol, md, outputs, log, threads,
+                     dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
+                          quench=quench_config, seeds={"velocity": quench_config["seed"]}, input=initial_data),
+                     ranks=int(ranks), mpi_launcher=mpi_launcher)
 
 
 def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
@@ -450,27 +588,12 @@ def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     glass_data = str(Path(glass_data).resolve())  # before the job changes directory
-
-    if production_config.get("segment_ps"):
-        if int(ranks) > 1:
-            raise ValueError("segmented production runs use OpenMP threads, not MPI ranks (set tasks: 1)")
-        _run_segmented_production(
-            ff, glass_data, outputs, md, production_config, temperature, start_temperature, dump_interval_ps, log,
-            threads, dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
-                          production=production_config, temperature_K=temperature, dump_interval_ps=dump_interval_ps,
+    protocol = production_protocol(glass_data, Path(outputs["data"]).name, md, production_config, temperature,
+                                   start_temperature, dump_interval_ps)
+    run_protocol_job("production", ff, protocol, md, outputs, log, threads,
+                     dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
+                          production=production_config, temperature_K=temperature,
+                          dump_interval_ps=dump_interval_ps,
                           seeds={"velocity": int(production_config["seed"]) + int(round(temperature))},
-                          input=glass_data))
-        return
-
-    def build(scratch, staged):
-        return production_commands(ff, glass_data, scratch, staged["data"],
-                                   staged["thermo"], staged["trajectory"], md, production_config,
-                                   temperature, start_temperature, dump_interval_ps)
-
-    _run_job("production", build, outputs, log, threads,
-             dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
-                  production=production_config, temperature_K=temperature,
-                  dump_interval_ps=dump_interval_ps,
-                  seeds={"velocity": int(production_config["seed"]) + int(round(temperature))},
-                  input=glass_data),
-             ranks=int(ranks), mpi_launcher=mpi_launcher)
+                          input=glass_data),
+                     ranks=int(ranks), mpi_launcher=mpi_launcher)
