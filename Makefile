@@ -19,6 +19,10 @@ $(STAMP): envs/requirements.txt envs/requirements-slurm.txt envs/requirements-ch
 	$(BIN)/python -m pip install --quiet -r envs/requirements-slurm.txt -c envs/constraints.txt
 	# independent implementations the tests compare against (OVITO's D2min)
 	$(BIN)/python -m pip install --quiet -r envs/requirements-checks.txt -c envs/constraints.txt
+	# headless Chromium for the report test: Debian's package, installed when we are root
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "note: no chromium; the report test will be skipped (install Debian's chromium)"
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

@@ -9,6 +9,7 @@ uncertainties, ``criterion`` the rule applied, ``source`` the rule output the nu
 from __future__ import annotations
 
 import csv
+import html
 import json
 from pathlib import Path
 
@@ -151,7 +152,9 @@ def scorecard(claim_texts: list[dict], claim_files: list[str | Path]) -> list[di
     return rows
 
 
-def write_scorecard(rows: list[dict], out_csv: str | Path, out_md: str | Path, config_name: str) -> None:
+def write_scorecard(rows: list[dict], out_csv: str | Path, out_md: str | Path, config_name: str,
+                    out_html: str | Path | None = None) -> None:
+    """The scorecard as CSV, Markdown and (for the HTML report, which shows HTML inline) HTML."""
     fields = ["claim", "figure", "statement", "verdict", "measured", "criterion", "source"]
     with open(out_csv, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
@@ -172,6 +175,27 @@ def write_scorecard(rows: list[dict], out_csv: str | Path, out_md: str | Path, c
                  r["criterion"], r["source"]]
         lines.append("| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in cells) + " |")
     Path(out_md).write_text("\n".join(lines) + "\n")
+    if out_html is not None:
+        Path(out_html).write_text(scorecard_html(rows, lines[2], lines[3]))
+
+
+VERDICT_COLOURS = {"holds": "#d9f2e3", "does not hold": "#f9dcdc", "not tested": "#eeeeee"}
+
+
+def scorecard_html(rows: list[dict], title: str, counts: str) -> str:
+    """A self-contained HTML page of the scorecard table (every cell escaped)."""
+    esc = html.escape
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "paper's statement", "verdict", "measured", "criterion", "from"))
+    body = "".join(
+        f"<tr style='background:{VERDICT_COLOURS.get(r['verdict'], '#ffffff')}'>"
+        f"<td>{esc(r['claim'])} ({esc(str(r['figure']))})</td><td>{esc(r['statement'])}</td>"
+        f"<td><b>{esc(r['verdict'])}</b></td><td>{esc(str(r['measured']))}</td><td>{esc(str(r['criterion']))}</td>"
+        f"<td><code>{esc(str(r['source']))}</code></td></tr>" for r in rows)
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Reproduction scorecard</title>"
+            "<style>body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
+            " td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}</style></head><body>"
+            f"<h1>Reproduction scorecard</h1><p>{esc(title)}</p><p>{esc(counts)}</p>"
+            f"<table id='scorecard'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>\n")
 
 
 def load_json(path: str | Path) -> dict:

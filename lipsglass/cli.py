@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "lipsglass.speciation",
     "lipsglass.transport",
     "lipsglass.homology",
+    "lipsglass.report_check",
 ]
 
 

@@ -48,7 +48,10 @@ def test_scorecard_has_one_row_per_claim_and_marks_untested(tmp_path):
     assert len(rows) == 13
     assert {r["claim"]: r["verdict"] for r in rows}["C13"] == "holds"
     assert all(r["verdict"] == "not tested" and r["criterion"] for r in rows if r["claim"] != "C13")
-    write_scorecard(rows, tmp_path / "s.csv", tmp_path / "s.md", "test")
+    write_scorecard(rows, tmp_path / "s.csv", tmp_path / "s.md", "test", tmp_path / "s.html")
     assert len(list(csv.DictReader(open(tmp_path / "s.csv")))) == 13
+    page = (tmp_path / "s.html").read_text()
+    assert page.count("<tr style=") == 13 and "1 claims hold, 0 do not hold, 12 not tested." in page
+    assert "2.07 A" in page and "<b>holds</b>" in page
     with pytest.raises(ValueError):
         write_claim_rows(part, [{"claim": "C1", "verdict": "maybe", "measured": "", "criterion": "", "source": ""}])

@@ -82,14 +82,23 @@ def _block_stderr(x: np.ndarray, n_blocks: int = 5) -> float:
     return float(blocks.std(ddof=1) / np.sqrt(n_blocks))
 
 
-@pytest.mark.slow
-def test_tiny_glass_end_to_end(tmp_path):
-    """Build -> quench -> two production temperatures of a 126-atom glass (a few minutes)."""
-    config = REPO / "tests" / "config" / "config.yaml"
-    run_snakemake("--cores", "2", "--configfile", str(config), "--directory", str(tmp_path),
+TINY_CONFIG = REPO / "tests" / "config" / "config.yaml"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes)."""
+    workdir = tmp_path_factory.mktemp("tiny-workflow")
+    run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
                   "--snakefile", str(REPO / "Snakefile"), timeout=1200)
-    cfg = yaml.safe_load(config.read_text())
-    res = tmp_path / "results" / "tiny-A"
+    return workdir
+
+
+@pytest.mark.slow
+def test_tiny_glass_end_to_end(tiny_run):
+    """Build -> quench -> two production temperatures of a 126-atom glass."""
+    cfg = yaml.safe_load(TINY_CONFIG.read_text())
+    res = tiny_run / "results" / "tiny-A"
 
     # the built and quenched glass keep the declared composition and are neutral
     glass = read_data(res / "quench" / "glass.data")
@@ -149,3 +158,33 @@ def test_cluster_profile_plans_paper_scale_with_resources(tmp_path):
     quench = out[out.index("rule quench:"):]
     quench = quench[: quench.index("\n\n")]
     assert "cpus_per_task=8" in quench and "runtime=2880" in quench
+
+
+@pytest.mark.slow
+def test_report_shows_every_figure_in_a_headless_browser(tiny_run):
+    """snakemake --report of the tiny run, opened in headless Chromium: every PNG figure the
+    workflow wrote and the scorecard are listed, displayed and captioned; a corrupted figure
+    in a copy of the report is caught."""
+    from lipsglass.report_check import check_report, find_chromium
+    if find_chromium() is None:
+        pytest.skip("no Chromium: make setup installs Debian's chromium when run as root; "
+                    "else install it or set LIPSGLASS_CHROMIUM")
+    run_snakemake("--cores", "1", "--configfile", str(TINY_CONFIG), "--directory", str(tiny_run),
+                  "--snakefile", str(REPO / "Snakefile"), "--report", "results/report.html")
+    report = tiny_run / "results" / "report.html"
+    figures = sorted(str(p.relative_to(tiny_run)) for p in (tiny_run / "results").rglob("*.png"))
+    assert len(figures) >= 20
+    expected = figures + ["results/summary/scorecard.html"]
+    result = check_report(report, expected)
+    assert result["problems"] == [] and sorted(result["shown"]) == sorted(expected)
+
+    # the check can fail: a figure whose image data is broken is reported as not decoded
+    text = report.read_text()
+    victim = Path(figures[0]).name
+    marker = f"filename={victim};base64,"
+    start = text.index(marker) + len(marker)
+    broken = tiny_run / "results" / "broken_report.html"
+    broken.write_text(text[:start] + "bm90IGEgcG5n" + text[start + 40:])   # base64 of "not a png"
+    result = check_report(broken, [figures[0], "results/figures/no_such_figure.png"])
+    assert any(figures[0] in p and "not" in p for p in result["problems"])
+    assert any("no_such_figure.png: not in the report" in p for p in result["problems"])

@@ -20,5 +20,6 @@ def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict]
     write_claim_rows(out_csv, transport_claims(arrhenius, p2s6, experimental_csv, arrhenius_files))
 
 
-def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str) -> None:
-    write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files), out_csv, out_md, config_name)
+def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str,
+                  out_html: str | None = None) -> None:
+    write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files), out_csv, out_md, config_name, out_html)

@@ -215,7 +215,7 @@ def scorecard_config_name():
 
 
 def summary_outputs():
-    return ["results/summary/scorecard.csv", "results/summary/scorecard.md"]
+    return ["results/summary/scorecard.csv", "results/summary/scorecard.md", "results/summary/scorecard.html"]
 
 
 def all_outputs():

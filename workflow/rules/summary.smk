@@ -44,6 +44,11 @@ rule scorecard:
             category="Reproduction scorecard",
         ),
         md="results/summary/scorecard.md",
+        html=report(
+            "results/summary/scorecard.html",
+            caption="../report/scorecard.rst",
+            category="Reproduction scorecard",
+        ),
     params:
         config_name=scorecard_config_name(),
     conda:
