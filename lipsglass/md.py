@@ -1,9 +1,11 @@
 """Melt-quench and NVT production protocols as LAMMPS command lists, and their execution.
 
-Each protocol is a pure function returning the list of LAMMPS commands (also written out as an
-``in.lammps`` for provenance and for running the very same input with the ``lmp`` binary); the
-runner executes it through the Python module, checks every stage for non-finite energies, and
-moves outputs into place only when everything succeeded.
+A protocol is a list of integration stages (:class:`Protocol`), built by a pure function and
+turned into LAMMPS commands either as one input (also written out as ``in.lammps`` for provenance
+and for running the very same input with the ``lmp`` binary) or, for runs longer than
+``md.segment_ps``, as restart-chained segments that a killed job resumes. The runner executes
+them through the Python module (OpenMP) or ``lmp`` on MPI ranks, checks for non-finite energies,
+and moves outputs into place only when everything succeeded.
 """
 
 from __future__ import annotations
