@@ -84,16 +84,17 @@ def _thermo_setup(md: MDSettings) -> list[str]:
     return cmds
 
 
-def _stage(name: str, md: MDSettings, thermo_csv: str, fix: str, steps: int) -> list[str]:
-    """One integration stage: a fix, a thermo.csv writer labelled with the stage, a run."""
+def _stage(name: str, md: MDSettings, thermo_csv: str, fix: str, steps: int, run_options: str = "",
+           stage_ends: bool = True) -> list[str]:
+    """One integration stage (or a piece of it): a fix, a thermo.csv writer labelled with the
+    stage, a run. The integrator is removed when the stage ends, so the next starts afresh."""
     fields = ",".join("${th_%s}" % n for n, _, _ in THERMO_COLUMNS)
     return [
         f"fix integrate all {fix}",
         f'fix thermo_csv all print {md.thermo_every} "{name},{fields}" append {thermo_csv} screen no',
-        f"run {steps}",
+        f"run {steps}{run_options}",
         "unfix thermo_csv",
-        "unfix integrate",
-    ]
+    ] + (["unfix integrate"] if stage_ends else [])
 
 
 def _npt(t_start: float, t_stop: float, md: MDSettings) -> str:
@@ -315,20 +316,14 @@ def segment_commands(ff: ForceField, protocol: Protocol, plan: list[Segment], in
         cmds += ["variable cell_volume equal vol",
                  f"fix volume_samples all ave/time 1 1 1 v_cell_volume start {max(window_start, seg.first_step)} "
                  f"file {volume_file(seg)} format \" %.17g\""]
-    fields = ",".join("${th_%s}" % n for n, _, _ in THERMO_COLUMNS)
-    stage_stop = seg.stage_first_step + stage.steps
-    cmds += [
-        f"fix integrate all {stage.integrator}",
-        f'fix thermo_csv all print {md.thermo_every} "{stage.name},{fields}" append {thermo_csv} screen no',
-        f"run {seg.steps} start {seg.stage_first_step} stop {stage_stop}",
-        "unfix thermo_csv",
-    ]
+    # within a stage the integrator's fix ID and style are kept, so its state comes back from the restart
+    cmds += _stage(stage.name, md, thermo_csv, stage.integrator, seg.steps,
+                   run_options=f" start {seg.stage_first_step} stop {seg.stage_first_step + stage.steps}",
+                   stage_ends=seg.offset + seg.steps == stage.steps)
     if stage.dump_every:
         cmds.append("undump trajectory")
     if sampling:
         cmds.append("unfix volume_samples")
-    if seg.offset + seg.steps == stage.steps:
-        cmds.append("unfix integrate")   # the stage is over: the next one starts a fresh integrator
     if index == len(plan) - 1:
         return cmds + list(protocol.final)
     return cmds + [f"write_restart segment_{index}.restart"]
