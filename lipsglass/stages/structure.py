@@ -70,7 +70,10 @@ def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict,
     for weighting in WEIGHTINGS:
         sq = sq_from_rdf(rdf, q, weighting=weighting)
         columns[f"S_{weighting}"] = sq["S"] if isinstance(sq, dict) else sq
-        peaks[weighting] = fsdp(q, columns[f"S_{weighting}"], window=tuple(settings["fsdp_window_inv_A"]))
+        # r_max: the FWHM is flagged when the half-cell cut of g(r) sets it (fwhm_limited_by_box)
+        peaks[weighting] = fsdp(q, columns[f"S_{weighting}"], window=tuple(settings["fsdp_window_inv_A"]),
+                                r_max=rdf.r_max,
+                                resolution_multiple=settings.get("fsdp_resolution_multiple", 2.0))
         peaks[weighting]["real_space_period_A"] = float(2 * np.pi / peaks[weighting]["position"])
     write_table(outputs["sq"], columns)
     result = {"fsdp": peaks, "sq_method": "Faber-Ziman transform of the partial g(r) with a Lorch window",
