@@ -304,6 +304,47 @@ def structure_claims(rdf_tables: dict[str, dict[str, np.ndarray]], sources: dict
              "source": "; ".join(sources.values())}]
 
 
+# ---- structure: C7 (Li-S distances by anion type) -------------------------------------------
+
+def c7_claim(per_composition, margin_A: float, level: float = 0.90, n_bootstrap: int = 2000, seed: int = 0,
+             source: str = "", min_li: int = 10) -> dict:
+    """C7: "Li-S distances do not differ between the three anion types PS4, P2S7, P2S6", as an
+    equivalence test on the mean first-shell Li-S distance per anion type
+    (:mod:`lipsglass.li_s_shell`). per_composition: {composition: [per-replica dicts of
+    ``li_s_shell_job`` / ``measure_frames``]}; margin_A: equivalence margin (A); level: interval
+    level (0.90 = two one-sided tests at 5 %). Returns a claim row (CLAIM_COLUMNS) plus
+    ``details`` (the numbers of :func:`lipsglass.li_s_shell.c7_evaluation`)."""
+    from lipsglass.li_s_shell import c7_evaluation
+
+    ev = c7_evaluation(per_composition, margin_A, level, n_bootstrap, seed, min_li)
+    parts = []
+    for comp, res in ev["compositions"].items():
+        K = res["n_replicas"]
+        head = (f"{comp} ({K} replica{'s' if K != 1 else ''}, frames {res['n_frames']}, Li {res['n_li']}, "
+                f"r_c {'/'.join(f'{r:g}' for r in res['r_cut_A'])} A)")
+        means = ", ".join(f"{a} {res['mean_A'][a]:.3f}" for a in res["anions"])
+        peaks = ", ".join(f"{a} {res['fitted_peak_A'][a]:.3f}" for a in res["anions"]
+                          if np.isfinite(res["fitted_peak_A"][a]))
+        diffs = "; ".join(f"{name} {d['estimate_A']:+.3f} [{d['ci_low_A']:+.3f}, {d['ci_high_A']:+.3f}] A: {d['decision']}"
+                          + (f" ({d['why']})" if d["decision"] == "undecided" else "")
+                          for name, d in res["differences"].items())
+        text = f"{head}: mean first-shell Li-S distance {means} A"
+        if peaks:
+            text += f" (fitted g(r)-peak {peaks} A)"
+        text += f"; {diffs or 'fewer than two anion types to compare'}"
+        if res["excluded_anions"]:
+            text += "; left out: " + ", ".join(f"{a} ({why})" for a, why in res["excluded_anions"].items())
+        if K == 1:
+            text += "; one replica: interval covers sampling within this glass realisation only"
+        parts.append(text + f" -> {res['verdict']}")
+    criterion = (f"equivalence test (TOST-like) of the mean first-shell Li-S distance (Li-S pairs within r_c, the Li-S "
+                 f"first minimum) between anion types: {level:.0%} bootstrap interval (replicas, then Li and frames "
+                 f"resampled independently) of every pairwise difference inside +-{margin_A:g} A: holds; an interval "
+                 f"entirely outside +-{margin_A:g} A: does not hold; otherwise not tested (half-width needed stated)")
+    return {"claim": "C7", "verdict": ev["verdict"], "measured": "; ".join(parts) or "no compositions",
+            "criterion": criterion, "source": source, "details": ev}
+
+
 # ---- scorecard ------------------------------------------------------------------------------
 
 def scorecard(claim_texts: list[dict], claim_files: list[str | Path]) -> list[dict]:
