@@ -192,21 +192,38 @@ def partial_rdf(frames, a: Sequence[int], b: Sequence[int], r_max: float | None 
     return res.r, res.g["AB"]
 
 
-def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1,
-                prominence: float = 0.1) -> dict[str, float]:
+def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1, prominence: float = 0.1,
+                min_search_A: tuple[float | None, float | None] | None = None,
+                min_after_peak_A: float = 0.0) -> dict[str, float]:
     """First peak and first minimum after it of a g(r).
 
     g is smoothed by a moving average over ``smooth`` Angstrom (only for locating extrema).
     The first peak is the first maximum whose prominence is at least ``prominence`` times the
-    highest point of the smoothed curve (so noise ripples on the rising edge are skipped); the
-    first minimum is the first minimum after it with at least that prominence relative to the
-    following rise (a flat zero plateau, as between bonded and non-bonded P-S, is reported at
-    its centre). Returns r_peak, g_peak, r_min, g_min (NaN when not found).
+    highest point of the smoothed curve (so noise ripples on the rising edge are skipped).
+
+    The minimum is searched only at r >= r_peak + ``min_after_peak_A`` (Angstrom), because on a
+    single frame (or a few) a noise dip just behind the peak can pass the prominence test:
+
+    * without ``min_search_A``: the first minimum in that range with at least ``prominence``
+      relative to the following rise (a flat zero plateau, as between bonded and non-bonded
+      P-S, is reported at its centre). ``min_after_peak_A = 0`` is the historical behaviour;
+    * with ``min_search_A = (lo, hi)`` (Angstrom; either may be None: lo defaults to
+      r_peak + ``min_after_peak_A``, hi to the end of the table): a physical window where the
+      first minimum of this pair must lie (e.g. (2.9, 3.8) A for Li-S, whose first minimum is at
+      ~3.2 A); the minimum is the lowest point of the smoothed curve in it (centre of the lowest
+      plateau), so noise dips that are higher than the true minimum are never chosen.
+      ``min_at_window_edge`` is 1.0 when that point is on the window edge (the curve still falls
+      or rises there: widen the window), else 0.0.
+
+    Returns r_peak, g_peak, r_min, g_min (NaN when not found) and, with a window,
+    min_at_window_edge.
     """
     r = np.asarray(r, float)
     g = np.asarray(g, float)
     if r.shape != g.shape or r.ndim != 1 or len(r) < 3:
         raise ValueError("r and g must be 1-D arrays of the same length (>= 3)")
+    if min_after_peak_A < 0:
+        raise ValueError(f"min_after_peak_A must be >= 0, got {min_after_peak_A}")
     dr = float(np.median(np.diff(r)))
     w = max(1, int(round(smooth / dr)))
     if w > 1:
@@ -216,6 +233,8 @@ def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1,
         gs = g.copy()
     nan = float("nan")
     out = {"r_peak": nan, "g_peak": nan, "r_min": nan, "g_min": nan}
+    if min_search_A is not None:
+        out["min_at_window_edge"] = nan
     top = float(np.max(gs))
     if not top > 0:
         return out
@@ -227,22 +246,47 @@ def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1,
         return out
     kp = int(peaks[0])
     out["r_peak"], out["g_peak"] = float(r[kp]), float(g[kp])
+    lo = r[kp] + min_after_peak_A
+    if min_search_A is not None:
+        lo_w, hi_w = min_search_A
+        lo = max(lo, lo_w) if lo_w is not None else lo
+        hi = float(r[-1]) if hi_w is None else float(hi_w)
+        inside = np.flatnonzero((r >= lo - 1e-9) & (r <= hi + 1e-9) & (np.arange(len(r)) > kp))
+        if not len(inside):
+            return out
+        gw = gs[inside]
+        lowest = np.flatnonzero(gw <= gw.min() + 1e-9 * max(1.0, abs(gw.min())))
+        # centre of the lowest plateau: the run of lowest points containing the first of them
+        breaks = np.flatnonzero(np.diff(lowest) != 1)
+        run_end = int(lowest[breaks[0]] if len(breaks) else lowest[-1])
+        k = int(inside[(lowest[0] + run_end) // 2])
+        out["r_min"], out["g_min"] = float(r[k]), float(g[k])
+        out["min_at_window_edge"] = float(k == inside[0] or k == inside[-1])
+        return out
+    k0 = kp + int(np.searchsorted(r[kp:], lo - 1e-9))
+    if k0 >= len(r):
+        return out
+    # from the peak on (so the prominence is measured against the rise after each dip), keeping
+    # only minima at r >= lo
     tail = -gs[kp:]
     mins, _ = find_peaks(np.concatenate([tail, [-np.inf]]), prominence=prominence * top)
-    mins = mins[(mins > 0) & (mins < len(tail))]
+    mins = mins[(mins > 0) & (mins < len(tail)) & (kp + mins >= k0)]
     if len(mins):
         km = kp + int(mins[0])
         out["r_min"], out["g_min"] = float(r[km]), float(g[km])
     return out
 
 
-def coordination_numbers(result: RdfResult, smooth: float = 0.1,
-                         prominence: float = 0.1) -> dict[str, dict[str, float]]:
+def coordination_numbers(result: RdfResult, smooth: float = 0.1, prominence: float = 0.1,
+                         min_search_A: Mapping[str, tuple[float | None, float | None]] | None = None
+                         ) -> dict[str, dict[str, float]]:
     """For each pair: first peak, first minimum (:func:`first_shell`) and the mean number of B
-    atoms around an A atom within the first minimum (NaN if no minimum was found)."""
+    atoms around an A atom within the first minimum (NaN if no minimum was found).
+    ``min_search_A``: optional {pair name: (lo, hi) Angstrom} windows for the first minimum."""
     out = {}
+    windows = dict(min_search_A or {})
     for name, g in result.g.items():
-        shell = first_shell(result.r, g, smooth, prominence)
+        shell = first_shell(result.r, g, smooth, prominence, min_search_A=windows.get(name))
         cn = result.coordination_at(name, shell["r_min"]) if np.isfinite(shell["r_min"]) else float("nan")
         out[name] = {**shell, "n": cn}
     return out

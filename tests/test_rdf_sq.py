@@ -103,6 +103,40 @@ def test_table_round_trip(tmp_path):
     assert np.allclose(back["g_X_X"], res.g["X_X"], rtol=1e-7)
 
 
+def _noisy_li_s_like_gr(seed=7):
+    """A single-frame-like Li-S g(r): peak 2.45 A, true first minimum 3.2 A, second shell ~4.1 A,
+    Poisson-like noise and a noise dip just behind the peak (2.75 A)."""
+    r = np.arange(0.01, 8.0, 0.02)
+    g = (3.0 * np.exp(-0.5 * ((r - 2.45) / 0.12) ** 2) + 0.3 * (r > 2.0)
+         + 1.2 * np.exp(-0.5 * ((r - 4.1) / 0.45) ** 2) * (r > 3.2)
+         + (1.0 - np.exp(-0.5 * ((r - 4.1) / 0.45) ** 2)) * (r > 4.1))
+    g = g - 0.25 * np.exp(-0.5 * ((r - 3.2) / 0.15) ** 2)
+    g = g - 1.3 * np.exp(-0.5 * ((r - 2.75) / 0.04) ** 2)  # noise dip behind the peak
+    g = g + np.random.default_rng(seed).normal(0.0, 0.05, len(r)) * (r > 1.8)
+    return r, np.clip(g, 0.0, None)
+
+
+def test_first_shell_minimum_is_searched_in_a_physical_window():
+    r, g = _noisy_li_s_like_gr()
+    plain = first_shell(r, g)
+    assert plain["r_peak"] == pytest.approx(2.45, abs=0.05)
+    assert plain["r_min"] < 2.9  # the noise dip is taken for the first minimum
+    for seed in range(5):
+        r, g = _noisy_li_s_like_gr(seed)
+        shell = first_shell(r, g, min_search_A=(2.9, 3.8))
+        assert shell["r_peak"] == pytest.approx(2.45, abs=0.05)
+        assert shell["r_min"] == pytest.approx(3.2, abs=0.1), seed
+        assert shell["min_at_window_edge"] == 0.0
+        # an open upper bound and a lower bound relative to the peak also skip the dip
+        assert first_shell(r, g, min_search_A=(None, 3.8), min_after_peak_A=0.45)["r_min"] == pytest.approx(3.2, abs=0.1)
+    # a window that misses the minimum is flagged
+    assert first_shell(r, g, min_search_A=(3.4, 3.8))["min_at_window_edge"] == 1.0
+    # the P-S case: a flat zero plateau is reported at its centre
+    rp = np.arange(0.01, 6.0, 0.02)
+    gp = 8 * np.exp(-0.5 * ((rp - 2.05) / 0.05) ** 2) + (rp > 3.1) * 1.0
+    assert first_shell(rp, gp, min_search_A=(2.3, 3.3))["r_min"] == pytest.approx(0.5 * (2.3 + 3.1), abs=0.05)
+
+
 # ------------------------------------------------------------------------------- S(q)
 
 def test_direct_sq_of_simple_cubic_peaks_at_two_pi_over_a():
@@ -169,6 +203,32 @@ def test_fsdp_recovers_a_gaussian_on_a_sloping_background():
     # a monotonic S(q) has no peak in the window: flagged, not passed off as an FSDP
     f = fsdp(q, 1 + q)
     assert f["at_window_edge"] and f["method"] == "maximum"
+
+
+def test_fsdp_width_set_by_the_g_r_cut_is_flagged():
+    # h(r) = A sin(q0 r) exp(-r / xi) / r: an FSDP at q0 with a Lorentzian FWHM 2 / xi = 0.3 1/A
+    # (long-range order out to ~3 xi = 20 A). Cut at r_max = 11 A (a ~800-atom cell) the Lorch
+    # window makes the peak ~2 pi / 11 = 0.57 1/A wide: limited by the cell; cut at 60 A it is not.
+    q0, xi, rho = 1.15, 2 / 0.3, 0.04
+    q = np.arange(0.3, 3.0, 0.005)
+    flags = {}
+    for r_max in (11.0, 60.0):
+        r = (np.arange(int(r_max / 0.01)) + 0.5) * 0.01
+        g = 1 + 0.3 * np.sin(q0 * r) * np.exp(-r / xi) / r
+        s = partial_sq(r, g, rho, q, r_max=r_max, lorch=True)
+        f = fsdp(q, s, window=(0.4, 2.0), r_max=r_max)
+        flags[r_max] = f
+        assert f["position"] == pytest.approx(q0, abs=0.08)  # the 1/q factor of the transform shifts it down
+        assert f["resolution_fwhm_inv_A"] == pytest.approx(2 * np.pi / r_max)
+        assert f["fwhm_limit_inv_A"] == pytest.approx(2 * 2 * np.pi / r_max)
+    assert flags[11.0]["fwhm_limited_by_box"] is True
+    assert flags[11.0]["fwhm_over_resolution"] < 2.0
+    assert flags[60.0]["fwhm_limited_by_box"] is False
+    assert flags[60.0]["fwhm"] == pytest.approx(0.3, abs=0.06)
+    assert flags[60.0]["fwhm_deconvolved_inv_A"] == pytest.approx(0.3, abs=0.06)
+    assert flags[11.0]["fwhm"] > flags[60.0]["fwhm"] + 0.15
+    # without r_max nothing is checked
+    assert fsdp(q, s, window=(0.4, 2.0))["fwhm_limited_by_box"] is None
 
 
 # ---------------------------------------------------------- the 8069-atom reference glass

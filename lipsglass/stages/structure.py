@@ -70,7 +70,10 @@ def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict,
     for weighting in WEIGHTINGS:
         sq = sq_from_rdf(rdf, q, weighting=weighting)
         columns[f"S_{weighting}"] = sq["S"] if isinstance(sq, dict) else sq
-        peaks[weighting] = fsdp(q, columns[f"S_{weighting}"], window=tuple(settings["fsdp_window_inv_A"]))
+        # r_max: the FWHM is flagged when the half-cell cut of g(r) sets it (fwhm_limited_by_box)
+        peaks[weighting] = fsdp(q, columns[f"S_{weighting}"], window=tuple(settings["fsdp_window_inv_A"]),
+                                r_max=rdf.r_max,
+                                resolution_multiple=settings.get("fsdp_resolution_multiple", 2.0))
         peaks[weighting]["real_space_period_A"] = float(2 * np.pi / peaks[weighting]["position"])
     write_table(outputs["sq"], columns)
     result = {"fsdp": peaks, "sq_method": "Faber-Ziman transform of the partial g(r) with a Lorch window",
@@ -118,3 +121,45 @@ def snapshot_figure_job(glass: str, glass_data: str, atom_labels: str, out_png: 
         rows = list(csv.DictReader(fh))
     units = np.array([r["unit"] for r in rows])
     plot_snapshot(data.box, data.positions, data.elements(), units, out_png, out_pdf, title=glass)
+
+
+# ---- C7: first-shell Li-S distances by anion type -------------------------------------------
+
+def li_s_shell_job(glass_data: str, trajectory: str, settings: dict, out_json: str) -> dict:
+    """First-shell Li-S distances by anion type of one glass replica
+    (:func:`lipsglass.li_s_shell.measure_frames`), written as JSON for ``c7_claim``.
+
+    Atoms are labelled as in :func:`structure_job` (geometric speciation of the quenched glass,
+    ``p_s_cutoff_A``, ``p_p_cutoff_A``; bonds never break in this force field) and up to
+    ``max_frames`` frames are sampled with :func:`sample_frames`. The first-shell radius is
+    ``li_s_cutoff_A`` (A) or, when that is null, the first minimum of the Li-S g(r) of the sampled
+    frames searched in ``li_s_min_window_A`` (default [2.9, 3.8] A; bin ``rdf_dr_A``).
+    ``li_s_peak_bin_A`` (default 0.005 A) is the histogram bin of the fitted-peak measure."""
+    from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A, DEFAULT_PEAK_BIN_A, measure_frames
+    from lipsglass.rdf import first_shell, partial_rdf
+
+    data = read_data(glass_data)
+    elements = data.elements()
+    spec = speciate(data.box, elements, data.box.wrap(data.positions),
+                    p_s_cutoff=settings["p_s_cutoff_A"], p_p_cutoff=settings["p_p_cutoff_A"])
+    frames = sample_frames(trajectory, settings["max_frames"])
+    r_cut = settings.get("li_s_cutoff_A")
+    if r_cut is None:
+        window = tuple(settings.get("li_s_min_window_A") or DEFAULT_MIN_WINDOW_A)
+        li, s = np.flatnonzero(elements == "Li"), np.flatnonzero(elements == "S")
+        r_max = min(window[1] + 0.5, max_rdf_range(frames[0][0]))
+        r, g = partial_rdf(frames, li, s, r_max=r_max, dr=settings.get("rdf_dr_A", 0.02))
+        shell = first_shell(r, g, min_search_A=window)
+        if not np.isfinite(shell["r_min"]):
+            raise RuntimeError(f"no Li-S first minimum in {window} A: set structure.li_s_cutoff_A")
+        r_cut, source = shell["r_min"], f"first minimum of the Li-S g(r) in {list(window)} A"
+        if shell["min_at_window_edge"]:
+            source += " (at the window edge: check the window)"
+    else:
+        source = "config structure.li_s_cutoff_A"
+    out = measure_frames(frames, elements, spec.unit, float(r_cut),
+                         peak_bin_A=settings.get("li_s_peak_bin_A", DEFAULT_PEAK_BIN_A))
+    out.update(r_cut_source=source, glass_data=str(glass_data), trajectory=str(trajectory),
+               units={"distances": "A", "r_cut_A": "A"})
+    write_json(out_json, out)
+    return out
