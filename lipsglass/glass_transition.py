@@ -557,20 +557,29 @@ def msd_plateau(lag_ps, msd_A2, *, start_frac: float = 0.25, end_frac: float = 0
 def phase_label(*, temperature_K: float, glass_density_g_cm3: float, run_density_g_cm3: float,
                 lag_ps, msd_A2, Tg_K: float | None = None, max_density_drop_percent: float = 2.0,
                 msd_start_frac: float = 0.25, msd_end_frac: float = 0.6, max_anion_D_cm2_s: float = 1e-7,
-                k_sigma: float = 3.0, spacing_A: float | None = None, Tg_source: str | None = None) -> dict:
+                k_sigma: float = 3.0, spacing_A: float | None = None, Tg_source: str | None = None,
+                expected_change_percent: float | None = None, expected_source: str | None = None) -> dict:
     """Glass or liquid for one production run at ``temperature_K`` (K).
 
     Criteria (each with value and verdict): (i) density: change of the run's density
     (``run_density_g_cm3``, e.g. mean of its production rows) relative to the quenched glass
-    (``glass_density_g_cm3``), in %; a drop beyond ``max_density_drop_percent`` -> liquid;
+    (``glass_density_g_cm3``), in %, beyond what the glass's own thermal expansion explains
+    (``expected_change_percent``: the density change along the glass line of the quench, from
+    its below-Tg slope; 0 when unknown): an excess drop beyond ``max_density_drop_percent`` ->
+    liquid (a glass heated by 300 K expands by several % without becoming a liquid);
     (ii) anion-centre MSD (``lag_ps`` ps, ``msd_A2`` A^2, per atom or averaged): ``msd_plateau``
     'diffusing' -> liquid; (iii) T/Tg: T >= Tg_K -> liquid (no verdict when Tg is unknown).
     label = 'liquid' if any criterion says liquid, else 'glass'; reason names the criteria.
     """
     change = 100.0 * (run_density_g_cm3 - glass_density_g_cm3) / glass_density_g_cm3
+    expected = 0.0 if expected_change_percent is None else float(expected_change_percent)
+    excess = change - expected
     density = {"glass_density_g_cm3": glass_density_g_cm3, "run_density_g_cm3": run_density_g_cm3,
-               "density_change_percent": change, "max_density_drop_percent": max_density_drop_percent,
-               "verdict": "liquid" if -change > max_density_drop_percent else "glass"}
+               "density_change_percent": change, "expected_glass_change_percent": expected,
+               "expected_source": expected_source or ("none: raw change tested" if expected_change_percent is None
+                                                      else "given"),
+               "excess_change_percent": excess, "max_density_drop_percent": max_density_drop_percent,
+               "verdict": "liquid" if -excess > max_density_drop_percent else "glass"}
     msd = msd_plateau(lag_ps, msd_A2, start_frac=msd_start_frac, end_frac=msd_end_frac,
                       max_D_cm2_s=max_anion_D_cm2_s, k_sigma=k_sigma, spacing_A=spacing_A)
     msd["verdict_phase"] = "liquid" if msd["verdict"] == "diffusing" else "glass"
@@ -583,7 +592,8 @@ def phase_label(*, temperature_K: float, glass_density_g_cm3: float, run_density
         tg["note"] = "Tg unknown (not resolved for this replica): no verdict from T/Tg"
     reasons = []
     if density["verdict"] == "liquid":
-        reasons.append(f"density fell by {-change:.1f} % (> {max_density_drop_percent:g} %) from the quenched glass")
+        reasons.append(f"density fell by {-change:.1f} % from the quenched glass, {-excess:.1f} % more than the glass's "
+                       f"thermal expansion ({-expected:.1f} %; limit {max_density_drop_percent:g} %)")
     if msd["verdict"] == "diffusing":
         reasons.append(f"anion centres diffuse ({msd['reason']})")
     if tg["verdict"] == "liquid":

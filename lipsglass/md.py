@@ -85,16 +85,16 @@ def _thermo_setup(md: MDSettings) -> list[str]:
 
 
 def _stage(name: str, md: MDSettings, thermo_csv: str, fix: str, steps: int, run_options: str = "",
-           stage_ends: bool = True) -> list[str]:
+           stage_ends: bool = True, extra_fix: str | None = None) -> list[str]:
     """One integration stage (or a piece of it): a fix, a thermo.csv writer labelled with the
     stage, a run. The integrator is removed when the stage ends, so the next starts afresh."""
     fields = ",".join("${th_%s}" % n for n, _, _ in THERMO_COLUMNS)
-    return [
-        f"fix integrate all {fix}",
+    extra = [f"fix stage_extra all {extra_fix}"] if extra_fix else []
+    return [f"fix integrate all {fix}"] + extra + [
         f'fix thermo_csv all print {md.thermo_every} "{name},{fields}" append {thermo_csv} screen no',
         f"run {steps}{run_options}",
         "unfix thermo_csv",
-    ] + (["unfix integrate"] if stage_ends else [])
+    ] + (["unfix integrate"] if stage_ends else []) + (["unfix stage_extra"] if extra_fix else [])
 
 
 def _npt(t_start: float, t_stop: float, md: MDSettings) -> str:
@@ -116,6 +116,9 @@ class Stage:
     reset_timestep: bool = False     # the step counter restarts at 0 with this stage
     mean_volume: bool = False        # afterwards the box is scaled to the mean volume of the second half
     dump_every: int | None = None    # trajectory written every this many steps
+    extra_fix: str | None = None     # a second fix of the stage (e.g. a box deformation), removed with it;
+                                     # such a stage is never cut into segments (its fix acts relative to
+                                     # the box at its start)
 
     @property
     def averaging_start(self) -> int:
@@ -174,7 +177,7 @@ def protocol_commands(ff: ForceField, protocol: Protocol, workdir: str, md: MDSe
             cmds += _dump_commands(ff, trajectory, stage.dump_every)
         if stage.mean_volume:
             cmds += _mean_volume_window(stage)
-        cmds += _stage(stage.name, md, thermo_csv, stage.integrator, stage.steps)
+        cmds += _stage(stage.name, md, thermo_csv, stage.integrator, stage.steps, extra_fix=stage.extra_fix)
         if stage.dump_every:
             cmds.append("undump trajectory")
         if stage.mean_volume:
@@ -182,9 +185,18 @@ def protocol_commands(ff: ForceField, protocol: Protocol, workdir: str, md: MDSe
     return cmds + list(protocol.final)
 
 
+def _compress_to_density(density_g_cm3: float) -> str:
+    """Affine box deformation (atoms remapped) to the cube volume holding the system's mass at
+    ``density_g_cm3``; mass(all) is in g/mol (units real), 0.602214076 = N_A x 1e-24 cm^3/A^3."""
+    scale = f"(mass(all)/({float(density_g_cm3)!r}*0.602214076)/vol)^(1.0/3.0)"
+    return f"deform 1 x scale $({scale}) y scale $({scale}) z scale $({scale}) remap x"
+
+
 def quench_protocol(initial_data: str, out_data: str, md: MDSettings, q: dict) -> Protocol:
-    """Minimise; melt (NPT); cool linearly under NPT; equilibrate NPT; rescale to the mean
-    volume; equilibrate NVT; write the glass."""
+    """Minimise; compress the loose packing to a liquid density at the melt temperature (NVT,
+    affine deformation), so the melt starts as a liquid at about its own density; melt (NPT);
+    cool linearly under NPT; equilibrate NPT; rescale to the mean volume; equilibrate NVT;
+    write the glass."""
     t_melt, t_final = float(q["melt_T_K"]), float(q["final_T_K"])
     cool_ps = abs(t_melt - t_final) / float(q["cooling_rate_K_per_ps"])
     preamble = (
@@ -192,13 +204,17 @@ def quench_protocol(initial_data: str, out_data: str, md: MDSettings, q: dict) -
         "reset_timestep 0",
         f"velocity all create {t_melt} {q['seed']} dist gaussian mom yes rot no",
     )
-    stages = (
+    stages = []
+    if q.get("compress_ps", 0) > 0:
+        stages.append(Stage("compress", _nvt(t_melt, t_melt, md), md.steps(q["compress_ps"]),
+                            extra_fix=_compress_to_density(q["melt_start_density_g_cm3"])))
+    stages += [
         Stage("melt", _npt(t_melt, t_melt, md), md.steps(q["melt_ps"])),
         Stage("cool", _npt(t_melt, t_final, md), md.steps(cool_ps)),
         Stage("npt_equilibrate", _npt(t_final, t_final, md), md.steps(q["npt_equilibration_ps"]), mean_volume=True),
         Stage("nvt_equilibrate", _nvt(t_final, t_final, md), md.steps(q["nvt_equilibration_ps"])),
-    )
-    return Protocol(initial_data, preamble, stages, (f"write_data {out_data} nocoeff",))
+    ]
+    return Protocol(initial_data, preamble, tuple(stages), (f"write_data {out_data} nocoeff",))
 
 
 def production_protocol(glass_data: str, out_data: str, md: MDSettings, p: dict, temperature: float,
@@ -268,7 +284,7 @@ def segment_plan(protocol: Protocol, segment_steps: int | None) -> list[Segment]
     for k, stage in enumerate(protocol.stages):
         if stage.reset_timestep:
             step = 0
-        length = segment_steps or stage.steps
+        length = stage.steps if stage.extra_fix else (segment_steps or stage.steps)
         for offset in range(0, stage.steps, length):
             plan.append(Segment(len(plan), k, offset, min(length, stage.steps - offset), step))
         step += stage.steps
@@ -319,7 +335,7 @@ def segment_commands(ff: ForceField, protocol: Protocol, plan: list[Segment], in
     # within a stage the integrator's fix ID and style are kept, so its state comes back from the restart
     cmds += _stage(stage.name, md, thermo_csv, stage.integrator, seg.steps,
                    run_options=f" start {seg.stage_first_step} stop {seg.stage_first_step + stage.steps}",
-                   stage_ends=seg.offset + seg.steps == stage.steps)
+                   stage_ends=seg.offset + seg.steps == stage.steps, extra_fix=stage.extra_fix)
     if stage.dump_every:
         cmds.append("undump trajectory")
     if sampling:

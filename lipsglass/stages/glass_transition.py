@@ -69,6 +69,27 @@ def _settings(settings: Mapping | None) -> dict:
     return merged
 
 
+def read_reference_densities(path: str | Path) -> dict:
+    """Reference densities of a CSV (label, density_g_cm3, kind, source; '#' comment lines) as the
+    mapping ``tg_composition_job`` compares with: {'<label>_g_cm3': value, 'sources': {...}}.
+    Raises ValueError on a missing column or a non-positive density."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    out: dict = {"sources": {}}
+    for k, row in enumerate(rows, start=1):
+        try:
+            value = float(row["density_g_cm3"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{path}: row {k} needs label, density_g_cm3, kind, source") from None
+        if not value > 0:
+            raise ValueError(f"{path}: row {k}: density_g_cm3 must be positive")
+        out[f"{row['label']}_g_cm3"] = value
+        out["sources"][row["label"]] = f"{row['kind']}: {row['source']}"
+    if not any(row.get("kind") == "experiment" for row in rows):
+        out["experiment_note"] = f"no experimental density in {path}"
+    return out
+
+
 def tg_replica_job(quench_thermo: str | Path, settings: Mapping | None, out_json: str | Path) -> dict:
     """Tg of one quench replica from the cooling rows of its thermo.csv; writes tg.json."""
     s = _settings(settings)
@@ -192,6 +213,27 @@ def write_anion_msd_csv(path: str | Path, lag_ps: np.ndarray, msd_A2: np.ndarray
             writer.writerow([repr(float(t)), repr(float(m))])
 
 
+def _glass_line_change_percent(tg_replica_json: str | Path | None, glass: Mapping,
+                               temperature_K: float) -> tuple[float | None, str]:
+    """Density change (%) the glass's own thermal expansion predicts between the end of its quench
+    and ``temperature_K``: V(T) = V_glass + (dV/dT below Tg) (T - T_quench_end), with the slope
+    of the replica's two-line volume fit (its below-breakpoint line, also when Tg itself is not
+    resolved: then the slope is that of the best two-line fit, said so)."""
+    if tg_replica_json is None:
+        return None, "no tg.json: raw density change tested"
+    tg = json.loads(Path(tg_replica_json).read_text())
+    vol = tg.get("volume") or {}
+    slope = vol.get("slope_below_A3_per_K")
+    t_end = min(vol["T_fit_range_K"]) if vol.get("T_fit_range_K") else None
+    if slope is None or t_end is None:
+        return None, "no glass-line slope in tg.json: raw density change tested"
+    v_glass = glass["volume_A3"]
+    v_T = v_glass + slope * (temperature_K - t_end)
+    kind = "resolved two-line fit" if vol.get("resolved") else "best two-line fit (Tg itself not resolved)"
+    return (100.0 * (v_glass / v_T - 1.0),
+            f"glass line of the quench ({kind}): dV/dT = {slope:.3g} A^3/K from {t_end:.0f} K")
+
+
 def phase_job(trajectory: str | Path, thermo: str | Path, glass_data: str | Path,
               tg_replica_json: str | Path | None, temperature_K: float, timestep_fs: float,
               settings: Mapping | None, out_json: str | Path, out_msd_csv: str | Path | None = None) -> dict:
@@ -211,7 +253,8 @@ def phase_job(trajectory: str | Path, thermo: str | Path, glass_data: str | Path
     volume = float(rows["volume_A3"].mean())
     spacing = (volume / msd.shape[1]) ** (1.0 / 3.0)
     Tg, source = _replica_tg(tg_replica_json, s["tg_quantity"])
-    out = gt.phase_label(temperature_K=float(temperature_K), glass_density_g_cm3=glass["density_g_cm3"],
+    expected, expected_source = _glass_line_change_percent(tg_replica_json, glass, float(temperature_K))
+    out = gt.phase_label(expected_change_percent=expected, expected_source=expected_source,temperature_K=float(temperature_K), glass_density_g_cm3=glass["density_g_cm3"],
                          run_density_g_cm3=float(rows["density_g_cm3"].mean()), lag_ps=lag, msd_A2=msd, Tg_K=Tg,
                          Tg_source=source, max_density_drop_percent=float(s["max_density_drop_percent"]),
                          msd_start_frac=float(s["anion_msd_start_frac"]), msd_end_frac=float(s["anion_msd_end_frac"]),

@@ -49,7 +49,7 @@ from scipy import stats
 from lipsglass.d2min import IMMOBILE, MOBILE, cutoff_from_gr, label_mobility
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import Box, iter_dump, read_data
-from lipsglass.rdf import first_shell, max_rdf_range, partial_rdfs, read_table, write_table
+from lipsglass.rdf import max_rdf_range, partial_rdfs, read_table, write_table
 from lipsglass.softness import (ANION_TYPES, SoftnessModel, TrainingSet, anion_environment, build_training_set,
                                 channel_labels, dump_windows, pearson_ci, property_vs_softness,
                                 radial_structure_functions, rsf_feature_names, rsf_settings,
@@ -144,7 +144,9 @@ def d2min_cutoff(settings: Mapping, partial_rdf: str | Path) -> tuple[float, str
     value = settings["d2min_cutoff_A"]
     if value == "from g(r)":
         table = read_table(partial_rdf)
-        return cutoff_from_gr(table["r_A"], table["g_Li_S"]), f"first minimum of g_Li_S in {partial_rdf}"
+        from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
+        return (cutoff_from_gr(table["r_A"], table["g_Li_S"], min_search_A=DEFAULT_MIN_WINDOW_A),
+                f"first minimum of g_Li_S in {partial_rdf}, searched in {list(DEFAULT_MIN_WINDOW_A)} A")
     return float(value), "config softness.d2min_cutoff_A"
 
 
@@ -635,21 +637,8 @@ def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tabl
                      "numbers": (f"P2S6 binned {_fmt_r(r6['P2S6'])}, per Li {_fmt_r(r6li['P2S6'])}; "
                                  f"PS4 binned {_fmt_r(r6['PS4'])}, per Li {_fmt_r(r6li['PS4'])}")}
 
-    # C7: first-peak positions of Li-S g(r) by anion type
-    t7 = criteria["max_peak_spread_A"]
-    crit7 = f"first-peak positions of g_Li-S(PS4), g_Li-S(P2S7), g_Li-S(P2S6) differ by < {t7} A in every glass"
-    parts, ok, tested = [], True, False
-    for g, tab in partial_rdfs_tables.items():
-        peaks = {a: first_shell(tab["r_A"], tab[f"g_Li_S_{a}"])["r_peak"] for a in ANION_TYPES if f"g_Li_S_{a}" in tab}
-        if len(peaks) < 2 or not all(np.isfinite(list(peaks.values()))):
-            parts.append(f"{g}: fewer than two anion types with a peak")
-            continue
-        tested = True
-        spread = max(peaks.values()) - min(peaks.values())
-        ok &= spread < t7
-        parts.append(f"{g}: " + ", ".join(f"{a} {v:.2f}" for a, v in peaks.items()) + f" A (spread {spread:.2f} A)")
-    out["C7"] = {"verdict": ("holds" if ok else "does not hold") if tested else "not testable",
-                 "criterion": crit7, "numbers": "; ".join(parts)}
+    # C7 (Li-S distances by anion) is tested by the structure stage on first-shell distances of
+    # every replica (lipsglass.li_s_shell, results/summary/structure_claims.csv)
 
     # C8: softness vs pe and Voronoi volume, pooled over glasses (glass means subtracted)
     r8 = {c: _row_lookup(correlations, "pooled", c, "per_li") for c in ("pe_kcal_mol", "voronoi_A3")}
@@ -667,7 +656,7 @@ def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tabl
 
 
 CLAIM_COLUMNS = ("claim", "statement", "verdict", "criterion", "numbers")
-SOFTNESS_CLAIMS = ("C3", "C4", "C5", "C6", "C7", "C8")
+SOFTNESS_CLAIMS = ("C3", "C4", "C5", "C6", "C8")
 
 
 def load_claims(path: str | Path) -> dict[str, str]:

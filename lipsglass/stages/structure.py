@@ -62,7 +62,8 @@ def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict,
     box0 = frames[0][0]
     rdf = glass_rdfs(frames, elements, unit_labels=spec.unit, r_max=max_rdf_range(box0), dr=settings["rdf_dr_A"])
     write_table(outputs["partial_rdf"], rdf.table())
-    coordination = {name: value for name, value in coordination_numbers(rdf).items()}
+    coordination = {name: value for name, value in
+                    coordination_numbers(rdf, min_search_A=physical_minimum_windows(rdf.g)).items()}
 
     q = np.arange(0.3, settings["q_max_inv_A"] + 1e-9, 0.01)
     columns = {"q_inv_A": q}
@@ -124,6 +125,22 @@ def snapshot_figure_job(glass: str, glass_data: str, atom_labels: str, out_png: 
 
 
 # ---- C7: first-shell Li-S distances by anion type -------------------------------------------
+
+def physical_minimum_windows(pair_names) -> dict[str, tuple[float, float]]:
+    """Where the first minimum of a pair's g(r) is physically searched (A): Li-S pairs (also by
+    anion) in the Li-S first-minimum window of ``lipsglass.li_s_shell`` (the minimum of a single
+    frame's noisy g(r) can otherwise fall just behind the peak); P-S pairs in the gap between
+    bonded (<= 2.53 A) and non-bonded (>= 3.1 A) distances of the Ariga models."""
+    from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
+
+    windows = {}
+    for name in pair_names:
+        if name.startswith("Li_S"):
+            windows[name] = tuple(DEFAULT_MIN_WINDOW_A)
+        elif name.startswith("P_S"):
+            windows[name] = (2.5, 3.2)
+    return windows
+
 
 def li_s_shell_job(glass_data: str, trajectory: str, settings: dict, out_json: str) -> dict:
     """First-shell Li-S distances by anion type of one glass replica

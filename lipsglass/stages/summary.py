@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from lipsglass.claims import (load_json, read_claim_texts, scorecard, structure_claims, transport_claims,
+from lipsglass.claims import (c7_claim, load_json, read_claim_texts, scorecard, structure_claims, transport_claims,
                               write_claim_rows, write_scorecard)
 from lipsglass.composition import Composition
 from lipsglass.rdf import read_table
 
 
-def structure_claims_job(rdf_tables: dict[str, str], out_csv: str) -> None:
+def structure_claims_job(rdf_tables: dict[str, str], out_csv: str, li_s_shell: dict[str, list[str]] | None = None,
+                         criteria: dict | None = None) -> None:
+    """C13 from the partial g(r) tables; C7 (when ``li_s_shell`` lists every composition's
+    per-replica li_s_shell.json) by the equivalence test of ``lipsglass.li_s_shell`` with the
+    ``structure.claims`` criteria."""
     tables = {glass: read_table(path) for glass, path in rdf_tables.items()}
-    write_claim_rows(out_csv, structure_claims(tables, rdf_tables))
+    rows = []
+    if li_s_shell is not None:
+        c = criteria or {}
+        shells = {glass: [load_json(p) for p in paths] for glass, paths in li_s_shell.items()}
+        source = "; ".join(p for paths in li_s_shell.values() for p in paths)
+        rows.append(c7_claim(shells, c["c7_equivalence_margin_A"], c["c7_level"], c["c7_n_bootstrap"], c["c7_seed"],
+                             source=source, min_li=c["c7_min_li"]))
+    rows += structure_claims(tables, rdf_tables)
+    write_claim_rows(out_csv, rows)
 
 
 def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict], experimental_csv: str,

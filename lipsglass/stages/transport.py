@@ -129,15 +129,21 @@ def load_run_results(paths: Sequence[str | Path]) -> list[dict]:
     return runs
 
 
-def arrhenius_exclusion_reason(run: Mapping, min_T_K: float, exclude_T_K: Sequence[float]) -> str | None:
+def arrhenius_exclusion_reason(run: Mapping, min_T_K: float, exclude_T_K: Sequence[float],
+                               phases: Sequence[str] | None = None) -> str | None:
     """Why a run cannot enter the fit of ln D vs 1/T (None if it can). Reasons, in order: the
-    configured temperature filters, a non-diffusive run (its D is not a long-time diffusion
-    coefficient), a non-positive D, a missing or non-positive standard error."""
+    configured temperature filters, a run of a phase not selected for the fit (``phases``, e.g.
+    only glass: a liquid run's D describes a supercooled liquid, not the glass), a non-diffusive
+    run (its D is not a long-time diffusion coefficient), a non-positive D, a missing or
+    non-positive standard error."""
     T = run["temperature_K"]
     if T < min_T_K:
         return f"below transport.arrhenius_min_T_K = {min_T_K:g} K"
     if any(abs(T - x) < 0.5 for x in exclude_T_K):
         return "listed in transport.arrhenius_exclude_T_K"
+    if phases is not None and run.get("phase") not in phases:
+        return (f"{run.get('phase', 'unlabelled')} run ({run.get('phase_reason', 'no phase label')}); the fit uses "
+                f"transport.arrhenius_phases = {list(phases)}")
     if not run["diffusive"]:
         return f"not diffusive: {run['diffusive_reason']}"
     if not run["D_cm2_s"] > 0:
@@ -180,20 +186,23 @@ def write_diffusion_table(path: str | Path, rows: Sequence[Mapping]) -> None:
 
 
 def read_diffusion_table(path: str | Path) -> list[dict]:
-    """diffusion.csv back as dicts: numbers as float (empty -> None), flags as bool."""
-    text_cols = {"stderr_estimator", "diffusive_reason", "arrhenius_exclusion_reason"}
+    """diffusion.csv (of a replica or of a composition) back as dicts: numbers as float
+    (empty -> None), flags as bool, text as text."""
     bool_cols = {"diffusive", "in_arrhenius_fit"}
     out = []
     with open(path, newline="") as fh:
         for row in csv.DictReader(fh):
             rec = {}
             for k, v in row.items():
-                if k in text_cols:
-                    rec[k] = v
-                elif k in bool_cols:
+                if k in bool_cols:
                     rec[k] = v == "True"
+                elif v == "":
+                    rec[k] = None
                 else:
-                    rec[k] = None if v == "" else float(v)
+                    try:
+                        rec[k] = float(v)
+                    except ValueError:
+                        rec[k] = v
             out.append(rec)
     return out
 
@@ -218,7 +227,8 @@ def arrhenius_summary(runs: Sequence[Mapping], settings: Mapping, n_species: int
     T_x = float(settings["extrapolation_T_K"])
     label = f"{round(T_x)}K"
     haven = float(settings["haven_ratio"])
-    reasons = [arrhenius_exclusion_reason(r, settings["arrhenius_min_T_K"], settings["arrhenius_exclude_T_K"])
+    reasons = [arrhenius_exclusion_reason(r, settings["arrhenius_min_T_K"], settings["arrhenius_exclude_T_K"],
+                                          settings.get("arrhenius_phases"))
                for r in runs]
     used = [r for r, why in zip(runs, reasons) if why is None]
     produced = {round(r["temperature_K"]) for r in runs}
@@ -286,10 +296,15 @@ def arrhenius_summary(runs: Sequence[Mapping], settings: Mapping, n_species: int
 
 
 def arrhenius_job(run_results: Sequence[str | Path], glass_data: str | Path, settings: Mapping, glass: str,
-                  outputs: Mapping[str, str]) -> dict:
-    """Workflow job for one glass: writes ``outputs['table']`` (diffusion.csv) and
-    ``outputs['arrhenius']`` (arrhenius.json); returns the Arrhenius dict."""
-    runs = load_run_results(run_results)
+                  outputs: Mapping[str, str], phase_labels: Sequence[str | Path] | None = None) -> dict:
+    """Workflow job for one glass (one replica): writes ``outputs['table']`` (diffusion.csv) and
+    ``outputs['arrhenius']`` (arrhenius.json); returns the Arrhenius dict. ``phase_labels``:
+    the runs' phase.json files (glass or liquid), in the order of ``run_results``."""
+    if phase_labels is None:
+        runs = load_run_results(run_results)
+    else:
+        from lipsglass.stages.transport_composition import load_runs_with_phases
+        runs = load_runs_with_phases(run_results, phase_labels)
     n_species, volume = _glass_species_density(glass_data, settings["species"])
     summary, reasons = arrhenius_summary(runs, settings, n_species, volume,
                                          f"quenched glass {glass_data} (cell volume at the end of the quench)")
@@ -378,9 +393,9 @@ def arrhenius_figure_job(arrhenius: Mapping[str, str | Path], tables: Mapping[st
             notes.append(f"{label}: no Arrhenius fit ({summary['reason']})")
         else:
             fits[label] = fit
-        excluded[label] = [r for r in table if not r["in_arrhenius_fit"] and r["D_cm2_s"] > 0]
+        excluded[label] = [r for r in table if not r["in_arrhenius_fit"] and (r["D_cm2_s"] or 0) > 0]
         for r in table:
-            if not r["in_arrhenius_fit"] and not r["D_cm2_s"] > 0:
+            if not r["in_arrhenius_fit"] and not (r["D_cm2_s"] or 0) > 0:
                 notes.append(f"{label} {r['T_K']:g} K not drawn: D = {r['D_cm2_s']:.3g} cm^2/s")
     if fits:
         fig = plot_arrhenius(fits, out_png, out_pdf)
@@ -393,20 +408,26 @@ def arrhenius_figure_job(arrhenius: Mapping[str, str | Path], tables: Mapping[st
         ax.set_title("no glass has an Arrhenius fit", fontsize=8)
     colours = dict(zip(fits, plt.cm.viridis(np.linspace(0.0, 0.9, len(fits)))))
     no_fit_markers = iter("sD^v<>phH*" * 10)
-    drew_open = False
-    for label, rows in excluded.items():
-        if not rows:
-            continue
-        T = np.array([r["T_K"] for r in rows])
-        D = np.array([r["D_cm2_s"] for r in rows])
-        S = np.array([r["D_stderr_cm2_s"] for r in rows])
-        if label in fits:
-            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt="o", mfc="none", ms=4, color=colours[label],
-                        capsize=2, label=None if drew_open else "left out of the fit (see diffusion.csv)")
-            drew_open = True
-        else:
-            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt=next(no_fit_markers), mfc="none", ms=4,
-                        color="0.45", capsize=2, label=f"{label}: no Arrhenius fit")
+    drew = set()
+    for label, all_rows in excluded.items():
+        # liquid (or mixed) temperatures get their own open marker: their D is a supercooled liquid's
+        for liquid in (False, True):
+            rows = [r for r in all_rows if (r.get("phase") in ("liquid", "mixed")) == liquid]
+            if not rows:
+                continue
+            T = np.array([r["T_K"] for r in rows])
+            D = np.array([r["D_cm2_s"] for r in rows])
+            S = np.array([np.nan if r["D_stderr_cm2_s"] is None else r["D_stderr_cm2_s"] for r in rows])
+            kind = "liquid run (T >= Tg, density loss or anions diffusing)" if liquid else \
+                "left out of the fit (see diffusion.csv)"
+            colour = colours[label] if label in fits else "0.45"
+            marker = "^" if liquid else ("o" if label in fits else next(no_fit_markers))
+            legend = None if kind in drew else kind
+            if label not in fits and not liquid:
+                legend = f"{label}: no Arrhenius fit"
+            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt=marker, mfc="none", ms=4, color=colour,
+                        capsize=2, label=legend)
+            drew.add(kind)
     if not ax.has_data():
         ax.text(0.5, 0.5, "no positive D to draw", transform=ax.transAxes, ha="center", fontsize=8)
     if ax.get_legend_handles_labels()[0]:
@@ -447,18 +468,20 @@ def conductivity_figure_job(arrhenius: Mapping[str, str | Path], experimental_cs
 
 
 def msd_figure_job(run_results: Sequence[str | Path], msd_files: Sequence[str | Path],
-                   out_png: str | Path, out_pdf: str | Path):
-    """MSD curves of the runs of one glass (diffusion.json and msd.csv in the same order)."""
+                   out_png: str | Path, out_pdf: str | Path, phase_files: Sequence[str | Path] | None = None):
+    """MSD curves of the runs of one glass (diffusion.json, msd.csv and, optionally, phase.json
+    in the same order); each curve's label names the run's phase (glass or liquid)."""
     from lipsglass.figures.transport import plot_msd
 
-    if len(run_results) != len(msd_files):
-        raise ValueError(f"{len(run_results)} results for {len(msd_files)} MSD files")
+    if len(run_results) != len(msd_files) or (phase_files is not None and len(phase_files) != len(run_results)):
+        raise ValueError(f"{len(run_results)} results for {len(msd_files)} MSD files / phase labels")
     curves = []
-    for result, msd in zip(run_results, msd_files):
+    for k, (result, msd) in enumerate(zip(run_results, msd_files)):
         T = json.loads(Path(result).read_text())["temperature_K"]
-        curves.append((T, load_diffusion_result(result, msd)))
+        phase = "" if phase_files is None else f" ({json.loads(Path(phase_files[k]).read_text())['label']})"
+        curves.append((T, phase, load_diffusion_result(result, msd)))
     curves.sort(key=lambda c: c[0])
-    fig = plot_msd({f"{T:g} K": res for T, res in curves}, out_png, out_pdf)
+    fig = plot_msd({f"{T:g} K{phase}": res for T, phase, res in curves}, out_png, out_pdf)
     # The local slope swings wildly at the longest lags (few time origins) and would squash the
     # physically meaningful range 0 (caged) .. 2 (ballistic); limit the view and say so.
     fig.axes[1].set_ylim(-0.25, 2.25)

@@ -1,15 +1,16 @@
 rule build_glass:
-    """Random packing of the glass's anion units and Li with full force-field topology."""
+    """Random packing of the glass's anion units and Li with full force-field topology; each
+    replica has its own packing seed."""
     output:
-        data="results/{glass}/build/initial.data",
-        provenance="results/{glass}/build/provenance.json",
+        data="results/{glass}/r{replica}/build/initial.data",
+        provenance="results/{glass}/r{replica}/build/provenance.json",
     params:
         units=composition_units,
         forcefield=config["forcefield"],
-        build=config["build"],
+        build=replica_settings("build"),
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/build_glass.log",
+        "logs/{glass}/r{replica}/build_glass.log",
     script:
         "../scripts/build_glass.py"

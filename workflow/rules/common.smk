@@ -4,16 +4,44 @@ from pathlib import Path
 
 from lipsglass.config import validate_config
 from lipsglass.composition import composition_from_config
+from lipsglass.replicas import replica_seed
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
 
 GLASSES = list(config["compositions"])
+# Independent glass realisations of every composition (own build, quench and production seeds).
+REPLICAS = [str(k) for k in range(1, int(config["replicas"]) + 1)]
+# The replica whose glass the softness, homology and NEB stages analyse (they do not yet combine
+# replicas); every MD, structure, glass-transition and transport output exists per replica.
+PRIMARY_REPLICA = "1"
 
 
 wildcard_constraints:
     glass="|".join(re.escape(g) for g in GLASSES),
     T=r"\d+",
+    replica=r"[1-9]\d*",
+
+
+def replica_settings(section):
+    """Config section ``section`` (build or quench) with its seed replaced by the replica's."""
+
+    def settings(wildcards):
+        return dict(config[section], seed=replica_seed(config[section]["seed"], wildcards.replica))
+
+    return settings
+
+
+def production_run_settings(wildcards):
+    """The production values one run uses (not the temperature list: adding a temperature must
+    not rerun the runs that exist), with the replica's velocity seed."""
+    p = config["production"]
+    return {
+        "seed": replica_seed(p["seed"], wildcards.replica),
+        "heating_ps": p["heating_ps"],
+        "equilibration_ps": p["equilibration_ps"],
+        "duration_ps": p["duration_ps"],
+    }
 
 
 def temperature_labels():
@@ -21,10 +49,11 @@ def temperature_labels():
     return [f"{round(T)}" for T in config["production"]["temperatures_K"]]
 
 
-def production_files(glass):
+def production_files(glass, replica):
     return expand(
-        "results/{glass}/nvt/{T}K/{name}",
+        "results/{glass}/r{replica}/nvt/{T}K/{name}",
         glass=glass,
+        replica=replica,
         T=temperature_labels(),
         name=["trajectory.lammpstrj", "thermo.csv", "final.data"],
     )
@@ -33,13 +62,24 @@ def production_files(glass):
 def md_outputs():
     targets = []
     for glass in GLASSES:
-        targets += [
-            f"results/{glass}/build/initial.data",
-            f"results/{glass}/quench/glass.data",
-            f"results/{glass}/quench/thermo.csv",
-        ]
-        targets += production_files(glass)
+        for replica in REPLICAS:
+            targets += [
+                f"results/{glass}/r{replica}/build/initial.data",
+                f"results/{glass}/r{replica}/quench/glass.data",
+                f"results/{glass}/r{replica}/quench/thermo.csv",
+            ]
+            targets += production_files(glass, replica)
     return targets
+
+
+def replica_files(pattern):
+    """``pattern`` (in {replica}, other wildcards escaped as {{glass}}) for every replica."""
+    return expand(pattern, replica=REPLICAS)
+
+
+def primary(path):
+    """``path`` under the analysed replica: results/{glass}/... -> results/{glass}/r1/..."""
+    return path.replace("results/{glass}/", f"results/{{glass}}/r{PRIMARY_REPLICA}/", 1)
 
 
 def figure_files(name):
@@ -49,9 +89,10 @@ def figure_files(name):
 
 def structure_outputs():
     targets = expand(
-        "results/{glass}/structure/{name}",
+        "results/{glass}/r{replica}/structure/{name}",
         glass=GLASSES,
-        name=["speciation.json", "atom_labels.csv", "partial_rdf.csv", "sq.csv", "fsdp.json"],
+        replica=REPLICAS,
+        name=["speciation.json", "atom_labels.csv", "partial_rdf.csv", "sq.csv", "fsdp.json", "li_s_shell.json"],
     )
     targets += figure_files("fig1b_ternary") + figure_files("sq_fsdp")
     for glass in GLASSES:
@@ -60,8 +101,15 @@ def structure_outputs():
 
 
 def transport_outputs():
-    """Per-glass D(T) table, Arrhenius fit and MSD figure; Fig. 2A and 2B."""
-    targets = expand("results/{glass}/transport/{name}", glass=GLASSES, name=["diffusion.csv", "arrhenius.json"])
+    """Per-replica and per-composition D(T) tables and Arrhenius fits, the MSD figures; Fig. 2A
+    and 2B."""
+    targets = expand(
+        "results/{glass}/r{replica}/transport/{name}",
+        glass=GLASSES,
+        replica=REPLICAS,
+        name=["diffusion.csv", "arrhenius.json"],
+    )
+    targets += expand("results/{glass}/transport/{name}", glass=GLASSES, name=["diffusion.csv", "arrhenius.json"])
     targets += figure_files("fig2a_arrhenius") + figure_files("fig2b_conductivity")
     for glass in GLASSES:
         targets += figure_files(f"msd_{glass}")
@@ -69,8 +117,21 @@ def transport_outputs():
 
 
 def transport_run_files(name):
-    """Per-temperature transport file ``name`` of every production run, as patterns in {glass}."""
-    return expand("results/{{glass}}/transport/{T}K/{name}", T=temperature_labels(), name=name)
+    """Per-temperature transport file ``name`` of every production run of one replica, as
+    patterns in {glass} and {replica}."""
+    return expand("results/{{glass}}/r{{replica}}/transport/{T}K/{name}", T=temperature_labels(), name=name)
+
+
+def transport_replica_files(name):
+    """Per-replica transport file ``name`` of every replica, as patterns in {glass}."""
+    return expand("results/{{glass}}/r{replica}/transport/{name}", replica=REPLICAS, name=name)
+
+
+def glass_transition_outputs():
+    """Per-replica and per-composition Tg, the Tg figure."""
+    targets = expand("results/{glass}/r{replica}/quench/tg.json", glass=GLASSES, replica=REPLICAS)
+    targets += expand("results/{glass}/tg.json", glass=GLASSES)
+    return targets + figure_files("tg_volume_enthalpy")
 
 
 def softness_outputs():
@@ -96,7 +157,7 @@ def softness_run_file(name):
     """File ``name`` of the production run the softness stage analyses (softness.temperature_K),
     as a pattern in {glass}."""
     T = round(config["softness"]["temperature_K"])
-    return f"results/{{glass}}/nvt/{T}K/{name}"
+    return f"results/{{glass}}/r{PRIMARY_REPLICA}/nvt/{T}K/{name}"
 
 
 def softness_glass_files(name):
@@ -107,6 +168,25 @@ def softness_glass_files(name):
 def glass_units():
     """Anion units of every glass, {glass: {unit: count}}."""
     return {glass: config["compositions"][glass]["units"] for glass in GLASSES}
+
+
+def glass_transition_settings():
+    """The glass_transition section, with the barostat pressure of the quench (H = E + P V)."""
+    return dict(config["glass_transition"], pressure_atm=config["md"]["pressure_atm"])
+
+
+def structure_settings():
+    """The structure section without the claim criteria (a changed criterion reruns only the
+    claims)."""
+    return {k: v for k, v in config["structure"].items() if k != "claims"}
+
+
+def transport_run_settings():
+    """The transport settings one production run's analysis uses: not those of the Arrhenius
+    fit, so changing the fit (or its temperatures) does not rerun the per-run analyses."""
+    fit_only = {"arrhenius_min_T_K", "arrhenius_exclude_T_K", "arrhenius_absolute_sigma", "arrhenius_phases",
+                "extrapolation_T_K"}
+    return {k: v for k, v in config["transport"].items() if k not in fit_only}
 
 
 def production_temperature_K(wildcards):
@@ -166,7 +246,7 @@ def neb_trajectory_file(name):
     """File ``name`` of the production run of the Li traces (neb.trajectory_temperature_K), as
     a pattern in {glass}."""
     T = round(config["neb"]["trajectory_temperature_K"])
-    return f"results/{{glass}}/nvt/{T}K/{name}"
+    return f"results/{{glass}}/r{PRIMARY_REPLICA}/nvt/{T}K/{name}"
 
 
 def neb_figure_glass():
@@ -220,7 +300,7 @@ def summary_outputs():
 
 def all_outputs():
     """Every final output of the study; each stage contributes its own list."""
-    return md_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + neb_outputs() + summary_outputs()
+    return md_outputs() + glass_transition_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + neb_outputs() + summary_outputs()
 
 
 def project_file(relative_path):
@@ -232,7 +312,7 @@ def project_file(relative_path):
 def structure_trajectory(wildcards):
     """Production trajectory whose frames are averaged for g(r) and S(q)."""
     T = round(config["structure"]["temperature_K"])
-    return f"results/{wildcards.glass}/nvt/{T}K/trajectory.lammpstrj"
+    return f"results/{wildcards.glass}/r{wildcards.replica}/nvt/{T}K/trajectory.lammpstrj"
 
 
 def md_threads(wildcards):

@@ -28,7 +28,7 @@ rule homology_fsdp_link:
     """Persistent rings against the FSDP real-space window, for both ring-length definitions."""
     input:
         pd_h1="results/{glass}/homology/pd_h1.csv",
-        fsdp="results/{glass}/structure/fsdp.json",
+        fsdp=primary("results/{glass}/structure/fsdp.json"),
     output:
         link="results/{glass}/homology/fsdp_link.json",
     params:

@@ -1,16 +1,16 @@
 rule quench:
     """Minimise, melt, cool at the configured rate to 300 K under NPT, equilibrate NPT then NVT."""
     input:
-        data="results/{glass}/build/initial.data",
+        data="results/{glass}/r{replica}/build/initial.data",
     output:
-        data="results/{glass}/quench/glass.data",
-        thermo="results/{glass}/quench/thermo.csv",
-        lammps_input="results/{glass}/quench/in.lammps",
-        provenance="results/{glass}/quench/provenance.json",
+        data="results/{glass}/r{replica}/quench/glass.data",
+        thermo="results/{glass}/r{replica}/quench/thermo.csv",
+        lammps_input="results/{glass}/r{replica}/quench/in.lammps",
+        provenance="results/{glass}/r{replica}/quench/provenance.json",
     params:
         forcefield=config["forcefield"],
         md=config["md"],
-        quench=config["quench"],
+        quench=replica_settings("quench"),
         units=composition_units,
     threads: md_threads
     resources:
@@ -22,9 +22,9 @@ rule quench:
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/quench.log",
+        "logs/{glass}/r{replica}/quench.log",
     benchmark:
-        "benchmarks/{glass}/quench.tsv"
+        "benchmarks/{glass}/r{replica}/quench.tsv"
     script:
         "../scripts/quench.py"
 
@@ -32,17 +32,17 @@ rule quench:
 rule production:
     """Heat the glass to T, equilibrate, and run NVT production with a trajectory."""
     input:
-        data="results/{glass}/quench/glass.data",
+        data="results/{glass}/r{replica}/quench/glass.data",
     output:
-        trajectory="results/{glass}/nvt/{T}K/trajectory.lammpstrj",
-        thermo="results/{glass}/nvt/{T}K/thermo.csv",
-        data="results/{glass}/nvt/{T}K/final.data",
-        lammps_input="results/{glass}/nvt/{T}K/in.lammps",
-        provenance="results/{glass}/nvt/{T}K/provenance.json",
+        trajectory="results/{glass}/r{replica}/nvt/{T}K/trajectory.lammpstrj",
+        thermo="results/{glass}/r{replica}/nvt/{T}K/thermo.csv",
+        data="results/{glass}/r{replica}/nvt/{T}K/final.data",
+        lammps_input="results/{glass}/r{replica}/nvt/{T}K/in.lammps",
+        provenance="results/{glass}/r{replica}/nvt/{T}K/provenance.json",
     params:
         forcefield=config["forcefield"],
         md=config["md"],
-        production=config["production"],
+        production=production_run_settings,
         start_T_K=config["quench"]["final_T_K"],
         dump_interval_ps=production_dump_interval_ps,
         units=composition_units,
@@ -56,8 +56,8 @@ rule production:
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/production_{T}K.log",
+        "logs/{glass}/r{replica}/production_{T}K.log",
     benchmark:
-        "benchmarks/{glass}/production_{T}K.tsv"
+        "benchmarks/{glass}/r{replica}/production_{T}K.tsv"
     script:
         "../scripts/production.py"

@@ -78,7 +78,7 @@ rule neb_li_motion:
     neb.trajectory_temperature_K run, by nearest anion type."""
     input:
         trajectory=neb_trajectory_file("trajectory.lammpstrj"),
-        atom_labels="results/{glass}/structure/atom_labels.csv",
+        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
     output:
         table="results/{glass}/neb/li_motion.csv",
         summary="results/{glass}/neb/li_motion.json",

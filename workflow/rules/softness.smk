@@ -7,8 +7,8 @@ rule softness_dynamics:
     and the Li radial structure functions at each window start."""
     input:
         trajectory=softness_run_file("trajectory.lammpstrj"),
-        atom_labels="results/{glass}/structure/atom_labels.csv",
-        partial_rdf="results/{glass}/structure/partial_rdf.csv",
+        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
+        partial_rdf=primary("results/{glass}/structure/partial_rdf.csv"),
     output:
         labels="results/{glass}/softness/labels.csv",
         windows="results/{glass}/softness/windows.csv",
@@ -92,7 +92,7 @@ rule softness_per_li:
     input:
         data=softness_run_file("final.data"),
         trajectory=softness_run_file("trajectory.lammpstrj"),
-        atom_labels="results/{glass}/structure/atom_labels.csv",
+        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
         properties="results/{glass}/softness/li_properties.csv",
         features="results/{glass}/softness/features.npz",
         model="results/summary/softness_model_pooled.json",
@@ -156,7 +156,7 @@ rule softness_claims:
         pooled_model="results/summary/softness_model_pooled.json",
         softness=softness_glass_files("softness.csv"),
         correlations="results/summary/softness_correlations.csv",
-        partial_rdf=expand("results/{glass}/structure/partial_rdf.csv", glass=GLASSES),
+        partial_rdf=expand(primary("results/{glass}/structure/partial_rdf.csv"), glass=GLASSES),
         claims=project_file("config/paper_claims.yaml"),
     output:
         table="results/summary/softness_claims.csv",

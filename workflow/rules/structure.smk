@@ -1,31 +1,48 @@
 rule structure:
     """Geometric speciation (checked against the built topology), partial g(r), S(q), FSDP."""
     input:
-        glass="results/{glass}/quench/glass.data",
+        glass="results/{glass}/r{replica}/quench/glass.data",
         trajectory=structure_trajectory,
     output:
-        speciation="results/{glass}/structure/speciation.json",
-        atom_labels="results/{glass}/structure/atom_labels.csv",
-        partial_rdf="results/{glass}/structure/partial_rdf.csv",
-        sq="results/{glass}/structure/sq.csv",
-        fsdp="results/{glass}/structure/fsdp.json",
+        speciation="results/{glass}/r{replica}/structure/speciation.json",
+        atom_labels="results/{glass}/r{replica}/structure/atom_labels.csv",
+        partial_rdf="results/{glass}/r{replica}/structure/partial_rdf.csv",
+        sq="results/{glass}/r{replica}/structure/sq.csv",
+        fsdp="results/{glass}/r{replica}/structure/fsdp.json",
     params:
         units=composition_units,
-        settings=config["structure"],
+        settings=structure_settings(),
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/structure.log",
+        "logs/{glass}/r{replica}/structure.log",
     benchmark:
-        "benchmarks/{glass}/structure.tsv"
+        "benchmarks/{glass}/r{replica}/structure.tsv"
     script:
         "../scripts/structure.py"
+
+
+rule li_s_shell:
+    """First-shell Li-S distances by anion type of one replica (claim C7)."""
+    input:
+        glass="results/{glass}/r{replica}/quench/glass.data",
+        trajectory=structure_trajectory,
+    output:
+        shell="results/{glass}/r{replica}/structure/li_s_shell.json",
+    params:
+        settings=structure_settings(),
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/r{replica}/li_s_shell.log",
+    script:
+        "../scripts/li_s_shell.py"
 
 
 rule fig1b_ternary:
     """Fig. 1B: PS4/P2S7/P2S6 fractions of P of the simulated glasses and literature glasses."""
     input:
-        speciation=expand("results/{glass}/structure/speciation.json", glass=GLASSES),
+        speciation=expand(primary("results/{glass}/structure/speciation.json"), glass=GLASSES),
         literature=project_file("config/literature_speciation.csv"),
     output:
         png=report(
@@ -47,8 +64,8 @@ rule fig1b_ternary:
 rule fig1c_snapshot:
     """Fig. 1C: snapshot of a glass coloured by anion type."""
     input:
-        glass="results/{glass}/quench/glass.data",
-        atom_labels="results/{glass}/structure/atom_labels.csv",
+        glass=primary("results/{glass}/quench/glass.data"),
+        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
     output:
         png=report(
             "results/figures/fig1c_snapshot_{glass}.png",
@@ -68,7 +85,7 @@ rule fig1c_snapshot:
 rule fig1d_partial_rdf:
     """Fig. 1D: P-S and Li-S g(r) resolved by anion type."""
     input:
-        table="results/{glass}/structure/partial_rdf.csv",
+        table=primary("results/{glass}/structure/partial_rdf.csv"),
     output:
         png=report(
             "results/figures/fig1d_partial_rdf_{glass}.png",
@@ -88,8 +105,8 @@ rule fig1d_partial_rdf:
 rule sq_fsdp_figure:
     """Neutron-weighted S(q) of every glass with the first sharp diffraction peak marked."""
     input:
-        sq=expand("results/{glass}/structure/sq.csv", glass=GLASSES),
-        fsdp=expand("results/{glass}/structure/fsdp.json", glass=GLASSES),
+        sq=expand(primary("results/{glass}/structure/sq.csv"), glass=GLASSES),
+        fsdp=expand(primary("results/{glass}/structure/fsdp.json"), glass=GLASSES),
     output:
         png=report(
             "results/figures/sq_fsdp.png",

@@ -1,11 +1,14 @@
 rule structure_claims:
-    """Claim C13 (P-S distances by anion) from the partial g(r) of every glass."""
+    """Claims C7 (Li-S distances by anion, every replica) and C13 (P-S distances by anion)."""
     input:
-        rdf=expand("results/{glass}/structure/partial_rdf.csv", glass=GLASSES),
+        rdf=expand(primary("results/{glass}/structure/partial_rdf.csv"), glass=GLASSES),
+        li_s_shell=expand("results/{glass}/r{replica}/structure/li_s_shell.json", glass=GLASSES, replica=REPLICAS),
     output:
         claims="results/summary/structure_claims.csv",
     params:
         glasses=GLASSES,
+        n_replicas=len(REPLICAS),
+        criteria=config["structure"]["claims"],
     conda:
         "../../envs/lipsglass.yaml"
     log:

@@ -1,43 +1,67 @@
 rule transport_run:
-    """Li MSD, tracer D (block and bootstrap SEs), diffusive flag and conductivities of one
+    """Li MSD, tracer D (block and bootstrap SEs), diffusive check and conductivities of one
     production run."""
     input:
-        trajectory="results/{glass}/nvt/{T}K/trajectory.lammpstrj",
-        thermo="results/{glass}/nvt/{T}K/thermo.csv",
+        trajectory="results/{glass}/r{replica}/nvt/{T}K/trajectory.lammpstrj",
+        thermo="results/{glass}/r{replica}/nvt/{T}K/thermo.csv",
     output:
-        result="results/{glass}/transport/{T}K/diffusion.json",
-        msd="results/{glass}/transport/{T}K/msd.csv",
+        result="results/{glass}/r{replica}/transport/{T}K/diffusion.json",
+        msd="results/{glass}/r{replica}/transport/{T}K/msd.csv",
     params:
         temperature_K=production_temperature_K,
         timestep_fs=config["md"]["timestep_fs"],
-        settings=config["transport"],
+        settings=transport_run_settings(),
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/transport_run_{T}K.log",
+        "logs/{glass}/r{replica}/transport_run_{T}K.log",
     benchmark:
-        "benchmarks/{glass}/transport_run_{T}K.tsv"
+        "benchmarks/{glass}/r{replica}/transport_run_{T}K.tsv"
     script:
         "../scripts/transport_run.py"
 
 
-rule transport_arrhenius:
-    """D(T) table of a glass, Arrhenius fit over its diffusive runs, D and Nernst-Einstein
-    conductivity extrapolated to the configured temperature."""
+rule transport_replica:
+    """D(T) table of one replica glass and its own Arrhenius fit over its glassy diffusive runs."""
     input:
         runs=transport_run_files("diffusion.json"),
-        glass="results/{glass}/quench/glass.data",
+        phases=transport_run_files("phase.json"),
+        glass="results/{glass}/r{replica}/quench/glass.data",
+    output:
+        table="results/{glass}/r{replica}/transport/diffusion.csv",
+        arrhenius="results/{glass}/r{replica}/transport/arrhenius.json",
+    params:
+        settings=config["transport"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/r{replica}/transport_replica.log",
+    script:
+        "../scripts/transport_arrhenius.py"
+
+
+rule transport_composition:
+    """D(T) of a composition combined over its replicas (between-replica spread included), the
+    Arrhenius fit behind C1/C2 over its glassy temperatures, the fits of each regime, the
+    Nernst-Einstein conductivity extrapolated to the configured temperature."""
+    input:
+        runs=lambda w: expand("results/{glass}/r{replica}/transport/{T}K/diffusion.json", glass=w.glass, replica=REPLICAS, T=temperature_labels()),
+        phases=lambda w: expand("results/{glass}/r{replica}/transport/{T}K/phase.json", glass=w.glass, replica=REPLICAS, T=temperature_labels()),
+        replica_fits=transport_replica_files("arrhenius.json"),
+        glasses=replica_files("results/{{glass}}/r{replica}/quench/glass.data"),
     output:
         table="results/{glass}/transport/diffusion.csv",
         arrhenius="results/{glass}/transport/arrhenius.json",
     params:
         settings=config["transport"],
+        n_replicas=len(REPLICAS),
+        duration_ps=config["production"]["duration_ps"],
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/transport_arrhenius.log",
+        "logs/{glass}/transport_composition.log",
     script:
-        "../scripts/transport_arrhenius.py"
+        "../scripts/transport_composition.py"
 
 
 rule fig2a_arrhenius:
@@ -87,8 +111,9 @@ rule fig2b_conductivity:
 rule msd_figure:
     """Li MSD of every production run of a glass, fit windows and local log-log slope."""
     input:
-        runs=transport_run_files("diffusion.json"),
-        msd=transport_run_files("msd.csv"),
+        runs=expand(primary("results/{glass}/transport/{T}K/diffusion.json"), T=temperature_labels(), allow_missing=True),
+        msd=expand(primary("results/{glass}/transport/{T}K/msd.csv"), T=temperature_labels(), allow_missing=True),
+        phases=expand(primary("results/{glass}/transport/{T}K/phase.json"), T=temperature_labels(), allow_missing=True),
     output:
         png=report(
             "results/figures/msd_{glass}.png",

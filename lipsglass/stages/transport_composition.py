@@ -1,0 +1,300 @@
+"""Transport of a composition: the production runs of its independent glass replicas combined.
+
+Per temperature, every replica's D (and conductivities, Haven ratio) is combined with
+:func:`lipsglass.replicas.combine_replicas` (unweighted mean; SE the larger of the between-replica
+and the propagated within-replica SE), so every composition-level number includes the
+glass-to-glass variation. Each temperature carries the glass/liquid labels of its runs: it is
+``glass`` when every replica's run is glassy, ``liquid`` when every run is liquid, ``mixed``
+otherwise. The Arrhenius fit behind claims C1/C2 uses the temperatures of the phases in
+``transport.arrhenius_phases`` (default: glass only); fits of each regime are reported beside it.
+
+Where the glassy temperatures cannot be resolved (Li does not leave its cage within the run),
+``run_length_needed`` estimates the production length that would resolve them, from the
+Arrhenius D of the runs that were resolved and the configured cage criterion.
+
+Files: ``results/{glass}/transport/diffusion.csv`` (``COMPOSITION_COLUMNS``) and
+``arrhenius.json`` (the keys of a replica's arrhenius.json, plus ``replicas``,
+``per_replica_Ea``, ``fits_by_phase``, ``phase_of_fit``, ``fit_T_range_K``,
+``sigma_<T>K_ln_stderr``, ``run_length_needed``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from lipsglass.jsonio import write_json
+from lipsglass.replicas import COMBINATION_ESTIMATOR, combine_replicas
+from lipsglass.stages.transport import _glass_species_density, arrhenius_summary, load_run_results
+
+log = logging.getLogger(__name__)
+
+COMPOSITION_COLUMNS = (
+    "T_K", "n_replicas", "D_cm2_s", "D_stderr_cm2_s", "D_ci95_low_cm2_s", "D_ci95_high_cm2_s",
+    "stderr_source", "D_replicas_cm2_s", "D_stderr_replicas_cm2_s", "n_diffusive", "diffusive", "diffusive_reason",
+    "phase", "n_glass_runs", "phase_reasons", "density_change_pct_replicas", "T_over_Tg_replicas",
+    "sigma_NE_S_cm", "sigma_NE_stderr_S_cm", "sigma_collective_S_cm", "sigma_collective_stderr_S_cm",
+    "haven_ratio", "haven_ratio_stderr", "in_arrhenius_fit", "arrhenius_exclusion_reason",
+)
+
+PHASES = ("glass", "liquid")
+
+
+def merge_phase(run: dict, phase: Mapping | None) -> dict:
+    """A run's diffusion.json with its glass/liquid label (phase.json) attached."""
+    out = dict(run)
+    if phase is not None:
+        out["phase"] = phase["label"]
+        out["phase_reason"] = phase.get("reason", "")
+        out["phase_criteria"] = phase
+    return out
+
+
+def load_runs_with_phases(run_files: Sequence[str | Path], phase_files: Sequence[str | Path]) -> list[dict]:
+    """diffusion.json and phase.json of the runs of one replica (same order), sorted by T."""
+    if len(run_files) != len(phase_files):
+        raise ValueError(f"{len(run_files)} diffusion results for {len(phase_files)} phase labels")
+    phases = {}
+    for p in phase_files:
+        d = json.loads(Path(p).read_text())
+        phases[round(float(d["temperature_K"]))] = d
+    runs = load_run_results(run_files)
+    missing = [r["temperature_K"] for r in runs if round(r["temperature_K"]) not in phases]
+    if missing:
+        raise ValueError(f"no phase label for the runs at {missing} K")
+    return [merge_phase(r, phases[round(r["temperature_K"])]) for r in runs]
+
+
+def _combined(values, stderrs) -> dict:
+    vals = list(values)
+    if any(v is None for v in vals):
+        return {"mean": None, "stderr": None, "ci95": None, "stderr_source": None,
+                "reason": "a replica has no value"}
+    return combine_replicas(vals, stderrs)
+
+
+def _collective(run: Mapping) -> tuple[float | None, float | None]:
+    return run.get("sigma_collective_S_cm", run.get("sigma_einstein_S_cm")), \
+        run.get("sigma_collective_stderr_S_cm", run.get("sigma_einstein_stderr_S_cm"))
+
+
+def combine_temperature(runs: Sequence[Mapping]) -> dict:
+    """One temperature of a composition from the runs of its replicas (one run per replica)."""
+    T = runs[0]["temperature_K"]
+    if any(abs(r["temperature_K"] - T) > 1e-6 for r in runs):
+        raise ValueError(f"runs of different temperatures combined: {[r['temperature_K'] for r in runs]}")
+    D = _combined([r["D_cm2_s"] for r in runs], [r["D_stderr_cm2_s"] for r in runs])
+    ne = _combined([r.get("sigma_NE_S_cm") for r in runs], [r.get("sigma_NE_stderr_S_cm") for r in runs])
+    coll = [_collective(r) for r in runs]
+    sc = _combined([c[0] for c in coll], [c[1] for c in coll])
+    hv = _combined([r.get("haven_ratio_measured") for r in runs], [r.get("haven_ratio_measured_stderr") for r in runs])
+    labels = [r.get("phase") for r in runs]
+    if all(x == "glass" for x in labels):
+        phase = "glass"
+    elif all(x == "liquid" for x in labels):
+        phase = "liquid"
+    else:
+        phase = "mixed"
+    n_diff = sum(bool(r["diffusive"]) for r in runs)
+    not_diffusive = [f"r{k + 1}: {r['diffusive_reason']}" for k, r in enumerate(runs) if not r["diffusive"]]
+    crit = [(r.get("phase_criteria") or {}).get("criteria", {}) for r in runs]
+    return {
+        "temperature_K": T, "n_replicas": len(runs),
+        "D_cm2_s": D["mean"], "D_stderr_cm2_s": D["stderr"], "D_ci95_cm2_s": D["ci95"],
+        "stderr_source": D["stderr_source"] or D.get("reason"), "D_combination": D,
+        "D_replicas_cm2_s": [r["D_cm2_s"] for r in runs], "D_stderr_replicas_cm2_s": [r["D_stderr_cm2_s"] for r in runs],
+        "n_diffusive": n_diff, "diffusive": n_diff == len(runs),
+        "diffusive_reason": ("every replica diffusive" if not not_diffusive else "; ".join(not_diffusive)),
+        "phase": phase, "n_glass_runs": sum(x == "glass" for x in labels),
+        "phase_reason": "; ".join(f"r{k + 1} {r.get('phase')}: {r.get('phase_reason', '')}" for k, r in enumerate(runs)),
+        "density_change_pct_replicas": [c.get("density", {}).get("density_change_percent") for c in crit],
+        "T_over_Tg_replicas": [c.get("T_over_Tg", {}).get("T_over_Tg") for c in crit],
+        "sigma_NE_S_cm": ne["mean"], "sigma_NE_stderr_S_cm": ne["stderr"],
+        "sigma_collective_S_cm": sc["mean"], "sigma_collective_stderr_S_cm": sc["stderr"],
+        "haven_ratio": hv["mean"], "haven_ratio_stderr": hv["stderr"],
+        "cage_threshold_A2": max((r.get("cage_threshold_A2") or 0.0) for r in runs) or None,
+        "fit_end_ps": max(r.get("fit_end_ps") or 0.0 for r in runs),
+        "time_span_ps": min(r.get("time_span_ps") or 0.0 for r in runs),
+    }
+
+
+def _fmt_list(values) -> str:
+    return ";".join("" if v is None else f"{v:.6g}" for v in values)
+
+
+def composition_rows(combined: Sequence[Mapping], reasons: Sequence[str | None]) -> list[dict]:
+    rows = []
+    for c, why in zip(combined, reasons):
+        ci = c["D_ci95_cm2_s"] or (None, None)
+        rows.append({
+            "T_K": c["temperature_K"], "n_replicas": c["n_replicas"], "D_cm2_s": c["D_cm2_s"],
+            "D_stderr_cm2_s": c["D_stderr_cm2_s"], "D_ci95_low_cm2_s": ci[0], "D_ci95_high_cm2_s": ci[1],
+            "stderr_source": c["stderr_source"], "D_replicas_cm2_s": _fmt_list(c["D_replicas_cm2_s"]),
+            "D_stderr_replicas_cm2_s": _fmt_list(c["D_stderr_replicas_cm2_s"]), "n_diffusive": c["n_diffusive"],
+            "diffusive": c["diffusive"], "diffusive_reason": c["diffusive_reason"], "phase": c["phase"],
+            "n_glass_runs": c["n_glass_runs"], "phase_reasons": c["phase_reason"],
+            "density_change_pct_replicas": _fmt_list(c["density_change_pct_replicas"]),
+            "T_over_Tg_replicas": _fmt_list(c["T_over_Tg_replicas"]),
+            "sigma_NE_S_cm": c["sigma_NE_S_cm"], "sigma_NE_stderr_S_cm": c["sigma_NE_stderr_S_cm"],
+            "sigma_collective_S_cm": c["sigma_collective_S_cm"],
+            "sigma_collective_stderr_S_cm": c["sigma_collective_stderr_S_cm"],
+            "haven_ratio": c["haven_ratio"], "haven_ratio_stderr": c["haven_ratio_stderr"],
+            "in_arrhenius_fit": why is None, "arrhenius_exclusion_reason": why or "",
+        })
+    return rows
+
+
+def write_composition_table(path: str | Path, rows: Sequence[Mapping]) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COMPOSITION_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row[k] is None else row[k]) for k in COMPOSITION_COLUMNS})
+
+
+def _fit_for(combined: Sequence[Mapping], settings: Mapping, phases: Sequence[str], n_species: int,
+             volume_A3: float, volume_source: str) -> tuple[dict, list[str | None]]:
+    return arrhenius_summary(combined, dict(settings, arrhenius_phases=list(phases)), n_species, volume_A3,
+                             volume_source)
+
+
+def phase_of_fit(combined: Sequence[Mapping], reasons: Sequence[str | None]) -> str | None:
+    used = {c["phase"] for c, why in zip(combined, reasons) if why is None}
+    if not used:
+        return None
+    return used.pop() if len(used) == 1 else "mixed"
+
+
+def run_length_needed(combined: Sequence[Mapping], reasons: Sequence[str | None], reference_fit: Mapping | None,
+                      settings: Mapping, duration_ps: float | None) -> list[dict]:
+    """For every glassy temperature left out of the fit: the production length that would let Li
+    pass the cage criterion inside the fit window, from D predicted by ``reference_fit`` (the
+    Arrhenius fit of the runs that were resolved; an extrapolation, said so) and the run's cage
+    threshold: t_cage = threshold / (6 D); the fit window ends at fit_end_frac x duration /
+    n_blocks, so duration = t_cage x n_blocks / fit_end_frac."""
+    out = []
+    if reference_fit is None or reference_fit.get("status") != "ok":
+        return [{"T_K": c["temperature_K"], "duration_ps": None,
+                 "reason": "no Arrhenius fit of resolved runs to predict D from"}
+                for c, why in zip(combined, reasons) if c["phase"] == "glass" and why is not None]
+    ln_d0, ea = reference_fit["ln_D0"], reference_fit["Ea_eV"]
+    from lipsglass import units
+    for c, why in zip(combined, reasons):
+        if c["phase"] != "glass" or why is None:
+            continue
+        T = c["temperature_K"]
+        D_pred = math.exp(ln_d0 - ea / (units.BOLTZMANN_EV_K * T))        # cm^2/s
+        threshold = c.get("cage_threshold_A2")
+        if not threshold:
+            out.append({"T_K": T, "duration_ps": None, "reason": "the runs report no cage threshold"})
+            continue
+        t_cage_ps = threshold / (6.0 * D_pred * 1e4)                       # cm^2/s -> A^2/ps is x 1e4
+        duration = t_cage_ps * float(settings["n_blocks"]) / float(settings["fit_end_frac"])
+        out.append({"T_K": T, "D_predicted_cm2_s": D_pred, "cage_threshold_A2": threshold,
+                    "t_cage_ps": t_cage_ps, "duration_ps": duration,
+                    "current_duration_ps": duration_ps,
+                    "basis": (f"D from the Arrhenius fit over {reference_fit['temperatures_used_K']} K "
+                              f"(Ea {ea:.3f} eV), extrapolated to {T:g} K; duration so that MSD - intercept "
+                              f"reaches the cage threshold at the end of the fit window (n_blocks "
+                              f"{settings['n_blocks']}, fit_end_frac {settings['fit_end_frac']})")})
+    return out
+
+
+def composition_summary(replica_runs: Sequence[Sequence[Mapping]], settings: Mapping, n_species: int,
+                        volume_A3: float, volume_source: str, duration_ps: float | None = None
+                        ) -> tuple[dict, list[dict], list[str | None]]:
+    """Combined D(T) of the replicas (each a list of runs with phase labels) and the Arrhenius fits.
+
+    Returns (arrhenius.json dict, combined rows, exclusion reason per temperature)."""
+    by_T: dict[int, list[Mapping]] = {}
+    for runs in replica_runs:
+        for r in runs:
+            by_T.setdefault(round(r["temperature_K"]), []).append(r)
+    n = len(replica_runs)
+    incomplete = {T: len(v) for T, v in by_T.items() if len(v) != n}
+    if incomplete:
+        raise ValueError(f"temperatures without a run in every replica: {incomplete}")
+    combined = [combine_temperature(by_T[T]) for T in sorted(by_T)]
+    phases = list(settings.get("arrhenius_phases") or ["glass"])
+    summary, reasons = _fit_for(combined, settings, phases, n_species, volume_A3, volume_source)
+    fits_by_phase = {}
+    for ph in (["glass"], ["liquid"], ["glass", "liquid", "mixed"]):
+        name = "+".join(ph) if len(ph) < 3 else "all"
+        fit, _ = _fit_for(combined, settings, ph, n_species, volume_A3, volume_source)
+        fits_by_phase[name] = {k: fit.get(k) for k in ("status", "reason", "Ea_eV", "Ea_stderr_eV", "ln_D0", "ln_D0_stderr",
+                                                        "D0_cm2_s", "temperatures_used_K", "chi2", "dof")}
+    summary["fits_by_phase"] = fits_by_phase
+    summary["phase_of_fit"] = phase_of_fit(combined, reasons)
+    used = summary["temperatures_used_K"]
+    summary["fit_T_range_K"] = [min(used), max(used)] if used else None
+    T_x = float(settings["extrapolation_T_K"])
+    label = f"{round(T_x)}K"
+    sig, sig_se = summary.get(f"sigma_{label}_S_cm"), summary.get(f"sigma_{label}_stderr_S_cm")
+    summary[f"sigma_{label}_ln_stderr"] = (sig_se / sig) if (sig and sig_se is not None and sig > 0) else None
+    summary["replicas"] = n
+    summary["combination_estimator"] = COMBINATION_ESTIMATOR
+    reference = fits_by_phase["all"] if summary.get("status") != "ok" else summary
+    summary["run_length_needed"] = run_length_needed(combined, reasons, reference, settings, duration_ps)
+    summary["temperatures"] = [{k: v for k, v in c.items() if k != "D_combination"} for c in combined]
+    return summary, combined, reasons
+
+
+def per_replica_ea(replica_arrhenius: Sequence[Mapping]) -> dict:
+    """Ea of every replica's own fit and their combination (null when a replica has no fit)."""
+    vals = [a.get("Ea_eV") for a in replica_arrhenius]
+    ses = [a.get("Ea_stderr_eV") for a in replica_arrhenius]
+    out = _combined(vals, ses)
+    out["replica_status"] = [a.get("status") for a in replica_arrhenius]
+    return out
+
+
+def composition_job(replica_run_files: Sequence[Sequence[str | Path]], replica_phase_files: Sequence[Sequence[str | Path]],
+                    replica_arrhenius_files: Sequence[str | Path], replica_glass_data: Sequence[str | Path],
+                    settings: Mapping, glass: str, duration_ps: float | None, outputs: Mapping[str, str]) -> dict:
+    """Workflow job of one composition: ``outputs['table']`` (diffusion.csv) and
+    ``outputs['arrhenius']`` (arrhenius.json) from the per-run results of all its replicas."""
+    replica_runs = [load_runs_with_phases(r, p) for r, p in zip(replica_run_files, replica_phase_files)]
+    densities = [_glass_species_density(p, settings["species"]) for p in replica_glass_data]
+    n_species = {d[0] for d in densities}
+    if len(n_species) != 1:
+        raise ValueError(f"replicas of {glass} hold different numbers of {settings['species']}: {sorted(n_species)}")
+    volume = float(np.mean([d[1] for d in densities]))
+    summary, combined, reasons = composition_summary(
+        replica_runs, settings, n_species.pop(), volume,
+        f"mean cell volume of the {len(densities)} quenched replica glasses", duration_ps)
+    replica_fits = [json.loads(Path(p).read_text()) for p in replica_arrhenius_files]
+    summary = {"glass": glass, **summary, "per_replica_Ea": per_replica_ea(replica_fits),
+               "replica_arrhenius": [str(p) for p in replica_arrhenius_files]}
+    log.info("%s: %d replicas; %s (%s); phase of the fit: %s", glass, summary["replicas"], summary["status"],
+             summary["reason"], summary["phase_of_fit"])
+    for row in summary["run_length_needed"]:
+        log.info("%s: glassy %g K unresolved; production length needed: %s ps", glass, row["T_K"], row.get("duration_ps"))
+    write_composition_table(outputs["table"], composition_rows(combined, reasons))
+    write_json(outputs["arrhenius"], summary)
+    return summary
+
+
+def read_composition_table(path: str | Path) -> list[dict]:
+    """A composition diffusion.csv back as dicts (numbers as float, empty -> None, flags as bool)."""
+    text_cols = {"stderr_source", "diffusive_reason", "phase", "phase_reasons", "arrhenius_exclusion_reason",
+                 "D_replicas_cm2_s", "D_stderr_replicas_cm2_s", "density_change_pct_replicas", "T_over_Tg_replicas"}
+    bool_cols = {"diffusive", "in_arrhenius_fit"}
+    out = []
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            rec = {}
+            for k, v in row.items():
+                if k in text_cols:
+                    rec[k] = v
+                elif k in bool_cols:
+                    rec[k] = v == "True"
+                else:
+                    rec[k] = None if v == "" else float(v)
+            out.append(rec)
+    return out
