@@ -13,7 +13,9 @@ Estimators (each choice is a documented, configurable default):
   (all atoms, masses from a ``mass`` column or from the elements) is subtracted from every atom,
   so a thermostat-induced or numerical drift of the cell contents does not count as diffusion.
 * Fit window (``choose_fit_window``): all fractions refer to the duration of ONE BLOCK
-  (trajectory duration / n_blocks, see below). The window ends at ``end_frac`` (0.6) of it:
+  (trajectory duration / n_blocks, see below); the numbers in parentheses are the library
+  defaults (the shipped config's are in ``DEFAULT_TRANSPORT_SETTINGS``). The window ends at
+  ``end_frac`` (0.6) of it:
   longer lags average over few time origins and are noisy. Its start is the earliest lag
   >= ``start_frac`` (0.1) of it for which the log-log slope of the MSD over [start, end] is
   within ``slope_tol`` (0.1) of 1, i.e. past the ballistic and cage regimes; if no start up
@@ -34,14 +36,29 @@ Estimators (each choice is a documented, configurable default):
 * Second estimate: bootstrap over the atoms of the species (resample atoms with replacement,
   refit D on the same window). It treats atoms as independent, so it misses collective
   correlations; it is reported beside the block SE, not instead of it.
-* ``diffusive`` is False (with a reason) when the log-log slope in the window is below
-  ``min_slope`` (0.8, sub-diffusive/caged: D is then an upper bound on the long-time D, not a
-  diffusion coefficient) or above ``max_slope`` (1.2, ballistic or drifting). Such runs are
-  reported, never dropped.
-* Conductivity: Nernst-Einstein sigma = n q^2 D / (H k_B T), Haven ratio H = 1 (no
-  cross-correlations), n = N_species / V; and the collective (Einstein) conductivity
-  sigma = lim d/dt <|P(t) - P(0)|^2> / (6 V k_B T), P = sum_i q_i r_i over ALL ions (centre of
-  mass removed), fitted on the same window with the same block SE.
+* ``diffusive`` (with a reason string) requires BOTH parts of a check that tests diffusion:
+  (a) linearity: the window's lags are split into an early and a late half, each fitted with
+  its own line (slope and intercept), giving D_early and D_late. Separate intercepts make the
+  comparison a pure curvature test, independent of how the vibration/cage offset is modelled
+  (an intercept fixed from the whole window would itself be pulled by any curvature). The SE
+  of the DIFFERENCE is bootstrapped over atoms with the same resamples as D (the halves share
+  atoms and time origins, so their errors are correlated); the run is linear when
+  |D_early - D_late| <= ``linearity_z`` (2.576) x SE(difference). The bootstrap is used even when
+  the block SE is primary: 4-dof block SEs would make a far weaker test. (b) motion past the
+  cage: MSD(window end) - fitted intercept >= ``cage_multiple`` (1.0) x d^2, d = (V / N)^(1/3)
+  the site spacing of the species (``site_spacing_A``). Calibrated on exact random walks with a
+  0.35 A vibration and on caged walkers (tests/test_transport_calibration.py). The log-log slope
+  of the raw MSD is reported as information only: it measures the vibration/cage intercept, not
+  sub-diffusion. Non-diffusive runs are reported, never dropped.
+* Conductivity: Nernst-Einstein sigma = n q^2 D / (H k_B T) with the configured (assumed) H,
+  n = N_species / V, q = ``species_charge_e``; and the collective (Einstein) conductivity of the
+  SAME ions with the SAME charge: sigma = lim d/dt <|P(t) - P(0)|^2> / (6 V k_B T),
+  P = q sum_i (r_i - R_com) over the species only (R_com: whole-system centre of mass), fitted on
+  D's window, with an SE always (time blocks when the window fits in a block, else a Brownian
+  model of P, see ``einstein_conductivity``); and the measured Haven ratio
+  H = sigma_NE(H=1) / sigma_collective with a delta-method SE (``measured_haven_ratio``).
+* One analysis, one answer: ``analysis_options`` turns a ``transport`` config section into the
+  arguments of ``analyse_trajectory``; the workflow and the ``diffusion`` command both use it.
 """
 
 from __future__ import annotations
@@ -427,7 +444,10 @@ def diffusion_from_positions(positions: np.ndarray, dt_ps: float, com: np.ndarra
         b_late = fit_msd_line(lag_w[halves[1]], boot_msd[halves[1]], l0, l1)[0]
         se_e, se_l = float(np.std(b_early, ddof=1)), float(np.std(b_late, ddof=1))
         se_diff = float(np.std(b_early - b_late, ddof=1))
-        z = (d_early - d_late) / se_diff if se_diff > 0 else (0.0 if d_early == d_late else math.copysign(math.inf, d_early - d_late))
+        if se_diff > 0:
+            z = (d_early - d_late) / se_diff
+        else:   # identical resamples (e.g. one atom): only an exact match counts as linear
+            z = 0.0 if d_early == d_late else math.copysign(math.inf, d_early - d_late)
         linear = bool(abs(z) <= linearity_z)
         lin = dict(D_early_cm2_s=d_early * conv, D_late_cm2_s=d_late * conv, D_early_stderr_cm2_s=se_e * conv,
                    D_late_stderr_cm2_s=se_l * conv, D_difference_stderr_cm2_s=se_diff * conv,
@@ -619,7 +639,8 @@ def measured_haven_ratio(sigma_NE: float, sigma_NE_stderr: float | None, sigma_c
     note = ("H = sigma_NE(H=1) / sigma_collective; SE by the delta method without the (non-negative) covariance "
             "of the two estimates: conservative")
     if rel_c > 0.3:
-        note += f"; the collective SE is {100 * rel_c:.0f} % of its value, so H is poorly determined (delta method rough)"
+        note += (f"; the collective SE is {100 * rel_c:.0f} % of its value, so H is poorly determined "
+                 "(delta method rough)")
     return float(h), float(se), note
 
 
