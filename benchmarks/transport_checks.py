@@ -158,6 +158,11 @@ def main(argv=None) -> int:
                 d_stored = json.loads(p.read_text())["D_cm2_s"]
                 print(f"     {label:>5} K  stored D = {d_stored:.6e}  re-run D = {results[label]['D_cm2_s']:.6e}")
 
+    print("\n   diffusive check per run (linearity of early/late D, and MSD past the cage):")
+    for label in labels:
+        r = results[label]
+        print(f"     {label:>5} K  D_early {r['D_early_cm2_s']} D_late {r['D_late_cm2_s']} z {r['linearity_z_score']}"
+              f"  past cage {r['msd_past_cage_A2']:.3g} vs {r['cage_threshold_A2']:.3g} A^2  -> {r['diffusive']}")
     print("\n(a) D: project vs MDAnalysis EinsteinMSD (same dump, same fit window), tolerance 1 %")
     print("   D in cm^2/s. Left: centre-of-mass drift removed (the reported D; MDAnalysis coordinates corrected")
     print("   with MDAnalysis' own masses). Right: no correction on either side.")

@@ -13,7 +13,9 @@ Estimators (each choice is a documented, configurable default):
   (all atoms, masses from a ``mass`` column or from the elements) is subtracted from every atom,
   so a thermostat-induced or numerical drift of the cell contents does not count as diffusion.
 * Fit window (``choose_fit_window``): all fractions refer to the duration of ONE BLOCK
-  (trajectory duration / n_blocks, see below). The window ends at ``end_frac`` (0.6) of it:
+  (trajectory duration / n_blocks, see below); the numbers in parentheses are the library
+  defaults (the shipped config's are in ``DEFAULT_TRANSPORT_SETTINGS``). The window ends at
+  ``end_frac`` (0.6) of it:
   longer lags average over few time origins and are noisy. Its start is the earliest lag
   >= ``start_frac`` (0.1) of it for which the log-log slope of the MSD over [start, end] is
   within ``slope_tol`` (0.1) of 1, i.e. past the ballistic and cage regimes; if no start up
@@ -34,14 +36,29 @@ Estimators (each choice is a documented, configurable default):
 * Second estimate: bootstrap over the atoms of the species (resample atoms with replacement,
   refit D on the same window). It treats atoms as independent, so it misses collective
   correlations; it is reported beside the block SE, not instead of it.
-* ``diffusive`` is False (with a reason) when the log-log slope in the window is below
-  ``min_slope`` (0.8, sub-diffusive/caged: D is then an upper bound on the long-time D, not a
-  diffusion coefficient) or above ``max_slope`` (1.2, ballistic or drifting). Such runs are
-  reported, never dropped.
-* Conductivity: Nernst-Einstein sigma = n q^2 D / (H k_B T), Haven ratio H = 1 (no
-  cross-correlations), n = N_species / V; and the collective (Einstein) conductivity
-  sigma = lim d/dt <|P(t) - P(0)|^2> / (6 V k_B T), P = sum_i q_i r_i over ALL ions (centre of
-  mass removed), fitted on the same window with the same block SE.
+* ``diffusive`` (with a reason string) requires BOTH parts of a check that tests diffusion:
+  (a) linearity: the window's lags are split into an early and a late half, each fitted with
+  its own line (slope and intercept), giving D_early and D_late. Separate intercepts make the
+  comparison a pure curvature test, independent of how the vibration/cage offset is modelled
+  (an intercept fixed from the whole window would itself be pulled by any curvature). The SE
+  of the DIFFERENCE is bootstrapped over atoms with the same resamples as D (the halves share
+  atoms and time origins, so their errors are correlated); the run is linear when
+  |D_early - D_late| <= ``linearity_z`` (2.576) x SE(difference). The bootstrap is used even when
+  the block SE is primary: 4-dof block SEs would make a far weaker test. (b) motion past the
+  cage: MSD(window end) - fitted intercept >= ``cage_multiple`` (1.0) x d^2, d = (V / N)^(1/3)
+  the site spacing of the species (``site_spacing_A``). Calibrated on exact random walks with a
+  0.35 A vibration and on caged walkers (tests/test_transport_calibration.py). The log-log slope
+  of the raw MSD is reported as information only: it measures the vibration/cage intercept, not
+  sub-diffusion. Non-diffusive runs are reported, never dropped.
+* Conductivity: Nernst-Einstein sigma = n q^2 D / (H k_B T) with the configured (assumed) H,
+  n = N_species / V, q = ``species_charge_e``; and the collective (Einstein) conductivity of the
+  SAME ions with the SAME charge: sigma = lim d/dt <|P(t) - P(0)|^2> / (6 V k_B T),
+  P = q sum_i (r_i - R_com) over the species only (R_com: whole-system centre of mass), fitted on
+  D's window, with an SE always (time blocks when the window fits in a block, else a Brownian
+  model of P, see ``einstein_conductivity``); and the measured Haven ratio
+  H = sigma_NE(H=1) / sigma_collective with a delta-method SE (``measured_haven_ratio``).
+* One analysis, one answer: ``analysis_options`` turns a ``transport`` config section into the
+  arguments of ``analyse_trajectory``; the workflow and the ``diffusion`` command both use it.
 """
 
 from __future__ import annotations
@@ -50,6 +67,7 @@ import csv
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
@@ -59,7 +77,8 @@ from lipsglass.lammpsio import ELEMENT_MASSES, iter_dump
 __all__ = [
     "msd_fft", "center_of_mass", "local_loglog_slope", "loglog_slope", "choose_fit_window",
     "fit_msd_line", "diffusion_A2ps_to_cm2s", "DiffusionResult", "diffusion_from_positions",
-    "SpeciesTrajectory", "read_species_trajectory", "analyse_trajectory",
+    "SpeciesTrajectory", "read_species_trajectory", "analyse_trajectory", "analysis_options",
+    "DEFAULT_TRANSPORT_SETTINGS", "OPTIONAL_TRANSPORT_SETTINGS", "measured_haven_ratio",
     "ArrheniusFit", "arrhenius_fit", "nernst_einstein_conductivity",
     "collective_conductivity_S_cm", "einstein_conductivity", "parse_type_map", "parse_charges",
     "register",
@@ -264,6 +283,23 @@ class DiffusionResult:
     lag_ps: np.ndarray = field(repr=False)
     msd_A2: np.ndarray = field(repr=False)
     blocks_note: str = ""
+    # diffusive check (defaults None so results written before the check existed still load)
+    D_early_cm2_s: float | None = None           # D of the early half of the fit window (own line)
+    D_late_cm2_s: float | None = None            # D of the late half
+    D_early_stderr_cm2_s: float | None = None    # atom-bootstrap SEs of the halves ...
+    D_late_stderr_cm2_s: float | None = None
+    D_difference_stderr_cm2_s: float | None = None  # ... and of their difference (bootstrapped directly)
+    linearity_z_score: float | None = None       # (D_early - D_late) / SE(difference)
+    linearity_z: float | None = None             # threshold on |linearity_z_score|
+    linear: bool | None = None
+    early_window_ps: tuple[float, float] | None = None
+    late_window_ps: tuple[float, float] | None = None
+    msd_end_A2: float | None = None              # MSD at the window end
+    msd_past_cage_A2: float | None = None        # MSD(window end) - fitted intercept
+    cage_threshold_A2: float | None = None       # cage_multiple x site_spacing_A^2
+    cage_multiple: float | None = None
+    site_spacing_A: float | None = None          # (V / N_species)^(1/3)
+    past_cage: bool | None = None
 
     def to_dict(self, with_curve: bool = False) -> dict:
         """JSON-ready dict (the MSD curve only with ``with_curve``)."""
@@ -280,6 +316,10 @@ class DiffusionResult:
             "stderr_blocks": f"{self.n_blocks} contiguous time blocks, same window: std(ddof=1)/sqrt(n)",
             "stderr_bootstrap": f"{self.n_bootstrap} bootstrap resamples of the atoms, same window",
             "ci95": "D +- t(0.975, n_blocks-1) x block SE",
+            "diffusive": ("both: (a) D of the early and late halves of the fit window (each its own least-squares "
+                          "line with intercept) agree: |D_early - D_late| <= linearity_z x SE(D_early - D_late), "
+                          "SE of the difference bootstrapped over atoms; (b) MSD(window end) - fitted intercept >= "
+                          "cage_multiple x d^2, d = (V / N)^(1/3); the log-log slope is information only"),
         }
         return d
 
@@ -293,13 +333,16 @@ def diffusion_from_positions(positions: np.ndarray, dt_ps: float, com: np.ndarra
                              fit_start_ps: float | None = None, fit_end_ps: float | None = None,
                              n_blocks: int = 5, n_bootstrap: int = 200, seed: int = 0,
                              start_frac: float = 0.1, end_frac: float = 0.6, min_span_frac: float = 0.25,
-                             slope_tol: float = 0.1, min_slope: float = 0.8, max_slope: float = 1.2
-                             ) -> DiffusionResult:
+                             slope_tol: float = 0.1, linearity_z: float = 2.576, cage_multiple: float = 1.0,
+                             site_spacing_A: float | None = None) -> DiffusionResult:
     """Tracer diffusion coefficient of the atoms in ``positions``.
 
     positions: unwrapped coordinates (n_frames, n_atoms, 3), A, frames ``dt_ps`` apart.
     com: centre of mass of the whole system per frame (n_frames, 3), A; its displacement from
     frame 0 is subtracted from every atom (None: no correction).
+    linearity_z, cage_multiple, site_spacing_A (A, typically (V / N_species)^(1/3)): the
+    diffusive check (module docstring); without ``site_spacing_A`` part (b) is not evaluated
+    and the reason says so.
     Window and error estimators: see the module docstring. Raises ValueError on too short
     trajectories, n_blocks < 4, or windows with fewer than 3 lags.
     """
@@ -315,6 +358,12 @@ def diffusion_from_positions(positions: np.ndarray, dt_ps: float, com: np.ndarra
         raise ValueError(f"n_blocks must be >= 4 for a block standard error, got {n_blocks}")
     if n_bootstrap < 2:
         raise ValueError(f"n_bootstrap must be >= 2, got {n_bootstrap}")
+    if not linearity_z > 0:
+        raise ValueError(f"linearity_z must be positive, got {linearity_z}")
+    if not cage_multiple >= 0:
+        raise ValueError(f"cage_multiple must be >= 0, got {cage_multiple}")
+    if site_spacing_A is not None and not site_spacing_A > 0:
+        raise ValueError(f"site_spacing_A must be positive, got {site_spacing_A}")
     if n_frames < 4 * n_blocks:
         raise ValueError(f"{n_frames} frames are too few for {n_blocks} blocks (need >= {4 * n_blocks})")
     if com is not None:
@@ -350,13 +399,14 @@ def diffusion_from_positions(positions: np.ndarray, dt_ps: float, com: np.ndarra
 
     d_A2ps, intercept = fit_msd_line(lag, msd, start, end)
     mask = _window_mask(lag, start, end)
-    slope_ll = loglog_slope(lag[mask], msd[mask])
+    lag_w = lag[mask]
+    slope_ll = loglog_slope(lag_w, msd[mask]) if np.all(msd[mask] > 0) else float("nan")
 
     # Bootstrap over atoms: multinomial counts give each resample's mean MSD as one matmul.
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(n_atoms, np.full(n_atoms, 1.0 / n_atoms), size=n_bootstrap)  # (B, N)
     boot_msd = msd_atoms[mask] @ counts.T / n_atoms                                          # (lags, B)
-    boot_d, _ = fit_msd_line(lag[mask], boot_msd, start, end)
+    boot_d, _ = fit_msd_line(lag_w, boot_msd, start, end)
     se_boot = float(np.std(boot_d, ddof=1))
 
     # Independent time blocks with the same window (see module docstring for why).
@@ -378,14 +428,69 @@ def diffusion_from_positions(positions: np.ndarray, dt_ps: float, com: np.ndarra
                        "no block SE; the primary SE is the atom bootstrap")
         estimator = "bootstrap_atoms"
 
-    diffusive, reason = True, f"log-log slope {slope_ll:.3f} within [{min_slope}, {max_slope}]"
-    if slope_ll < min_slope:
-        diffusive = False
-        reason = (f"log-log slope {slope_ll:.3f} < {min_slope} in the fit window: sub-diffusive (caged); "
-                  "D is not a long-time diffusion coefficient")
-    elif slope_ll > max_slope:
-        diffusive = False
-        reason = f"log-log slope {slope_ll:.3f} > {max_slope}: ballistic motion or residual drift in the window"
+    # Diffusive check (a): linearity. The window's lags split in an early and a late half, each
+    # fitted with its own line (slope and intercept), so the test measures curvature only and
+    # does not depend on how the cage/vibration intercept is modelled. The SE of the difference
+    # is bootstrapped directly over atoms (same resamples as D): the halves share atoms and
+    # time origins, so their errors are correlated and sqrt(SE_e^2 + SE_l^2) would be wrong.
+    conv = units.ANGSTROM2_PS_TO_CM2_S
+    halves = np.array_split(np.arange(lag_w.size), 2)
+    lin = {}
+    if min(h.size for h in halves) >= 3:
+        (e0, e1), (l0, l1) = [(lag_w[h[0]], lag_w[h[-1]]) for h in halves]
+        d_early = float(fit_msd_line(lag_w[halves[0]], msd[mask][halves[0]], e0, e1)[0])
+        d_late = float(fit_msd_line(lag_w[halves[1]], msd[mask][halves[1]], l0, l1)[0])
+        b_early = fit_msd_line(lag_w[halves[0]], boot_msd[halves[0]], e0, e1)[0]
+        b_late = fit_msd_line(lag_w[halves[1]], boot_msd[halves[1]], l0, l1)[0]
+        se_e, se_l = float(np.std(b_early, ddof=1)), float(np.std(b_late, ddof=1))
+        se_diff = float(np.std(b_early - b_late, ddof=1))
+        if se_diff > 0:
+            z = (d_early - d_late) / se_diff
+        else:   # identical resamples (e.g. one atom): only an exact match counts as linear
+            z = 0.0 if d_early == d_late else math.copysign(math.inf, d_early - d_late)
+        linear = bool(abs(z) <= linearity_z)
+        lin = dict(D_early_cm2_s=d_early * conv, D_late_cm2_s=d_late * conv, D_early_stderr_cm2_s=se_e * conv,
+                   D_late_stderr_cm2_s=se_l * conv, D_difference_stderr_cm2_s=se_diff * conv,
+                   linearity_z_score=float(z), early_window_ps=(float(e0), float(e1)),
+                   late_window_ps=(float(l0), float(l1)))
+        if linear:
+            why_a = (f"D_early = {d_early * conv:.3e} and D_late = {d_late * conv:.3e} cm^2/s agree "
+                     f"(|z| = {abs(z):.2f} <= {linearity_z:g})")
+        elif z > 0:
+            why_a = (f"not linear: D_early = {d_early * conv:.3e} > D_late = {d_late * conv:.3e} cm^2/s "
+                     f"(z = {z:.2f}, |z| > {linearity_z:g}): MSD bends down, sub-diffusive in the fit window")
+        else:
+            why_a = (f"not linear: D_early = {d_early * conv:.3e} < D_late = {d_late * conv:.3e} cm^2/s "
+                     f"(z = {z:.2f}, |z| > {linearity_z:g}): MSD bends up, ballistic motion or residual drift")
+    else:
+        linear = False
+        why_a = (f"fit window holds {lag_w.size} lags: too few to test linearity (each half needs >= 3); "
+                 "lengthen the window or write frames more often")
+
+    # Diffusive check (b): motion past the cage, MSD(end) - intercept vs cage_multiple x d^2.
+    msd_end = float(msd[mask][-1])
+    past = msd_end - float(intercept)
+    if site_spacing_A is None:
+        past_cage, threshold = None, None
+        why_b = "motion past the cage not tested (no site spacing given)"
+    else:
+        threshold = float(cage_multiple * site_spacing_A ** 2)
+        past_cage = bool(past >= threshold)
+        if past_cage:
+            why_b = (f"MSD(end) - intercept = {past:.3g} A^2 >= {cage_multiple:g} x d^2 = {threshold:.3g} A^2 "
+                     f"(site spacing d = {site_spacing_A:.3g} A)")
+        else:
+            why_b = (f"caged: MSD(end) - intercept = {past:.3g} A^2 < {cage_multiple:g} x d^2 = {threshold:.3g} A^2 "
+                     f"(site spacing d = {site_spacing_A:.3g} A): sub-diffusive (caged) within the fit window; "
+                     "D is not a long-time diffusion coefficient")
+    diffusive = bool(linear and past_cage is not False)
+    failed = [w for ok, w in ((linear, why_a), (past_cage is not False, why_b)) if not ok]
+    if diffusive:
+        reason = f"diffusive: {why_a}; {why_b}; log-log slope {slope_ll:.3f} (information only)"
+    else:
+        if past_cage is None:
+            failed.append(why_b)
+        reason = "not diffusive: " + "; ".join(failed) + f"; log-log slope {slope_ll:.3f} (information only)"
 
     se_primary = se_blocks if se_blocks is not None else se_boot
     return DiffusionResult(
@@ -401,6 +506,9 @@ def diffusion_from_positions(positions: np.ndarray, dt_ps: float, com: np.ndarra
         n_atoms=n_atoms, n_frames=n_frames, dt_ps=float(dt_ps), n_blocks=n_blocks, block_frames=block_frames,
         frames_outside_blocks=n_frames - n_blocks * block_frames, n_bootstrap=n_bootstrap,
         com_drift_removed=com is not None, lag_ps=lag, msd_A2=msd, blocks_note=blocks_note,
+        linearity_z=float(linearity_z), linear=linear, msd_end_A2=msd_end, msd_past_cage_A2=float(past),
+        cage_threshold_A2=threshold, cage_multiple=float(cage_multiple),
+        site_spacing_A=None if site_spacing_A is None else float(site_spacing_A), past_cage=past_cage, **lin,
     )
 
 
@@ -441,36 +549,99 @@ def collective_conductivity_S_cm(slope_e2A2_per_ps: float, volume_A3: float, T_K
 
 
 def einstein_conductivity(charge_displacement: np.ndarray, dt_ps: float, volume_A3: float, T_K: float,
-                          fit_start_ps: float, fit_end_ps: float, n_blocks: int = 5) -> dict:
+                          fit_start_ps: float, fit_end_ps: float, n_blocks: int = 5, *,
+                          reference_slope_e2A2_ps: float | None = None, n_simulations: int = 400,
+                          seed: int = 0) -> dict:
     """Collective (Einstein) conductivity from P(t) = sum_i q_i r_i(t) (e A, shape (n_frames, 3),
     unwrapped, centre of mass removed), fitted on [fit_start_ps, fit_end_ps] like D.
 
-    Returns sigma_S_cm, its block SE (n_blocks contiguous blocks, std/sqrt(n); None if the window
-    is longer than a block) and the per-block values. P(t) is a single collective coordinate,
-    so this estimate is far noisier than the tracer D of the same run.
+    Always returns a standard error (``sigma_stderr_S_cm``) and names its estimator:
+
+    * ``blocks``: the window fits in one of ``n_blocks`` contiguous time blocks: std(ddof=1)/sqrt(n)
+      of the block values (same window in ps), as for D.
+    * ``brownian_model``: the window is longer than a block. P(t) is ONE collective coordinate,
+      so there is nothing to resample over atoms, and with a window of half the run a moving-block
+      bootstrap of time origins has too few independent blocks to work. The SE is then the
+      spread of the same estimator over ``n_simulations`` seeded Brownian paths P(t) of the
+      same length and frame spacing with the fitted slope and the fitted intercept (as white
+      noise of variance intercept/6 per axis): the model the MSD fit itself assumes in the window
+      (the approach of kinisi's Brownian MSD covariance). Its scale is the diffusion rate of P,
+      so a noisy low (or negative) estimate would understate it: the model slope is
+      max(fitted slope, ``reference_slope_e2A2_ps``), the latter the value expected without ion-ion
+      correlations (N q^2 6 D_tracer, Haven ratio 1), which is conservative when the true
+      collective slope is below it.
+
+    A negative sigma (noise) is reported as is, with its SE. If no SE can be computed (window
+    with < 3 lags, or a zero model slope) sigma and SE are None with a ``reason``.
     """
     p = np.asarray(charge_displacement, float)
     if p.ndim != 2 or p.shape[1] != 3:
         raise ValueError(f"charge displacement must be (n_frames, 3), got {p.shape}")
     n_frames = p.shape[0]
     lag = np.arange(n_frames) * dt_ps
+    out = {"sigma_S_cm": None, "sigma_stderr_S_cm": None, "stderr_estimator": None, "sigma_blocks_S_cm": [],
+           "n_blocks": n_blocks, "note": "", "reason": ""}
+    if _window_mask(lag, fit_start_ps, fit_end_ps).sum() < 3:
+        out["reason"] = f"fit window [{fit_start_ps:g}, {fit_end_ps:g}] ps holds fewer than 3 lags: no fit, no SE"
+        return out
     msd = msd_fft(p)
-    slope6, _ = fit_msd_line(lag, msd, fit_start_ps, fit_end_ps)   # = slope / 6
+    slope6, intercept = fit_msd_line(lag, msd, fit_start_ps, fit_end_ps)   # slope6 = slope / 6
     sigma = collective_conductivity_S_cm(6.0 * slope6, volume_A3, T_K)
     block_frames = n_frames // n_blocks
-    blocks: list[float] = []
-    se = None
-    note = ""
-    if fit_end_ps <= (block_frames - 1) * dt_ps * (1 + 1e-9):
+    if fit_end_ps <= (block_frames - 1) * dt_ps * (1 + 1e-9) and n_blocks >= 2:
+        blocks = []
         for b in range(n_blocks):
             m_b = msd_fft(p[b * block_frames:(b + 1) * block_frames])
             s_b, _ = fit_msd_line(lag[:block_frames], m_b, fit_start_ps, fit_end_ps)
             blocks.append(collective_conductivity_S_cm(6.0 * s_b, volume_A3, T_K))
-        se = float(np.std(blocks, ddof=1) / math.sqrt(n_blocks))
-    else:
-        note = "fit window longer than one block: no block SE"
-    return {"sigma_S_cm": float(sigma), "sigma_stderr_S_cm": se, "sigma_blocks_S_cm": blocks,
-            "n_blocks": n_blocks, "note": note}
+        out.update(sigma_S_cm=float(sigma), sigma_stderr_S_cm=float(np.std(blocks, ddof=1) / math.sqrt(n_blocks)),
+                   stderr_estimator="blocks", sigma_blocks_S_cm=[float(v) for v in blocks],
+                   note=f"SE: std(ddof=1)/sqrt(n) over {n_blocks} contiguous time blocks, same window")
+        return out
+    model_slope = 6.0 * float(slope6)
+    floor = "fitted slope"
+    if reference_slope_e2A2_ps is not None and reference_slope_e2A2_ps > model_slope:
+        model_slope, floor = float(reference_slope_e2A2_ps), "Haven-ratio-1 slope (above the fitted one)"
+    if not model_slope > 0:
+        out["reason"] = "fitted slope is not positive and no reference slope was given: no model SE"
+        return out
+    rng = np.random.default_rng(seed)
+    noise_sd = math.sqrt(max(float(intercept), 0.0) / 6.0)
+    steps = rng.normal(scale=math.sqrt(model_slope / 3.0 * dt_ps), size=(n_frames - 1, n_simulations, 3))
+    paths = np.concatenate([np.zeros((1, n_simulations, 3)), np.cumsum(steps, axis=0)])
+    if noise_sd > 0:
+        paths += rng.normal(scale=noise_sd, size=paths.shape)
+    sim_slope6, _ = fit_msd_line(lag, msd_fft(paths, per_particle=True), fit_start_ps, fit_end_ps)
+    se = collective_conductivity_S_cm(6.0 * float(np.std(sim_slope6, ddof=1)), volume_A3, T_K)
+    out.update(sigma_S_cm=float(sigma), sigma_stderr_S_cm=float(se), stderr_estimator="brownian_model",
+               note=(f"fit window longer than one of {n_blocks} blocks: SE = spread of the estimator over "
+                     f"{n_simulations} Brownian paths with the {floor} and the fitted intercept as white noise"))
+    return out
+
+
+def measured_haven_ratio(sigma_NE: float, sigma_NE_stderr: float | None, sigma_collective: float | None,
+                sigma_collective_stderr: float | None) -> tuple[float | None, float | None, str]:
+    """Measured Haven ratio H = sigma_NE / sigma_collective (sigma_NE with H = 1) and its SE by the
+    delta method, (SE_H/H)^2 = (SE_NE/NE)^2 + (SE_c/c)^2, ignoring the covariance of the two
+    estimates (same trajectory). The covariance comes from the self part that the collective MSD
+    shares with the tracer MSD and is non-negative, so leaving it out can only enlarge the SE
+    (conservative); it is small anyway, since the collective SE (one coordinate) dominates.
+    Returns (H, SE, note); H and SE are None (with the reason) when sigma_collective is missing
+    or not positive."""
+    if sigma_collective is None or sigma_collective_stderr is None:
+        return None, None, "no collective conductivity with a standard error"
+    if not sigma_collective > 0:
+        return None, None, f"collective conductivity {sigma_collective:.3g} S/cm is not positive: H undefined"
+    h = sigma_NE / sigma_collective
+    rel_ne = 0.0 if not sigma_NE_stderr or sigma_NE == 0 else sigma_NE_stderr / sigma_NE
+    rel_c = sigma_collective_stderr / sigma_collective
+    se = abs(h) * math.sqrt(rel_ne ** 2 + rel_c ** 2)
+    note = ("H = sigma_NE(H=1) / sigma_collective; SE by the delta method without the (non-negative) covariance "
+            "of the two estimates: conservative")
+    if rel_c > 0.3:
+        note += (f"; the collective SE is {100 * rel_c:.0f} % of its value, so H is poorly determined "
+                 "(delta method rough)")
+    return float(h), float(se), note
 
 
 # ----------------------------------------------------------------------------------------
@@ -730,35 +901,93 @@ def read_species_trajectory(path: str | Path, species: str = "Li", *, dt_ps: flo
         volumes_A3=np.array(vol_l), times_ps=times, timesteps=steps, n_atoms_total=len(ids))
 
 
+# The transport settings of the shipped config/config.yaml (``transport`` section), used when no
+# config file is given (tests/test_transport.py checks that they match the shipped file).
+# Keys the config schema does not (yet) hold take their default here (see ``analysis_options``).
+DEFAULT_TRANSPORT_SETTINGS = {
+    "species": "Li", "species_charge_e": 1.0, "n_blocks": 5, "n_bootstrap": 200, "seed": 2023,
+    "fit_start_frac": 0.5, "fit_end_frac": 3.0, "fit_min_span_frac": 1.0, "fit_slope_tol": 0.1,
+    "haven_ratio": 1.0,
+}
+# Settings with defaults outside the config schema: linearity_z (|z| threshold of the linearity
+# test), cage_multiple (MSD past the cage must reach this many squared site spacings),
+# n_collective_simulations (Brownian paths of the collective-conductivity SE).
+OPTIONAL_TRANSPORT_SETTINGS = {"linearity_z": 2.576, "cage_multiple": 1.0, "n_collective_simulations": 400}
+
+
+def analysis_options(settings: Mapping | None = None) -> dict:
+    """The ONE translation of a ``transport`` config section into ``analyse_trajectory`` keyword
+    arguments (species, charge, Haven ratio, fit window, SEs, diffusive check). The workflow
+    (``lipsglass.stages.transport.analyse_run``) and the ``diffusion`` command both call it, so
+    the same trajectory and settings give the same D, SE and diffusive flag. ``None``: the
+    shipped defaults (``DEFAULT_TRANSPORT_SETTINGS``). Keys not used here (Arrhenius, slope
+    limits kept for information) are ignored."""
+    s = {**DEFAULT_TRANSPORT_SETTINGS, **OPTIONAL_TRANSPORT_SETTINGS, **dict(settings or {})}
+    return {
+        "species": str(s["species"]), "species_charge_e": float(s["species_charge_e"]),
+        "haven_ratio": float(s["haven_ratio"]), "n_blocks": int(s["n_blocks"]),
+        "n_bootstrap": int(s["n_bootstrap"]), "seed": int(s["seed"]), "start_frac": float(s["fit_start_frac"]),
+        "end_frac": float(s["fit_end_frac"]), "min_span_frac": float(s["fit_min_span_frac"]),
+        "slope_tol": float(s["fit_slope_tol"]), "linearity_z": float(s["linearity_z"]),
+        "cage_multiple": float(s["cage_multiple"]), "n_collective_simulations": int(s["n_collective_simulations"]),
+    }
+
+
 def analyse_trajectory(path: str | Path, species: str = "Li", *, dt_ps: float | None = None,
                        timestep_fs: float | None = None, type_to_element: dict[int, str] | None = None,
-                       charges=None, temperature_K: float | None = None, species_charge_e: float = 1.0,
-                       remove_com: bool = True, **fit_options) -> tuple[dict, DiffusionResult]:
+                       temperature_K: float | None = None, species_charge_e: float = 1.0, haven_ratio: float = 1.0,
+                       remove_com: bool = True, n_collective_simulations: int = 400,
+                       **fit_options) -> tuple[dict, DiffusionResult]:
     """Everything for one run: tracer D of ``species`` (see ``diffusion_from_positions`` for
-    ``fit_options``), and with ``temperature_K`` the Nernst-Einstein conductivity (charge
-    ``species_charge_e``, Haven ratio 1) and, with charges, the collective Einstein conductivity.
+    ``fit_options``; the site spacing of the cage check is (mean V / N_species)^(1/3)), and with
+    ``temperature_K`` the Nernst-Einstein conductivity (charge ``species_charge_e``, Haven ratio
+    ``haven_ratio``), the collective (Einstein) conductivity of the SAME ions with the SAME
+    charge (Li only, q = species_charge_e, whole-system centre of mass removed) with its SE, and
+    the measured Haven ratio sigma_NE(H=1) / sigma_collective with its SE.
     Returns (JSON-ready dict, DiffusionResult with the MSD curve)."""
     traj = read_species_trajectory(path, species, dt_ps=dt_ps, timestep_fs=timestep_fs,
-                                   type_to_element=type_to_element, charges=charges)
-    res = diffusion_from_positions(traj.positions, traj.dt_ps, traj.com if remove_com else None, **fit_options)
+                                   type_to_element=type_to_element)
+    volume = float(traj.volumes_A3.mean())
+    n_species = traj.positions.shape[1]
+    spacing = (volume / n_species) ** (1.0 / 3.0)
+    res = diffusion_from_positions(traj.positions, traj.dt_ps, traj.com if remove_com else None,
+                                   site_spacing_A=spacing, **fit_options)
     out = {"trajectory": str(path), "species": species, **res.to_dict(),
            "n_atoms_total": traj.n_atoms_total, "time_span_ps": float(traj.times_ps[-1]),
-           "volume_A3": float(traj.volumes_A3.mean()),
-           "volume_rel_spread": float(np.ptp(traj.volumes_A3) / traj.volumes_A3.mean())}
+           "volume_A3": volume, "volume_rel_spread": float(np.ptp(traj.volumes_A3) / volume)}
     if temperature_K is not None:
-        sigma, se = nernst_einstein_conductivity(res.D_cm2_s, res.n_atoms, out["volume_A3"], temperature_K,
-                                                 species_charge_e, res.D_stderr_cm2_s)
+        sigma, se = nernst_einstein_conductivity(res.D_cm2_s, res.n_atoms, volume, temperature_K,
+                                                 species_charge_e, res.D_stderr_cm2_s, haven_ratio=haven_ratio)
         out["temperature_K"] = float(temperature_K)
+        out["haven_ratio"] = float(haven_ratio)
         out["sigma_NE_S_cm"] = sigma
         out["sigma_NE_stderr_S_cm"] = se
-        out["sigma_NE_assumptions"] = (f"Nernst-Einstein, Haven ratio 1, charge {species_charge_e} e, "
-                                       f"n = {res.n_atoms}/V")
-        if traj.dipole is not None:
-            ein = einstein_conductivity(traj.charge_displacement(), traj.dt_ps, out["volume_A3"], temperature_K,
-                                        res.fit_start_ps, res.fit_end_ps, res.n_blocks)
-            out["net_charge_e"] = traj.net_charge_e
-            out.update({f"{k}_einstein" if not k.startswith("sigma") else k.replace("sigma", "sigma_einstein"): v
-                        for k, v in ein.items()})
+        out["sigma_NE_assumptions"] = (f"Nernst-Einstein sigma = n q^2 D / (H k_B T), H = {haven_ratio:g} (assumed, "
+                                       f"not measured), q = {species_charge_e:g} e, n = {res.n_atoms} {species} / V")
+        # Collective coordinate of the same ions and charge as NE, in the whole-system COM frame.
+        rel = traj.positions - (traj.com[:, None, :] if remove_com else 0.0)
+        P = species_charge_e * rel.sum(axis=1)
+        sigma_ne1, se_ne1 = nernst_einstein_conductivity(res.D_cm2_s, res.n_atoms, volume, temperature_K,
+                                                         species_charge_e, res.D_stderr_cm2_s)
+        ref = 6.0 * n_species * species_charge_e ** 2 * max(res.D_cm2_s, 0.0) / units.ANGSTROM2_PS_TO_CM2_S
+        ein = einstein_conductivity(P, traj.dt_ps, volume, temperature_K, res.fit_start_ps, res.fit_end_ps,
+                                    res.n_blocks, reference_slope_e2A2_ps=ref,
+                                    n_simulations=n_collective_simulations, seed=fit_options.get("seed", 0))
+        out["sigma_einstein_S_cm"] = ein["sigma_S_cm"]
+        out["sigma_einstein_stderr_S_cm"] = ein["sigma_stderr_S_cm"]
+        out["sigma_einstein_stderr_estimator"] = ein["stderr_estimator"]
+        out["sigma_einstein_blocks_S_cm"] = ein["sigma_blocks_S_cm"]
+        out["sigma_einstein_note"] = ein["note"]
+        if ein["reason"]:
+            out["sigma_einstein_reason"] = ein["reason"]
+        out["sigma_einstein_definition"] = (
+            f"{species} only, q = {species_charge_e:+g} e, centre-of-mass of the whole system "
+            f"{'removed' if remove_com else 'NOT removed'}; sigma = slope of <|P(t)-P(0)|^2> / (6 V k_B T), "
+            f"P = q sum_i r_i, same fit window as D")
+        h, h_se, h_note = measured_haven_ratio(sigma_ne1, se_ne1, ein["sigma_S_cm"], ein["sigma_stderr_S_cm"])
+        out["haven_ratio_measured"] = h
+        out["haven_ratio_measured_stderr"] = h_se
+        out["haven_ratio_measured_note"] = h_note
     return out, res
 
 
@@ -772,20 +1001,40 @@ def _cmd_diffusion(args) -> int:
     import sys
 
     type_map = parse_type_map(args.type_map)
-    charges = parse_charges(args.charges) if args.charges and args.charges != "q" else args.charges
     if args.ff_types:
         from lipsglass.forcefield import ForceField
         ff = ForceField.load(args.forcefield)
         names = [ff.canonical_type(n.strip()) for n in args.ff_types.split(",")]
         if type_map is None:
             type_map = {i + 1: ff.element(n) for i, n in enumerate(names)}
-        if charges is None:
-            ffq = ff.charges()
-            charges = {i + 1: ffq[n] for i, n in enumerate(names)}
-    out, res = analyse_trajectory(
-        args.traj, args.species, dt_ps=args.dt_ps, timestep_fs=args.timestep_fs, type_to_element=type_map,
-        charges=charges, temperature_K=args.temperature_K, fit_start_ps=args.fit_start_ps,
-        fit_end_ps=args.fit_end_ps, n_blocks=args.n_blocks, n_bootstrap=args.n_bootstrap, seed=args.seed)
+    if args.config:
+        from lipsglass.config import load_config
+        cfg = load_config(args.config)
+        settings, source = cfg["transport"], str(args.config)
+        config_timestep_fs = float(cfg["md"]["timestep_fs"])
+    else:
+        settings, source = DEFAULT_TRANSPORT_SETTINGS, "defaults of the shipped config/config.yaml"
+        config_timestep_fs = None
+    options = analysis_options(settings)
+    overrides = {k: v for k, v in (("species", args.species), ("n_blocks", args.n_blocks),
+                                   ("n_bootstrap", args.n_bootstrap), ("seed", args.seed)) if v is not None}
+    options.update(overrides)
+    if args.fit_start_ps is not None:
+        options["fit_start_ps"] = args.fit_start_ps
+        overrides["fit_start_ps"] = args.fit_start_ps
+    if args.fit_end_ps is not None:
+        options["fit_end_ps"] = args.fit_end_ps
+        overrides["fit_end_ps"] = args.fit_end_ps
+    dt_ps, timestep_fs = args.dt_ps, args.timestep_fs
+    if dt_ps is None and timestep_fs is None:
+        if config_timestep_fs is None:
+            raise ValueError("give --dt-ps or --timestep-fs, or --config (its md.timestep_fs is used)")
+        timestep_fs = config_timestep_fs
+    species = options.pop("species")
+    out, res = analyse_trajectory(args.traj, species, dt_ps=dt_ps, timestep_fs=timestep_fs,
+                                  type_to_element=type_map, temperature_K=args.temperature_K, **options)
+    out["settings_source"] = source
+    out["settings_overridden"] = overrides
     if args.msd_out:
         write_msd_csv(args.msd_out, res)
         out["msd_csv"] = str(args.msd_out)
@@ -811,24 +1060,26 @@ def write_msd_csv(path: str | Path, res: DiffusionResult) -> None:
 def register(subparsers) -> None:
     """Add the ``diffusion`` sub-command."""
     p = subparsers.add_parser(
-        "diffusion", help="tracer D (cm^2/s) of one species from a LAMMPS text dump, JSON to stdout")
+        "diffusion", help="tracer D (cm^2/s) of one species from a LAMMPS text dump, JSON to stdout; with --config "
+                          "exactly the workflow's analysis (transport settings and md.timestep_fs of that file)")
     p.add_argument("traj", help="LAMMPS text dump: id, element (or type + --type-map), xu yu zu or x y z ix iy iz")
-    p.add_argument("--species", default="Li", help="element whose diffusion is measured (default Li)")
-    t = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("--config", help="workflow config file (e.g. config/config.yaml): its transport section and "
+                                    "md.timestep_fs; default: the shipped config's transport settings")
+    p.add_argument("--species", help="element whose diffusion is measured (default: transport.species)")
+    t = p.add_mutually_exclusive_group()
     t.add_argument("--dt-ps", type=float, help="time between dump frames (ps)")
-    t.add_argument("--timestep-fs", type=float, help="MD timestep (fs); frame times = TIMESTEP x this")
+    t.add_argument("--timestep-fs", type=float, help="MD timestep (fs); frame times = TIMESTEP x this "
+                                                     "(default with --config: md.timestep_fs)")
     p.add_argument("--type-map", help="type -> element, e.g. 1:Li,2:P,3:S")
     p.add_argument("--ff-types", help="force-field type name of each LAMMPS type in order (e.g. "
-                                      "P2,S2,Pa,S1,Sc,P4,S4,Li): gives elements and partial charges")
+                                      "P2,S2,Pa,S1,Sc,P4,S4,Li): gives the elements")
     p.add_argument("--forcefield", default="ariga2022", help="force field for --ff-types (default ariga2022)")
-    p.add_argument("--charges", help="'q' (dump column) or ELEMENT:q / TYPE:q list for the collective "
-                                     "conductivity (default: none, or --ff-types charges)")
-    p.add_argument("--temperature-K", type=float, help="run temperature: adds Nernst-Einstein (and Einstein) "
-                                                       "conductivity in S/cm")
-    p.add_argument("--fit-start-ps", type=float, help="fit window start (ps); default automatic")
-    p.add_argument("--fit-end-ps", type=float, help="fit window end (ps); default 0.6 x one block")
-    p.add_argument("--n-blocks", type=int, default=5, help="time blocks for the standard error (>= 4, default 5)")
-    p.add_argument("--n-bootstrap", type=int, default=200, help="bootstrap resamples over atoms (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+    p.add_argument("--temperature-K", type=float, help="run temperature: adds the Nernst-Einstein and collective "
+                                                       "(Einstein) conductivities in S/cm and the Haven ratio")
+    p.add_argument("--fit-start-ps", type=float, help="override: fit window start (ps); default automatic")
+    p.add_argument("--fit-end-ps", type=float, help="override: fit window end (ps); default fit_end_frac x one block")
+    p.add_argument("--n-blocks", type=int, help="override: time blocks for the standard error (>= 4)")
+    p.add_argument("--n-bootstrap", type=int, help="override: bootstrap resamples over atoms")
+    p.add_argument("--seed", type=int, help="override: bootstrap random seed")
     p.add_argument("--msd-out", help="write lag_ps, msd_A2, local log-log slope to this CSV")
     p.set_defaults(func=_cmd_diffusion)

@@ -24,7 +24,8 @@ BOX_L = 12.0                     # A
 DT_PS, STEPS_PER_FRAME = 0.5, 500  # 1 fs MD timestep
 N_FRAMES = 200
 M_LI, M_S = 6.941, 32.066
-EA_TRUE = 0.25                   # eV
+EA_TRUE = 0.10                   # eV: D(400 K) = 0.41 A^2/ps, so 6 D t = 29 A^2 at the window end
+                                 # (11.7 ps) is past the cage threshold d^2 = (12^3/40)^(2/3) = 12.3 A^2
 D0_TRUE = 7.5                    # A^2/ps
 TEMPS = (400.0, 600.0, 800.0)
 # Removing the whole-system centre of mass (static host, independent Li walkers) scales the Li
@@ -141,7 +142,8 @@ def test_diffusion_csv_columns_and_flags(glass):
     assert [float(r["T_K"]) for r in rows] == [300.0, *TEMPS]
     caged = rows[0]
     assert caged["diffusive"] == "False" and caged["in_arrhenius_fit"] == "False"
-    assert "sub-diffusive" in caged["arrhenius_exclusion_reason"]
+    assert "sub-diffusive" in caged["arrhenius_exclusion_reason"] and "caged" in caged["diffusive_reason"]
+    assert float(caged["msd_past_cage_A2"]) < float(caged["cage_threshold_A2"])
     assert float(caged["loglog_slope"]) < 0.3        # MSD of bounded rattling saturates: slope ~ 0
     assert all(r["in_arrhenius_fit"] == "True" and r["arrhenius_exclusion_reason"] == "" for r in rows[1:])
     back = st.read_diffusion_table(out["table"])
@@ -234,3 +236,63 @@ def test_dry_run_plans_the_transport_rules(tmp_path):
     assert counts["transport_run"] == n_glass * n_temp
     assert counts["transport_arrhenius"] == n_glass and counts["msd_figure"] == n_glass
     assert counts["fig2a_arrhenius"] == 1 and counts["fig2b_conductivity"] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# One analysis, one answer: the command line with --config gives the workflow's result
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_with_config_gives_the_workflow_result(tmp_path, capsys):
+    from lipsglass.cli import main
+    from lipsglass.config import load_config
+
+    cfg = load_config(REPO / "config" / "config.yaml")
+    traj, thermo = write_run(tmp_path / "nvt", 600.0, seed=5)
+    # the dump was written with 1 fs steps; give the config that timestep so both read the same times
+    cfg_path = tmp_path / "config.yaml"
+    raw = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    raw["md"]["timestep_fs"] = 1.0
+    cfg_path.write_text(yaml.safe_dump(raw))
+    outputs = {"result": str(tmp_path / "diffusion.json"), "msd": str(tmp_path / "msd.csv")}
+    job = st.diffusion_job(traj, thermo, 600.0, 1.0, cfg["transport"], outputs)
+    assert main(["diffusion", str(traj), "--config", str(cfg_path), "--temperature-K", "600"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    for key in ("D_cm2_s", "D_stderr_cm2_s", "stderr_estimator", "diffusive", "diffusive_reason", "fit_start_ps",
+                "fit_end_ps", "linearity_z_score", "msd_past_cage_A2", "sigma_NE_S_cm", "sigma_einstein_S_cm",
+                "sigma_einstein_stderr_S_cm", "haven_ratio_measured"):
+        assert cli[key] == job[key], key
+    # without --config: the shipped config's transport defaults (same answer, given the time axis)
+    assert main(["diffusion", str(traj), "--timestep-fs", "1"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    for key in ("D_cm2_s", "D_stderr_cm2_s", "diffusive", "fit_start_ps", "fit_end_ps"):
+        assert default[key] == job[key], key
+    assert default["settings_source"].startswith("defaults")
+
+
+def test_cli_defaults_are_the_shipped_config():
+    from lipsglass import transport as tr
+    from lipsglass.config import load_config
+
+    shipped = load_config(REPO / "config" / "config.yaml")["transport"]
+    for key, value in tr.DEFAULT_TRANSPORT_SETTINGS.items():
+        assert shipped[key] == value, key
+    assert tr.analysis_options(None) == tr.analysis_options(shipped)
+
+
+def test_cli_bad_input_is_one_line(tmp_path, capsys):
+    from lipsglass.cli import main
+
+    traj, _ = write_run(tmp_path / "nvt", 600.0, seed=6)
+    assert main(["diffusion", str(traj), "--timestep-fs", "1", "--species", "Na"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no Na atoms" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    empty = tmp_path / "empty.lammpstrj"
+    empty.write_text("")
+    assert main(["diffusion", str(empty), "--timestep-fs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no frames" in err and len(err.splitlines()) == 1
+    assert main(["diffusion", str(traj)]) == 2          # no time axis and no config
+    assert "give --dt-ps or --timestep-fs" in capsys.readouterr().err
+    assert main(["diffusion", str(tmp_path / "missing.lammpstrj"), "--timestep-fs", "1"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -10,8 +10,10 @@ volumes in A^3. Missing values are JSON ``null`` and empty CSV fields.
 
 Files:
 * ``{T}K/diffusion.json``: everything ``analyse_trajectory`` reports for one run (D, SEs, fit
-  window, log-log slope, diffusive flag and reason, Nernst-Einstein and collective
-  conductivities, volume), plus the measured temperature of the production stage.
+  window, diffusive flag and reason with both parts of the check: D_early/D_late and their
+  z-score, MSD past the cage vs its threshold; log-log slope as information; Nernst-Einstein
+  and collective conductivities (same ions, same charge) with SEs, measured Haven ratio with
+  its SE, volume), plus the measured temperature of the production stage.
 * ``{T}K/msd.csv``: lag_ps, msd_A2, dlnMSD_dlnt (the curve behind D).
 * ``diffusion.csv``: one row per temperature (``DIFFUSION_COLUMNS``), including whether the run
   entered the Arrhenius fit and, if not, why.
@@ -33,7 +35,7 @@ import numpy as np
 
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import iter_dump, read_data
-from lipsglass.transport import (ArrheniusFit, DiffusionResult, analyse_trajectory, arrhenius_fit,
+from lipsglass.transport import (ArrheniusFit, DiffusionResult, analyse_trajectory, analysis_options, arrhenius_fit,
                                  nernst_einstein_conductivity, write_msd_csv)
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,11 @@ log = logging.getLogger(__name__)
 DIFFUSION_COLUMNS = (
     "T_K", "T_measured_K", "T_measured_std_K", "D_cm2_s", "D_stderr_cm2_s", "stderr_estimator",
     "D_stderr_blocks_cm2_s", "D_stderr_bootstrap_cm2_s", "D_ci95_low_cm2_s", "D_ci95_high_cm2_s",
-    "loglog_slope", "diffusive", "diffusive_reason", "fit_start_ps", "fit_end_ps", "n_Li", "n_frames",
+    "loglog_slope", "diffusive", "diffusive_reason", "D_early_cm2_s", "D_late_cm2_s", "linearity_z_score",
+    "msd_past_cage_A2", "cage_threshold_A2", "fit_start_ps", "fit_end_ps", "n_Li", "n_frames",
     "dt_ps", "time_span_ps", "volume_A3", "sigma_NE_S_cm", "sigma_NE_stderr_S_cm", "sigma_einstein_S_cm",
-    "sigma_einstein_stderr_S_cm", "in_arrhenius_fit", "arrhenius_exclusion_reason",
+    "sigma_einstein_stderr_S_cm", "haven_ratio_measured", "haven_ratio_measured_stderr", "in_arrhenius_fit",
+    "arrhenius_exclusion_reason",
 )
 
 
@@ -69,34 +73,17 @@ def analyse_run(trajectory: str | Path, temperature_K: float, timestep_fs: float
                 ) -> tuple[dict, DiffusionResult]:
     """Tracer D and conductivities of one production run with the ``transport`` config settings.
 
-    Frame times come from the dump's TIMESTEP values times ``timestep_fs`` (fs). The collective
-    (Einstein) conductivity uses the force-field charges of the dump's ``q`` column when present;
-    the Nernst-Einstein conductivity uses ``species_charge_e`` and ``haven_ratio``.
+    The settings become analysis arguments through ``lipsglass.transport.analysis_options``,
+    the same function the ``python -m lipsglass diffusion --config`` command uses, so both give
+    the same D, SE and diffusive flag. Frame times come from the dump's TIMESTEP values times
+    ``timestep_fs`` (fs). The Nernst-Einstein conductivity uses ``species_charge_e`` and
+    ``haven_ratio``; the collective (Einstein) conductivity uses the same ions with the same
+    charge (not the force field's partial charges), with the whole-system centre of mass removed.
     Returns (JSON-ready dict, DiffusionResult with the MSD curve).
     """
-    first = next(iter_dump(trajectory), None)
-    if first is None:
-        raise ValueError(f"{trajectory}: no frames")
-    charges = "q" if "q" in first.columns else None
-    out, res = analyse_trajectory(
-        trajectory, settings["species"], timestep_fs=timestep_fs, charges=charges, temperature_K=temperature_K,
-        species_charge_e=settings["species_charge_e"], n_blocks=settings["n_blocks"],
-        n_bootstrap=settings["n_bootstrap"], seed=settings["seed"], start_frac=settings["fit_start_frac"],
-        end_frac=settings["fit_end_frac"], min_span_frac=settings["fit_min_span_frac"],
-        slope_tol=settings["fit_slope_tol"], min_slope=settings["min_loglog_slope"],
-        max_slope=settings["max_loglog_slope"])
-    # analyse_trajectory assumes H = 1; recompute with the configured Haven ratio.
-    haven = float(settings["haven_ratio"])
-    sigma, se = nernst_einstein_conductivity(res.D_cm2_s, res.n_atoms, out["volume_A3"], temperature_K,
-                                             settings["species_charge_e"], res.D_stderr_cm2_s, haven_ratio=haven)
-    out["sigma_NE_S_cm"], out["sigma_NE_stderr_S_cm"] = sigma, se
-    out["haven_ratio"] = haven
-    out["sigma_NE_assumptions"] = (f"Nernst-Einstein sigma = n q^2 D / (H k_B T), H = {haven:g} (assumed, not "
-                                   f"measured), q = {settings['species_charge_e']:g} e, n = {res.n_atoms} "
-                                   f"{settings['species']} / V")
-    if charges is not None:
-        out["sigma_einstein_charges"] = "force-field partial charges of the dump's q column"
-    return out, res
+    options = analysis_options(settings)
+    species = options.pop("species")
+    return analyse_trajectory(trajectory, species, timestep_fs=timestep_fs, temperature_K=temperature_K, **options)
 
 
 def diffusion_job(trajectory: str | Path, thermo: str | Path, temperature_K: float, timestep_fs: float,
@@ -107,8 +94,8 @@ def diffusion_job(trajectory: str | Path, thermo: str | Path, temperature_K: flo
     out.update(production_thermo_summary(thermo))
     out["thermo"] = str(thermo)
     out["settings"] = dict(settings)
-    log.info("%s at %g K: D = %.3e +- %.3e cm^2/s, slope %.3f, diffusive %s (%s)", settings["species"],
-             temperature_K, res.D_cm2_s, res.D_stderr_cm2_s, res.loglog_slope, res.diffusive, res.diffusive_reason)
+    log.info("%s at %g K: D = %.3e +- %.3e cm^2/s, diffusive %s (%s)", settings["species"],
+             temperature_K, res.D_cm2_s, res.D_stderr_cm2_s, res.diffusive, res.diffusive_reason)
     write_json(outputs["result"], out)
     write_msd_csv(outputs["msd"], res)
     return out
@@ -166,12 +153,17 @@ def diffusion_table_rows(runs: Sequence[Mapping], reasons: Sequence[str | None])
             "D_stderr_blocks_cm2_s": run["D_stderr_blocks_cm2_s"],
             "D_stderr_bootstrap_cm2_s": run["D_stderr_bootstrap_cm2_s"], "D_ci95_low_cm2_s": ci[0],
             "D_ci95_high_cm2_s": ci[1], "loglog_slope": run["loglog_slope"], "diffusive": run["diffusive"],
-            "diffusive_reason": run["diffusive_reason"], "fit_start_ps": run["fit_start_ps"],
+            "diffusive_reason": run["diffusive_reason"], "D_early_cm2_s": run.get("D_early_cm2_s"),
+            "D_late_cm2_s": run.get("D_late_cm2_s"), "linearity_z_score": run.get("linearity_z_score"),
+            "msd_past_cage_A2": run.get("msd_past_cage_A2"), "cage_threshold_A2": run.get("cage_threshold_A2"),
+            "fit_start_ps": run["fit_start_ps"],
             "fit_end_ps": run["fit_end_ps"], "n_Li": run["n_atoms"], "n_frames": run["n_frames"],
             "dt_ps": run["dt_ps"], "time_span_ps": run["time_span_ps"], "volume_A3": run["volume_A3"],
             "sigma_NE_S_cm": run.get("sigma_NE_S_cm"), "sigma_NE_stderr_S_cm": run.get("sigma_NE_stderr_S_cm"),
             "sigma_einstein_S_cm": run.get("sigma_einstein_S_cm"),
             "sigma_einstein_stderr_S_cm": run.get("sigma_einstein_stderr_S_cm"),
+            "haven_ratio_measured": run.get("haven_ratio_measured"),
+            "haven_ratio_measured_stderr": run.get("haven_ratio_measured_stderr"),
             "in_arrhenius_fit": reason is None, "arrhenius_exclusion_reason": reason or "",
         })
     return rows
