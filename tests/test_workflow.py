@@ -1,6 +1,7 @@
 """The Snakemake workflow: planning, linting, config errors, and a tiny glass end to end."""
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -27,11 +28,13 @@ def job_counts(output: str) -> dict[str, int]:
 def test_dry_run_plans_every_glass(tmp_path, extra):
     out = plan(tmp_path, "config/config.yaml", *extra[1:]).stdout
     config = yaml.safe_load((REPO / ("config/paper.yaml" if extra else "config/config.yaml")).read_text())
-    n_glass = len(config["compositions"])
+    n_glass = len(config["compositions"]) * config["replicas"]     # every replica is its own glass
     n_temp = len(config["production"]["temperatures_K"])
     counts = job_counts(out)
-    assert counts["build_glass"] == n_glass and counts["quench"] == n_glass
+    assert counts["build_glass"] == n_glass and counts["quench"] == n_glass and counts["tg_replica"] == n_glass
     assert counts["production"] == n_glass * n_temp
+    assert counts["run_phase"] == counts["transport_run"] == n_glass * n_temp
+    assert counts["transport_composition"] == counts["tg_composition"] == len(config["compositions"])
 
 
 def test_lint_is_clean():
@@ -44,11 +47,12 @@ def test_a_sixth_glass_adds_only_its_own_jobs(tmp_path):
     extra = tmp_path / "sixth.yaml"
     extra.write_text("compositions:\n  sixth-glass:\n    units: {PS4: 20, P2S7: 30, P2S6: 10, S: 2}\n")
     after = plan(tmp_path, "config/config.yaml", str(extra)).stdout
-    n_temp = len(yaml.safe_load((REPO / "config/config.yaml").read_text())["production"]["temperatures_K"])
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    n_temp, n_rep = len(config["production"]["temperatures_K"]), config["replicas"]
     old, new = job_counts(before), job_counts(after)
-    assert new["build_glass"] - old["build_glass"] == 1
-    assert new["quench"] - old["quench"] == 1
-    assert new["production"] - old["production"] == n_temp
+    assert new["build_glass"] - old["build_glass"] == n_rep
+    assert new["quench"] - old["quench"] == n_rep
+    assert new["production"] - old["production"] == n_temp * n_rep
     new_jobs = set(re.findall(r"wildcards: glass=([^,\s]+)", after)) - set(re.findall(r"wildcards: glass=([^,\s]+)", before))
     assert new_jobs == {"sixth-glass"}
 
@@ -98,7 +102,7 @@ def tiny_run(tmp_path_factory) -> Path:
 def test_tiny_glass_end_to_end(tiny_run):
     """Build -> quench -> two production temperatures of a 126-atom glass."""
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
-    res = tiny_run / "results" / "tiny-A"
+    res = tiny_run / "results" / "tiny-A" / "r1"
 
     # the built and quenched glass keep the declared composition and are neutral
     glass = read_data(res / "quench" / "glass.data")
@@ -108,7 +112,9 @@ def test_tiny_glass_end_to_end(tiny_run):
     assert (glass.elements() == "Li").sum() == 41
 
     quench = _thermo(res / "quench" / "thermo.csv")
-    assert list(quench) == ["melt", "cool", "npt_equilibrate", "nvt_equilibrate"]
+    assert list(quench) == ["compress", "melt", "cool", "npt_equilibrate", "nvt_equilibrate"]
+    # the compression ends at the configured liquid density, before the NPT melt
+    assert abs(quench["compress"]["density_g_cm3"][-1] - cfg["quench"]["melt_start_density_g_cm3"]) < 0.05
     final_T = cfg["quench"]["final_T_K"]
     eq = quench["nvt_equilibrate"]["T_K"]
     assert abs(eq.mean() - final_T) < max(0.02 * final_T, 3 * _block_stderr(eq))
@@ -146,7 +152,51 @@ def test_tiny_glass_end_to_end(tiny_run):
 
         prov = yaml.safe_load((folder / "provenance.json").read_text())
         assert prov["temperature_K"] == T and "git_commit" in prov["environment"]
-        assert prov["seeds"]["velocity"] == cfg["production"]["seed"] + round(T)
+        assert prov["seeds"]["velocity"] == cfg["production"]["seed"] + round(T)   # replica 1 keeps the seeds
+
+    # replica 2 is another glass: its own packing and velocities, the same composition
+    other = read_data(tiny_run / "results" / "tiny-A" / "r2" / "quench" / "glass.data")
+    assert other.n_atoms == n_atoms and not np.allclose(other.positions, glass.positions)
+    prov2 = yaml.safe_load((tiny_run / "results" / "tiny-A" / "r2" / "nvt" / "600K" / "provenance.json").read_text())
+    assert prov2["seeds"]["velocity"] != cfg["production"]["seed"] + 600
+
+    # every run is labelled glass or liquid; the composition tables and Tg exist with their estimators
+    for T in cfg["production"]["temperatures_K"]:
+        phase = json.loads((res / "transport" / f"{round(T)}K" / "phase.json").read_text())
+        assert phase["label"] in ("glass", "liquid") and phase["reason"]
+    composition = json.loads((tiny_run / "results" / "tiny-A" / "transport" / "arrhenius.json").read_text())
+    assert composition["replicas"] == 2 and "between-replica" in composition["combination_estimator"]
+    assert len(composition["temperatures"]) == len(cfg["production"]["temperatures_K"])
+    assert all(t["phase"] in ("glass", "liquid", "mixed") for t in composition["temperatures"])
+    tg = json.loads((tiny_run / "results" / "tiny-A" / "tg.json").read_text())
+    assert tg["scan_rate_K_per_ps"] > 0 and len(tg["replicas"]) == 2
+    assert tg["glass_density"]["mean_g_cm3"] > 0
+
+
+def _planned(workdir: Path, *configs: Path) -> dict[str, int]:
+    args = ["-n", "--cores", "1", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    for c in configs:
+        args += ["--configfile", str(c)]
+    return job_counts(run_snakemake(*args).stdout)
+
+
+@pytest.mark.slow
+def test_a_new_temperature_or_replica_reruns_no_finished_md(tiny_run, tmp_path):
+    """On the finished tiny study: a further production temperature plans only its own MD jobs,
+    a further replica only its own glass (build, quench, its runs); no existing MD job reruns."""
+    cfg = yaml.safe_load(TINY_CONFIG.read_text())
+    assert "production" not in _planned(tiny_run, TINY_CONFIG)          # the study is complete
+    hotter = tmp_path / "hotter.yaml"
+    hotter.write_text(yaml.safe_dump({"production": dict(cfg["production"],
+                                                         temperatures_K=cfg["production"]["temperatures_K"] + [700.0])}))
+    counts = _planned(tiny_run, TINY_CONFIG, hotter)
+    assert counts["production"] == cfg["replicas"]                       # 700 K of each replica, nothing else
+    assert "quench" not in counts and "build_glass" not in counts
+    third = tmp_path / "third.yaml"
+    third.write_text("replicas: 3\n")
+    counts = _planned(tiny_run, TINY_CONFIG, third)
+    assert counts["build_glass"] == counts["quench"] == 1
+    assert counts["production"] == len(cfg["production"]["temperatures_K"])
 
 
 def test_cluster_profile_plans_paper_scale_with_resources(tmp_path):
