@@ -272,8 +272,38 @@ def transport_claims(arrhenius: dict[str, dict], p2s6_fraction: dict[str, float]
     sigma_300K_ln_stderr, fit_T_range_K [Tmin, Tmax], phase_of_fit ('glass'/'liquid'/'mixed')."""
     glasses = sorted(arrhenius, key=lambda g: p2s6_fraction[g])
     source = "; ".join(str(sources[g]) for g in glasses)
-    return [c1_claim(arrhenius, p2s6_fraction, source, alpha, power, min_chi2_p),
-            c2_claim(arrhenius, experimental_csv, source, c2_level)]
+    c1 = c1_claim(arrhenius, p2s6_fraction, source, alpha, power, min_chi2_p)
+    notes = run_phase_notes({g: arrhenius[g] for g in glasses})
+    if notes:
+        c1 = dict(c1, measured=f"{c1['measured']}; {notes}")
+    return [c1, c2_claim(arrhenius, experimental_csv, source, c2_level)]
+
+
+def run_phase_notes(arrhenius: dict[str, dict]) -> str:
+    """What the scorecard says about the runs behind C1/C2: the glass/liquid label of every
+    temperature of every composition (with the replicas' count of glassy runs), and for glassy
+    temperatures the Arrhenius fit could not use, the production length that would resolve them
+    (``run_length_needed`` of the composition's arrhenius.json)."""
+    parts = []
+    for glass, a in arrhenius.items():
+        temps = a.get("temperatures") or []
+        if not temps:
+            continue
+        labels = ", ".join(f"{t['temperature_K']:g} K {t['phase']}"
+                           + ("" if t["phase"] in ("glass", "liquid") else f" ({t['n_glass_runs']}/{t['n_replicas']} glass)")
+                           for t in temps)
+        text = f"{glass} runs: {labels}"
+        needs = []
+        for row in a.get("run_length_needed") or []:
+            if row.get("duration_ps") is not None:
+                needs.append(f"{row['T_K']:g} K needs ~{row['duration_ps']:.0f} ps of production "
+                             f"(now {row.get('current_duration_ps') or 0:g} ps)")
+            else:
+                needs.append(f"{row['T_K']:g} K: no length estimate ({row.get('reason', 'n/a')})")
+        if needs:
+            text += "; unresolved glassy temperatures: " + "; ".join(needs)
+        parts.append(text)
+    return " | ".join(parts)
 
 
 # ---- structure: C13 -------------------------------------------------------------------------

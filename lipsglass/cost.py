@@ -46,16 +46,20 @@ def md_steps(config: dict) -> dict[str, dict]:
 
 
 def cost_table(config: dict, atom_steps_per_core_s: float) -> list[dict]:
+    """One row per composition and LAMMPS rule; ``core_hours`` covers all ``replicas`` glasses of
+    the composition (``core_hours_per_replica`` one of them)."""
     runs = md_steps(config)
+    replicas = int(config.get("replicas", 1))
     rows = []
     for name, entry in config["compositions"].items():
         n = composition_from_config(name, entry).n_atoms
         labels = [("quench", "quench")] + [("production", f"production {round(T)}K")
                                            for T in config["production"]["temperatures_K"]]
         for kind, label in labels:
+            one = n * runs[kind]["steps"] / atom_steps_per_core_s / 3600.0
             rows.append({"glass": name, "rule": label, "atoms": n, "steps": runs[kind]["steps"],
-                         "segments": runs[kind]["segments"],
-                         "core_hours": n * runs[kind]["steps"] / atom_steps_per_core_s / 3600.0})
+                         "segments": runs[kind]["segments"], "replicas": replicas,
+                         "core_hours_per_replica": one, "core_hours": one * replicas})
     return rows
 
 
@@ -104,10 +108,10 @@ def _cli(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(f"throughput: {rate:.3g} atom-steps/s per core ({source})")
-    print(f"{'glass':<14} {'rule':<18} {'atoms':>6} {'steps':>10} {'segments':>9} {'core-hours':>11}")
+    print(f"{'glass':<14} {'rule':<18} {'atoms':>6} {'steps':>10} {'segments':>9} {'replicas':>9} {'core-hours':>11}")
     for r in rows:
         print(f"{r['glass']:<14} {r['rule']:<18} {r['atoms']:>6} {r['steps']:>10} {r['segments']:>9} "
-              f"{r['core_hours']:>11.2f}")
+              f"{r['replicas']:>9} {r['core_hours']:>11.2f}")
     total = sum(r["core_hours"] for r in rows)
     print(f"total MD: {total:.1f} core-hours ({total / args.cores:.1f} h on {args.cores} cores at perfect scaling)")
     return 0

@@ -16,7 +16,7 @@ CONFIG = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
 
 def test_steps_segments_and_core_hours_follow_from_the_config():
     q, p, dt_ps = CONFIG["quench"], CONFIG["production"], CONFIG["md"]["timestep_fs"] / 1000.0
-    quench_ps = q["melt_ps"] + (q["melt_T_K"] - q["final_T_K"]) / q["cooling_rate_K_per_ps"] \
+    quench_ps = q["compress_ps"] + q["melt_ps"] + (q["melt_T_K"] - q["final_T_K"]) / q["cooling_rate_K_per_ps"] \
         + q["npt_equilibration_ps"] + q["nvt_equilibration_ps"]
     production_ps = p["heating_ps"] + p["equilibration_ps"] * 1.5 + p["duration_ps"]   # NPT, then NVT half as long
     rows = cost_table(CONFIG, atom_steps_per_core_s=1.0e5)
@@ -27,10 +27,12 @@ def test_steps_segments_and_core_hours_follow_from_the_config():
     assert first["atoms"] == (5 + 3) * units["PS4"] + (9 + 4) * units["P2S7"] + (8 + 4) * units["P2S6"]
     assert first["steps"] == round(quench_ps / dt_ps) + q["minimise_max_iterations"]
     assert rows[1]["steps"] == round(production_ps / dt_ps)
-    assert first["core_hours"] == pytest.approx(first["atoms"] * first["steps"] / 1.0e5 / 3600.0)
-    # segment_ps 200: melt 100 -> 1, cooling 900 -> 5, NPT 200 -> 1, NVT 100 -> 1 segments
+    one = first["atoms"] * first["steps"] / 1.0e5 / 3600.0
+    assert first["core_hours_per_replica"] == pytest.approx(one)
+    assert first["core_hours"] == pytest.approx(one * CONFIG["replicas"])    # every replica is its own glass
+    # segment_ps 200: compress 10 -> 1 (never cut), melt 100 -> 1, cooling 900 -> 5, NPT 200 -> 1, NVT 100 -> 1
     segment = CONFIG["md"]["segment_ps"]
-    assert segment == 200.0 and first["segments"] == 8
+    assert segment == 200.0 and first["segments"] == 9
     assert rows[1]["segments"] == 1 + 1 + 1 + p["duration_ps"] // segment
 
 

@@ -96,3 +96,24 @@ def test_composition_fit_uses_glassy_temperatures_and_recovers_ea():
     assert summary["fits_by_phase"]["liquid"]["status"] == "ok"
     assert all("liquid" in (why or "") for c, why in zip(combined, reasons) if c["phase"] == "liquid")
     assert summary["fit_T_range_K"] == [400, 550]
+
+
+def test_run_length_needed_from_the_measured_msd():
+    """A glassy run whose intercept-corrected MSD reached 4 A^2 of a 16 A^2 cage threshold at the
+    6 ps end of its window needs the window to end at 24 ps: with n_blocks 5 and fit_end_frac 3,
+    a 40 ps production. A run without motion past the vibration gives no number, with a reason."""
+    from lipsglass.stages.transport_composition import run_length_needed
+
+    settings = {"n_blocks": 5, "fit_end_frac": 3.0}
+    slow = dict(_run(400, 1e-6, 5e-7, diffusive=False), msd_past_cage_A2=4.0, cage_threshold_A2=16.0, fit_end_ps=6.0)
+    slower = dict(slow, msd_past_cage_A2=2.0)
+    stuck = dict(slow, msd_past_cage_A2=-0.1)
+    combined = [combine_temperature([slow, slower])]
+    rows = run_length_needed(combined, ["not diffusive"], None, settings, 10.0)
+    assert rows[0]["per_replica"][0]["duration_ps"] == pytest.approx(40.0)
+    assert rows[0]["duration_ps"] == pytest.approx(80.0)          # the slower replica decides
+    assert rows[0]["per_replica"][0]["relative_stderr_expected"] == pytest.approx(0.5 * math.sqrt(10 / 40))
+    none = run_length_needed([combine_temperature([slow, stuck])], ["not diffusive"], None, settings, 10.0)
+    assert none[0]["duration_ps"] is None and "beyond the vibration" in none[0]["reason"]
+    # temperatures in the fit, or liquid ones, need nothing
+    assert run_length_needed(combined, [None], None, settings, 10.0) == []

@@ -226,6 +226,7 @@ def test_dry_run_plans_the_transport_rules(tmp_path):
                          "--configfile", str(REPO / "config" / "config.yaml"))
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     n_glass, n_temp = len(config["compositions"]), len(config["production"]["temperatures_K"])
+    n_rep = config["replicas"]
     counts = {}
     table = proc.stdout[proc.stdout.index("job "):]
     for line in table.splitlines()[2:]:
@@ -233,8 +234,9 @@ def test_dry_run_plans_the_transport_rules(tmp_path):
         if len(parts) != 2 or not parts[1].isdigit():
             break
         counts[parts[0]] = int(parts[1])
-    assert counts["transport_run"] == n_glass * n_temp
-    assert counts["transport_arrhenius"] == n_glass and counts["msd_figure"] == n_glass
+    assert counts["transport_run"] == counts["run_phase"] == n_glass * n_rep * n_temp
+    assert counts["transport_replica"] == n_glass * n_rep
+    assert counts["transport_composition"] == n_glass and counts["msd_figure"] == n_glass
     assert counts["fig2a_arrhenius"] == 1 and counts["fig2b_conductivity"] == 1
 
 

@@ -121,6 +121,7 @@ def combine_temperature(runs: Sequence[Mapping]) -> dict:
         "cage_threshold_A2": max((r.get("cage_threshold_A2") or 0.0) for r in runs) or None,
         "fit_end_ps": max(r.get("fit_end_ps") or 0.0 for r in runs),
         "time_span_ps": min(r.get("time_span_ps") or 0.0 for r in runs),
+        "runs": list(runs),
     }
 
 
@@ -171,38 +172,64 @@ def phase_of_fit(combined: Sequence[Mapping], reasons: Sequence[str | None]) -> 
     return used.pop() if len(used) == 1 else "mixed"
 
 
+def _measured_run_length(run: Mapping, settings: Mapping, duration_ps: float | None) -> dict:
+    """Production length one run would need to pass the cage criterion, from its own MSD: the
+    intercept-corrected MSD grows linearly in a diffusive regime (6 D t), so the fit window must
+    end at t* = t_end x threshold / (MSD(t_end) - intercept); the window ends at fit_end_frac x
+    duration / n_blocks, so duration = t* x n_blocks / fit_end_frac. The relative SE of D then
+    follows the measured one scaled by sqrt(duration_now / duration) (independent time blocks)."""
+    past, threshold, t_end = run.get("msd_past_cage_A2"), run.get("cage_threshold_A2"), run.get("fit_end_ps")
+    if past is None or threshold is None or not t_end:
+        return {"duration_ps": None, "reason": "the run reports no cage check"}
+    if not past > 0:
+        return {"duration_ps": None, "reason": (f"no Li motion beyond the vibration in the fit window (MSD - intercept "
+                                                f"= {past:.3g} A^2): a length cannot be extrapolated from this run")}
+    t_star = float(t_end) * float(threshold) / float(past)
+    duration = t_star * float(settings["n_blocks"]) / float(settings["fit_end_frac"])
+    out = {"duration_ps": duration, "window_end_needed_ps": t_star, "msd_past_cage_A2": past,
+           "cage_threshold_A2": threshold, "fit_end_ps": t_end}
+    D, se = run.get("D_cm2_s"), run.get("D_stderr_cm2_s")
+    if duration_ps and D and se is not None and D > 0:
+        out["relative_stderr_now"] = se / D
+        out["relative_stderr_expected"] = se / D * math.sqrt(float(duration_ps) / max(duration, float(duration_ps)))
+    return out
+
+
 def run_length_needed(combined: Sequence[Mapping], reasons: Sequence[str | None], reference_fit: Mapping | None,
                       settings: Mapping, duration_ps: float | None) -> list[dict]:
     """For every glassy temperature left out of the fit: the production length that would let Li
-    pass the cage criterion inside the fit window, from D predicted by ``reference_fit`` (the
-    Arrhenius fit of the runs that were resolved; an extrapolation, said so) and the run's cage
-    threshold: t_cage = threshold / (6 D); the fit window ends at fit_end_frac x duration /
-    n_blocks, so duration = t_cage x n_blocks / fit_end_frac."""
-    out = []
-    if reference_fit is None or reference_fit.get("status") != "ok":
-        return [{"T_K": c["temperature_K"], "duration_ps": None,
-                 "reason": "no Arrhenius fit of resolved runs to predict D from"}
-                for c, why in zip(combined, reasons) if c["phase"] == "glass" and why is not None]
-    ln_d0, ea = reference_fit["ln_D0"], reference_fit["Ea_eV"]
+    pass the cage criterion of the diffusive check inside the fit window.
+
+    Primary estimate, from the measured runs (``_measured_run_length``; the longest over the
+    replicas). Second estimate, where an Arrhenius fit of resolved runs exists
+    (``reference_fit``; an extrapolation, said so): D predicted at T, t_cage = threshold / (6 D),
+    duration = t_cage x n_blocks / fit_end_frac."""
     from lipsglass import units
+
+    out = []
     for c, why in zip(combined, reasons):
         if c["phase"] != "glass" or why is None:
             continue
         T = c["temperature_K"]
-        D_pred = math.exp(ln_d0 - ea / (units.BOLTZMANN_EV_K * T))        # cm^2/s
-        threshold = c.get("cage_threshold_A2")
-        if not threshold:
-            out.append({"T_K": T, "duration_ps": None, "reason": "the runs report no cage threshold"})
-            continue
-        t_cage_ps = threshold / (6.0 * D_pred * 1e4)                       # cm^2/s -> A^2/ps is x 1e4
-        duration = t_cage_ps * float(settings["n_blocks"]) / float(settings["fit_end_frac"])
-        out.append({"T_K": T, "D_predicted_cm2_s": D_pred, "cage_threshold_A2": threshold,
-                    "t_cage_ps": t_cage_ps, "duration_ps": duration,
-                    "current_duration_ps": duration_ps,
-                    "basis": (f"D from the Arrhenius fit over {reference_fit['temperatures_used_K']} K "
-                              f"(Ea {ea:.3f} eV), extrapolated to {T:g} K; duration so that MSD - intercept "
-                              f"reaches the cage threshold at the end of the fit window (n_blocks "
-                              f"{settings['n_blocks']}, fit_end_frac {settings['fit_end_frac']})")})
+        per_replica = [_measured_run_length(r, settings, duration_ps) for r in c.get("runs", [])]
+        lengths = [r["duration_ps"] for r in per_replica if r["duration_ps"] is not None]
+        row = {"T_K": T, "left_out_because": why, "current_duration_ps": duration_ps,
+               "per_replica": per_replica,
+               "duration_ps": (max(lengths) if len(lengths) == len(per_replica) and lengths else None),
+               "basis": ("measured: the intercept-corrected MSD of each replica extrapolated linearly until it "
+                         f"reaches the cage threshold at the end of the fit window (n_blocks {settings['n_blocks']}, "
+                         f"fit_end_frac {settings['fit_end_frac']}); the longest over the replicas")}
+        if row["duration_ps"] is None:
+            row["reason"] = "; ".join(r.get("reason", "") for r in per_replica if r["duration_ps"] is None)
+        if reference_fit is not None and reference_fit.get("status") == "ok" and c.get("cage_threshold_A2"):
+            ln_d0, ea = reference_fit["ln_D0"], reference_fit["Ea_eV"]
+            D_pred = math.exp(ln_d0 - ea / (units.BOLTZMANN_EV_K * T))       # cm^2/s
+            t_cage = c["cage_threshold_A2"] / (6.0 * D_pred * 1e4)               # 1 cm^2/s = 1e4 A^2/ps
+            row["arrhenius_estimate"] = {
+                "D_predicted_cm2_s": D_pred, "duration_ps": t_cage * float(settings["n_blocks"]) / float(settings["fit_end_frac"]),
+                "basis": (f"Arrhenius fit over {reference_fit['temperatures_used_K']} K (Ea {ea:.3f} eV) extrapolated to "
+                          f"{T:g} K")}
+        out.append(row)
     return out
 
 
@@ -241,7 +268,7 @@ def composition_summary(replica_runs: Sequence[Sequence[Mapping]], settings: Map
     summary["combination_estimator"] = COMBINATION_ESTIMATOR
     reference = fits_by_phase["all"] if summary.get("status") != "ok" else summary
     summary["run_length_needed"] = run_length_needed(combined, reasons, reference, settings, duration_ps)
-    summary["temperatures"] = [{k: v for k, v in c.items() if k != "D_combination"} for c in combined]
+    summary["temperatures"] = [{k: v for k, v in c.items() if k not in ("D_combination", "runs")} for c in combined]
     return summary, combined, reasons
 
 

@@ -122,6 +122,17 @@ def transport_run_files(name):
     return expand("results/{{glass}}/r{{replica}}/transport/{T}K/{name}", T=temperature_labels(), name=name)
 
 
+def composition_run_files(name):
+    """Per-run transport file ``name`` of every replica and temperature of a composition, as
+    patterns in {glass}, replica-major (r1 at every T, then r2, ...)."""
+    return expand(
+        "results/{{glass}}/r{replica}/transport/{T}K/{name}",
+        replica=REPLICAS,
+        T=temperature_labels(),
+        name=name,
+    )
+
+
 def transport_replica_files(name):
     """Per-replica transport file ``name`` of every replica, as patterns in {glass}."""
     return expand("results/{{glass}}/r{replica}/transport/{name}", replica=REPLICAS, name=name)

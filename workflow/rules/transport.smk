@@ -45,8 +45,8 @@ rule transport_composition:
     Arrhenius fit behind C1/C2 over its glassy temperatures, the fits of each regime, the
     Nernst-Einstein conductivity extrapolated to the configured temperature."""
     input:
-        runs=lambda w: expand("results/{glass}/r{replica}/transport/{T}K/diffusion.json", glass=w.glass, replica=REPLICAS, T=temperature_labels()),
-        phases=lambda w: expand("results/{glass}/r{replica}/transport/{T}K/phase.json", glass=w.glass, replica=REPLICAS, T=temperature_labels()),
+        runs=composition_run_files("diffusion.json"),
+        phases=composition_run_files("phase.json"),
         replica_fits=transport_replica_files("arrhenius.json"),
         glasses=replica_files("results/{{glass}}/r{replica}/quench/glass.data"),
     output:
