@@ -82,9 +82,12 @@ def plot_tg(compositions: Mapping[str, Mapping], ramps: Mapping[str, Sequence[Ma
                             fit["breakpoint_K"]) * f for fit, f, u in at_tg]
                 if ys:
                     ax.errorbar([tg], [np.mean(ys)], xerr=[se], fmt="o", ms=4, color="k", capsize=3,
-                                label=f"$T_g$ = {tg:.0f} $\\pm$ {se:.0f} K (n = {c['n_replicas_resolved']})")
+                                label=f"$T_g$ = {tg:.0f} $\\pm$ {se:.0f} K " + (
+                                    "(replica-averaged ramp)" if c.get("pooled_fit") else
+                                    f"(n = {c['n_replicas_resolved']})"))
             else:
-                ax.text(0.03, 0.92, "$T_g$ not resolved", transform=ax.transAxes, fontsize=7, va="top")
+                what = "not resolved, not even on the replica-averaged ramp" if c.get("pooled_fit") else "not resolved"
+                ax.text(0.03, 0.92, f"$T_g$ {what}", transform=ax.transAxes, fontsize=7, va="top")
             ax.set_xlabel("T (K)")
             ax.set_ylabel(label)
             ax.set_title(f"{glass}: {quantity}, cooling at {rate:.3g} K/ps" if rate else f"{glass}: {quantity}",

@@ -130,14 +130,63 @@ def _compare_reference(mean: float | None, reference: Mapping | None) -> dict | 
     return out
 
 
+def pooled_ramp_fit(replica_thermo: Sequence[str | Path], settings: Mapping | None) -> dict:
+    """Two-line fits of the replica-AVERAGED cooling ramp (row by row: every replica runs the same
+    protocol, so row k of each ramp has the same ramp temperature). Averaging n independent
+    glasses divides the noise variance by ~n and keeps the time order, so the autocorrelation
+    scaling of ``two_line_fit`` still applies; the residual noise includes the glass-to-glass
+    differences. A Tg a single replica cannot resolve may be resolved here."""
+    s = _settings(settings)
+    ramps = [gt.load_ramp(p, s["stage"], temperature_axis=s["temperature_axis"],
+                          enthalpy_pressure=s["enthalpy_pressure"], pressure_atm=float(s["pressure_atm"]))
+             for p in replica_thermo]
+    n = min(r["n_rows"] for r in ramps)
+    # same protocol: row k of every ramp lies at the same time after the ramp's start (and so at the
+    # same set temperature); the ramp temperatures (a line fitted to each ramp's measured T) are averaged
+    times = np.array([r["time_ps"][:n] - r["time_ps"][0] for r in ramps])
+    rates = np.array([r["dT_dt_K_per_ps"] for r in ramps])
+    if np.max(np.ptp(times, axis=0)) > 1e-6 or np.ptp(rates) > 0.05 * np.abs(rates).mean():
+        raise ValueError(f"the replicas' ramps do not share their rows (times, rate) row by row: {list(replica_thermo)}")
+    T_mean = np.array([r["T_K"][:n] for r in ramps]).mean(axis=0)
+    keep = np.ones(n, bool)
+    if s["T_range_K"] is not None:
+        keep = (T_mean >= s["T_range_K"][0]) & (T_mean <= s["T_range_K"][1])
+    columns = {"volume": ("volume_A3", "A3"), "enthalpy": ("enthalpy_kcal_mol", "kcal_mol"),
+               "specific_volume": ("specific_volume_cm3_g", "cm3_g")}
+    out = {"n_replicas": len(ramps), "n_rows": n,
+           "estimator": ("two-line fit (as per replica) of the cooling ramp averaged row by row over the replicas")}
+    for q in s["quantities"]:
+        col, unit = columns[q]
+        y = np.array([r[col][:n] for r in ramps]).mean(axis=0)
+        Tq, yq = T_mean[keep], y[keep]
+        if s["bin_K"]:
+            Tq, yq = gt.bin_in_temperature(Tq, yq, float(s["bin_K"]))
+        out[q] = gt.two_line_fit(Tq, yq, y_unit=unit, min_points_per_side=int(s["min_points_per_side"]),
+                                 k_sigma=float(s["tg_k_sigma"]), confidence=float(s["confidence"]))
+    return out
+
+
 def tg_composition_job(replica_jsons: Sequence[str | Path], glass: str, glass_data_files: Sequence[str | Path],
-                       reference: Mapping | None, out_json: str | Path) -> dict:
+                       reference: Mapping | None, out_json: str | Path,
+                       replica_thermo: Sequence[str | Path] | None = None, settings: Mapping | None = None) -> dict:
     """Composition tg.json: Tg (V and H) over replicas with estimator and scan rate, the replicas'
     results, their glass densities (mean +- SE) beside ``reference`` densities (a mapping whose
     ``*_g_cm3`` entries are compared, e.g. {'model_density_g_cm3': 1.760, 'source': ...}; None:
-    no reference)."""
+    no reference). With ``replica_thermo`` (the replicas' quench thermo.csv) and more than one
+    replica, the composition's Tg is the fit of the replica-averaged ramp
+    (:func:`pooled_ramp_fit`); the mean of the replicas' own Tg is reported beside it."""
     replicas = [json.loads(Path(p).read_text()) for p in replica_jsons]
     combined = gt.combine_tg(replicas)
+    if replica_thermo is not None and len(replica_thermo) > 1:
+        pooled = pooled_ramp_fit(replica_thermo, settings)
+        for q in replicas[0].get("quantities", ()):
+            fit = pooled[q]
+            mean_over = {f"{k}_mean_over_replicas" if k in ("Tg_K", "Tg_stderr_K", "estimator") else k: v
+                         for k, v in combined[q].items()}
+            combined[q] = {**mean_over, "Tg_K": fit["Tg_K"], "Tg_stderr_K": fit["Tg_stderr_K"],
+                           "Tg_ci_K": fit["Tg_ci_K"], "resolved": fit["resolved"], "reason": fit["reason"],
+                           "breakpoint_K": fit["breakpoint_K"], "slope_change_t": fit["slope_change_t"],
+                           "estimator": pooled["estimator"] + "; " + fit["estimator"], "pooled_fit": fit}
     density = _density_summary(glass_data_files)
     rate = combined["scan_rate_K_per_ps"]
     out = {

@@ -19,10 +19,13 @@ rule tg_composition:
     densities beside Ariga's models."""
     input:
         tg=replica_files("results/{{glass}}/r{replica}/quench/tg.json"),
+        thermo=replica_files("results/{{glass}}/r{replica}/quench/thermo.csv"),
         glasses=replica_files("results/{{glass}}/r{replica}/quench/glass.data"),
         reference=project_file("config/reference_density.csv"),
     output:
         tg="results/{glass}/tg.json",
+    params:
+        settings=glass_transition_settings(),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -73,5 +76,7 @@ rule run_phase:
         "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/r{replica}/run_phase_{T}K.log",
+    benchmark:
+        "benchmarks/{glass}/r{replica}/run_phase_{T}K.tsv"
     script:
         "../scripts/run_phase.py"

@@ -35,6 +35,8 @@ rule li_s_shell:
         "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/r{replica}/li_s_shell.log",
+    benchmark:
+        "benchmarks/{glass}/r{replica}/li_s_shell.tsv"
     script:
         "../scripts/li_s_shell.py"
 
