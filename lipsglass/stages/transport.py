@@ -46,8 +46,9 @@ DIFFUSION_COLUMNS = (
     "loglog_slope", "diffusive", "diffusive_reason", "D_early_cm2_s", "D_late_cm2_s", "linearity_z_score",
     "msd_past_cage_A2", "cage_threshold_A2", "fit_start_ps", "fit_end_ps", "n_Li", "n_frames",
     "dt_ps", "time_span_ps", "volume_A3", "sigma_NE_S_cm", "sigma_NE_stderr_S_cm", "sigma_einstein_S_cm",
-    "sigma_einstein_stderr_S_cm", "haven_ratio_measured", "haven_ratio_measured_stderr", "in_arrhenius_fit",
-    "arrhenius_exclusion_reason",
+    "sigma_einstein_stderr_S_cm", "haven_ratio_measured", "haven_ratio_measured_stderr", "phase",
+    "density_change_percent", "excess_density_change_percent", "anion_msd_verdict", "anion_D_cm2_s", "T_over_Tg",
+    "phase_reason", "in_arrhenius_fit", "arrhenius_exclusion_reason",
 )
 
 
@@ -141,6 +142,17 @@ def arrhenius_exclusion_reason(run: Mapping, min_T_K: float, exclude_T_K: Sequen
     return None
 
 
+def _phase_columns(run: Mapping) -> dict:
+    """The glass/liquid label of a run (phase.json, merged by ``load_runs_with_phases``) as table
+    columns; empty when the run carries no label."""
+    crit = (run.get("phase_criteria") or {}).get("criteria", {})
+    density, anion, tg = crit.get("density", {}), crit.get("anion_msd", {}), crit.get("T_over_Tg", {})
+    return {"phase": run.get("phase", ""), "density_change_percent": density.get("density_change_percent"),
+            "excess_density_change_percent": density.get("excess_change_percent"),
+            "anion_msd_verdict": anion.get("verdict", ""), "anion_D_cm2_s": anion.get("D_late_cm2_s"),
+            "T_over_Tg": tg.get("T_over_Tg"), "phase_reason": run.get("phase_reason", "")}
+
+
 def diffusion_table_rows(runs: Sequence[Mapping], reasons: Sequence[str | None]) -> list[dict]:
     """Rows of diffusion.csv (``DIFFUSION_COLUMNS``) from run results and exclusion reasons."""
     rows = []
@@ -164,6 +176,7 @@ def diffusion_table_rows(runs: Sequence[Mapping], reasons: Sequence[str | None])
             "sigma_einstein_stderr_S_cm": run.get("sigma_einstein_stderr_S_cm"),
             "haven_ratio_measured": run.get("haven_ratio_measured"),
             "haven_ratio_measured_stderr": run.get("haven_ratio_measured_stderr"),
+            **_phase_columns(run),
             "in_arrhenius_fit": reason is None, "arrhenius_exclusion_reason": reason or "",
         })
     return rows
