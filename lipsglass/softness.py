@@ -4,6 +4,12 @@ a logistic-regression hyperplane separating mobile from immobile Li (labels from
 ``lipsglass.d2min``), softness = signed distance to that hyperplane, and its links to the
 anion environment.
 
+Safeguards: features near-constant or outlier-dominated on the training samples are dropped
+(``FeatureFilter``) and a sample whose standardised features exceed the model's bound is
+refused (``SoftnessModel``), so softness cannot explode on Gaussian tails; accuracy comes from
+cross-fitting over Li with a Wilson interval on the number of Li (``evaluate_classifier``); the
+stage's knobs live in one frozen ``SoftnessSettings``.
+
 Units: lengths in Angstrom; RSF values are dimensionless Gaussian-weighted neighbour counts;
 softness is a distance in standardised feature space (dimensionless), S > 0 soft (predicted
 mobile), S < 0 hard.
@@ -15,10 +21,11 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse, stats
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from lipsglass.d2min import (DEFAULT_CUTOFF, DEFAULT_MIN_NEIGHBOURS, IMMOBILE, MOBILE, WindowDynamics,
                              analyse_window, label_mobility)
@@ -124,6 +131,7 @@ class TrainingSet:
     window_ids: np.ndarray
     thresholds: tuple[float, float]  # (lower, upper) D_cum thresholds used
     counts: dict                     # per-class counts before balancing, unlabelled, invalid
+    coordination: np.ndarray | None = None  # per sample covariate for the baseline (e.g. Li-S count)
 
 
 def balance_classes(y: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -141,7 +149,8 @@ def balance_classes(y: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def build_training_set(features: Sequence[np.ndarray], d_cum: Sequence[np.ndarray], li_ids: Sequence[np.ndarray],
                        upper: float = 0.9, lower: float = 0.1, mode: str = "quantile",
-                       balance: bool = True, seed: int = 0) -> TrainingSet:
+                       balance: bool = True, seed: int = 0,
+                       coordination: Sequence[np.ndarray] | None = None) -> TrainingSet:
     """Pool independent windows into one labelled training set.
 
     features[w]: (n_li, n_features) RSFs at the start of window w; d_cum[w]: D_cum of the same
@@ -149,6 +158,7 @@ def build_training_set(features: Sequence[np.ndarray], d_cum: Sequence[np.ndarra
     of the pooled finite D_cum (``mode="quantile"``) or absolute D_cum values (``"absolute"``).
     Li between the thresholds or with NaN D_cum are left out and counted in ``counts``; with
     ``balance`` the larger class is subsampled (seeded) to the size of the smaller.
+    ``coordination[w]``: an optional per-Li covariate (the baseline's), carried along.
     """
     if not (len(features) == len(d_cum) == len(li_ids)) or len(features) == 0:
         raise ValueError("features, d_cum and li_ids need one entry per window (at least one)")
@@ -159,6 +169,11 @@ def build_training_set(features: Sequence[np.ndarray], d_cum: Sequence[np.ndarra
             raise ValueError(f"window {w}: features {x.shape}, d_cum {d.shape}, ids {i.shape} disagree")
         xs.append(x), ds.append(d), ids.append(i), wins.append(np.full(len(d), w))
     x, d, i, win = np.vstack(xs), np.concatenate(ds), np.concatenate(ids), np.concatenate(wins)
+    cov = None
+    if coordination is not None:
+        cov = np.concatenate([np.asarray(c, float) for c in coordination])
+        if len(coordination) != len(features) or cov.shape != d.shape:
+            raise ValueError("coordination needs one value per Li and window")
     y, (lo, hi) = label_mobility(d, upper, lower, mode)  # thresholds from the pooled windows
     finite = np.isfinite(d)
     counts = {"mobile": int(np.sum(y == MOBILE)), "immobile": int(np.sum(y == IMMOBILE)),
@@ -170,18 +185,99 @@ def build_training_set(features: Sequence[np.ndarray], d_cum: Sequence[np.ndarra
     counts["used_per_class"] = {"mobile": int(np.sum(y[labelled] == MOBILE)),
                                 "immobile": int(np.sum(y[labelled] == IMMOBILE))}
     return TrainingSet(X=x[labelled], y=y[labelled], li_ids=i[labelled], window_ids=win[labelled],
-                       thresholds=(lo, hi), counts=counts)
+                       thresholds=(lo, hi), counts=counts, coordination=None if cov is None else cov[labelled])
 
 
 # --- classifier ----------------------------------------------------------------------------
 
 DEFAULT_CS = tuple(np.round(np.logspace(-4, 2, 13), 12))
+# Feature filter (``FeatureFilter``) and application bound (``SoftnessModel``). A feature is
+# dropped when its training std is below a fraction of the median std of the features: for
+# features in arbitrary units DEFAULT_MIN_FEATURE_STD (1e-3, only the degenerate ones); for
+# RSFs, all in the same units (neighbour counts), RSF_MIN_FEATURE_STD (the stage's default).
+# RSF Gaussian tails below the closest approach have std ~1e-60 (relative ~1e-60); the 0.1 was chosen, label-free, on the 2580 window snapshots of P2S6-10 (replica 1, 300 K):
+# every feature with relative std < 0.1 lies below its channel's first peak (Li-Li < 2.8 A,
+# Li-P < 2.4 A, Li-S < 2.1 A), and keeping them leaves snapshots beyond |z| = 20 (largest |z|
+# 69 at 1e-3, 42 at 0.02, 19 at 0.05; 15 at 0.1) while the held-out accuracy did not change.
+# The bound on standardised features is 20: a normally distributed feature exceeds |z| = 20
+# with probability ~1e-88 and an exponentially distributed one only beyond ~e^21 samples, while
+# a feature that is non-zero in only a fraction p of the samples reaches |z| ~ 1/sqrt(p), i.e.
+# 20 at p = 1/400: a structure beyond 20 standard deviations lies outside what the training
+# samples describe (its softness would be an extrapolation of the hyperplane, not a measurement).
+DEFAULT_MIN_FEATURE_STD = 1e-3
+RSF_MIN_FEATURE_STD = 0.1
+DEFAULT_MAX_ABS_Z = 20.0
+DEFAULT_OUTER_FOLDS = 5
+DEFAULT_CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 2000  # cluster (Li) bootstrap of the held-out accuracy
+
+
+class FeatureFilter(TransformerMixin, BaseEstimator):
+    """Drops features that cannot be standardised safely; learnt on the training samples only
+    and label-free (fitting it inside each cross-fitting fold leaks nothing about the labels).
+
+    * near-constant: std (ddof=0, as ``StandardScaler``) below ``min_relative_std`` x the
+      typical feature scale, the median std of the features whose std is not zero;
+    * outlier-dominated (only with ``max_abs_z``): some training sample lies more than
+      ``max_abs_z`` standard deviations from the mean, i.e. the feature is set by a handful of
+      samples (non-zero in fewer than ~1/max_abs_z^2 of them); the model could not even score
+      its own training samples within the bound.
+
+    Fitted attributes: ``support_`` (kept), ``std_``, ``mean_``, ``typical_std_``,
+    ``max_abs_z_`` (largest training |z| of each feature), ``near_constant_``, ``outlier_``.
+    """
+
+    def __init__(self, min_relative_std: float = DEFAULT_MIN_FEATURE_STD, max_abs_z: float | None = DEFAULT_MAX_ABS_Z):
+        self.min_relative_std = min_relative_std
+        self.max_abs_z = max_abs_z
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, float)
+        if X.ndim != 2 or len(X) == 0:
+            raise ValueError(f"need (n, n_features) samples, got {X.shape}")
+        mean, std = X.mean(axis=0), X.std(axis=0)
+        positive = std[std > 0]
+        if len(positive) == 0:
+            raise ValueError("every feature is constant on the training samples")
+        typical = float(np.median(positive))
+        near_constant = std < float(self.min_relative_std) * typical
+        near_constant |= std == 0
+        safe = np.where(std > 0, std, 1.0)
+        zmax = np.where(std > 0, np.max(np.abs(X - mean), axis=0) / safe, 0.0)
+        outlier = np.zeros(X.shape[1], bool)
+        if self.max_abs_z is not None:
+            outlier = ~near_constant & (zmax > float(self.max_abs_z))
+        keep = ~(near_constant | outlier)
+        if not keep.any():
+            raise ValueError(f"all {X.shape[1]} features are near-constant or outlier-dominated on the training samples")
+        self.mean_, self.std_, self.typical_std_, self.max_abs_z_ = mean, std, typical, zmax
+        self.near_constant_, self.outlier_, self.support_ = near_constant, outlier, keep
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, float)
+        if X.ndim != 2 or X.shape[1] != len(self.support_):
+            raise ValueError(f"expected (n, {len(self.support_)}) features, got {X.shape}")
+        return X[:, self.support_]
+
+    def dropped(self, feature_names: Sequence[str]) -> list[dict]:
+        """One record per dropped feature: name, index, std, std relative to the typical scale,
+        largest training |z| and the reason."""
+        out = []
+        for k in np.flatnonzero(~self.support_):
+            out.append({"name": str(feature_names[k]), "index": int(k), "std": float(self.std_[k]),
+                        "relative_std": float(self.std_[k] / self.typical_std_),
+                        "max_abs_z_training": float(self.max_abs_z_[k]),
+                        "reason": "near-constant" if self.near_constant_[k] else "outlier-dominated"})
+        return out
 
 
 def make_classifier(Cs: Sequence[float] = DEFAULT_CS, cv=5, seed: int = 0, scoring: str = "accuracy",
-                    max_iter: int = 5000):
-    """StandardScaler + L2 LogisticRegressionCV (class_weight='balanced') pipeline.
-    ``cv`` is a fold count or an explicit list of (train, test) index pairs."""
+                    max_iter: int = 5000, min_feature_std: float = DEFAULT_MIN_FEATURE_STD,
+                    max_abs_z: float | None = DEFAULT_MAX_ABS_Z):
+    """FeatureFilter + StandardScaler + L2 LogisticRegressionCV (class_weight='balanced')
+    pipeline. ``cv`` is a fold count or an explicit list of (train, test) index pairs."""
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -189,7 +285,8 @@ def make_classifier(Cs: Sequence[float] = DEFAULT_CS, cv=5, seed: int = 0, scori
     clf = LogisticRegressionCV(Cs=list(Cs), cv=cv, l1_ratios=(0.0,), class_weight="balanced",
                                scoring=scoring, random_state=seed, max_iter=max_iter,
                                use_legacy_attributes=False)
-    return Pipeline([("scale", StandardScaler()), ("logistic", clf)])
+    return Pipeline([("filter", FeatureFilter(min_feature_std, max_abs_z)), ("scale", StandardScaler()),
+                     ("logistic", clf)])
 
 
 def _check_xy(X, y):
@@ -214,42 +311,73 @@ def _inner_cv(groups: np.ndarray, cv: int):
     return list(GroupKFold(n_splits=cv).split(np.zeros(len(groups)), groups=groups))
 
 
-def fit_classifier(X, y, groups, Cs=DEFAULT_CS, cv: int = 5, seed: int = 0, scoring: str = "accuracy"):
+def fit_classifier(X, y, groups, Cs=DEFAULT_CS, cv: int = 5, seed: int = 0, scoring: str = "accuracy",
+                   min_feature_std: float = DEFAULT_MIN_FEATURE_STD, max_abs_z: float | None = DEFAULT_MAX_ABS_Z):
     """Fit the pipeline with C chosen by GroupKFold over ``groups`` (Li ids). Returns the pipeline."""
     X, y = _check_xy(X, y)
-    pipe = make_classifier(Cs, _inner_cv(np.asarray(groups), cv), seed, scoring)
+    pipe = make_classifier(Cs, _inner_cv(np.asarray(groups), cv), seed, scoring,
+                           min_feature_std=min_feature_std, max_abs_z=max_abs_z)
     return pipe.fit(X, y)
 
 
-def grouped_splits(li_ids: np.ndarray, window_ids: np.ndarray | None = None, n_repeats: int = 5,
-                   test_size: float = 0.25, seed: int = 0, separate_windows: bool = True):
-    """Repeated train/test splits with no Li in both sets (GroupShuffleSplit over Li ids), and,
-    when there are >= 2 windows and ``separate_windows``, no window in both sets either: samples of
-    test Li in training windows and of training Li in test windows are then left out of both.
-    Returns a list of (train_indices, test_indices, n_left_out)."""
-    from sklearn.model_selection import GroupShuffleSplit
+def outer_folds(li_ids: np.ndarray, n_folds: int = DEFAULT_OUTER_FOLDS) -> np.ndarray:
+    """Cross-fitting fold of every sample: GroupKFold over Li ids, so all windows of a Li fall in
+    the same fold and every sample is held out exactly once. Returns the fold index per sample."""
+    from sklearn.model_selection import GroupKFold
 
     li_ids = np.asarray(li_ids)
-    dummy = np.zeros(len(li_ids))
-    li_splits = GroupShuffleSplit(n_splits=n_repeats, test_size=test_size, random_state=seed).split(dummy, groups=li_ids)
-    use_windows = (window_ids is not None and separate_windows and len(np.unique(window_ids)) >= 2)
-    if use_windows:
-        window_ids = np.asarray(window_ids)
-        win_splits = list(GroupShuffleSplit(n_splits=n_repeats, test_size=test_size, random_state=seed + 1)
-                          .split(dummy, groups=window_ids))
-    out = []
-    for r, (_, test_li) in enumerate(li_splits):
-        is_test = np.zeros(len(li_ids), bool)
-        is_test[test_li] = True
-        if use_windows:
-            test_win = np.zeros(len(li_ids), bool)
-            test_win[win_splits[r][1]] = True
-            train = np.flatnonzero(~is_test & ~test_win)
-            test = np.flatnonzero(is_test & test_win)
-        else:
-            train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
-        out.append((train, test, len(li_ids) - len(train) - len(test)))
-    return out
+    n_groups = len(np.unique(li_ids))
+    if n_folds < 2 or n_groups < n_folds:
+        raise ValueError(f"{n_groups} Li cannot make {n_folds} cross-fitting folds (need >= 2 folds)")
+    fold = np.full(len(li_ids), -1, dtype=np.int64)
+    for k, (_, test) in enumerate(GroupKFold(n_splits=n_folds).split(np.zeros(len(li_ids)), groups=li_ids)):
+        fold[test] = k
+    return fold
+
+
+def wilson_interval(p: float, n: float, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``p`` observed on ``n`` trials (``n`` may be
+    an effective, non-integer number of independent trials)."""
+    if not n > 0 or not 0.0 <= p <= 1.0:
+        raise ValueError(f"need n > 0 and 0 <= p <= 1, got n = {n}, p = {p}")
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+ACCURACY_INTERVAL_METHOD = (
+    "Wilson score interval with n = the number of distinct Li (not of samples): the windows of one "
+    "Li are correlated (same neighbourhood, often the same label), so they are counted as one "
+    "independent trial; per_sample_wilson (n = samples, too narrow if windows are correlated) and "
+    "cluster_bootstrap (Li resampled with replacement, percentile interval) are given beside it. "
+    "Correlations between neighbouring Li in the same window are not removed.")
+
+
+def accuracy_with_interval(correct, groups, confidence: float = DEFAULT_CONFIDENCE, seed: int = 0,
+                           n_bootstrap: int = BOOTSTRAP_RESAMPLES) -> dict:
+    """Accuracy of held-out predictions (``correct``: bool per sample) with its interval
+    (``ACCURACY_INTERVAL_METHOD``); ``groups``: Li id of every sample."""
+    correct = np.asarray(correct, bool)
+    groups = np.asarray(groups)
+    if correct.ndim != 1 or len(correct) == 0 or groups.shape != correct.shape:
+        raise ValueError("correct and groups must be non-empty 1D arrays of equal length")
+    n = len(correct)
+    acc = float(correct.mean())
+    codes = np.unique(groups, return_inverse=True)[1].ravel()
+    n_ind = int(codes.max()) + 1
+    lo, hi = wilson_interval(acc, n_ind, confidence)
+    per_sum = np.bincount(codes, weights=correct.astype(float), minlength=n_ind)
+    per_n = np.bincount(codes, minlength=n_ind).astype(float)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_ind, size=(n_bootstrap, n_ind))
+    boot = per_sum[draws].sum(axis=1) / per_n[draws].sum(axis=1)
+    b_lo, b_hi = np.quantile(boot, [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
+    return {"accuracy": acc, "n": n, "n_correct": int(correct.sum()), "n_independent": n_ind,
+            "confidence": confidence, "ci_low": lo, "ci_high": hi, "interval_method": ACCURACY_INTERVAL_METHOD,
+            "per_sample_wilson": list(wilson_interval(acc, n, confidence)),
+            "cluster_bootstrap": [float(b_lo), float(b_hi)], "bootstrap_resamples": int(n_bootstrap)}
 
 
 def _scores(pipe, X, y) -> tuple[float, float]:
@@ -265,28 +393,92 @@ def _summary(values: list[float]) -> dict:
     return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "values": v.tolist()}
 
 
-def evaluate_classifier(X, y, li_ids, window_ids=None, n_repeats: int = 5, test_size: float = 0.25,
-                        Cs=DEFAULT_CS, cv: int = 5, seed: int = 0, separate_windows: bool = True,
-                        scoring: str = "accuracy") -> dict:
-    """Train and test accuracy and ROC AUC over repeated grouped splits (``grouped_splits``),
-    as mean, sample std and per-repeat values; also the chosen C and set sizes per repeat."""
+def cross_fit(X, y, li_ids, n_folds: int = DEFAULT_OUTER_FOLDS, Cs=DEFAULT_CS, cv: int = 5, seed: int = 0,
+              scoring: str = "accuracy", min_feature_std: float = DEFAULT_MIN_FEATURE_STD,
+              max_abs_z: float | None = DEFAULT_MAX_ABS_Z, folds: np.ndarray | None = None) -> dict:
+    """Cross-fitting: for each outer fold (``outer_folds``, or the given ``folds``) fit the
+    pipeline on the other folds (feature filter, scaling and C, the latter by GroupKFold over Li
+    within them) and predict the fold. Returns per-sample ``fold``, held-out ``decision`` and
+    ``predicted`` labels, and per-fold ``train_accuracy``, ``train_roc_auc``, ``test_accuracy``,
+    ``test_roc_auc``, ``C``, ``n_features_kept``, ``sizes`` and ``n_beyond_bound`` (held-out
+    samples with a kept standardised feature beyond ``max_abs_z``)."""
     X, y = _check_xy(X, y)
     li_ids = np.asarray(li_ids)
-    acc_tr, acc_te, auc_tr, auc_te, cs, sizes = [], [], [], [], [], []
-    for r, (train, test, left_out) in enumerate(grouped_splits(li_ids, window_ids, n_repeats, test_size, seed,
-                                                               separate_windows)):
-        pipe = fit_classifier(X[train], y[train], li_ids[train], Cs, cv, seed + r, scoring)
+    fold = outer_folds(li_ids, n_folds) if folds is None else np.asarray(folds, np.int64)
+    if fold.shape != y.shape or np.any(fold < 0):
+        raise ValueError("every sample needs a fold index >= 0")
+    decision = np.full(len(y), np.nan)
+    out = {k: [] for k in ("train_accuracy", "train_roc_auc", "test_accuracy", "test_roc_auc", "C",
+                           "n_features_kept", "sizes", "n_beyond_bound")}
+    for k in np.unique(fold):
+        test, train = np.flatnonzero(fold == k), np.flatnonzero(fold != k)
+        pipe = fit_classifier(X[train], y[train], li_ids[train], Cs, cv, seed + int(k), scoring,
+                              min_feature_std, max_abs_z)
         a, u = _scores(pipe, X[train], y[train])
-        acc_tr.append(a), auc_tr.append(u)
+        out["train_accuracy"].append(a), out["train_roc_auc"].append(u)
         a, u = _scores(pipe, X[test], y[test])
-        acc_te.append(a), auc_te.append(u)
-        cs.append(float(pipe.named_steps["logistic"].C_))
-        sizes.append({"train": int(len(train)), "test": int(len(test)), "left_out": int(left_out)})
-    return {"train_accuracy": _summary(acc_tr), "test_accuracy": _summary(acc_te),
-            "train_roc_auc": _summary(auc_tr), "test_roc_auc": _summary(auc_te),
-            "C": cs, "sizes": sizes, "n_repeats": n_repeats, "test_size": test_size, "seed": seed,
-            "separate_windows": bool(separate_windows and window_ids is not None
-                                     and len(np.unique(window_ids)) >= 2)}
+        out["test_accuracy"].append(a), out["test_roc_auc"].append(u)
+        decision[test] = pipe.decision_function(X[test])
+        z = pipe.named_steps["scale"].transform(pipe.named_steps["filter"].transform(X[test]))
+        out["n_beyond_bound"].append(int(np.sum(np.any(np.abs(z) > max_abs_z, axis=1))) if max_abs_z else 0)
+        out["C"].append(float(pipe.named_steps["logistic"].C_))
+        out["n_features_kept"].append(int(pipe.named_steps["filter"].support_.sum()))
+        out["sizes"].append({"train": int(len(train)), "test": int(len(test))})
+    out.update(fold=fold, decision=decision, predicted=(decision > 0).astype(np.int64))
+    return out
+
+
+CROSS_FIT_SCHEME = ("cross-fitting: GroupKFold over Li ids (all windows of a Li in the same outer fold), every "
+                    "labelled sample held out exactly once; within each outer training set the feature filter, "
+                    "the scaling and C (GroupKFold over Li, cv_folds folds) are fitted anew")
+
+
+def _held_out_metrics(res: dict, y: np.ndarray, li_ids: np.ndarray, confidence: float, seed: int) -> dict:
+    from sklearn.metrics import roc_auc_score
+
+    test = accuracy_with_interval(res["predicted"] == y, li_ids, confidence, seed)
+    test.update(mean=test["accuracy"], std=_summary(res["test_accuracy"])["std"], values=res["test_accuracy"])
+    auc = _summary(res["test_roc_auc"])
+    auc["pooled"] = float(roc_auc_score(y, res["decision"]))
+    return {"train_accuracy": _summary(res["train_accuracy"]), "test_accuracy": test,
+            "train_roc_auc": _summary(res["train_roc_auc"]), "test_roc_auc": auc}
+
+
+def evaluate_classifier(X, y, li_ids, window_ids=None, n_folds: int = DEFAULT_OUTER_FOLDS, Cs=DEFAULT_CS,
+                        cv: int = 5, seed: int = 0, scoring: str = "accuracy",
+                        min_feature_std: float = DEFAULT_MIN_FEATURE_STD, max_abs_z: float | None = DEFAULT_MAX_ABS_Z,
+                        confidence: float = DEFAULT_CONFIDENCE, baseline=None,
+                        baseline_name: str = "baseline") -> dict:
+    """Cross-fitted accuracy and ROC AUC (``cross_fit``). ``test_accuracy`` is the accuracy over
+    all held-out predictions with its interval (``accuracy_with_interval``; ``mean`` = that
+    accuracy, ``std`` / ``values`` over the folds); ``train_accuracy`` is the in-fold training
+    accuracy, mean and std over folds. ``baseline``: one covariate per sample (e.g. the Li-S
+    count within the D2min cutoff), cross-fitted identically (same folds, same C search) on
+    its own and reported under ``baseline``."""
+    X, y = _check_xy(X, y)
+    li_ids = np.asarray(li_ids)
+    res = cross_fit(X, y, li_ids, n_folds, Cs, cv, seed, scoring, min_feature_std, max_abs_z)
+    out = _held_out_metrics(res, y, li_ids, confidence, seed)
+    out.update({"scheme": CROSS_FIT_SCHEME, "grouping": "Li", "outer_folds": int(len(np.unique(res["fold"]))),
+                "C": res["C"], "n_features_kept": res["n_features_kept"], "sizes": res["sizes"],
+                "n_test_beyond_bound": int(sum(res["n_beyond_bound"])), "seed": seed,
+                "n_windows": int(len(np.unique(window_ids))) if window_ids is not None else None,
+                "correlated_samples": ACCURACY_INTERVAL_METHOD})
+    if baseline is not None:
+        b = np.asarray(baseline, float)
+        if b.shape != y.shape:
+            raise ValueError(f"baseline has shape {b.shape}, labels {y.shape}")
+        if np.ptp(b) == 0:
+            out["baseline"] = {"name": baseline_name, "note": "constant on the labelled samples: no baseline"}
+        else:
+            rb = cross_fit(b[:, None], y, li_ids, Cs=Cs, cv=cv, seed=seed, scoring=scoring, min_feature_std=0.0,
+                           max_abs_z=None, folds=res["fold"])
+            out["baseline"] = {"name": baseline_name, **_held_out_metrics(rb, y, li_ids, confidence, seed),
+                               "C": rb["C"], "scheme": "the same outer folds and C search as the RSF model"}
+    return out
+
+
+MODEL_FORMATS = ("lipsglass-softness-model-1", "lipsglass-softness-model-2")
 
 
 @dataclass
@@ -296,6 +488,11 @@ class SoftnessModel:
     In standardised features z = (x - mean) / scale the classifier's decision is w.z + b and
     softness S = (w.z + b) / |w| (signed distance to the hyperplane, S > 0 soft = predicted
     mobile). ``features`` records how to recompute x from a structure (RSF settings).
+
+    ``dropped_features``: features removed by the ``FeatureFilter`` (coef 0, scale 1 here; their
+    training std is in the record); ``max_abs_standardised_feature``: the bound beyond which a
+    sample is refused (ValueError) instead of scored (None: no check, format-1 models). With
+    every kept |z| <= bound, |S| <= ``softness_bound`` = bound |w|_1 / |w|_2 + |b| / |w|_2.
     """
 
     feature_names: list[str]
@@ -307,37 +504,82 @@ class SoftnessModel:
     seed: int
     metrics: dict = field(default_factory=dict)
     features: dict = field(default_factory=dict)
+    dropped_features: list = field(default_factory=list)
+    max_abs_standardised_feature: float | None = None
+    feature_filter: dict = field(default_factory=dict)
 
     @classmethod
     def from_pipeline(cls, pipe, feature_names, seed: int, metrics: dict | None = None,
                       features: dict | None = None) -> "SoftnessModel":
-        scaler, clf = pipe.named_steps["scale"], pipe.named_steps["logistic"]
+        filt, scaler, clf = pipe.named_steps["filter"], pipe.named_steps["scale"], pipe.named_steps["logistic"]
         if list(clf.classes_) != [IMMOBILE, MOBILE]:
             raise ValueError(f"classifier classes must be [0, 1] (immobile, mobile), got {clf.classes_}")
-        if len(feature_names) != len(scaler.mean_):
-            raise ValueError(f"{len(feature_names)} feature names for {len(scaler.mean_)} features")
-        return cls(list(feature_names), scaler.mean_.copy(), scaler.scale_.copy(), clf.coef_[0].copy(),
-                   float(clf.intercept_[0]), float(clf.C_), int(seed), metrics or {}, features or {})
+        if len(feature_names) != filt.n_features_in_:
+            raise ValueError(f"{len(feature_names)} feature names for {filt.n_features_in_} features")
+        keep = filt.support_
+        mean, scale, coef = filt.mean_.copy(), np.ones(len(keep)), np.zeros(len(keep))
+        mean[keep], scale[keep], coef[keep] = scaler.mean_, scaler.scale_, clf.coef_[0]
+        bound = None if filt.max_abs_z is None else float(filt.max_abs_z)
+        info = {"min_relative_std": float(filt.min_relative_std), "typical_std": float(filt.typical_std_),
+                "max_abs_z": bound, "n_features": int(len(keep)), "n_kept": int(keep.sum()),
+                "rule": "dropped if std < min_relative_std x typical_std (median std of the features with "
+                        "non-zero std on the training samples), or if a training sample lies beyond max_abs_z "
+                        "standard deviations (outlier-dominated)"}
+        return cls(list(feature_names), mean, scale, coef, float(clf.intercept_[0]), float(clf.C_), int(seed),
+                   metrics or {}, features or {}, filt.dropped(list(feature_names)), bound, info)
 
-    def _z(self, X) -> np.ndarray:
+    @property
+    def kept(self) -> np.ndarray:
+        """Mask of the features the hyperplane uses (not dropped)."""
+        dropped = {d["index"] for d in self.dropped_features}
+        return np.array([k not in dropped for k in range(len(self.coef))], bool)
+
+    @property
+    def softness_bound(self) -> float | None:
+        """Largest |S| of any sample within the bound (None without a bound)."""
+        if self.max_abs_standardised_feature is None:
+            return None
+        norm = np.linalg.norm(self.coef)
+        return float((self.max_abs_standardised_feature * np.abs(self.coef).sum() + abs(self.intercept)) / norm)
+
+    def _z(self, X, check: bool = True) -> np.ndarray:
         X = np.asarray(X, float)
         if X.ndim != 2 or X.shape[1] != len(self.coef):
             raise ValueError(f"expected (n, {len(self.coef)}) features, got {X.shape}")
-        return (X - self.mean) / self.scale
+        if not np.all(np.isfinite(X)):
+            raise ValueError("features contain NaN or inf")
+        z = (X - self.mean) / self.scale
+        z[:, ~self.kept] = 0.0  # dropped features carry no weight, whatever their value
+        bound = self.max_abs_standardised_feature
+        if check and bound is not None and z.size:
+            beyond = np.abs(z) > bound
+            if beyond.any():
+                r, c = np.unravel_index(int(np.argmax(np.abs(z))), z.shape)
+                raise ValueError(
+                    f"refusing to score {int(beyond.any(axis=1).sum())} of {len(z)} samples: a standardised feature "
+                    f"lies beyond the model's bound |z| <= {bound:g} (features outside the training distribution). "
+                    f"Largest: sample {r}, feature {self.feature_names[c]} = {X[r, c]:.6g} (training mean "
+                    f"{self.mean[c]:.6g}, std {self.scale[c]:.6g}), z = {z[r, c]:+.4g}")
+        return z
 
-    def decision(self, X) -> np.ndarray:
+    def standardised(self, X, check: bool = True) -> np.ndarray:
+        """z = (x - mean) / scale (dropped features 0); ValueError beyond the bound when ``check``."""
+        return self._z(X, check)
+
+    def decision(self, X, check: bool = True) -> np.ndarray:
         """w.z + b: the logistic-regression log-odds of being mobile."""
-        return self._z(X) @ self.coef + self.intercept
+        return self._z(X, check) @ self.coef + self.intercept
 
-    def softness(self, X) -> np.ndarray:
-        """Signed distance (standardised feature units) to the hyperplane; > 0 soft."""
+    def softness(self, X, check: bool = True) -> np.ndarray:
+        """Signed distance (standardised feature units) to the hyperplane; > 0 soft. Samples with
+        a kept standardised feature beyond the bound raise ValueError (``check=False``: no check)."""
         norm = np.linalg.norm(self.coef)
         if norm == 0:
             raise ValueError("all coefficients are zero: the hyperplane (and softness) is undefined")
-        return self.decision(X) / norm
+        return self.decision(X, check) / norm
 
-    def predict_mobile(self, X) -> np.ndarray:
-        return self.decision(X) > 0
+    def predict_mobile(self, X, check: bool = True) -> np.ndarray:
+        return self.decision(X, check) > 0
 
     def softness_of_structure(self, box: Box, positions: np.ndarray, labels: np.ndarray,
                               centres: np.ndarray) -> np.ndarray:
@@ -355,16 +597,19 @@ class SoftnessModel:
         d = asdict(self)
         for k in ("mean", "scale", "coef"):
             d[k] = np.asarray(getattr(self, k)).tolist()
-        d["format"] = "lipsglass-softness-model-1"
+        d["softness_bound"] = self.softness_bound
+        d["format"] = MODEL_FORMATS[-1]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "SoftnessModel":
-        if d.get("format") != "lipsglass-softness-model-1":
+        if d.get("format") not in MODEL_FORMATS:
             raise ValueError(f"not a lipsglass softness model (format {d.get('format')!r})")
+        bound = d.get("max_abs_standardised_feature")
         model = cls(list(d["feature_names"]), np.asarray(d["mean"], float), np.asarray(d["scale"], float),
                     np.asarray(d["coef"], float), float(d["intercept"]), float(d["C"]), int(d["seed"]),
-                    d.get("metrics", {}), d.get("features", {}))
+                    d.get("metrics", {}), d.get("features", {}), list(d.get("dropped_features", [])),
+                    None if bound is None else float(bound), d.get("feature_filter", {}))
         if not (len(model.feature_names) == len(model.mean) == len(model.scale) == len(model.coef)):
             raise ValueError("model arrays disagree in length")
         return model
@@ -387,31 +632,34 @@ def rsf_settings(channels=DEFAULT_CHANNELS, mu=DEFAULT_MU, width=DEFAULT_WIDTH, 
 
 
 def train_softness_model(X, y, li_ids, window_ids=None, feature_names=None, features: dict | None = None,
-                         n_repeats: int = 5, test_size: float = 0.25, Cs=DEFAULT_CS, cv: int = 5, seed: int = 0,
-                         separate_windows: bool = True, scoring: str = "accuracy") -> SoftnessModel:
-    """Evaluate with ``evaluate_classifier`` (metrics stored in the model), then fit the final
-    hyperplane on all samples (C again chosen by GroupKFold over Li)."""
+                         n_folds: int = DEFAULT_OUTER_FOLDS, Cs=DEFAULT_CS, cv: int = 5, seed: int = 0,
+                         scoring: str = "accuracy", min_feature_std: float = DEFAULT_MIN_FEATURE_STD,
+                         max_abs_z: float | None = DEFAULT_MAX_ABS_Z, confidence: float = DEFAULT_CONFIDENCE,
+                         baseline=None, baseline_name: str = "baseline") -> SoftnessModel:
+    """Evaluate by cross-fitting (``evaluate_classifier``; metrics stored in the model), then
+    fit the final hyperplane on all samples (feature filter and C chosen again, GroupKFold over Li)."""
     X, y = _check_xy(X, y)
     if feature_names is None:
         feature_names = [f"x{k}" for k in range(X.shape[1])]
-    metrics = evaluate_classifier(X, y, li_ids, window_ids, n_repeats, test_size, Cs, cv, seed,
-                                  separate_windows, scoring)
-    pipe = fit_classifier(X, y, li_ids, Cs, cv, seed, scoring)
+    metrics = evaluate_classifier(X, y, li_ids, window_ids, n_folds, Cs, cv, seed, scoring, min_feature_std,
+                                  max_abs_z, confidence, baseline, baseline_name)
+    pipe = fit_classifier(X, y, li_ids, Cs, cv, seed, scoring, min_feature_std, max_abs_z)
     metrics["full_fit"] = dict(zip(("accuracy", "roc_auc"), _scores(pipe, X, y)))
     metrics["n_samples"] = int(len(y))
     return SoftnessModel.from_pipeline(pipe, feature_names, seed, metrics, features)
 
 
 def transfer_metrics(model: SoftnessModel, X, y) -> dict:
-    """Accuracy and ROC AUC of a model (trained on glass A) on labelled samples of glass B."""
+    """Accuracy and ROC AUC of a model (trained on glass A) on labelled samples of glass B
+    (ValueError if a sample lies beyond the model's bound)."""
     from sklearn.metrics import roc_auc_score
 
     X, y = _check_xy(X, y)
     if len(np.unique(y)) < 2:
         raise ValueError("transfer set holds only one class")
-    return {"accuracy": float(np.mean(model.predict_mobile(X) == (y == MOBILE))),
-            "roc_auc": float(roc_auc_score(y, model.decision(X))), "n": int(len(y))}
-
+    d = model.decision(X)
+    return {"accuracy": float(np.mean((d > 0) == (y == MOBILE))),
+            "roc_auc": float(roc_auc_score(y, d)), "n": int(len(y))}
 
 # --- links between softness and the anion environment --------------------------------------
 
@@ -615,6 +863,20 @@ class WindowSample:
     ids: np.ndarray
     features: np.ndarray
     dynamics: WindowDynamics
+    coordination: np.ndarray | None = None  # number of ``count_species`` atoms within the D2min cutoff
+
+
+def count_within(box: Box, positions: np.ndarray, centres: np.ndarray, targets: np.ndarray,
+                 cutoff: float) -> np.ndarray:
+    """Number of atoms ``targets`` closer than ``cutoff`` (A) to each centre (the centre itself
+    excluded), periodic boundaries."""
+    pos = np.asarray(positions, float)
+    centres, targets = np.asarray(centres, np.int64), np.asarray(targets, np.int64)
+    if len(targets) == 0:
+        return np.zeros(len(centres), np.int64)
+    i, j, vec = neighbour_pairs(box, pos[centres], cutoff, other=pos[targets])
+    keep = ~((centres[i] == targets[j]) & (np.linalg.norm(vec, axis=1) < 1e-10))
+    return np.bincount(i[keep], minlength=len(centres)).astype(np.int64)
 
 
 def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = None, species: str = "Li",
@@ -622,7 +884,8 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                  channels: Sequence[str] = DEFAULT_CHANNELS, mu: np.ndarray = DEFAULT_MU,
                  width: float = DEFAULT_WIDTH, truncation: float = DEFAULT_TRUNCATION,
                  labels: np.ndarray | None = None, type_elements: Sequence[str] | None = None,
-                 max_windows: int | None = None, min_neighbours: int = DEFAULT_MIN_NEIGHBOURS) -> list[WindowSample]:
+                 max_windows: int | None = None, min_neighbours: int = DEFAULT_MIN_NEIGHBOURS,
+                 count_species: str | None = "S") -> list[WindowSample]:
     """Cut a LAMMPS text dump into windows and analyse each (features + D_cum + hops).
 
     A window holds ``frames_per_window`` increments (frames_per_window + 1 frames); windows start
@@ -630,7 +893,9 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
     boundary frame, so their D_cum sums disjoint increments). Frames are streamed. Unwrapped
     coordinates (xu yu zu or image flags) are used when present. ``labels``: per-atom RSF channel
     labels in id order (default: the elements; see ``channel_labels``); ``type_elements``: element
-    of each type in type order for dumps without an element column.
+    of each type in type order for dumps without an element column. ``count_species``: the
+    number of atoms of this element within ``cutoff`` of each centre at the window's first frame
+    is stored as ``coordination`` (the classifier's coordination-only baseline).
     """
     from lipsglass.lammpsio import iter_dump
 
@@ -667,12 +932,158 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
             dyn = analyse_window(boxes, pos, centres, cutoff, normalise, unwrapped, hop_distance, min_neighbours)
             feats = radial_structure_functions(boxes[0], boxes[0].wrap(pos[0]), chan, centres, channels, mu,
                                                width, truncation)
-            out.append(WindowSample(frames[0].timestep, frames[-1].timestep, ids0[centres], feats, dyn))
+            coord = None
+            if count_species is not None:
+                coord = count_within(boxes[0], boxes[0].wrap(pos[0]), centres,
+                                     np.flatnonzero(elements == count_species), cutoff)
+            out.append(WindowSample(frames[0].timestep, frames[-1].timestep, ids0[centres], feats, dyn, coord))
             if max_windows is not None and len(out) >= max_windows:
                 break
             next_start += stride
             buffer = [(i, f) for i, f in buffer if i >= next_start]
     return out
+
+
+# --- settings of the softness stage -----------------------------------------------------------
+
+# S of every unit type gets its own RSF channel when S is split by anion; the channel set is
+# fixed (not taken from the glass) so that models of different glasses share feature columns.
+S_UNITS = ANION_TYPES + ("S_free",)
+
+
+@dataclass(frozen=True)
+class SoftnessClaimCriteria:
+    """Criteria of the claims check (config ``softness.claims``)."""
+
+    min_accuracy: float = 0.7        # C3: accuracy bound the interval is compared with
+    max_spearman_c4: float = -0.9    # C4: Spearman rho(P2S6 share, mean S) at most this
+    p2s7_tolerance_std: float = 0.5  # C5: |mean S of Li near P2S7| below this many std of S
+    min_group_size: int = 5          # C5: fewer Li near an anion type -> not testable
+    min_abs_r_c6: float = 0.8        # C6: |binned r| at least this, with the paper's sign
+
+
+@dataclass(frozen=True)
+class SoftnessSettings:
+    """Every knob of the softness stage (config ``softness``), parsed and checked once; units in
+    the names (A, K). See config/config.yaml for the meaning of each; the classifier knobs:
+
+    outer_folds: cross-fitting folds (GroupKFold over Li) of the accuracy; cv_folds: inner
+    GroupKFold folds choosing C among ``Cs``; min_feature_std: features whose training std is
+    below this fraction of the median feature std are dropped; max_abs_standardised_feature:
+    standardised features beyond this are refused (and outlier-dominated features dropped);
+    accuracy_confidence: level of the accuracy intervals.
+    """
+
+    temperature_K: float = 300.0
+    d2min_cutoff_A: float | str = 3.6
+    d2min_normalise: str = "per-neighbour"
+    min_neighbours: int = DEFAULT_MIN_NEIGHBOURS
+    window_frames: int = 10
+    window_stride_frames: int = 10
+    mobile_quantile: float = 0.9
+    immobile_quantile: float = 0.1
+    hop_distance_A: float = 2.0
+    channels: tuple = DEFAULT_CHANNELS
+    split_S_by_anion: bool = False
+    rsf_mu_min_A: float = 1.0
+    rsf_mu_max_A: float = 6.0
+    rsf_mu_step_A: float = 0.1
+    rsf_width_A: float = DEFAULT_WIDTH
+    rsf_truncation_widths: float = DEFAULT_TRUNCATION
+    outer_folds: int = DEFAULT_OUTER_FOLDS
+    Cs: tuple = DEFAULT_CS
+    cv_folds: int = 5
+    seed: int = 0
+    min_feature_std: float = RSF_MIN_FEATURE_STD
+    max_abs_standardised_feature: float = DEFAULT_MAX_ABS_Z
+    accuracy_confidence: float = DEFAULT_CONFIDENCE
+    anion_radius_A: float = 5.0
+    anion_assignment: str = "majority"
+    share_bins: int = 10
+    min_bin_count: int = 5
+    softness_bins: int = 40
+    property_bins: int = 10
+    gr_dr_A: float = 0.05
+    gr_r_max_A: float = 8.0
+    claims: SoftnessClaimCriteria = field(default_factory=SoftnessClaimCriteria)
+
+    def __post_init__(self):
+        object.__setattr__(self, "channels", tuple(str(c) for c in self.channels))
+        object.__setattr__(self, "Cs", tuple(float(c) for c in self.Cs))
+        if isinstance(self.claims, Mapping):
+            object.__setattr__(self, "claims", _from_mapping(SoftnessClaimCriteria, self.claims, "softness.claims"))
+        if isinstance(self.d2min_cutoff_A, str):
+            if self.d2min_cutoff_A != "from g(r)":
+                raise ValueError(f"d2min_cutoff_A must be a number or 'from g(r)', got {self.d2min_cutoff_A!r}")
+        elif not float(self.d2min_cutoff_A) > 0:
+            raise ValueError(f"d2min_cutoff_A must be positive, got {self.d2min_cutoff_A}")
+        if self.d2min_normalise not in ("none", "per-neighbour"):
+            raise ValueError(f"d2min_normalise must be 'none' or 'per-neighbour', got {self.d2min_normalise!r}")
+        if not 0 < self.immobile_quantile <= self.mobile_quantile < 1:
+            raise ValueError(f"need 0 < immobile_quantile <= mobile_quantile < 1, got {self.immobile_quantile}, "
+                             f"{self.mobile_quantile}")
+        if self.outer_folds < 2 or self.cv_folds < 2:
+            raise ValueError(f"outer_folds and cv_folds must be >= 2, got {self.outer_folds}, {self.cv_folds}")
+        if not self.Cs or min(self.Cs) <= 0:
+            raise ValueError(f"Cs must be positive, got {self.Cs}")
+        if not 0 <= self.min_feature_std < 1:
+            raise ValueError(f"min_feature_std is a fraction of the typical feature std in [0, 1), got {self.min_feature_std}")
+        if not self.max_abs_standardised_feature > 0:
+            raise ValueError(f"max_abs_standardised_feature must be positive, got {self.max_abs_standardised_feature}")
+        if not 0 < self.accuracy_confidence < 1:
+            raise ValueError(f"accuracy_confidence must lie in (0, 1), got {self.accuracy_confidence}")
+        if self.anion_assignment not in ("majority", "nearest", "any"):
+            raise ValueError(f"anion_assignment must be majority, nearest or any, got {self.anion_assignment!r}")
+        if self.split_S_by_anion and "S" not in self.channels:
+            raise ValueError("split_S_by_anion needs S among the RSF channels")
+        self.mu_grid()  # checks the grid
+
+    @classmethod
+    def from_config(cls, cfg: Mapping) -> "SoftnessSettings":
+        """From the ``softness`` config section. Unknown keys raise ValueError (they would
+        otherwise be silently ignored); missing keys take the defaults above."""
+        return _from_mapping(cls, cfg, "softness")
+
+    @classmethod
+    def coerce(cls, settings: "SoftnessSettings | Mapping") -> "SoftnessSettings":
+        """``settings`` itself, or parsed from a config mapping (the job boundary)."""
+        return settings if isinstance(settings, cls) else cls.from_config(settings)
+
+    def mu_grid(self) -> np.ndarray:
+        """RSF Gaussian centres (A) from ``rsf_mu_min_A``..``rsf_mu_max_A`` in ``rsf_mu_step_A``."""
+        lo, hi, step = self.rsf_mu_min_A, self.rsf_mu_max_A, self.rsf_mu_step_A
+        if not (hi > lo and step > 0):
+            raise ValueError(f"RSF grid needs rsf_mu_max_A > rsf_mu_min_A and a positive step, got {lo}, {hi}, {step}")
+        n = int(math.floor((hi - lo) / step + 1e-9))
+        return np.round(lo + step * np.arange(n + 1), 10)
+
+    def rsf_channels(self) -> list[str]:
+        """RSF channels: the configured elements, with S replaced by one channel per S unit type
+        (``S:PS4``, ``S:P2S7``, ``S:P2S6``, ``S:S_free``) when ``split_S_by_anion``."""
+        channels = list(self.channels)
+        if not self.split_S_by_anion:
+            return channels
+        k = channels.index("S")
+        return channels[:k] + [f"S:{u}" for u in S_UNITS] + channels[k + 1:]
+
+    def model_features(self) -> dict:
+        """RSF settings stored with a model (``rsf_settings``)."""
+        return rsf_settings(self.rsf_channels(), self.mu_grid(), self.rsf_width_A, truncation=self.rsf_truncation_widths,
+                            centre_species="Li", split="S" if self.split_S_by_anion else None)
+
+    def classifier(self) -> dict:
+        """Keyword arguments of ``train_softness_model`` / ``evaluate_classifier``."""
+        return {"n_folds": self.outer_folds, "Cs": self.Cs, "cv": self.cv_folds, "seed": self.seed,
+                "min_feature_std": self.min_feature_std, "max_abs_z": self.max_abs_standardised_feature,
+                "confidence": self.accuracy_confidence}
+
+
+def _from_mapping(cls, cfg: Mapping, where: str):
+    known = set(cls.__dataclass_fields__)
+    unknown = set(cfg) - known
+    if unknown:
+        raise ValueError(f"unknown {where} settings {sorted(unknown)}; known: {sorted(known)}")
+    return cls(**dict(cfg))
 
 
 # --- command line ----------------------------------------------------------------------------

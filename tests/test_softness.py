@@ -11,7 +11,7 @@ import pytest
 
 from lipsglass.lammpsio import Box, write_dump_frame
 from lipsglass.softness import (DEFAULT_MU, DEFAULT_WIDTH, SoftnessModel, anion_environment, balance_classes,
-                                binned_mean, build_training_set, channel_labels, fit_classifier, grouped_splits,
+                                binned_mean, build_training_set, channel_labels, fit_classifier, outer_folds,
                                 pearson_ci, radial_structure_functions, rsf_feature_names, rsf_settings,
                                 softness_by_anion, softness_share_correlations, train_softness_model,
                                 transfer_metrics)
@@ -84,7 +84,7 @@ def _planted(n=1500, d=8, seed=0, noise=0.0, sample_seed=None):
 
 def test_classifier_recovers_planted_rule_and_sign_convention():
     x, y, w_std = _planted()
-    model = train_softness_model(x, y, li_ids=np.arange(len(y)), n_repeats=3, cv=4, seed=1)
+    model = train_softness_model(x, y, li_ids=np.arange(len(y)), n_folds=3, cv=4, seed=1)
     m = model.metrics
     assert m["test_accuracy"]["mean"] > 0.95 and m["train_accuracy"]["mean"] > 0.95
     assert m["test_roc_auc"]["mean"] > 0.98
@@ -102,13 +102,16 @@ def test_classifier_recovers_planted_rule_and_sign_convention():
     x2, y2, _ = _planted(n=500, sample_seed=77)
     t = transfer_metrics(model, x2, y2)
     assert t["accuracy"] > 0.95 and t["n"] == 500
-    x3, y3, _ = _planted(n=500, seed=5, sample_seed=78)  # a different planted hyperplane
-    assert transfer_metrics(model, x3, y3)["accuracy"] < t["accuracy"] - 0.1
+    y3 = (x2[:, 0] > np.median(x2[:, 0])).astype(int)  # the same samples under a different rule
+    assert transfer_metrics(model, x2, y3)["accuracy"] < t["accuracy"] - 0.1
+    x3, y3, _ = _planted(n=500, seed=5, sample_seed=78)  # other feature offsets and scales: |z| up to ~24
+    with pytest.raises(ValueError, match="refusing to score"):
+        transfer_metrics(model, x3, y3)
 
 
 def test_json_round_trip_identical_softness(tmp_path):
     x, y, _ = _planted(n=600, d=5, seed=3, noise=0.5)
-    model = train_softness_model(x, y, li_ids=np.arange(len(y)) // 2, n_repeats=2, cv=3, seed=4,
+    model = train_softness_model(x, y, li_ids=np.arange(len(y)) // 2, n_folds=2, cv=3, seed=4,
                                  feature_names=[f"f{k}" for k in range(5)])
     path = tmp_path / "model.json"
     model.save(path)
@@ -148,7 +151,7 @@ def test_cli_softness_matches_library(tmp_path, capsys):
     np.testing.assert_allclose(rows[:, 1], expected, rtol=1e-8, atol=1e-9)
 
 
-def test_training_set_balancing_and_grouped_splits():
+def test_training_set_balancing_and_outer_folds():
     rng = np.random.default_rng(0)
     feats = [rng.normal(size=(100, 4)) for _ in range(3)]
     d_cum = [rng.exponential(size=100) for _ in range(3)]
@@ -163,10 +166,10 @@ def test_training_set_balancing_and_grouped_splits():
     pooled = np.concatenate(d_cum)
     lo, hi = ts.thresholds
     assert lo == pytest.approx(np.nanquantile(pooled, 0.4)) and hi == pytest.approx(np.nanquantile(pooled, 0.8))
-    for train, test, left in grouped_splits(ts.li_ids, ts.window_ids, n_repeats=4, test_size=0.34, seed=1):
-        assert not set(ts.li_ids[train]) & set(ts.li_ids[test])
-        assert not set(ts.window_ids[train]) & set(ts.window_ids[test])
-        assert len(train) + len(test) + left == len(ts.y) and len(test) > 0
+    fold = outer_folds(ts.li_ids, 4)
+    assert set(fold.tolist()) == {0, 1, 2, 3}
+    for k in range(4):  # no Li on both sides of any fold
+        assert not set(ts.li_ids[fold == k]) & set(ts.li_ids[fold != k])
     idx = balance_classes(np.array([0, 0, 0, 0, 1, 1]), seed=0)
     assert np.sum(np.array([0, 0, 0, 0, 1, 1])[idx] == 0) == 2
 

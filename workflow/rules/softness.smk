@@ -27,8 +27,8 @@ rule softness_dynamics:
 
 
 rule softness_model:
-    """Logistic-regression softness model of one glass: accuracy over repeated grouped splits,
-    hyperplane fitted on all its labelled Li."""
+    """Logistic-regression softness model of one glass: cross-fitted held-out accuracy (GroupKFold over Li)
+    with its interval and a Li-S coordination baseline; hyperplane fitted on all its labelled Li."""
     input:
         features="results/{glass}/softness/features.npz",
     output:
