@@ -508,7 +508,7 @@ PLATEAU_ESTIMATOR = ("least-squares slope of MSD vs lag (with intercept) over la
 
 
 def msd_plateau(lag_ps, msd_A2, *, start_frac: float = 0.25, end_frac: float = 0.6,
-                max_D_cm2_s: float = 1e-7, k_sigma: float = 3.0, spacing_A: float | None = None) -> dict:
+                max_D_cm2_s: float = 1e-6, k_sigma: float = 3.0, spacing_A: float | None = None) -> dict:
     """Does an MSD curve plateau (vibrating atoms) or keep rising (diffusing atoms)?
 
     ``msd_A2``: (n_lags,) or per atom (n_lags, n_atoms), A^2, against ``lag_ps`` (ps). The late
@@ -556,7 +556,7 @@ def msd_plateau(lag_ps, msd_A2, *, start_frac: float = 0.25, end_frac: float = 0
 
 def phase_label(*, temperature_K: float, glass_density_g_cm3: float, run_density_g_cm3: float,
                 lag_ps, msd_A2, Tg_K: float | None = None, max_density_drop_percent: float = 2.0,
-                msd_start_frac: float = 0.25, msd_end_frac: float = 0.6, max_anion_D_cm2_s: float = 1e-7,
+                msd_start_frac: float = 0.25, msd_end_frac: float = 0.6, max_anion_D_cm2_s: float = 1e-6,
                 k_sigma: float = 3.0, spacing_A: float | None = None, Tg_source: str | None = None,
                 expected_change_percent: float | None = None, expected_source: str | None = None) -> dict:
     """Glass or liquid for one production run at ``temperature_K`` (K).

@@ -25,7 +25,7 @@ from lipsglass.md import (MDSettings, Segment, SimulationFailed, Stage, producti
 CONFIG = yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
 MD = dict(CONFIG["md"], segment_ps=0.2)
 QUENCH = dict(CONFIG["quench"], melt_ps=0.5, cooling_rate_K_per_ps=900.0, npt_equilibration_ps=0.6,
-              nvt_equilibration_ps=0.3)   # stages of 500, 1000, 600 and 300 steps: 13 segments
+              nvt_equilibration_ps=0.3)   # stages of 500 (compression), 500, 1000, 600 and 300 steps: 14 segments
 PRODUCTION = dict(seed=7, temperatures_K=[600.0], heating_ps=0.0, equilibration_ps=0.2, duration_ps=0.8,
                   dump_interval_ps=0.05, fine_T_K=600.0, fine_dump_interval_ps=0.05)  # 6 segments
 UNITS = {"PS4": 2, "P2S7": 4, "P2S6": 1}
@@ -88,13 +88,15 @@ def assert_same_state(a_path: Path, b_path: Path) -> None:
 def test_killed_and_resumed_quench_equals_uninterrupted(tmp_path, tiny_glass):
     md = MDSettings.from_config(MD)
     plan = segment_plan(quench_protocol("in", "out", md, QUENCH), md.steps(md.segment_ps))
-    assert [s.steps for s in plan] == [200, 200, 100] + [200] * 5 + [200, 200, 200] + [200, 100]
+    # the compression (a box deformation relative to its start) is never cut; the rest is
+    assert QUENCH["compress_ps"] == 0.5
+    assert [s.steps for s in plan] == [500] + [200, 200, 100] + [200] * 5 + [200, 200, 200] + [200, 100]
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     straight.mkdir(), resumed.mkdir()
     run_quench_job(**quench_job(straight, tiny_glass)[1])
-    # segment 9 (0-based) samples the mean-volume window of the NPT stage: kill inside it
-    done = kill_after_segments(quench_job(resumed, tiny_glass), resumed, "quench", 9)
-    assert 9 <= done < len(plan) and not (resumed / "glass.data").exists()
+    # segment 10 (0-based) samples the mean-volume window of the NPT stage: kill inside it
+    done = kill_after_segments(quench_job(resumed, tiny_glass), resumed, "quench", 10)
+    assert 10 <= done < len(plan) and not (resumed / "glass.data").exists()
 
     run_quench_job(**quench_job(resumed, tiny_glass)[1])
     assert f"resumed after {done} finished segments" in (resumed / "quench.log").read_text()

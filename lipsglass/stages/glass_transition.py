@@ -55,7 +55,7 @@ DEFAULT_SETTINGS = {
     "max_density_drop_percent": 2.0,       # density loss vs the quenched glass beyond which a run is liquid
     "anion_msd_start_frac": 0.25,          # late MSD window, fractions of the longest lag
     "anion_msd_end_frac": 0.6,
-    "max_anion_D_cm2_s": 1e-7,             # anion-centre D above this (and significant) -> diffusing
+    "max_anion_D_cm2_s": 1e-6,             # anion-centre D above this (and significant) -> diffusing
     "anion_k_sigma": 3.0,                  # significance of D_P, in SE (spread of per-atom slopes)
     "tg_quantity": "volume",               # whose Tg enters the T/Tg criterion (the other if unresolved)
 }

@@ -411,11 +411,14 @@ def arrhenius_figure_job(arrhenius: Mapping[str, str | Path], tables: Mapping[st
         ax.set_xlabel("1000/T (1/K)")
         ax.set_ylabel("$D_{Li}$ (cm$^2$/s)")
         ax.set_title("no glass has an Arrhenius fit", fontsize=8)
+    # the colours of plot_arrhenius for fitted glasses; glasses without a fit get their own colours
     colours = dict(zip(fits, plt.cm.viridis(np.linspace(0.0, 0.9, len(fits)))))
-    no_fit_markers = iter("sD^v<>phH*" * 10)
+    others = [label for label in excluded if label not in fits]
+    colours.update(zip(others, plt.cm.tab10(np.arange(len(others)) % 10)))
     drew = set()
     for label, all_rows in excluded.items():
-        # liquid (or mixed) temperatures get their own open marker: their D is a supercooled liquid's
+        # open circles: glassy runs left out of the fit; open triangles: liquid (or mixed) runs,
+        # whose D is a supercooled liquid's
         for liquid in (False, True):
             rows = [r for r in all_rows if (r.get("phase") in ("liquid", "mixed")) == liquid]
             if not rows:
@@ -423,16 +426,14 @@ def arrhenius_figure_job(arrhenius: Mapping[str, str | Path], tables: Mapping[st
             T = np.array([r["T_K"] for r in rows])
             D = np.array([r["D_cm2_s"] for r in rows])
             S = np.array([np.nan if r["D_stderr_cm2_s"] is None else r["D_stderr_cm2_s"] for r in rows])
-            kind = "liquid run (T >= Tg, density loss or anions diffusing)" if liquid else \
-                "left out of the fit (see diffusion.csv)"
-            colour = colours[label] if label in fits else "0.45"
-            marker = "^" if liquid else ("o" if label in fits else next(no_fit_markers))
-            legend = None if kind in drew else kind
-            if label not in fits and not liquid:
-                legend = f"{label}: no Arrhenius fit"
-            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt=marker, mfc="none", ms=4, color=colour,
-                        capsize=2, label=legend)
-            drew.add(kind)
+            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt="^" if liquid else "o", mfc="none", ms=5,
+                        color=colours[label], capsize=2,
+                        label=None if label in fits or label in drew else f"{label} (no Arrhenius fit)")
+            drew.add(label)
+    # what the open symbols mean, once
+    ax.plot([], [], "o", mfc="none", color="0.3", label="glassy, left out of the fit (diffusion.csv)")
+    if any(r.get("phase") in ("liquid", "mixed") for rows in excluded.values() for r in rows):
+        ax.plot([], [], "^", mfc="none", color="0.3", label="liquid or mixed (T >= Tg, density loss, anions diffusing)")
     if not ax.has_data():
         ax.text(0.5, 0.5, "no positive D to draw", transform=ax.transAxes, ha="center", fontsize=8)
     if ax.get_legend_handles_labels()[0]:
