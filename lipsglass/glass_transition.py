@@ -68,7 +68,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from lipsglass import units
-from lipsglass.lammpsio import ELEMENT_MASSES, iter_dump, read_data
+from lipsglass.lammpsio import frame_masses, iter_dump, read_data
 
 log = logging.getLogger(__name__)
 
@@ -481,13 +481,7 @@ def anion_msd(trajectory: str | Path, timestep_fs: float, species: str = "P", *,
             sel = np.flatnonzero(elements == species)
             if sel.size == 0:
                 raise ValueError(f"{trajectory}: no {species} atoms (elements: {sorted(set(elements.tolist()))})")
-            if "mass" in frame.columns:
-                masses = np.asarray(frame.columns["mass"], float)
-            else:
-                unknown = set(elements.tolist()) - set(ELEMENT_MASSES)
-                if unknown:
-                    raise ValueError(f"no mass known for elements {sorted(unknown)}; add a mass column to the dump")
-                masses = np.array([ELEMENT_MASSES[e] for e in elements])
+            masses = frame_masses(frame, elements)
         elif not np.array_equal(frame.ids, ids):
             raise ValueError(f"{trajectory}: frame at step {frame.timestep} holds different atoms than the first")
         r = frame.unwrapped_positions()

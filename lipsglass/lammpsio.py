@@ -352,3 +352,14 @@ def write_dump_frame(fh, timestep: int, box: Box, columns: dict[str, np.ndarray]
     cols = [columns[k] for k in names]
     for row in zip(*cols):
         fh.write(" ".join(f"{v:.10g}" if isinstance(v, (float, np.floating)) else str(v) for v in row) + "\n")
+
+
+def frame_masses(frame, elements: np.ndarray) -> np.ndarray:
+    """Atomic masses (g/mol) of a dump frame: its mass column, else the element table; raises
+    ValueError naming elements without a known mass."""
+    if "mass" in frame.columns:
+        return np.asarray(frame.columns["mass"], float)
+    unknown = set(elements.tolist()) - set(ELEMENT_MASSES)
+    if unknown:
+        raise ValueError(f"no mass known for elements {sorted(unknown)}; add a mass column to the dump")
+    return np.array([ELEMENT_MASSES[e] for e in elements])

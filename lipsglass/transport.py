@@ -72,7 +72,7 @@ from typing import Mapping
 import numpy as np
 
 from lipsglass import units
-from lipsglass.lammpsio import ELEMENT_MASSES, iter_dump
+from lipsglass.lammpsio import ELEMENT_MASSES, frame_masses, iter_dump
 
 __all__ = [
     "msd_fft", "center_of_mass", "local_loglog_slope", "loglog_slope", "choose_fit_window",
@@ -853,13 +853,7 @@ def read_species_trajectory(path: str | Path, species: str = "Li", *, dt_ps: flo
             sel = np.flatnonzero(elements == species)
             if sel.size == 0:
                 raise ValueError(f"{path}: no {species} atoms (elements present: {sorted(set(elements.tolist()))})")
-            if "mass" in frame.columns:
-                masses = np.asarray(frame.columns["mass"], float)
-            else:
-                unknown = set(elements.tolist()) - set(ELEMENT_MASSES)
-                if unknown:
-                    raise ValueError(f"no mass known for elements {sorted(unknown)}; add a mass column to the dump")
-                masses = np.array([ELEMENT_MASSES[e] for e in elements])
+            masses = frame_masses(frame, elements)
             q = _atom_charges(frame, elements, charges)
         elif frame.ids.shape != ids.shape or not np.array_equal(frame.ids, ids):
             raise ValueError(f"{path}: frame at step {frame.timestep} holds different atoms than the first frame")

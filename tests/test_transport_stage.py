@@ -188,7 +188,7 @@ def test_too_few_usable_temperatures_give_nulls_with_a_reason(glass, tmp_path):
     # the figures still render (every run's D as open symbols; no conductivity, with the reason)
     fig = st.arrhenius_figure_job({"g": out["arrhenius"]}, {"g": out["table"]}, tmp_path / "a.png", tmp_path / "a.pdf")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["g: no Arrhenius fit"]
+    assert "g (no Arrhenius fit)" in legend and "glassy, left out of the fit (diffusion.csv)" in legend
     assert len(fig.axes[0].containers[0].lines[0].get_xdata()) == len(runs)   # every run's D is drawn
     st.conductivity_figure_job({"g": out["arrhenius"]}, REPO / "config" / "experimental_conductivity.csv",
                                tmp_path / "b.png", tmp_path / "b.pdf")

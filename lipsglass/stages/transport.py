@@ -182,12 +182,14 @@ def diffusion_table_rows(runs: Sequence[Mapping], reasons: Sequence[str | None])
     return rows
 
 
-def write_diffusion_table(path: str | Path, rows: Sequence[Mapping]) -> None:
+def write_diffusion_table(path: str | Path, rows: Sequence[Mapping], columns: Sequence[str] = DIFFUSION_COLUMNS) -> None:
+    """diffusion.csv with ``columns`` (a replica's by default; a composition's in
+    ``lipsglass.stages.transport_composition``); missing values as empty fields."""
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=DIFFUSION_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=list(columns))
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if row[k] is None else row[k]) for k in DIFFUSION_COLUMNS})
+            writer.writerow({k: ("" if row[k] is None else row[k]) for k in columns})
 
 
 def read_diffusion_table(path: str | Path) -> list[dict]:

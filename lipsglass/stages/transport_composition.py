@@ -20,7 +20,6 @@ Files: ``results/{glass}/transport/diffusion.csv`` (``COMPOSITION_COLUMNS``) and
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -31,7 +30,8 @@ import numpy as np
 
 from lipsglass.jsonio import write_json
 from lipsglass.replicas import COMBINATION_ESTIMATOR, combine_replicas
-from lipsglass.stages.transport import _glass_species_density, arrhenius_summary, load_run_results
+from lipsglass.stages.transport import (_glass_species_density, arrhenius_summary, load_run_results,
+                                        write_diffusion_table)
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +149,6 @@ def composition_rows(combined: Sequence[Mapping], reasons: Sequence[str | None])
             "in_arrhenius_fit": why is None, "arrhenius_exclusion_reason": why or "",
         })
     return rows
-
-
-def write_composition_table(path: str | Path, rows: Sequence[Mapping]) -> None:
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COMPOSITION_COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if row[k] is None else row[k]) for k in COMPOSITION_COLUMNS})
 
 
 def _fit_for(combined: Sequence[Mapping], settings: Mapping, phases: Sequence[str], n_species: int,
@@ -302,26 +294,6 @@ def composition_job(replica_run_files: Sequence[Sequence[str | Path]], replica_p
              summary["reason"], summary["phase_of_fit"])
     for row in summary["run_length_needed"]:
         log.info("%s: glassy %g K unresolved; production length needed: %s ps", glass, row["T_K"], row.get("duration_ps"))
-    write_composition_table(outputs["table"], composition_rows(combined, reasons))
+    write_diffusion_table(outputs["table"], composition_rows(combined, reasons), COMPOSITION_COLUMNS)
     write_json(outputs["arrhenius"], summary)
     return summary
-
-
-def read_composition_table(path: str | Path) -> list[dict]:
-    """A composition diffusion.csv back as dicts (numbers as float, empty -> None, flags as bool)."""
-    text_cols = {"stderr_source", "diffusive_reason", "phase", "phase_reasons", "arrhenius_exclusion_reason",
-                 "D_replicas_cm2_s", "D_stderr_replicas_cm2_s", "density_change_pct_replicas", "T_over_Tg_replicas"}
-    bool_cols = {"diffusive", "in_arrhenius_fit"}
-    out = []
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            rec = {}
-            for k, v in row.items():
-                if k in text_cols:
-                    rec[k] = v
-                elif k in bool_cols:
-                    rec[k] = v == "True"
-                else:
-                    rec[k] = None if v == "" else float(v)
-            out.append(rec)
-    return out
