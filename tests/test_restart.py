@@ -50,6 +50,18 @@ def production_job(folder: Path, glass: Path) -> tuple:
         threads=1, glass="restart-test")
 
 
+def run_in_fresh_process(job: tuple, folder: Path) -> None:
+    """Run the job in a new Python process, as a workflow job runs: the runs compared bit for bit
+    must not depend on what earlier tests left in this process (LAMMPS instances and libraries
+    loaded in-process can change floating-point state, and MD amplifies the last bit)."""
+    function, arguments = job
+    args_file = folder.parent / f"{folder.name}-args.json"
+    args_file.write_text(json.dumps(arguments))
+    code = (f"import json; from lipsglass.md import {function.__name__}; "
+            f"{function.__name__}(**json.load(open({str(args_file)!r})))")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600)
+
+
 def kill_after_segments(job: tuple, folder: Path, kind: str, n_done: int) -> int:
     """Run the job in a child process and SIGKILL it (no clean-up, like a wall-time kill) once
     ``n_done`` segments are finished; returns how many were finished."""
@@ -93,12 +105,12 @@ def test_killed_and_resumed_quench_equals_uninterrupted(tmp_path, tiny_glass):
     assert [s.steps for s in plan] == [500] + [200, 200, 100] + [200] * 5 + [200, 200, 200] + [200, 100]
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     straight.mkdir(), resumed.mkdir()
-    run_quench_job(**quench_job(straight, tiny_glass)[1])
+    run_in_fresh_process(quench_job(straight, tiny_glass), straight)
     # segment 10 (0-based) samples the mean-volume window of the NPT stage: kill inside it
     done = kill_after_segments(quench_job(resumed, tiny_glass), resumed, "quench", 10)
     assert 10 <= done < len(plan) and not (resumed / "glass.data").exists()
 
-    run_quench_job(**quench_job(resumed, tiny_glass)[1])
+    run_in_fresh_process(quench_job(resumed, tiny_glass), resumed)
     assert f"resumed after {done} finished segments" in (resumed / "quench.log").read_text()
     assert (resumed / "thermo.csv").read_bytes() == (straight / "thermo.csv").read_bytes()
     assert_same_state(straight / "glass.data", resumed / "glass.data")
@@ -121,12 +133,12 @@ def test_killed_and_resumed_quench_equals_uninterrupted(tmp_path, tiny_glass):
 def test_killed_and_resumed_production_equals_uninterrupted(tmp_path, tiny_glass):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     straight.mkdir(), resumed.mkdir()
-    run_production_job(**production_job(straight, tiny_glass)[1])
+    run_in_fresh_process(production_job(straight, tiny_glass), straight)
     # segments: NPT, NVT equilibration, then 4 production segments; kill after the first of those
     done = kill_after_segments(production_job(resumed, tiny_glass), resumed, "production", 3)
     assert 3 <= done < 6 and not (resumed / "trajectory.lammpstrj").exists()
 
-    run_production_job(**production_job(resumed, tiny_glass)[1])
+    run_in_fresh_process(production_job(resumed, tiny_glass), resumed)
     assert f"resumed after {done} finished segments" in (resumed / "production.log").read_text()
     for name in ("trajectory.lammpstrj", "thermo.csv"):
         assert (resumed / name).read_bytes() == (straight / name).read_bytes(), name
