@@ -155,7 +155,7 @@ TWO_LINE_ESTIMATOR = (
     "continuous two-line (hinge) least squares, Tg minimising SSE over breakpoints with >= {m} points "
     "per side; errors scaled by the residual integrated autocorrelation time tau (n_eff = n / tau); "
     "Tg interval: profile likelihood (SSE(Tg) - SSE_min) / (sigma^2 tau) <= t(q, n_eff - 4)^2, "
-    "SE = interval half-width / z; resolved if |slope_above - slope_below| >= {k:g} SE of the "
+    "SE = interval half-width / z; resolved if slope_above - slope_below >= {k:g} SE of the "
     "difference and the breakpoint is inside the candidate range")
 
 
@@ -252,6 +252,11 @@ def two_line_fit(T_K, y, *, y_unit: str = "y", min_points_per_side: int = 5, n_g
     elif not abs(t_diff) >= k_sigma:
         out["reason"] = (f"slope change not resolved: |slope_above - slope_below| = {abs(t_diff):.2f} SE "
                          f"< {k_sigma:g} SE (tau = {tau:.1f} rows)")
+    elif t_diff < 0:
+        # the liquid expands more and has the larger heat capacity: a glass transition steepens
+        # V(T) and H(T) above Tg; a flattening is a fit artefact, not a Tg
+        out["reason"] = (f"slope change of the wrong sign: slope_above - slope_below = {t_diff:.2f} SE < 0 "
+                         "(above a glass transition V(T) and H(T) are steeper): not a glass transition")
     else:
         out["resolved"] = True
         out["Tg_K"] = tg

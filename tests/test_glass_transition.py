@@ -418,3 +418,12 @@ def test_replica_averaged_ramp_resolves_what_single_replicas_cannot(tmp_path):
     write_quench_thermo(other, seed=5, rate_K_per_ps=50.0)
     with pytest.raises(ValueError, match="row by row"):
         pooled_ramp_fit([paths[0], other], {"quantities": ["volume"]})
+
+
+def test_a_flattening_above_the_break_is_not_a_glass_transition():
+    """V(T) steeper below the break than above it (the wrong sign for a glass transition) is
+    reported unresolved with the reason, however clear the break."""
+    T, V = synthetic_ramp(3, slopes=(B_LIQUID, B_GLASS))
+    fit = gt.two_line_fit(T, V, y_unit="A3")
+    assert not fit["resolved"] and fit["Tg_K"] is None
+    assert "wrong sign" in fit["reason"] and fit["slope_change_t"] < -4
