@@ -220,7 +220,8 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
     corr = tmp_path / "corr.csv"
     stage.correlations_job({"A": out["softness"]}, s, str(corr))
     crows = _rows(corr)
-    assert {r["glass"] for r in crows} == {"A", "pooled"}
+    assert {r["glass"] for r in crows} == {"A", "pooled", "pooled_centred"}
+    assert {r["kind"] for r in crows} == {"per_li", "binned", "per_li_bootstrap", "binned_bootstrap"}
     per_li = [r for r in crows if r["kind"] == "per_li" and r["r"] != ""]
     assert all(float(r["ci_low"]) <= float(r["r"]) <= float(r["ci_high"]) for r in per_li)
 
