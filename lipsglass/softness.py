@@ -649,6 +649,45 @@ def train_softness_model(X, y, li_ids, window_ids=None, feature_names=None, feat
     return SoftnessModel.from_pipeline(pipe, feature_names, seed, metrics, features)
 
 
+def feature_channel(name: str) -> str:
+    """Element channel of an RSF feature name ``G_<channel>(<mu>)``; split channels ``S:<unit>``
+    belong to their element (S)."""
+    if not (name.startswith("G_") and "(" in name):
+        raise ValueError(f"not an RSF feature name: {name!r}")
+    return name[2:name.index("(")].split(":")[0]
+
+
+def channel_variant_metrics(X, y, li_ids, window_ids, feature_names: Sequence[str], variants: Sequence[Sequence[str]],
+                            full_metrics: Mapping | None = None, **classifier) -> list[dict]:
+    """Held-out accuracy of the classifier restricted to the RSF columns of each channel set in
+    ``variants`` (e.g. [Li], [S], [Li, P, S]), cross-fitted exactly like the main model (same
+    outer folds over Li, feature filter, scaling and C search anew in each fold; ``classifier``:
+    the keyword arguments of ``evaluate_classifier``). A variant that keeps every column reuses
+    ``full_metrics`` (the main model's) when given. Returns one entry per variant, in order."""
+    X, y = _check_xy(X, y)
+    chan = np.array([feature_channel(n) for n in feature_names])
+    if len(chan) != X.shape[1]:
+        raise ValueError(f"{len(chan)} feature names for {X.shape[1]} columns")
+    out = []
+    for variant in variants:
+        variant = [str(c) for c in variant]
+        missing = sorted(set(variant) - set(chan))
+        if missing:
+            raise ValueError(f"channel variant {variant}: no feature columns of {missing} (channels: {sorted(set(chan))})")
+        keep = np.isin(chan, variant)
+        entry = {"channels": variant, "n_features": int(keep.sum())}
+        if keep.all() and full_metrics is not None:
+            m = full_metrics
+            entry["same_as_main_model"] = True
+        else:
+            m = evaluate_classifier(X[:, keep], y, li_ids, window_ids, **classifier)
+            entry["same_as_main_model"] = False
+        entry.update({k: m[k] for k in ("test_accuracy", "train_accuracy", "test_roc_auc", "C",
+                                          "n_features_kept") if k in m})
+        out.append(entry)
+    return out
+
+
 def transfer_metrics(model: SoftnessModel, X, y) -> dict:
     """Accuracy and ROC AUC of a model (trained on glass A) on labelled samples of glass B
     (ValueError if a sample lies beyond the model's bound)."""
@@ -1143,7 +1182,9 @@ class SoftnessSettings:
     GroupKFold folds choosing C among ``Cs``; min_feature_std: features whose training std is
     below this fraction of the median feature std are dropped; max_abs_standardised_feature:
     standardised features beyond this are refused (and outlier-dominated features dropped);
-    accuracy_confidence: level of the accuracy intervals.
+    accuracy_confidence: level of the accuracy intervals; channel_variants: channel sets (subsets
+    of ``channels``) whose cross-fitted accuracies are reported beside the model's
+    (``channel_variant_metrics``; model.json ``metrics.channel_variants``).
     """
 
     temperature_K: float = 300.0
@@ -1177,11 +1218,16 @@ class SoftnessSettings:
     property_bins: int = 10
     gr_dr_A: float = 0.05
     gr_r_max_A: float = 8.0
+    channel_variants: tuple = ()
     claims: SoftnessClaimCriteria = field(default_factory=SoftnessClaimCriteria)
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(str(c) for c in self.channels))
         object.__setattr__(self, "Cs", tuple(float(c) for c in self.Cs))
+        object.__setattr__(self, "channel_variants", tuple(tuple(str(c) for c in v) for v in self.channel_variants))
+        for v in self.channel_variants:
+            if not v or len(set(v)) != len(v) or not set(v) <= set(self.channels):
+                raise ValueError(f"channel variant {list(v)}: needs distinct channels among channels {list(self.channels)}")
         if isinstance(self.claims, Mapping):
             object.__setattr__(self, "claims", _from_mapping(SoftnessClaimCriteria, self.claims, "softness.claims"))
         if isinstance(self.d2min_cutoff_A, str):

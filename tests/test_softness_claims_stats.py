@@ -163,3 +163,27 @@ def test_bootstrap_helpers():
     assert np.allclose([centre_by_group(np.array([1.0, 3.0, 10.0, 14.0]), [0, 0, 1, 1])], [[-1, 1, -2, 2]])
     with pytest.raises(ValueError, match="both"):
         group_contrast(x, x > 0, np.zeros(500), other=x > -1)
+
+
+def test_channel_variants_find_the_informative_channel():
+    from lipsglass.softness import channel_variant_metrics, rsf_feature_names
+
+    rng = np.random.default_rng(10)
+    n_li, n_win = 120, 2
+    li = np.repeat(np.arange(n_li), n_win)
+    y = np.repeat(rng.integers(0, 2, n_li), n_win)
+    mu = np.arange(1.0, 3.0, 0.5)
+    names = rsf_feature_names(["Li", "P", "S"], mu)
+    X = rng.normal(size=(len(y), len(names)))
+    X[:, :len(mu)] += 1.5 * (2 * y[:, None] - 1)  # only the Li channel carries the label
+    kw = {"n_folds": 3, "Cs": (0.1, 1.0), "cv": 3, "seed": 0, "min_feature_std": 0.0}
+    out = channel_variant_metrics(X, y, li, None, names, [["Li"], ["S"], ["Li", "P", "S"]],
+                                  full_metrics={"test_accuracy": {"accuracy": 0.9}}, **kw)
+    assert [v["n_features"] for v in out] == [4, 4, 12]
+    assert out[0]["test_accuracy"]["ci_low"] > 0.8
+    assert out[1]["test_accuracy"]["ci_low"] < 0.5 < out[1]["test_accuracy"]["ci_high"]
+    assert out[2]["same_as_main_model"] and out[2]["test_accuracy"] == {"accuracy": 0.9}
+    with pytest.raises(ValueError, match="no feature columns"):
+        channel_variant_metrics(X, y, li, None, names, [["Na"]], **kw)
+    with pytest.raises(ValueError, match="channel variant"):
+        SoftnessSettings(channel_variants=[["Na"]])

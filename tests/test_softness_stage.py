@@ -275,3 +275,13 @@ def test_dry_run_plans_the_softness_rules():
             "fig3f_pe_voronoi_vs_softness")
     assert {r: counts.get(r) for r in per_glass} == {r: n_glass for r in per_glass}
     assert {r: counts.get(r) for r in once} == {r: 1 for r in once}
+
+
+def test_model_reports_channel_variants(models):
+    m = stage.SoftnessModel.load(models["own"]).metrics
+    variants = m["channel_variants"]
+    assert [v["channels"] for v in variants] == [["Li"], ["S"], ["Li", "P", "S"]]
+    assert variants[2]["same_as_main_model"] and variants[2]["test_accuracy"] == m["test_accuracy"]
+    for v in variants[:2]:
+        assert not v["same_as_main_model"] and 0 <= v["test_accuracy"]["ci_low"] <= v["test_accuracy"]["ci_high"] <= 1
+        assert v["n_features"] == len(stage.SoftnessSettings().mu_grid())

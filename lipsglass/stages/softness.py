@@ -75,7 +75,7 @@ from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import Box, iter_dump, read_data
 from lipsglass.rdf import max_rdf_range, partial_rdfs, read_table, write_table
 from lipsglass.softness import (ANION_TYPES, S_UNITS, SoftnessModel, SoftnessSettings, TrainingSet,  # noqa: F401
-                                BOOTSTRAP_CAVEAT, anion_environment, anion_group_masks, binned_r,
+                                BOOTSTRAP_CAVEAT, anion_environment, channel_variant_metrics, anion_group_masks, binned_r,
                                 bootstrap_statistic, build_training_set, centre_by_group, channel_labels,
                                 composition_mean_softness, dump_windows, fraction_soft_test, group_contrast,
                                 pearson_ci, pearson_r, spatial_blocks,
@@ -289,6 +289,10 @@ def _train(ts: TrainingSet, feature_names, settings: SoftnessSettings, cutoff: s
     if ts.coordination is None:
         model.metrics["baseline"] = {"name": BASELINE_NAME, "note": "features file without n_S_within_cutoff"}
     model.metrics["training_set"] = {"thresholds_D_cum": list(ts.thresholds), "counts": ts.counts}
+    if settings.channel_variants:
+        model.metrics["channel_variants"] = channel_variant_metrics(
+            ts.X, ts.y, ts.li_ids, ts.window_ids, list(feature_names), settings.channel_variants,
+            full_metrics=model.metrics, **settings.classifier())
     model.metrics["d2min_cutoff_sensitivity"] = "not done (would need D2min recomputed at a second cutoff)"
     return model
 
@@ -306,6 +310,10 @@ def _log_metrics(label: str, model: SoftnessModel) -> None:
              t["ci_low"], t["ci_high"], t["n"], t["n_independent"],
              f"{b['test_accuracy']['accuracy']:.3f}" if "test_accuracy" in b else "n/a", model.C,
              len(model.dropped_features))
+    for v in m.get("channel_variants", []):
+        t = v["test_accuracy"]
+        log.info("%s, channels %s only: held-out %.3f [%.3f, %.3f]", label, "+".join(v["channels"]), t["accuracy"],
+                 t["ci_low"], t["ci_high"])
 
 
 def model_job(features: str, settings: SoftnessSettings | Mapping, out_model: str) -> None:
