@@ -220,7 +220,8 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
     corr = tmp_path / "corr.csv"
     stage.correlations_job({"A": out["softness"]}, s, str(corr))
     crows = _rows(corr)
-    assert {r["glass"] for r in crows} == {"A", "pooled"}
+    assert {r["glass"] for r in crows} == {"A", "pooled", "pooled_centred"}
+    assert {r["kind"] for r in crows} == {"per_li", "binned", "per_li_bootstrap", "binned_bootstrap"}
     per_li = [r for r in crows if r["kind"] == "per_li" and r["r"] != ""]
     assert all(float(r["ci_low"]) <= float(r["r"]) <= float(r["ci_high"]) for r in per_li)
 
@@ -274,3 +275,13 @@ def test_dry_run_plans_the_softness_rules():
             "fig3f_pe_voronoi_vs_softness")
     assert {r: counts.get(r) for r in per_glass} == {r: n_glass for r in per_glass}
     assert {r: counts.get(r) for r in once} == {r: 1 for r in once}
+
+
+def test_model_reports_channel_variants(models):
+    m = stage.SoftnessModel.load(models["own"]).metrics
+    variants = m["channel_variants"]
+    assert [v["channels"] for v in variants] == [["Li"], ["S"], ["Li", "P", "S"]]
+    assert variants[2]["same_as_main_model"] and variants[2]["test_accuracy"] == m["test_accuracy"]
+    for v in variants[:2]:
+        assert not v["same_as_main_model"] and 0 <= v["test_accuracy"]["ci_low"] <= v["test_accuracy"]["ci_high"] <= 1
+        assert v["n_features"] == len(stage.SoftnessSettings().mu_grid())
