@@ -151,17 +151,14 @@ def pooled_ramp_fit(replica_thermo: Sequence[str | Path], settings: Mapping | No
     keep = np.ones(n, bool)
     if s["T_range_K"] is not None:
         keep = (T_mean >= s["T_range_K"][0]) & (T_mean <= s["T_range_K"][1])
-    columns = {"volume": ("volume_A3", "A3"), "enthalpy": ("enthalpy_kcal_mol", "kcal_mol"),
-               "specific_volume": ("specific_volume_cm3_g", "cm3_g")}
     out = {"n_replicas": len(ramps), "n_rows": n,
            "estimator": ("two-line fit (as per replica) of the cooling ramp averaged row by row over the replicas")}
     for q in s["quantities"]:
-        col, unit = columns[q]
-        y = np.array([r[col][:n] for r in ramps]).mean(axis=0)
+        y = np.array([r[gt._QUANTITY_COLUMN[q]][:n] for r in ramps]).mean(axis=0)
         Tq, yq = T_mean[keep], y[keep]
         if s["bin_K"]:
             Tq, yq = gt.bin_in_temperature(Tq, yq, float(s["bin_K"]))
-        out[q] = gt.two_line_fit(Tq, yq, y_unit=unit, min_points_per_side=int(s["min_points_per_side"]),
+        out[q] = gt.two_line_fit(Tq, yq, y_unit=gt.QUANTITY_UNITS[q], min_points_per_side=int(s["min_points_per_side"]),
                                  k_sigma=float(s["tg_k_sigma"]), confidence=float(s["confidence"]))
     return out
 

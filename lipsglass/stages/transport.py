@@ -117,6 +117,31 @@ def load_run_results(paths: Sequence[str | Path]) -> list[dict]:
     return runs
 
 
+def merge_phase(run: dict, phase: Mapping | None) -> dict:
+    """A run's diffusion.json with its glass/liquid label (phase.json) attached."""
+    out = dict(run)
+    if phase is not None:
+        out["phase"] = phase["label"]
+        out["phase_reason"] = phase.get("reason", "")
+        out["phase_criteria"] = phase
+    return out
+
+
+def load_runs_with_phases(run_files: Sequence[str | Path], phase_files: Sequence[str | Path]) -> list[dict]:
+    """diffusion.json and phase.json of the runs of one replica (same order), sorted by T."""
+    if len(run_files) != len(phase_files):
+        raise ValueError(f"{len(run_files)} diffusion results for {len(phase_files)} phase labels")
+    phases = {}
+    for p in phase_files:
+        d = json.loads(Path(p).read_text())
+        phases[round(float(d["temperature_K"]))] = d
+    runs = load_run_results(run_files)
+    missing = [r["temperature_K"] for r in runs if round(r["temperature_K"]) not in phases]
+    if missing:
+        raise ValueError(f"no phase label for the runs at {missing} K")
+    return [merge_phase(r, phases[round(r["temperature_K"])]) for r in runs]
+
+
 def arrhenius_exclusion_reason(run: Mapping, min_T_K: float, exclude_T_K: Sequence[float],
                                phases: Sequence[str] | None = None) -> str | None:
     """Why a run cannot enter the fit of ln D vs 1/T (None if it can). Reasons, in order: the
@@ -307,11 +332,7 @@ def arrhenius_job(run_results: Sequence[str | Path], glass_data: str | Path, set
     """Workflow job for one glass (one replica): writes ``outputs['table']`` (diffusion.csv) and
     ``outputs['arrhenius']`` (arrhenius.json); returns the Arrhenius dict. ``phase_labels``:
     the runs' phase.json files (glass or liquid), in the order of ``run_results``."""
-    if phase_labels is None:
-        runs = load_run_results(run_results)
-    else:
-        from lipsglass.stages.transport_composition import load_runs_with_phases
-        runs = load_runs_with_phases(run_results, phase_labels)
+    runs = load_run_results(run_results) if phase_labels is None else load_runs_with_phases(run_results, phase_labels)
     n_species, volume = _glass_species_density(glass_data, settings["species"])
     summary, reasons = arrhenius_summary(runs, settings, n_species, volume,
                                          f"quenched glass {glass_data} (cell volume at the end of the quench)")

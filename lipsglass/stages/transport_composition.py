@@ -30,7 +30,7 @@ import numpy as np
 
 from lipsglass.jsonio import write_json
 from lipsglass.replicas import COMBINATION_ESTIMATOR, combine_replicas
-from lipsglass.stages.transport import (_glass_species_density, arrhenius_summary, load_run_results,
+from lipsglass.stages.transport import (_glass_species_density, arrhenius_summary, load_runs_with_phases,
                                         write_diffusion_table)
 
 log = logging.getLogger(__name__)
@@ -46,42 +46,12 @@ COMPOSITION_COLUMNS = (
 PHASES = ("glass", "liquid")
 
 
-def merge_phase(run: dict, phase: Mapping | None) -> dict:
-    """A run's diffusion.json with its glass/liquid label (phase.json) attached."""
-    out = dict(run)
-    if phase is not None:
-        out["phase"] = phase["label"]
-        out["phase_reason"] = phase.get("reason", "")
-        out["phase_criteria"] = phase
-    return out
-
-
-def load_runs_with_phases(run_files: Sequence[str | Path], phase_files: Sequence[str | Path]) -> list[dict]:
-    """diffusion.json and phase.json of the runs of one replica (same order), sorted by T."""
-    if len(run_files) != len(phase_files):
-        raise ValueError(f"{len(run_files)} diffusion results for {len(phase_files)} phase labels")
-    phases = {}
-    for p in phase_files:
-        d = json.loads(Path(p).read_text())
-        phases[round(float(d["temperature_K"]))] = d
-    runs = load_run_results(run_files)
-    missing = [r["temperature_K"] for r in runs if round(r["temperature_K"]) not in phases]
-    if missing:
-        raise ValueError(f"no phase label for the runs at {missing} K")
-    return [merge_phase(r, phases[round(r["temperature_K"])]) for r in runs]
-
-
 def _combined(values, stderrs) -> dict:
     vals = list(values)
     if any(v is None for v in vals):
         return {"mean": None, "stderr": None, "ci95": None, "stderr_source": None,
                 "reason": "a replica has no value"}
     return combine_replicas(vals, stderrs)
-
-
-def _collective(run: Mapping) -> tuple[float | None, float | None]:
-    return run.get("sigma_collective_S_cm", run.get("sigma_einstein_S_cm")), \
-        run.get("sigma_collective_stderr_S_cm", run.get("sigma_einstein_stderr_S_cm"))
 
 
 def combine_temperature(runs: Sequence[Mapping]) -> dict:
@@ -91,8 +61,7 @@ def combine_temperature(runs: Sequence[Mapping]) -> dict:
         raise ValueError(f"runs of different temperatures combined: {[r['temperature_K'] for r in runs]}")
     D = _combined([r["D_cm2_s"] for r in runs], [r["D_stderr_cm2_s"] for r in runs])
     ne = _combined([r.get("sigma_NE_S_cm") for r in runs], [r.get("sigma_NE_stderr_S_cm") for r in runs])
-    coll = [_collective(r) for r in runs]
-    sc = _combined([c[0] for c in coll], [c[1] for c in coll])
+    sc = _combined([r.get("sigma_einstein_S_cm") for r in runs], [r.get("sigma_einstein_stderr_S_cm") for r in runs])
     hv = _combined([r.get("haven_ratio_measured") for r in runs], [r.get("haven_ratio_measured_stderr") for r in runs])
     labels = [r.get("phase") for r in runs]
     if all(x == "glass" for x in labels):
@@ -119,8 +88,6 @@ def combine_temperature(runs: Sequence[Mapping]) -> dict:
         "sigma_collective_S_cm": sc["mean"], "sigma_collective_stderr_S_cm": sc["stderr"],
         "haven_ratio": hv["mean"], "haven_ratio_stderr": hv["stderr"],
         "cage_threshold_A2": max((r.get("cage_threshold_A2") or 0.0) for r in runs) or None,
-        "fit_end_ps": max(r.get("fit_end_ps") or 0.0 for r in runs),
-        "time_span_ps": min(r.get("time_span_ps") or 0.0 for r in runs),
         "runs": list(runs),
     }
 
