@@ -36,13 +36,22 @@ def sample_frames(trajectory: str | Path, max_frames: int) -> list[tuple]:
     return [(f.box, f.box.wrap(f.unwrapped_positions())) for k, f in enumerate(iter_dump(trajectory)) if k in keep]
 
 
-def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict, outputs: dict[str, str]) -> None:
-    """Speciation of the quenched glass (geometry only, checked against the built topology),
-    partial g(r) averaged over the production trajectory, S(q) and its FSDP."""
+def labelled_glass(glass_data: str, settings: dict):
+    """The quenched glass (data file), its element names and its geometric speciation
+    (``p_s_cutoff_A``, ``p_p_cutoff_A``): (data, elements, Speciation)."""
     data = read_data(glass_data)
     elements = data.elements()
     spec = speciate(data.box, elements, data.box.wrap(data.positions),
                     p_s_cutoff=settings["p_s_cutoff_A"], p_p_cutoff=settings["p_p_cutoff_A"])
+    return data, elements, spec
+
+
+def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict, outputs: dict[str, str]) -> None:
+    """Speciation of the quenched glass (geometry only, checked against the built topology),
+    partial g(r) averaged over the production trajectory, S(q) and its FSDP; with
+    ``outputs['li_s_shell']`` also the first-shell Li-S distances by anion (claim C7) of the same
+    frames and labels (:func:`li_s_shell_measurement`)."""
+    data, elements, spec = labelled_glass(glass_data, settings)
     expected = expected_units(units)
     summary = spec.to_dict()
     summary["topology_units"] = expected
@@ -63,7 +72,10 @@ def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict,
     rdf = glass_rdfs(frames, elements, unit_labels=spec.unit, r_max=max_rdf_range(box0), dr=settings["rdf_dr_A"])
     write_table(outputs["partial_rdf"], rdf.table())
     coordination = {name: value for name, value in
-                    coordination_numbers(rdf, min_search_A=physical_minimum_windows(rdf.g)).items()}
+                    coordination_numbers(rdf, min_search_A=physical_minimum_windows(rdf.g, settings)).items()}
+    if "li_s_shell" in outputs:
+        shell = li_s_shell_measurement(frames, elements, spec.unit, settings, li_s_gr=(rdf.r, rdf.g["Li_S"]))
+        write_json(outputs["li_s_shell"], dict(shell, glass_data=str(glass_data), trajectory=str(trajectory)))
 
     q = np.arange(0.3, settings["q_max_inv_A"] + 1e-9, 0.01)
     columns = {"q_inv_A": q}
@@ -126,47 +138,43 @@ def snapshot_figure_job(glass: str, glass_data: str, atom_labels: str, out_png: 
 
 # ---- C7: first-shell Li-S distances by anion type -------------------------------------------
 
-def physical_minimum_windows(pair_names) -> dict[str, tuple[float, float]]:
+def physical_minimum_windows(pair_names, settings: dict | None = None) -> dict[str, tuple[float, float]]:
     """Where the first minimum of a pair's g(r) is physically searched (A): Li-S pairs (also by
-    anion) in the Li-S first-minimum window of ``lipsglass.li_s_shell`` (the minimum of a single
-    frame's noisy g(r) can otherwise fall just behind the peak); P-S pairs in the gap between
-    bonded (<= 2.53 A) and non-bonded (>= 3.1 A) distances of the Ariga models."""
-    from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
-
+    anion) in the Li-S first-minimum window (``li_s_min_window_A``, default that of
+    ``lipsglass.li_s_shell``; the minimum of a single frame's noisy g(r) can otherwise fall just
+    behind the peak); P-S pairs in the gap between bonded (<= 2.53 A) and non-bonded (>= 3.1 A)
+    distances of the Ariga models."""
     windows = {}
     for name in pair_names:
         if name.startswith("Li_S"):
-            windows[name] = tuple(DEFAULT_MIN_WINDOW_A)
+            windows[name] = li_s_window(settings)
         elif name.startswith("P_S"):
             windows[name] = (2.5, 3.2)
     return windows
 
 
-def li_s_shell_job(glass_data: str, trajectory: str, settings: dict, out_json: str) -> dict:
-    """First-shell Li-S distances by anion type of one glass replica
-    (:func:`lipsglass.li_s_shell.measure_frames`), written as JSON for ``c7_claim``.
+def li_s_window(settings: dict | None) -> tuple[float, float]:
+    from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
 
-    Atoms are labelled as in :func:`structure_job` (geometric speciation of the quenched glass,
-    ``p_s_cutoff_A``, ``p_p_cutoff_A``; bonds never break in this force field) and up to
-    ``max_frames`` frames are sampled with :func:`sample_frames`. The first-shell radius is
-    ``li_s_cutoff_A`` (A) or, when that is null, the first minimum of the Li-S g(r) of the sampled
-    frames searched in ``li_s_min_window_A`` (default [2.9, 3.8] A; bin ``rdf_dr_A``).
-    ``li_s_peak_bin_A`` (default 0.005 A) is the histogram bin of the fitted-peak measure."""
-    from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A, DEFAULT_PEAK_BIN_A, measure_frames
+    return tuple((settings or {}).get("li_s_min_window_A") or DEFAULT_MIN_WINDOW_A)
+
+
+def li_s_shell_measurement(frames, elements, unit_labels, settings: dict, li_s_gr=None) -> dict:
+    """First-shell Li-S distances by anion type (:func:`lipsglass.li_s_shell.measure_frames`) of
+    sampled frames. The first-shell radius is ``li_s_cutoff_A`` (A) or, when that is null, the
+    first minimum of the Li-S g(r) searched in ``li_s_min_window_A`` (``li_s_gr`` = (r, g) when the
+    caller has it already, else computed from the frames with bin ``rdf_dr_A``)."""
+    from lipsglass.li_s_shell import DEFAULT_PEAK_BIN_A, measure_frames
     from lipsglass.rdf import first_shell, partial_rdf
 
-    data = read_data(glass_data)
-    elements = data.elements()
-    spec = speciate(data.box, elements, data.box.wrap(data.positions),
-                    p_s_cutoff=settings["p_s_cutoff_A"], p_p_cutoff=settings["p_p_cutoff_A"])
-    frames = sample_frames(trajectory, settings["max_frames"])
     r_cut = settings.get("li_s_cutoff_A")
     if r_cut is None:
-        window = tuple(settings.get("li_s_min_window_A") or DEFAULT_MIN_WINDOW_A)
-        li, s = np.flatnonzero(elements == "Li"), np.flatnonzero(elements == "S")
-        r_max = min(window[1] + 0.5, max_rdf_range(frames[0][0]))
-        r, g = partial_rdf(frames, li, s, r_max=r_max, dr=settings.get("rdf_dr_A", 0.02))
-        shell = first_shell(r, g, min_search_A=window)
+        window = li_s_window(settings)
+        if li_s_gr is None:
+            li, s = np.flatnonzero(elements == "Li"), np.flatnonzero(elements == "S")
+            r_max = min(window[1] + 0.5, max_rdf_range(frames[0][0]))
+            li_s_gr = partial_rdf(frames, li, s, r_max=r_max, dr=settings.get("rdf_dr_A", 0.02))
+        shell = first_shell(*li_s_gr, min_search_A=window)
         if not np.isfinite(shell["r_min"]):
             raise RuntimeError(f"no Li-S first minimum in {window} A: set structure.li_s_cutoff_A")
         r_cut, source = shell["r_min"], f"first minimum of the Li-S g(r) in {list(window)} A"
@@ -174,9 +182,20 @@ def li_s_shell_job(glass_data: str, trajectory: str, settings: dict, out_json: s
             source += " (at the window edge: check the window)"
     else:
         source = "config structure.li_s_cutoff_A"
-    out = measure_frames(frames, elements, spec.unit, float(r_cut),
+    out = measure_frames(frames, elements, unit_labels, float(r_cut),
                          peak_bin_A=settings.get("li_s_peak_bin_A", DEFAULT_PEAK_BIN_A))
-    out.update(r_cut_source=source, glass_data=str(glass_data), trajectory=str(trajectory),
-               units={"distances": "A", "r_cut_A": "A"})
+    out.update(r_cut_source=source, units={"distances": "A", "r_cut_A": "A"})
+    return out
+
+
+def li_s_shell_job(glass_data: str, trajectory: str, settings: dict, out_json: str) -> dict:
+    """First-shell Li-S distances by anion type of one glass on its own (the workflow measures
+    them inside :func:`structure_job`, from the frames and labels it already has): labels as in
+    :func:`labelled_glass`, up to ``max_frames`` frames (:func:`sample_frames`),
+    :func:`li_s_shell_measurement`; writes JSON for ``c7_claim``."""
+    _, elements, spec = labelled_glass(glass_data, settings)
+    frames = sample_frames(trajectory, settings["max_frames"])
+    out = li_s_shell_measurement(frames, elements, spec.unit, settings)
+    out.update(glass_data=str(glass_data), trajectory=str(trajectory))
     write_json(out_json, out)
     return out

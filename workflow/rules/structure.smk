@@ -1,5 +1,6 @@
 rule structure:
-    """Geometric speciation (checked against the built topology), partial g(r), S(q), FSDP."""
+    """Geometric speciation (checked against the built topology), partial g(r), S(q), FSDP, and
+    first-shell Li-S distances by anion (C7) of the same frames."""
     input:
         glass="results/{glass}/r{replica}/quench/glass.data",
         trajectory=structure_trajectory,
@@ -9,6 +10,7 @@ rule structure:
         partial_rdf="results/{glass}/r{replica}/structure/partial_rdf.csv",
         sq="results/{glass}/r{replica}/structure/sq.csv",
         fsdp="results/{glass}/r{replica}/structure/fsdp.json",
+        li_s_shell="results/{glass}/r{replica}/structure/li_s_shell.json",
     params:
         units=composition_units,
         settings=structure_settings(),
@@ -20,25 +22,6 @@ rule structure:
         "benchmarks/{glass}/r{replica}/structure.tsv"
     script:
         "../scripts/structure.py"
-
-
-rule li_s_shell:
-    """First-shell Li-S distances by anion type of one replica (claim C7)."""
-    input:
-        glass="results/{glass}/r{replica}/quench/glass.data",
-        trajectory=structure_trajectory,
-    output:
-        shell="results/{glass}/r{replica}/structure/li_s_shell.json",
-    params:
-        settings=structure_settings(),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/li_s_shell.log",
-    benchmark:
-        "benchmarks/{glass}/r{replica}/li_s_shell.tsv"
-    script:
-        "../scripts/li_s_shell.py"
 
 
 rule fig1b_ternary:
