@@ -43,26 +43,15 @@ COMPOSITION_COLUMNS = (
     "haven_ratio", "haven_ratio_stderr", "in_arrhenius_fit", "arrhenius_exclusion_reason",
 )
 
-PHASES = ("glass", "liquid")
-
-
-def _combined(values, stderrs) -> dict:
-    vals = list(values)
-    if any(v is None for v in vals):
-        return {"mean": None, "stderr": None, "ci95": None, "stderr_source": None,
-                "reason": "a replica has no value"}
-    return combine_replicas(vals, stderrs)
-
-
 def combine_temperature(runs: Sequence[Mapping]) -> dict:
     """One temperature of a composition from the runs of its replicas (one run per replica)."""
     T = runs[0]["temperature_K"]
     if any(abs(r["temperature_K"] - T) > 1e-6 for r in runs):
         raise ValueError(f"runs of different temperatures combined: {[r['temperature_K'] for r in runs]}")
-    D = _combined([r["D_cm2_s"] for r in runs], [r["D_stderr_cm2_s"] for r in runs])
-    ne = _combined([r.get("sigma_NE_S_cm") for r in runs], [r.get("sigma_NE_stderr_S_cm") for r in runs])
-    sc = _combined([r.get("sigma_einstein_S_cm") for r in runs], [r.get("sigma_einstein_stderr_S_cm") for r in runs])
-    hv = _combined([r.get("haven_ratio_measured") for r in runs], [r.get("haven_ratio_measured_stderr") for r in runs])
+    D = combine_replicas([r["D_cm2_s"] for r in runs], [r["D_stderr_cm2_s"] for r in runs])
+    ne = combine_replicas([r.get("sigma_NE_S_cm") for r in runs], [r.get("sigma_NE_stderr_S_cm") for r in runs])
+    sc = combine_replicas([r.get("sigma_einstein_S_cm") for r in runs], [r.get("sigma_einstein_stderr_S_cm") for r in runs])
+    hv = combine_replicas([r.get("haven_ratio_measured") for r in runs], [r.get("haven_ratio_measured_stderr") for r in runs])
     labels = [r.get("phase") for r in runs]
     if all(x == "glass" for x in labels):
         phase = "glass"
@@ -235,7 +224,7 @@ def per_replica_ea(replica_arrhenius: Sequence[Mapping]) -> dict:
     """Ea of every replica's own fit and their combination (null when a replica has no fit)."""
     vals = [a.get("Ea_eV") for a in replica_arrhenius]
     ses = [a.get("Ea_stderr_eV") for a in replica_arrhenius]
-    out = _combined(vals, ses)
+    out = combine_replicas(vals, ses)
     out["replica_status"] = [a.get("status") for a in replica_arrhenius]
     return out
 
