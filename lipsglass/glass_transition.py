@@ -68,7 +68,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from lipsglass import units
-from lipsglass.lammpsio import frame_masses, iter_dump, read_data
+from lipsglass.lammpsio import read_data
 
 log = logging.getLogger(__name__)
 
@@ -468,37 +468,22 @@ def anion_msd(trajectory: str | Path, timestep_fs: float, species: str = "P", *,
               ) -> tuple[np.ndarray, np.ndarray]:
     """MSD (A^2) of the ``species`` atoms of a LAMMPS text dump against lag (ps).
 
-    Frames are streamed (``iter_dump``); positions are the unwrapped ``xu yu zu`` (or x y z + image
-    flags); the whole-system centre of mass (masses from a ``mass`` column, else from the element
-    names) is subtracted frame by frame, so a drift of the cell contents is not counted. Frame
-    times are the dump TIMESTEP values times ``timestep_fs`` (fs); frames must be evenly spaced.
+    Frames are read with the transport stage's reader (``lipsglass.transport.read_species_trajectory``):
+    unwrapped ``xu yu zu`` (or x y z + image flags), the same atoms in every frame, evenly spaced
+    frames at TIMESTEP x ``timestep_fs`` (fs); the whole-system centre of mass (masses from a
+    ``mass`` column, else from the element names) is subtracted frame by frame, so a drift of the
+    cell contents is not counted.
     MSD over all time origins (FFT, ``lipsglass.transport.msd_fft``). Returns (lag_ps, msd_A2):
     msd_A2 of shape (n_lags,), or (n_lags, n_atoms) with ``per_particle=True``.
     """
-    from lipsglass.transport import msd_fft
+    from lipsglass.transport import msd_fft, read_species_trajectory
 
-    sel = masses = ids = None
-    pos, steps = [], []
-    for frame in iter_dump(trajectory):
-        if ids is None:
-            ids = frame.ids.copy()
-            elements = np.asarray(frame.elements())
-            sel = np.flatnonzero(elements == species)
-            if sel.size == 0:
-                raise ValueError(f"{trajectory}: no {species} atoms (elements: {sorted(set(elements.tolist()))})")
-            masses = frame_masses(frame, elements)
-        elif not np.array_equal(frame.ids, ids):
-            raise ValueError(f"{trajectory}: frame at step {frame.timestep} holds different atoms than the first")
-        r = frame.unwrapped_positions()
-        pos.append(r[sel] - masses @ r / masses.sum())
-        steps.append(frame.timestep)
-    if len(pos) < 3:
-        raise ValueError(f"{trajectory}: {len(pos)} frames; an MSD plateau test needs >= 3")
-    d = np.diff(np.array(steps))
-    if np.any(d <= 0) or np.any(d != d[0]):
-        raise ValueError(f"{trajectory}: frames not evenly spaced in time (step gaps {sorted(set(d.tolist()))})")
-    lag_ps = np.arange(len(pos)) * d[0] * float(timestep_fs) / units.FS_PER_PS
-    return lag_ps, msd_fft(np.stack(pos), per_particle=per_particle)
+    # the transport stage's reader: same frame checks (same atoms, evenly spaced) and centre of mass
+    traj = read_species_trajectory(trajectory, species, timestep_fs=timestep_fs)
+    if len(traj.times_ps) < 3:
+        raise ValueError(f"{trajectory}: {len(traj.times_ps)} frames; an MSD plateau test needs >= 3")
+    lag_ps = traj.times_ps - traj.times_ps[0]
+    return lag_ps, msd_fft(traj.positions - traj.com[:, None, :], per_particle=per_particle)
 
 
 PLATEAU_ESTIMATOR = ("least-squares slope of MSD vs lag (with intercept) over lags in [{a:g}, {b:g}] of the "
