@@ -23,6 +23,11 @@ $(STAMP): envs/requirements.txt envs/requirements-slurm.txt envs/requirements-ch
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "note: no chromium; the report test will be skipped (install Debian's chromium)"
+	# a software Vulkan driver for OVITO's off-screen renderer (Figs. 1C, 3A, 3C, 4D), Debian's, as root
+	[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 \
+		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1 mesa-vulkan-drivers >/dev/null; } \
+		|| echo "note: no Vulkan driver; rendered figures and their test need Debian's libvulkan1 mesa-vulkan-drivers"
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

@@ -161,6 +161,7 @@ def softness_outputs():
         targets += figure_files(name)
     for glass in GLASSES:
         targets += figure_files(f"fig3a_softness_snapshot_{glass}") + figure_files(f"fig3d_lis_gr_soft_hard_{glass}")
+        targets += figure_files(f"fig3c_anion_snapshot_{glass}")
     return targets
 
 

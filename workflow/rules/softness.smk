@@ -196,10 +196,11 @@ rule figS1_accuracy:
 
 
 rule fig3a_softness_snapshot:
-    """Fig. 3A: Li of a glass coloured by softness."""
+    """Fig. 3A: Li of a glass coloured by softness (rendered with OVITO), anion units faded."""
     input:
         data=softness_run_file("final.data"),
         softness="results/{glass}/softness/softness.csv",
+        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
     output:
         png=report(
             "results/figures/fig3a_softness_snapshot_{glass}.png",
@@ -214,6 +215,27 @@ rule fig3a_softness_snapshot:
         "logs/figures/fig3a_softness_snapshot_{glass}.log",
     script:
         "../scripts/fig3a_softness_snapshot.py"
+
+
+rule fig3c_anion_snapshot:
+    """Fig. 3C: the anion units of the Fig. 3A frame, Li hidden, coloured by anion type (rendered)."""
+    input:
+        data=softness_run_file("final.data"),
+        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
+    output:
+        png=report(
+            "results/figures/fig3c_anion_snapshot_{glass}.png",
+            caption="../report/fig3c_anion_snapshot.rst",
+            category="Figure 3 and S1 (softness)",
+            subcategory="{glass}",
+        ),
+        pdf="results/figures/fig3c_anion_snapshot_{glass}.pdf",
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/figures/fig3c_anion_snapshot_{glass}.log",
+    script:
+        "../scripts/fig3c_anion_snapshot.py"
 
 
 rule fig3b_softness_distributions:

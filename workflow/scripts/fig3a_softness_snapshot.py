@@ -1,6 +1,7 @@
-from lipsglass.stages.softness import snapshot_figure_job
+from lipsglass.stages.rendered import glass_figure_job
 from lipsglass.workflow_logging import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    snapshot_figure_job(snakemake.wildcards.glass, snakemake.input.data, snakemake.input.softness,
-                        snakemake.output.png, snakemake.output.pdf)
+    glass_figure_job(snakemake.wildcards.glass, snakemake.input.data, snakemake.input.atom_labels,
+                     snakemake.output.png, snakemake.output.pdf, softness_csv=snakemake.input.softness,
+                     panel="Fig. 3A")
