@@ -377,9 +377,10 @@ def c7_claim(per_composition, margin_A: float, level: float = 0.90, n_bootstrap:
 
 # ---- scorecard ------------------------------------------------------------------------------
 
-def scorecard(claim_texts: list[dict], claim_files: list[str | Path]) -> list[dict]:
+def scorecard(claim_texts: list[dict], claim_files: list[str | Path], plan: dict[str, str] | None = None) -> list[dict]:
     """One row per claim of the paper: statement, verdict, numbers, criterion and source; claims no
-    stage reported are 'not tested' with the reason."""
+    stage reported are 'not tested' with the reason. ``plan`` (claim -> text, from
+    ``lipsglass.planning.read_plan``) adds what would decide each undecided claim."""
     found: dict[str, dict] = {}
     for path in claim_files:
         for row in read_claim_rows(path):
@@ -397,6 +398,9 @@ def scorecard(claim_texts: list[dict], claim_files: list[str | Path]) -> list[di
         rows.append({"claim": claim["id"], "figure": claim.get("figure", ""), "statement": claim["statement"],
                      "verdict": row["verdict"], "measured": row["measured"], "criterion": row["criterion"],
                      "source": row["source"]})
+        if plan is not None:
+            rows[-1]["would_decide"] = "" if row["verdict"] != "not tested" else plan.get(
+                claim["id"], "not computable: no effect with a spread reported")
     return rows
 
 
@@ -404,6 +408,9 @@ def write_scorecard(rows: list[dict], out_csv: str | Path, out_md: str | Path, c
                     out_html: str | Path | None = None) -> None:
     """The scorecard as CSV, Markdown and (for the HTML report, which shows HTML inline) HTML."""
     fields = ["claim", "figure", "statement", "verdict", "measured", "criterion", "source"]
+    planned = any("would_decide" in r for r in rows)
+    if planned:
+        fields.insert(6, "would_decide")
     with open(out_csv, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -415,12 +422,13 @@ def write_scorecard(rows: list[dict], out_csv: str | Path, out_md: str | Path, c
         f"Chen et al., ACS Energy Lett. 8 (2023) 1969, reproduced with this workflow ({config_name}).",
         f"{counts['holds']} claims hold, {counts['does not hold']} do not hold, {counts['not tested']} not tested.",
         "",
-        "| claim | paper's statement | verdict | measured | criterion | from |",
-        "|---|---|---|---|---|---|",
+        "| claim | paper's statement | verdict | measured | criterion | "
+        + ("study that would decide it (alpha 0.05, power 0.8; extra core-hours) | " if planned else "") + "from |",
+        "|---|---|---|---|---|---|" + ("---|" if planned else ""),
     ]
     for r in rows:
         cells = [f"{r['claim']} ({r['figure']})", r["statement"], f"**{r['verdict']}**", r["measured"],
-                 r["criterion"], r["source"]]
+                 r["criterion"]] + ([r.get("would_decide", "")] if planned else []) + [r["source"]]
         lines.append("| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in cells) + " |")
     Path(out_md).write_text("\n".join(lines) + "\n")
     if out_html is not None:
@@ -433,12 +441,15 @@ VERDICT_COLOURS = {"holds": "#d9f2e3", "does not hold": "#f9dcdc", "not tested":
 def scorecard_html(rows: list[dict], title: str, counts: str) -> str:
     """A self-contained HTML page of the scorecard table (every cell escaped)."""
     esc = html.escape
-    head = "".join(f"<th>{h}</th>" for h in ("claim", "paper's statement", "verdict", "measured", "criterion", "from"))
+    planned = any("would_decide" in r for r in rows)
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "paper's statement", "verdict", "measured", "criterion")
+                   + (("study that would decide it (alpha 0.05, power 0.8)",) if planned else ()) + ("from",))
     body = "".join(
         f"<tr style='background:{VERDICT_COLOURS.get(r['verdict'], '#ffffff')}'>"
         f"<td>{esc(r['claim'])} ({esc(str(r['figure']))})</td><td>{esc(r['statement'])}</td>"
         f"<td><b>{esc(r['verdict'])}</b></td><td>{esc(str(r['measured']))}</td><td>{esc(str(r['criterion']))}</td>"
-        f"<td><code>{esc(str(r['source']))}</code></td></tr>" for r in rows)
+        + (f"<td>{esc(str(r.get('would_decide', '')))}</td>" if planned else "")
+        + f"<td><code>{esc(str(r['source']))}</code></td></tr>" for r in rows)
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Reproduction scorecard</title>"
             "<style>body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
             " td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}</style></head><body>"

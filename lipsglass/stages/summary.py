@@ -33,5 +33,8 @@ def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict]
 
 
 def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str,
-                  out_html: str | None = None) -> None:
-    write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files), out_csv, out_md, config_name, out_html)
+                  out_html: str | None = None, plan_csv: str | None = None) -> None:
+    from lipsglass.planning import read_plan
+
+    plan = read_plan(plan_csv) if plan_csv else None
+    write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files, plan), out_csv, out_md, config_name, out_html)

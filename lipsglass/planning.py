@@ -1,0 +1,397 @@
+"""What study would decide each undecided claim: from the measured effect and its spread, the size
+(production length, cell size, replicas, converged NEB hops) at which a two-sided test at
+``ALPHA`` = 0.05 has ``POWER`` = 0.8 to decide it, that size as config changes, and its cost from
+:mod:`lipsglass.cost`.
+
+The sample-size rule is the normal approximation: an estimate x with standard error se against a
+decision threshold t is decided when |x - t| > z_(1-alpha/2) se; if the true effect equals the
+measured one, power 1 - beta needs se' <= |x - t| / (z_(1-alpha/2) + z_(1-beta)), and since se
+falls as 1/sqrt(n) for independent samples the study must grow by the factor
+((z_(1-alpha/2) + z_(1-beta)) se / |x - t|)^2 (:func:`size_factor`).
+
+Where the numbers come from, per claim row (``measured`` and ``verdict`` of the claims CSVs):
+
+* structured columns, when a stage writes them (preferred): ``effect``, ``effect_se``,
+  ``threshold`` and optionally ``sample_size`` / ``sample_unit``;
+* C1, C2: ``run_length_needed`` of each composition's ``arrhenius.json`` (production length per
+  glassy temperature that would pass the diffusive check) and the number of glassy temperatures;
+* C9: converged barriers of every NEB glass (``barriers.csv``): hops per class from the pooled
+  spread of the barriers and the measured difference of the class medians;
+* otherwise every "value [lo, hi]" interval in ``measured`` that contains the claim's threshold
+  (95 % intervals; the threshold from :data:`CLAIM_THRESHOLDS`): the largest factor decides.
+
+A factor beyond :data:`MAX_FACTOR` is reported as such (the measured effect is too close to the
+threshold for a size plan: test an equivalence margin instead).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+ALPHA = 0.05
+POWER = 0.80
+MAX_FACTOR = 400.0          # beyond this the effect is practically indistinguishable from the threshold
+INTERVAL_LEVEL = 0.95       # level of the intervals read from the measured text
+UNDECIDED = ("not tested", "not testable")
+
+# the value a claim's estimate is compared with (its criterion); 0 for differences and correlations
+CLAIM_THRESHOLDS = {"C3": 0.7}
+# intervals in a row's text that are reported beside the claim's estimate, not the estimate itself
+IGNORED_LABELS = ("baseline",)
+# what grows the study, per claim: (dimension, how it maps onto the config)
+CLAIM_DIMENSIONS = {
+    "C1": ("production ps per temperature", "production"),
+    "C2": ("production ps per temperature", "production"),
+    "C3": ("Li per glass (cell size)", "cell"),
+    "C4": ("glasses (replicas) per composition", "replicas"),
+    "C5": ("Li per glass (cell size)", "cell"),
+    "C6": ("Li per glass (cell size)", "cell"),
+    "C7": ("Li-S distance samples (replicas)", "replicas"),
+    "C8": ("Li per glass (cell size)", "cell"),
+    "C9": ("converged hops per class", "neb"),
+    "C10": ("Li per group (cell size)", "cell"),
+}
+
+
+def z_sum(alpha: float = ALPHA, power: float = POWER) -> float:
+    """z_(1-alpha/2) + z_(power): 2.80 at the defaults."""
+    return float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
+
+
+def size_factor(effect: float, se: float, threshold: float = 0.0, alpha: float = ALPHA, power: float = POWER) -> float:
+    """Factor by which the number of independent samples must grow so that an estimate ``effect``
+    with standard error ``se`` is decided against ``threshold`` at ``alpha`` with ``power``
+    (inf when the effect equals the threshold). At least 1."""
+    if not (np.isfinite(effect) and np.isfinite(se)) or se < 0:
+        raise ValueError(f"effect and se must be finite, se >= 0; got {effect}, {se}")
+    gap = abs(effect - threshold)
+    if gap == 0:
+        return math.inf
+    return max(1.0, (z_sum(alpha, power) * se / gap) ** 2)
+
+
+def hops_per_class_needed(barriers_a: Sequence[float], barriers_b: Sequence[float], alpha: float = ALPHA,
+                          power: float = POWER) -> tuple[float, dict]:
+    """Converged hops per class for a two-sample test of the class barriers (eV) to detect the
+    measured difference of their medians: n = 2 ((z_a + z_b) sd / delta)^2 / 0.955 (normal
+    approximation; 0.955 = asymptotic efficiency of the Mann-Whitney test), sd pooled within the
+    classes. Needs >= 3 barriers in all with >= 1 degree of freedom for the spread."""
+    a, b = np.asarray(barriers_a, float), np.asarray(barriers_b, float)
+    if len(a) < 1 or len(b) < 1 or len(a) + len(b) < 3:
+        raise ValueError(f"needs >= 1 barrier per class and >= 3 in all, got {len(a)} and {len(b)}")
+    dof = (len(a) - 1) + (len(b) - 1)
+    ss = np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2)
+    sd = math.sqrt(ss / dof)
+    delta = abs(float(np.median(a) - np.median(b)))
+    n = math.inf if delta == 0 else 2 * (z_sum(alpha, power) * sd / delta) ** 2 / 0.955
+    return n, {"sd_eV": sd, "difference_eV": delta, "n_a": len(a), "n_b": len(b), "dof": dof}
+
+
+_INTERVAL = re.compile(r"([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*\[\s*([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*,\s*"
+                       r"([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*\]")
+_PLUSMINUS = re.compile(r"difference\s+([+-]?\d+(?:\.\d+)?)\s*\+-\s*(\d+(?:\.\d+)?)")
+
+
+def intervals_in(text: str, ignore: Sequence[str] = IGNORED_LABELS) -> list[tuple[float, float, float]]:
+    """Every "value [lo, hi]" in ``text`` with lo <= value <= hi, except those whose label (the
+    text since the previous ',', ';' or '(') contains one of ``ignore``."""
+    out = []
+    text = text or ""
+    for m in _INTERVAL.finditer(text):
+        x, lo, hi = (float(g) for g in m.groups())
+        label = re.split(r"[;,(]", text[:m.start()])[-1].lower()
+        if any(word in label for word in ignore):
+            continue
+        if lo <= x <= hi:
+            out.append((x, lo, hi))
+    return out
+
+
+@dataclass
+class Need:
+    """The study that would decide one claim."""
+
+    claim: str
+    dimension: str
+    factor: float | None = None        # growth of the independent samples (None: not computable)
+    current: float | None = None
+    needed: float | None = None
+    basis: str = ""
+    config_changes: dict = field(default_factory=dict)
+    core_hours: float | None = None    # extra core-hours over the current study
+    cost_basis: str = ""
+
+    def summary(self) -> str:
+        if self.needed is None and self.factor is None:
+            return f"not computable: {self.basis}"
+        size = f"{self.dimension}: {self.needed:g} (now {self.current:g})" if self.needed is not None else \
+            f"{self.dimension} x{self.factor:.3g}"
+        cost = f"; +{self.core_hours:.3g} core-h ({self.cost_basis})" if self.core_hours is not None else ""
+        return f"{size}{cost}; {self.basis}"
+
+
+def _from_structured(row: Mapping) -> tuple[float, str] | None:
+    try:
+        effect, se = float(row["effect"]), float(row["effect_se"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    t = float(row.get("threshold") or CLAIM_THRESHOLDS.get(row["claim"], 0.0))
+    f = size_factor(effect, se, t)
+    return f, f"measured {effect:g} +- {se:g} (SE) against {t:g}"
+
+
+def _from_text(row: Mapping) -> tuple[float, str] | None:
+    t = CLAIM_THRESHOLDS.get(row["claim"], 0.0)
+    z = float(stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2))
+    best = None
+    for x, lo, hi in intervals_in(row.get("measured", "")):
+        if not lo <= t <= hi:
+            continue  # this interval already decides its part
+        se = (hi - lo) / (2 * z)
+        f = size_factor(x, se, t)
+        if best is None or f > best[0]:
+            best = (f, f"least decided interval {x:g} [{lo:g}, {hi:g}] (95 %) against {t:g}")
+    if best is None:
+        m = _PLUSMINUS.search(row.get("measured", ""))
+        if m:
+            x, se = float(m.group(1)), float(m.group(2))
+            best = (size_factor(x, se, t), f"measured difference {x:g} +- {se:g} (SE) against {t:g}")
+    return best
+
+
+def _production_need(row: Mapping, arrhenius: Mapping[str, Mapping], config: Mapping) -> Need:
+    dim = CLAIM_DIMENSIONS[row["claim"]][0]
+    needed = {}
+    for a in arrhenius.values():
+        for entry in a.get("run_length_needed") or []:
+            if entry.get("duration_ps") is not None:
+                T = float(entry["T_K"])
+                needed[T] = max(needed.get(T, 0.0), float(entry["duration_ps"]))
+    now = float(config["production"]["duration_ps"])
+    if not needed:
+        return Need(row["claim"], dim, basis="no arrhenius.json gives run_length_needed (every glassy temperature already diffusive)")
+    longest = max(needed.values())
+    target = float(math.ceil(longest / 10.0) * 10)
+    changes = {"production": {"duration_ps": target}}
+    temps = sorted(float(T) for T in config["production"]["temperatures_K"])
+    basis = ("longest over compositions and replicas of the production length at which the MSD passes the "
+             "diffusive check: " + ", ".join(f"{T:g} K {d:.0f} ps" for T, d in sorted(needed.items())))
+    glassy = sorted(T for T in temps if T <= max(needed))  # the temperatures studied as glasses now
+    if len(glassy) < 3:  # C1's chi2 test of the Arrhenius form needs >= 3 glassy temperatures
+        extra = [0.5 * (a + b) for a, b in zip(glassy, glassy[1:])][: 3 - len(glassy)]
+        if extra:
+            changes["production"]["temperatures_K"] = sorted(temps + extra)
+            basis += f"; adds {', '.join(f'{T:g} K' for T in extra)} for >= 3 glassy temperatures (C1's chi2 test)"
+    return Need(row["claim"], dim, factor=target / now, current=now, needed=target, basis=basis,
+                config_changes=changes)
+
+
+def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: Mapping) -> Need:
+    dim = CLAIM_DIMENSIONS["C9"][0]
+    by_class = {"soft->hard": [], "hard->soft": []}
+    for rows in barriers.values():
+        for r in rows:
+            if str(r.get("status")) == "converged" and r.get("class") in by_class:
+                by_class[r["class"]].append(float(r["E_forward_eV"]))
+    a, b = by_class["soft->hard"], by_class["hard->soft"]
+    now = len(a) + len(b)
+    try:
+        n, info = hops_per_class_needed(a, b)
+    except ValueError as exc:
+        return Need("C9", dim, basis=f"{exc}: the spread of the barriers is unknown; run the NEB stage with more hops")
+    if not np.isfinite(n):
+        return Need("C9", dim, basis="the class medians are equal: no size decides a difference")
+    n = int(math.ceil(n))
+    glasses = max(1, len(barriers))
+    per_glass = int(math.ceil(n / glasses))
+    return Need("C9", dim, factor=n / max(1, min(len(a), len(b))), current=float(min(len(a), len(b))), needed=float(n),
+                basis=(f"pooled within-class SD {info['sd_eV']:.3g} eV ({info['dof']} dof) and median difference "
+                       f"{info['difference_eV']:.3g} eV of {len(a)} soft->hard and {len(b)} hard->soft converged hops "
+                       f"over {glasses} glass(es); {per_glass} per class and glass"),
+                config_changes={"neb": {"n_per_class": per_glass}})
+
+
+def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
+              barriers: Mapping[str, Sequence[Mapping]] | None = None) -> Need | None:
+    """The study that would decide one claim row, or None when the row is decided."""
+    if row["verdict"] not in UNDECIDED:
+        return None
+    claim = row["claim"]
+    dim, kind = CLAIM_DIMENSIONS.get(claim, ("independent samples", ""))
+    structured = _from_structured(row)
+    if structured is None and kind == "production" and arrhenius:
+        return _production_need(row, arrhenius, config)
+    if structured is None and kind == "neb" and barriers is not None:
+        return _neb_need(row, barriers, config)
+    found = structured or _from_text(row)
+    if found is None:
+        return Need(claim, dim, basis="the claim row reports no effect with an interval or SE (add effect, effect_se)")
+    f, basis = found
+    if f > MAX_FACTOR:
+        return Need(claim, dim, factor=f, basis=f"{basis}: would need x{f:.3g} the samples (> {MAX_FACTOR:g}); "
+                                                 "the effect is practically at the threshold (test an equivalence margin)")
+    need = Need(claim, dim, factor=f, basis=basis)
+    if kind == "replicas":
+        now = int(config.get("replicas", 1))
+        need.current, need.needed = float(now), float(int(math.ceil(now * f)))
+        need.config_changes = {"replicas": int(need.needed)}
+    elif kind == "cell":
+        k = int(math.ceil(f))
+        need.current, need.needed = 1.0, float(k)
+        need.dimension = f"{dim}: unit counts x"
+        need.config_changes = {"compositions": {g: {"units": {u: int(n) * k for u, n in e["units"].items()}}
+                                                for g, e in config["compositions"].items()}}
+    return need
+
+
+def _merge(base: dict, changes: Mapping) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in changes.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def combined_changes(needs: Iterable[Need]) -> dict:
+    """One config overlay that satisfies every need: the largest of each numeric setting, the
+    union of temperature lists."""
+    out: dict = {}
+
+    def fold(dst: dict, src: Mapping):
+        for k, v in src.items():
+            if isinstance(v, Mapping):
+                fold(dst.setdefault(k, {}), v)
+            elif isinstance(v, list):
+                dst[k] = sorted(set(dst.get(k, [])) | set(v))
+            else:
+                dst[k] = max(dst[k], v) if k in dst else v
+
+    for n in needs:
+        fold(out, n.config_changes)
+    return out
+
+
+def md_core_hours(config: Mapping, atom_steps_per_core_s: float) -> float:
+    from lipsglass.cost import cost_table
+
+    return float(sum(r["core_hours"] for r in cost_table(dict(config), atom_steps_per_core_s)))
+
+
+def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: float,
+               neb_core_hours_per_hop: float | None) -> None:
+    """Fill ``core_hours`` (extra over the current config) of each need: MD from
+    :func:`lipsglass.cost.cost_table`, NEB hops at ``neb_core_hours_per_hop``."""
+    base = md_core_hours(config, atom_steps_per_core_s)
+    for n in needs:
+        if not n.config_changes:
+            continue
+        if "neb" in n.config_changes:
+            if neb_core_hours_per_hop is None:
+                n.cost_basis = "no measured NEB hop time"
+                continue
+            glasses = len(config["neb"]["glasses"]) if isinstance(config["neb"]["glasses"], list) else len(config["compositions"])
+            hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * glasses
+            now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * glasses
+            n.core_hours = (hops - now) * neb_core_hours_per_hop
+            n.cost_basis = f"{hops} hops at {neb_core_hours_per_hop:.3g} core-h each (measured at this cell size)"
+        else:
+            n.core_hours = md_core_hours(_merge(dict(config), n.config_changes), atom_steps_per_core_s) - base
+            n.cost_basis = f"MD from python -m lipsglass cost at {atom_steps_per_core_s:.3g} atom-steps/s/core"
+
+
+def neb_core_hours_per_hop(barriers: Mapping[str, Sequence[Mapping]], ranks: int) -> float | None:
+    """Mean measured wall time of a hop (``wall_s`` of barriers.csv) x MPI ranks, in core-hours."""
+    walls = [float(r["wall_s"]) for rows in barriers.values() for r in rows if r.get("wall_s") not in (None, "")]
+    return float(np.mean(walls)) * ranks / 3600.0 if walls else None
+
+
+def read_csv_rows(path: str | Path) -> list[dict]:
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
+               barriers: Mapping[str, Sequence[Mapping]] | None = None,
+               atom_steps_per_core_s: float | None = None) -> tuple[list[Need], dict]:
+    """Needs of every undecided claim (costed) and the config overlay that runs them all."""
+    from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
+
+    rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
+    rows = [dict(r, measured=r.get("measured") or r.get("numbers", "")) for r in claim_rows]
+    needs = [n for n in (plan_need(r, config, arrhenius, barriers) for r in rows) if n is not None]
+    ranks = int(config.get("neb", {}).get("replicas", 1))
+    cost_needs(needs, config, rate, neb_core_hours_per_hop(barriers or {}, ranks))
+    return needs, combined_changes(needs)
+
+
+PLAN_COLUMNS = ("claim", "dimension", "current", "needed", "factor", "core_hours", "basis", "cost_basis", "config_changes")
+
+
+def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv: str | Path, out_yaml: str | Path,
+               atom_steps_per_core_s: float | None = None) -> None:
+    """The plan as CSV (one row per undecided claim) and the config overlay as YAML, commented
+    with the total cost (``snakemake --configfile`` merges it over config/config.yaml)."""
+    import yaml
+
+    from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
+
+    rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
+    with open(out_csv, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=PLAN_COLUMNS)
+        w.writeheader()
+        for n in needs:
+            d = asdict(n)
+            d["config_changes"] = json.dumps(d["config_changes"], sort_keys=True)
+            w.writerow({k: ("" if d.get(k) is None else d[k]) for k in PLAN_COLUMNS})
+    total = md_core_hours(_merge(dict(config), overlay), rate)
+    head = [
+        "# Study that would decide the undecided claims of the scorecard (generated by the study_plan rule,",
+        "# lipsglass.planning): each setting is the largest any claim needs, at alpha 0.05 and power 0.8,",
+        "# from the measured effects and spreads; see results/summary/study_plan.csv for the claim-by-claim basis.",
+        f"# MD of the whole study: {total:.4g} core-hours at {rate:.3g} atom-steps/s per core (python -m lipsglass cost).",
+        "# Plan it on a cluster:",
+        "#   snakemake -n --workflow-profile profiles/slurm --configfile config/reproduction.yaml",
+    ]
+    for n in needs:
+        head.append(f"#   {n.claim}: {n.summary()}"[:300])
+    Path(out_yaml).write_text("\n".join(head) + "\n" + (yaml.safe_dump(dict(overlay), sort_keys=True) if overlay else "{}\n"))
+
+
+def plan_column(needs: Sequence[Need]) -> dict[str, str]:
+    """Scorecard column text per claim."""
+    return {n.claim: n.summary() for n in needs}
+
+
+def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str], barrier_files: Mapping[str, str],
+                   config: Mapping, out_csv: str, out_yaml: str) -> None:
+    """Workflow job: the plan of every undecided claim of the claim tables (study_plan.csv) and
+    the config overlay that would decide them (reproduction.yaml)."""
+    rows = [r for path in claim_files for r in read_csv_rows(path)]
+    arrhenius = {g: json.loads(Path(p).read_text()) for g, p in arrhenius_files.items()}
+    barriers = {g: read_csv_rows(p) for g, p in barrier_files.items()}
+    needs, overlay = study_plan(rows, config, arrhenius, barriers)
+    write_plan(needs, overlay, config, out_csv, out_yaml)
+
+
+def read_plan(path: str | Path) -> dict[str, str]:
+    """Scorecard column text per claim from a study_plan.csv."""
+    out = {}
+    for r in read_csv_rows(path):
+        n = Need(r["claim"], r["dimension"], float(r["factor"]) if r["factor"] else None,
+                 float(r["current"]) if r["current"] else None, float(r["needed"]) if r["needed"] else None,
+                 r["basis"], json.loads(r["config_changes"] or "{}"),
+                 float(r["core_hours"]) if r["core_hours"] else None, r["cost_basis"])
+        out[n.claim] = n.summary()
+    return out

@@ -1,0 +1,7 @@
+from lipsglass.planning import study_plan_job
+from lipsglass.workflow_logging import redirect_to_log
+
+with redirect_to_log(snakemake.log[0]):
+    study_plan_job(list(snakemake.input.claims), dict(zip(snakemake.params.glasses, snakemake.input.arrhenius)),
+                   dict(zip(snakemake.params.neb_glasses, snakemake.input.barriers)), snakemake.params.study,
+                   snakemake.output.plan, snakemake.output.overlay)
