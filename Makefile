@@ -2,12 +2,13 @@
 #   make setup   create .venv with the pinned environment and install lipsglass
 #   make run     (sets up if needed) run the default study with all cores
 #   make test    (sets up if needed) run the whole test suite
+#   make validate  kernels beside independent implementations: results/validation/agreement.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint dry-run clean-results
+.PHONY: setup run test lint dry-run validate clean-results
 
 setup: $(STAMP)
 
@@ -36,6 +37,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+validate: setup
+	$(BIN)/python -m lipsglass validate --out results/validation
 
 lint: setup
 	$(BIN)/snakemake --lint

@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "lipsglass.transport",
     "lipsglass.homology",
     "lipsglass.report_check",
+    "lipsglass.validation",
+    "lipsglass.planning",
 ]
 
 

@@ -307,7 +307,9 @@ def scorecard_config_name():
 
 
 def summary_outputs():
-    return ["results/summary/scorecard.csv", "results/summary/scorecard.md", "results/summary/scorecard.html"]
+    return ["results/summary/scorecard.csv", "results/summary/scorecard.md", "results/summary/scorecard.html",
+            "results/summary/study_plan.csv", "results/summary/reproduction.yaml",
+            "results/validation/agreement.csv", "results/validation/agreement.md", "results/validation/agreement.html"]
 
 
 def all_outputs():

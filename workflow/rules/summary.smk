@@ -35,11 +35,34 @@ rule transport_claims:
         "../scripts/transport_claims.py"
 
 
+rule study_plan:
+    """Per undecided claim, the study size that would decide it (alpha 0.05, power 0.8) and its
+    cost; the config overlay that runs it (lipsglass.planning)."""
+    input:
+        claims=scorecard_claim_files(),
+        arrhenius=expand("results/{glass}/transport/arrhenius.json", glass=GLASSES),
+        barriers=expand("results/{glass}/neb/barriers.csv", glass=neb_glasses()),
+    output:
+        plan="results/summary/study_plan.csv",
+        overlay="results/summary/reproduction.yaml",
+    params:
+        glasses=GLASSES,
+        neb_glasses=neb_glasses(),
+        study={k: config[k] for k in ("replicas", "compositions", "production", "md", "quench", "neb")},
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/study_plan.log",
+    script:
+        "../scripts/study_plan.py"
+
+
 rule scorecard:
     """The reproduction scorecard: every claim of the paper with its verdict and numbers."""
     input:
         claims=scorecard_claim_files(),
         texts=project_file("config/paper_claims.yaml"),
+        plan="results/summary/study_plan.csv",
     output:
         csv=report(
             "results/summary/scorecard.csv",
@@ -60,3 +83,24 @@ rule scorecard:
         "logs/summary/scorecard.log",
     script:
         "../scripts/scorecard.py"
+
+
+rule validation:
+    """Every kernel beside an independent implementation on a small standard case (kinisi, OVITO,
+    HomCloud, Ariga's reference energies, ASE NEB): the agreement table (lipsglass.validation)."""
+    output:
+        csv="results/validation/agreement.csv",
+        md="results/validation/agreement.md",
+        html=report(
+            "results/validation/agreement.html",
+            caption="../report/validation.rst",
+            category="Validation",
+        ),
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/summary/validation.log",
+    benchmark:
+        "benchmarks/summary/validation.tsv"
+    script:
+        "../scripts/validation.py"
