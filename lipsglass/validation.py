@@ -107,7 +107,7 @@ def diffusion_rows() -> list[Row]:
         planted = random_walk_dump(dump)
         ours, res = analyse_trajectory(dump, "Li", dt_ps=0.1)
         theirs = kinisi_diffusion(dump, "Li", timestep_ps=0.001, dump_every_steps=100,
-                                  start_dt_ps=float(res.fit_start_ps))
+                                  start_dt_ps=float(res.fit_start_ps), end_dt_ps=float(res.fit_end_ps))
     D, se = float(res.D_cm2_s), float(res.D_stderr_cm2_s)
     Dk = theirs["D_cm2_s"]
     lo, hi = theirs["ci95_cm2_s"]
@@ -115,8 +115,9 @@ def diffusion_rows() -> list[Row]:
     tol = 2.0 * math.hypot(se, se_k)
     rows = [Row("D (cm^2/s)", f"{D:.4g} +- {se:.2g} (SE)", f"{Dk:.4g} [{lo:.4g}, {hi:.4g}] (95 % credible)",
                 f"{D - Dk:+.2g}", f"|difference| <= 2 x combined SE = {tol:.2g}", abs(D - Dk) <= tol,
-                oracle_version, case, f"planted D {planted:.4g}; lipsglass fit window "
-                f"{res.fit_start_ps:g}-{res.fit_end_ps:g} ps, kinisi from {res.fit_start_ps:g} ps")]
+                oracle_version, case, f"planted D {planted:.4g}: inside lipsglass' 95 % interval "
+                f"{abs(D - planted) <= 1.959964 * se}, inside kinisi's {lo <= planted <= hi}; both fit the same lags, "
+                f"{res.fit_start_ps:g}-{res.fit_end_ps:g} ps (lipsglass' window)")]
     ours_w = 2 * 1.959964 * se
     ratio = ours_w / (hi - lo)
     rows.append(Row("width of the 95 % interval of D (cm^2/s)", f"{ours_w:.3g} (2 x 1.96 SE)", f"{hi - lo:.3g}",
