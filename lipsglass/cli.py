@@ -18,7 +18,6 @@ COMMAND_MODULES = [
     "lipsglass.homology",
     "lipsglass.report_check",
     "lipsglass.validation",
-    "lipsglass.planning",
 ]
 
 
