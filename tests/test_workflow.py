@@ -220,6 +220,21 @@ def test_cluster_profile_plans_paper_scale_with_resources(tmp_path):
     assert "cpus_per_task=8" in quench and "runtime=2880" in quench
 
 
+def test_reproduction_config_plans_on_the_cluster_profile(tmp_path):
+    """config/reproduction.yaml (the study plan of the default study) plans on the SLURM profile
+    with the sizes it asks for."""
+    pytest.importorskip("snakemake_executor_plugin_slurm", reason="SLURM executor plugin not installed (make setup installs it)")
+    overlay = yaml.safe_load((REPO / "config" / "reproduction.yaml").read_text())
+    out = plan(tmp_path, "config/config.yaml", "config/reproduction.yaml",
+               extra=("--workflow-profile", str(REPO / "profiles" / "slurm"))).stdout
+    counts = job_counts(out)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    n_glass = len(config["compositions"]) * overlay.get("replicas", config["replicas"])
+    temps = overlay.get("production", {}).get("temperatures_K", config["production"]["temperatures_K"])
+    assert counts["production"] == n_glass * len(temps)
+    assert counts["study_plan"] == 1 and counts["validation"] == 1
+
+
 @pytest.mark.slow
 def test_report_shows_every_figure_in_a_headless_browser(tiny_run):
     """snakemake --report of the tiny run, opened in headless Chromium: every PNG figure the
