@@ -114,3 +114,68 @@ def test_render_two_anion_toy_cell_shows_the_right_colours_in_the_right_places(t
     R.compose_figure(image, tmp_path / "toy.png", tmp_path / "toy.pdf", legend=R.anion_legend(["PS4", "P2S6"]),
                      note="black bar: 5 A")
     assert (tmp_path / "toy.png").stat().st_size > 1000 and (tmp_path / "toy.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def _write_data(path, box, pos, elements):
+    masses = {"P": 30.974, "S": 32.06, "Li": 6.94}
+    types = {e: k + 1 for k, e in enumerate(masses)}
+    lines = ["toy", "", f"{len(pos)} atoms", f"{len(types)} atom types", "",
+             f"{box.lo[0]} {box.hi[0]} xlo xhi", f"{box.lo[1]} {box.hi[1]} ylo yhi", f"{box.lo[2]} {box.hi[2]} zlo zhi",
+             "", "Masses", ""] + [f"{t} {masses[e]} # {e}" for e, t in types.items()] + ["", "Atoms # full", ""]
+    lines += [f"{i + 1} 1 {types[e]} 0.0 {x:.6f} {y:.6f} {z:.6f}" for i, (e, (x, y, z)) in enumerate(zip(elements, pos))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _write_labels(path, elements, units, uidx):
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "element", "unit", "role", "unit_index"])
+        for i, (e, u, k) in enumerate(zip(elements, units, uidx)):
+            w.writerow([i + 1, e, u, "x", k])
+
+
+def test_stage_jobs_render_the_panels(tmp_path, monkeypatch):
+    ok, why = R.ovito_status()
+    if not ok:
+        pytest.skip(why)
+    import matplotlib.image as mpimg
+
+    from lipsglass.lammpsio import write_dump_frame
+    from lipsglass.stages import rendered
+
+    box, pos, el, units, uidx = _toy_cell()
+    _write_data(tmp_path / "g.data", box, pos, el)
+    _write_labels(tmp_path / "labels.csv", el, units, uidx)
+    (tmp_path / "soft.csv").write_text("id,S\n14,1.5\n15,-1.5\n")
+    monkeypatch.setattr(rendered, "RENDER_SIZE", (360, 300))
+    monkeypatch.setattr(rendered, "RENDER_SAMPLES", 1)
+    rendered.glass_figure_job("toy", str(tmp_path / "g.data"), str(tmp_path / "labels.csv"), tmp_path / "c.png",
+                              tmp_path / "c.pdf", show_li=False, panel="Fig. 3C")
+    with pytest.raises(ValueError, match="no softness"):
+        (tmp_path / "bad.csv").write_text("id,S\n14,1.5\n")
+        rendered.glass_figure_job("toy", str(tmp_path / "g.data"), str(tmp_path / "labels.csv"), tmp_path / "a.png",
+                                  tmp_path / "a.pdf", softness_csv=str(tmp_path / "bad.csv"))
+    rendered.glass_figure_job("toy", str(tmp_path / "g.data"), str(tmp_path / "labels.csv"), tmp_path / "a.png",
+                              tmp_path / "a.pdf", softness_csv=str(tmp_path / "soft.csv"), panel="Fig. 3A")
+    image = mpimg.imread(tmp_path / "c.png")[..., :3]
+    assert len(_hue_pixels(image, ANION_COLOURS["PS4"])[1]) > 100
+    assert len(_hue_pixels(image, ANION_COLOURS["Li"])[1]) < 20  # Li hidden (the legend has no Li entry)
+    assert (tmp_path / "a.pdf").read_bytes()[:4] == b"%PDF"
+    # Fig. 4D: one Li near the PS4 moves 4 A along x; its trace is drawn in greens
+    ids = np.arange(1, len(pos) + 1)
+    with open(tmp_path / "traj.lammpstrj", "w") as fh:
+        for k in range(11):
+            p = pos.copy()
+            p[13, 0] -= 0.4 * k
+            write_dump_frame(fh, 100 * k, box, {"id": ids, "element": el, "xu": p[:, 0], "yu": p[:, 1], "zu": p[:, 2]})
+    (tmp_path / "m.csv").write_text("id,nearest_anion,displacement_A,path_length_A,hopped\n14,PS4,4.0,4.0,True\n"
+                                    "15,P2S6,0.0,0.0,False\n")
+    settings = {"trace_duration_ps": 1.0, "seed": 1, "traces_per_anion": 1}
+    rendered.traces_figure_job("toy", str(tmp_path / "traj.lammpstrj"), str(tmp_path / "labels.csv"),
+                               str(tmp_path / "m.csv"), settings, {"timestep_fs": 1.0}, 6.0, tmp_path / "d.png",
+                               tmp_path / "d.pdf")
+    image = mpimg.imread(tmp_path / "d.png")[..., :3]
+    assert len(_hue_pixels(image, "#2ca02c", tol=0.06)[1]) > 30  # the time-coloured trace (and colour bar)
+    assert len(_hue_pixels(image, ANION_COLOURS["PS4"])[1]) > 50

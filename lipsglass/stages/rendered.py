@@ -48,11 +48,15 @@ def glass_figure_job(glass: str, data_file: str, atom_labels: str, out_png: str,
     if softness_csv is not None:
         from matplotlib.colors import TwoSlopeNorm
 
-        from lipsglass.figures.softness import SOFTNESS_LABEL
-        from lipsglass.stages.softness import read_softness
+        import csv
 
-        table = read_softness(softness_csv)
-        s_by_id = dict(zip(table["id"].astype(int), table["S"]))
+        from lipsglass.figures.softness import SOFTNESS_LABEL
+
+        with open(softness_csv) as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows or not {"id", "S"} <= set(rows[0]):
+            raise ValueError(f"{softness_csv}: needs columns id and S")
+        s_by_id = {int(r["id"]): float(r["S"]) if r["S"] != "" else np.nan for r in rows}
         li_ids = data.ids[elements == "Li"]
         missing = [int(i) for i in li_ids if int(i) not in s_by_id]
         if missing:
