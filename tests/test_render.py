@@ -163,7 +163,7 @@ def test_stage_jobs_render_the_panels(tmp_path, monkeypatch):
     assert len(_hue_pixels(image, ANION_COLOURS["PS4"])[1]) > 100
     assert len(_hue_pixels(image, ANION_COLOURS["Li"])[1]) < 20  # Li hidden (the legend has no Li entry)
     assert (tmp_path / "a.pdf").read_bytes()[:4] == b"%PDF"
-    # Fig. 4D: one Li near the PS4 moves 4 A along x; its trace is drawn in greens
+    # Fig. 4D: one Li near the PS4 moves 4 A along x; its trace is drawn in purples
     ids = np.arange(1, len(pos) + 1)
     with open(tmp_path / "traj.lammpstrj", "w") as fh:
         for k in range(11):
@@ -177,5 +177,5 @@ def test_stage_jobs_render_the_panels(tmp_path, monkeypatch):
                                str(tmp_path / "m.csv"), settings, {"timestep_fs": 1.0}, 6.0, tmp_path / "d.png",
                                tmp_path / "d.pdf")
     image = mpimg.imread(tmp_path / "d.png")[..., :3]
-    assert len(_hue_pixels(image, "#2ca02c", tol=0.06)[1]) > 30  # the time-coloured trace (and colour bar)
+    assert len(_hue_pixels(image, "#6a51a3", tol=0.05)[1]) > 30  # the time-coloured trace (and colour bar)
     assert len(_hue_pixels(image, ANION_COLOURS["PS4"])[1]) > 50

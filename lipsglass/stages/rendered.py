@@ -89,7 +89,7 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
                       anions: Sequence[str] = ("PS4", "P2S6"), scale_bar_A: float = 5.0) -> None:
     """Fig. 4D rendered: traces over the first ``trace_duration_ps`` of ``traces_per_anion`` Li
     (seeded random choice, as ``lipsglass.stages.neb.traces_figure_job``) nearest to each of
-    ``anions``, drawn as lines coloured by time (dark to bright green), with every anion unit that
+    ``anions``, drawn as lines coloured by time (dark to light purple, a colour no anion has), with every anion unit that
     has an atom within ``radius_A`` of a trace's start, bonded, whole and placed next to the Li."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap, Normalize
@@ -128,7 +128,7 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
     near = np.array([unit_li[int(unit_index[a])] for a in sel], int)
     pos = traces[near, 0] + box.minimum_image(wrapped[sel] - starts[near])
     t_ps = (np.array([f.timestep for f in frames]) - first.timestep) * float(md["timestep_fs"]) / 1000.0
-    cmap = ListedColormap(plt.get_cmap("Greens")(np.linspace(0.95, 0.3, 256)))
+    cmap = ListedColormap(plt.get_cmap("Purples")(np.linspace(1.0, 0.4, 256)))  # no anion colour
     norm = Normalize(t_ps[0], t_ps[-1])
     lines = [(tr, cmap(norm(t_ps))[:, :3]) for tr in traces]
     li_pos = traces[:, 0]
@@ -140,7 +140,7 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
     lo = np.concatenate([all_pos, traces.reshape(-1, 3)]).min(axis=0)
     bar_start = lo - np.array([0.0, 2.0, 2.0])
     lines.append((np.array([bar_start, bar_start + [scale_bar_A, 0.0, 0.0]]), np.zeros((2, 3))))
-    scene = R.Scene(all_pos, colours, radii, bonds, lines=lines, line_width_A=0.3)
+    scene = R.Scene(all_pos, colours, radii, bonds, lines=lines, line_width_A=0.4)
     image = R.render_scene(scene, size=RENDER_SIZE, samples=RENDER_SAMPLES)
     legend = R.anion_legend(set(units[sel]), li=None) + [("Li at the start", R.ANION_COLOURS["Li"])]
     R.compose_figure(image, out_png, out_pdf, legend=legend,
