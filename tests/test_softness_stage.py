@@ -29,7 +29,10 @@ def settings(**over) -> dict:
     # mobile: the top 15% of D_cum, drawn from the 20% planted movers
     s.update(window_frames=5, window_stride_frames=5, mobile_quantile=0.85,
              immobile_quantile=MOVER_FRACTION, outer_folds=3, cv_folds=3, Cs=[0.1, 1.0],
-             min_bin_count=2, share_bins=5, d2min_cutoff_A=4.5)  # the packing is sparse: wider shells
+             min_bin_count=2, share_bins=5, d2min_cutoff_A=4.5,  # the packing is sparse: wider shells
+             # the paper's recipe on thermal snapshots (the planted movers are D_cum movers)
+             label_recipe="d_cum", structure="instantaneous", label_temperature_K=300.0,
+             d2min_cutoff_sensitivity_A=5.0)
     s.update(over)
     return s
 
