@@ -1076,7 +1076,7 @@ def p_hop(positions, half_frames: int) -> np.ndarray:
         return out
     # running sums over intervals of h + 1 frames, for <r> and <r^2>
     c1 = np.concatenate([np.zeros((1,) + pos.shape[1:]), np.cumsum(pos, axis=0)])
-    c2 = np.concatenate([np.zeros(pos.shape[:2]), np.cumsum(np.sum(pos ** 2, axis=2), axis=0)])
+    c2 = np.concatenate([np.zeros((1, pos.shape[1])), np.cumsum(np.sum(pos ** 2, axis=2), axis=0)])
     m = h + 1
     for t in range(h, n - h):
         a0, a1, b0, b1 = t - h, t + 1, t, t + h + 1
