@@ -12,9 +12,25 @@ Design choices (documented here because the paper's SI, which would fix them, is
   increments starting every ``window_stride_frames`` frames; D_cum sums the D2min of the
   increments of a window (``lipsglass.d2min.cumulative_d2min``). The features of a Li in a
   window are its radial structure functions (RSF) at the window's first frame.
-* Labels: within each glass, Li with D_cum above the ``mobile_quantile`` of the glass's pooled
-  D_cum are mobile, below ``immobile_quantile`` immobile, the rest unlabelled (so each glass
-  yields about equal mobile and immobile samples; classes are then balanced exactly).
+* Labels (``label_recipe``), learned on the windows of the ``label_temperature_K`` run and the
+  model applied to the ``temperature_K`` configuration (Schoenholz et al. trained where atoms
+  rearrange and applied the hyperplane at other temperatures). ``d_cum`` (the paper's): within
+  each glass, Li with D_cum above the ``mobile_quantile`` of the glass's pooled D_cum are mobile,
+  below ``immobile_quantile`` immobile, the rest unlabelled. ``p_hop``: the largest hop
+  indicator p_hop (Candelier et al. 2010, interval ``p_hop_tau_ps``) over the window's frames
+  above ``p_hop_mobile_A2`` is mobile, below ``p_hop_immobile_A2`` immobile: a label that says
+  the Li changed cage, not how much it rattled. Classes are balanced exactly. The persistence
+  of both recipes' labels (P(mobile next window | mobile now) against the base rate, and the
+  intraclass correlation of the log statistic across windows) is reported in dynamics.json and
+  model.json: labels that are noise do not persist.
+* Structure (``structure``): features, pe and Voronoi volume of the thermal snapshot
+  (``instantaneous``) or of its inherent structure (``inherent``: LAMMPS conjugate-gradient
+  energy minimum, the project's one model setup), so that softness describes the local
+  structure rather than where each atom happened to be in its vibration. Voronoi cells plain or
+  radical (``voronoi``: radius-weighted with ``voronoi_radii_A``).
+* D2min-cutoff sensitivity (``d2min_cutoff_sensitivity_A``): the model (with D_cum labels,
+  which move with the cutoff) and the Li-S count baseline are cross-fitted again at a second
+  cutoff; model.json ``metrics.d2min_cutoff_sensitivity``, the C3 row.
 * Models: one model per glass (accuracy, Fig. S1, and cross-glass transfer) and one "pooled"
   model trained on the union of the glasses' training sets. Softness values compared ACROSS
   glasses (Fig. 3B, C4, the correlations and C5-C8) come from the pooled model: one
@@ -40,18 +56,22 @@ Design choices (documented here because the paper's SI, which would fix them, is
   shifts of S leak into it. C5: binomial test of the fraction soft against 0.5 and contrasts of
   the group mean S with the other Li of the same glass (permutation p, stratified by glass);
   P2S7 must lie between the P2S6 and PS4 groups (P2S7 holds most Li, so "mean near 0" would be
-  met automatically). C4: a composition's mean S and SE combine its glasses with
-  ``lipsglass.replicas.combine_replicas``; with one glass per composition the SE is over Li and
+  met automatically). C4: a composition's mean S and SE combine its glasses (every replica;
+  the further replicas are scored with the models of the analysed one, rules
+  ``softness_replica_*``) with ``lipsglass.replicas.combine_replicas``: the SE is the larger of
+  the between-glass and within-glass SEs; with one glass per composition the SE is over Li and
   leaves out glass-to-glass variation (the claims table says so).
 * Settings: the ``softness`` config section is parsed once per job into a frozen
   ``lipsglass.softness.SoftnessSettings``.
 * Per-Li properties: the configuration analysed is the end of the ``temperature_K`` run
-  (``final.data``, identical to the last trajectory frame). LAMMPS evaluates ``compute pe/atom``
+  (``final.data``, identical to the last trajectory frame), or its inherent structure, whose
+  positions ``li_properties.csv`` carries and the softness is computed on. LAMMPS evaluates ``compute pe/atom``
   without keywords, i.e. pair (incl. real-space Coulomb) + bond + angle + dihedral + improper
   + kspace (per-atom long-range energy, Heyes' method for Ewald and its PPPM analogue) + fix
   terms; the job checks that the per-atom energies sum to the total potential energy. Voronoi
-  cells come from ``compute voronoi/atom`` (VORONOI package, unweighted, all atoms as seeds);
-  the job checks that the cell volumes sum to the box volume.
+  cells come from ``compute voronoi/atom`` (VORONOI package, all atoms as seeds; unweighted or
+  with ``radius v_r`` for the radical option); the job checks that the cell volumes sum to the
+  box volume.
 
 Units: lengths A, D_cum A^2 (or A^2 per neighbour with ``d2min_normalise: per-neighbour``),
 energies kcal/mol (LAMMPS units real), volumes A^3, softness dimensionless (signed distance to
@@ -186,8 +206,9 @@ class InherentStructures:
     ``lipsglass.simulation.setup_commands``) of configurations of one run: the inherent structure
     of a thermal snapshot, its vibrations quenched away (Stillinger-Weber). One LAMMPS instance
     holds the model of ``data_file`` (topology, box, force field); each call replaces the
-    positions, minimises to a largest per-atom force of ``ftol`` (kcal/mol/A; ``max_iterations``
-    steps at most) and returns the minimised positions. Use as a context manager.
+    positions, minimises (LAMMPS ``minimize 0 ftol``: ftol in kcal/mol/A on the 2-norm of the
+    global force vector; ``max_iterations`` steps at most; the largest force component left is
+    kept in ``max_fmax``) and returns the minimised positions. Use as a context manager.
 
     Calls take (box, positions, ids) like ``dump_windows``' ``structure`` hook; the box must be
     the data file's (an NVT run). Results are cached per configuration, so a second pass over the
