@@ -1306,6 +1306,14 @@ class SoftnessSettings:
     accuracy_confidence: level of the accuracy intervals; channel_variants: channel sets (subsets
     of ``channels``) whose cross-fitted accuracies are reported beside the model's
     (``channel_variant_metrics``; model.json ``metrics.channel_variants``).
+
+    Labels and structures: label_temperature_K (default temperature_K): run whose windows are
+    labelled; label_recipe: ``d_cum`` (quantiles mobile_quantile / immobile_quantile of D_cum)
+    or ``p_hop`` (window maximum of ``p_hop`` with interval p_hop_tau_ps against the absolute
+    thresholds p_hop_mobile_A2 / p_hop_immobile_A2); structure: ``instantaneous`` or
+    ``inherent`` (energy minimum, inherent_ftol_kcal_mol_A, inherent_max_iterations); voronoi:
+    ``plain`` or ``radical`` (voronoi_radii_A per element); d2min_cutoff_sensitivity_A: a
+    second D2min cutoff for C3's sensitivity run (None: none).
     """
 
     temperature_K: float = 300.0
