@@ -1194,7 +1194,7 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                  width: float = DEFAULT_WIDTH, truncation: float = DEFAULT_TRUNCATION,
                  labels: np.ndarray | None = None, type_elements: Sequence[str] | None = None,
                  max_windows: int | None = None, min_neighbours: int = DEFAULT_MIN_NEIGHBOURS,
-                 count_species: str | None = "S", structure=None) -> list[WindowSample]:
+                 count_species: str | None = "S", structure=None, average_frames: int = 1) -> list[WindowSample]:
     """Cut a LAMMPS text dump into windows and analyse each (features + D_cum + hops).
 
     A window holds ``frames_per_window`` increments (frames_per_window + 1 frames); windows start
@@ -1207,8 +1207,13 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
     is stored as ``coordination`` (the classifier's coordination-only baseline).
     ``structure``: optional callable (box, wrapped positions, atom ids) -> positions giving the
     structure whose features (RSFs, coordination) are taken, e.g. the inherent structure of the
-    first frame (default: the first frame itself).
+    first frame (default: the first frame itself). ``average_frames`` > 1: the features are
+    taken on the positions averaged over the ``average_frames`` frames ending at the window's
+    first frame (past frames only, so the window's own motion does not enter its features;
+    fewer at the start of the trajectory; needs unwrapped coordinates).
     """
+    from collections import deque
+
     from lipsglass.lammpsio import iter_dump
 
     if frames_per_window < 1:
@@ -1216,6 +1221,10 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
     stride = frames_per_window if stride is None else stride
     if stride < 1:
         raise ValueError("stride must be >= 1")
+    if average_frames < 1:
+        raise ValueError(f"average_frames must be >= 1, got {average_frames}")
+    history: deque = deque(maxlen=average_frames)
+    start_average = None
     mapping = {k + 1: e for k, e in enumerate(type_elements)} if type_elements else None
     out: list[WindowSample] = []
     buffer: list = []  # (frame index, frame) from the start of the next unfinished window on
@@ -1233,6 +1242,12 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                 raise ValueError(f"{path}: no {species} atoms")
         elif not np.array_equal(frame.ids, ids0):
             raise ValueError(f"{path}: frame {index} holds different atom ids")
+        if average_frames > 1:
+            if not (frame.has("xu", "yu", "zu") or frame.has("ix", "iy", "iz")):
+                raise ValueError(f"{path}: time-averaged structures need unwrapped coordinates (xu yu zu or image flags)")
+            history.append(frame.unwrapped_positions())
+            if index == next_start:
+                start_average = np.mean(np.array(history), axis=0)
         if index < next_start:
             continue  # a gap between windows (stride > frames_per_window)
         buffer.append((index, frame))
@@ -1242,7 +1257,7 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
             pos = np.array([f.unwrapped_positions() if unwrapped else f.box.wrap(f.positions()) for f in frames])
             boxes = [f.box for f in frames]
             dyn = analyse_window(boxes, pos, centres, cutoff, normalise, unwrapped, hop_distance, min_neighbours)
-            first = boxes[0].wrap(pos[0])
+            first = boxes[0].wrap(pos[0] if average_frames == 1 else start_average)
             if structure is not None:
                 first = boxes[0].wrap(np.asarray(structure(boxes[0], first, ids0), float))
             feats = radial_structure_functions(boxes[0], first, chan, centres, channels, mu, width, truncation)
@@ -1265,9 +1280,10 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
 S_UNITS = ANION_TYPES + ("S_free",)
 # Mobility labels: "d_cum" (the paper's: D_cum quantiles of the glass) or "p_hop" (window
 # maximum of the hop indicator, absolute thresholds in A^2); the analysed structure:
-# "instantaneous" (the thermal snapshot) or "inherent" (its LAMMPS energy minimum).
+# "instantaneous" (the thermal snapshot), "inherent" (its LAMMPS energy minimum) or
+# "time_average" (positions averaged over the time_average_frames frames ending at it).
 LABEL_RECIPES = ("d_cum", "p_hop")
-STRUCTURES = ("instantaneous", "inherent")
+STRUCTURES = ("instantaneous", "inherent", "time_average")
 
 
 @dataclass(frozen=True)
@@ -1322,7 +1338,8 @@ class SoftnessSettings:
     p_hop_tau_ps: float = 1.0
     p_hop_mobile_A2: float = 2.0
     p_hop_immobile_A2: float = 0.5
-    structure: str = "instantaneous"          # instantaneous or inherent (energy-minimised)
+    structure: str = "instantaneous"          # instantaneous, inherent (energy-minimised) or time_average
+    time_average_frames: int = 5
     inherent_ftol_kcal_mol_A: float = 0.5
     inherent_max_iterations: int = 2000
     voronoi: str = "plain"                    # plain or radical
@@ -1384,6 +1401,8 @@ class SoftnessSettings:
                              f"{self.p_hop_tau_ps}, {self.p_hop_immobile_A2}, {self.p_hop_mobile_A2}")
         if self.structure not in STRUCTURES:
             raise ValueError(f"softness.structure must be one of {list(STRUCTURES)}, got {self.structure!r}")
+        if self.time_average_frames < 1:
+            raise ValueError(f"softness.time_average_frames must be >= 1, got {self.time_average_frames}")
         if not (self.inherent_ftol_kcal_mol_A > 0 and self.inherent_max_iterations >= 1):
             raise ValueError("softness.inherent_ftol_kcal_mol_A must be positive and inherent_max_iterations >= 1")
         if self.voronoi not in ("plain", "radical"):

@@ -368,3 +368,20 @@ def test_model_json_records_recipe_persistence_and_cutoff_sensitivity(models):
     sens = m["d2min_cutoff_sensitivity"]
     assert sens["done"] and sens["d2min_cutoff_A"] == 5.0 and sens["labels_depend_on_cutoff"]
     assert 0 <= sens["test_accuracy"]["ci_low"] <= sens["test_accuracy"]["accuracy"] <= sens["test_accuracy"]["ci_high"]
+
+
+def test_time_averaged_structure_is_evaluated(case, tmp_path):
+    """structure: time_average evaluates pe and Voronoi cells at the mean positions of the last
+    time_average_frames frames of the run (wrapped into the cell), not at the data file's."""
+    md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
+    out = tmp_path / "avg.csv"
+    stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "c.log"),
+                         settings=settings(structure="time_average", time_average_frames=4),
+                         trajectory=str(case["dir"] / "trajectory.lammpstrj"))
+    rows = _rows(out)
+    got = np.array([[float(r[c]) for c in ("x_A", "y_A", "z_A")] for r in rows])
+    want = case["box"].wrap(np.round(case["frames"][-4:], 6).mean(axis=0))
+    d = got - want
+    d -= np.round(d / case["box"].lengths) * case["box"].lengths
+    assert np.abs(d).max() < 1e-4
+    assert sum(float(r["voronoi_A3"]) for r in rows) == pytest.approx(case["box"].volume, rel=1e-7)

