@@ -811,8 +811,10 @@ def score(model: SoftnessModel, x: np.ndarray, ids: np.ndarray, what: str) -> np
 def score_configuration(glass_data: str, atom_labels: str, properties: str, model: str, own_model: str,
                         settings: SoftnessSettings) -> dict:
     """Softness (pooled and own model) of every Li of a configuration's analysed structure
-    (positions of ``properties``: the configuration or its inherent structure), its pe and
-    Voronoi volume, anion shares; ``rows`` in ``SOFTNESS_COLUMNS``."""
+    (positions of ``properties``: the configuration, its inherent structure or time-averaged
+    positions), its pe and Voronoi volume, anion shares; ``rows`` in ``SOFTNESS_COLUMNS``, whose
+    x_A..z_A are the Li positions in the configuration itself (``glass_data``), by which the
+    homology and NEB stages find the Li."""
     settings = settings_of(settings)
     pooled, own = SoftnessModel.load(model), SoftnessModel.load(own_model)
     data = read_data(glass_data)
@@ -831,7 +833,8 @@ def score_configuration(glass_data: str, atom_labels: str, properties: str, mode
                              f"from softness.max_abs_standardised_feature ({settings.max_abs_standardised_feature}): "
                              "retrain it")
     rows = _read_csv(properties)
-    if rows and "x_A" in rows[0]:  # the analysed structure (inherent or instantaneous) of the properties job
+    site = pos  # the configuration's positions: x_A..z_A of softness.csv (homology and NEB locate Li by them)
+    if rows and "x_A" in rows[0]:  # the analysed structure (inherent, time-averaged or the configuration)
         pos = data.box.wrap(np.column_stack([_by_id(rows, ids, c) for c in ("x_A", "y_A", "z_A")]))
     elif settings.structure != "instantaneous":
         raise ValueError(f"{properties} holds no positions of the {settings.structure} structure: rerun its job")
@@ -847,7 +850,7 @@ def score_configuration(glass_data: str, atom_labels: str, properties: str, mode
         shares = ["" if not np.isfinite(v) else f"{v:.6g}" for v in env.shares[k]]
         out.append([int(ids[c]), f"{s[k]:.8g}", f"{s_own[k]:.8g}", f"{pe[k]:.8g}", f"{voro[k]:.8g}", int(faces[k]),
                     *shares, int(env.n_sulfur[k]), env.nearest[k], env.majority[k],
-                    *(f"{v:.6f}" for v in pos[c])])
+                    *(f"{v:.6f}" for v in site[c])])
     return {"rows": out, "S": s, "S_own": s_own, "env": env, "li": li, "pooled": pooled, "own": own, "table": table}
 
 
