@@ -1049,6 +1049,116 @@ def composition_mean_softness(replica_values: Sequence[np.ndarray]) -> dict:
     return out
 
 
+# --- hop labels and label persistence ----------------------------------------------------------
+
+def p_hop(positions, half_frames: int) -> np.ndarray:
+    """Hop indicator p_hop (A^2) of Candelier et al. PRL 105 (2010) 135702, as used for the
+    softness labels of Cubuk et al. PRL 114 (2015) 108001 and Schoenholz et al. Nat. Phys. 12
+    (2016) 469: for atom i at frame t, with the frame intervals A = [t - h, t] and B = [t, t + h]
+    (h = ``half_frames``, tau = 2 h frames),
+
+        p_hop(i, t) = sqrt( <(r_i - <r_i>_B)^2>_A  <(r_i - <r_i>_A)^2>_B ),
+
+    large when the atom sits in one cage before t and another after t (a hop centred at t),
+    small (~ its vibration amplitude squared) when it rattles in one cage. positions:
+    (n_frames, n_atoms, 3) UNWRAPPED coordinates (A) of equally spaced frames. Returns
+    (n_frames, n_atoms); NaN for frames within h of either end, where A or B is cut off.
+    """
+    pos = np.asarray(positions, float)
+    if pos.ndim != 3 or pos.shape[2] != 3:
+        raise ValueError(f"positions must have shape (n_frames, n_atoms, 3), got {pos.shape}")
+    h = int(half_frames)
+    if h < 1:
+        raise ValueError(f"p_hop needs half_frames >= 1, got {half_frames}")
+    n = len(pos)
+    out = np.full(pos.shape[:2], np.nan)
+    if n < 2 * h + 1:
+        return out
+    # running sums over intervals of h + 1 frames, for <r> and <r^2>
+    c1 = np.concatenate([np.zeros((1,) + pos.shape[1:]), np.cumsum(pos, axis=0)])
+    c2 = np.concatenate([np.zeros((1, pos.shape[1])), np.cumsum(np.sum(pos ** 2, axis=2), axis=0)])
+    m = h + 1
+    for t in range(h, n - h):
+        a0, a1, b0, b1 = t - h, t + 1, t, t + h + 1
+        mean_a, mean_b = (c1[a1] - c1[a0]) / m, (c1[b1] - c1[b0]) / m
+        sq_a, sq_b = (c2[a1] - c2[a0]) / m, (c2[b1] - c2[b0]) / m
+        # <(r - c)^2>_X = <r^2>_X - 2 <r>_X . c + c^2
+        ab = sq_a - 2 * np.sum(mean_a * mean_b, axis=1) + np.sum(mean_b ** 2, axis=1)
+        ba = sq_b - 2 * np.sum(mean_b * mean_a, axis=1) + np.sum(mean_a ** 2, axis=1)
+        out[t] = np.sqrt(np.clip(ab, 0, None) * np.clip(ba, 0, None))
+    return out
+
+
+def p_hop_half_frames(tau_ps: float, dump_interval_ps: float) -> int:
+    """Frames h of each half of the p_hop interval tau (h = tau / 2 / dump interval, rounded
+    half up; at least 1)."""
+    if not (tau_ps > 0 and dump_interval_ps > 0):
+        raise ValueError(f"p_hop tau ({tau_ps} ps) and the dump interval ({dump_interval_ps} ps) must be positive")
+    return max(1, int(math.floor(tau_ps / 2.0 / dump_interval_ps + 0.5)))
+
+
+def window_maximum(per_frame, starts: Sequence[int], frames_per_window: int) -> np.ndarray:
+    """Largest finite value of ``per_frame`` (n_frames, n_atoms) over frames start..start + K of
+    each window (K = ``frames_per_window``); NaN for an atom without a finite value there.
+    Returns (n_windows, n_atoms)."""
+    v = np.asarray(per_frame, float)
+    out = np.full((len(starts), v.shape[1]), np.nan)
+    for k, s in enumerate(starts):
+        if int(s) < 0 or int(s) + frames_per_window > len(v) - 1:
+            raise ValueError(f"window {k} (frames {s}..{s + frames_per_window}) runs past the {len(v)} frames")
+        block = v[int(s):int(s) + frames_per_window + 1]
+        finite = np.isfinite(block)
+        has = finite.any(axis=0)
+        out[k, has] = np.max(np.where(finite, block, -np.inf), axis=0)[has]
+    return out
+
+
+def intraclass_correlation(values) -> float:
+    """One-way random-effects ICC(1) of ``values`` (n_windows, n_atoms): the share of the
+    variance of a per-atom, per-window statistic that lies between atoms, (MSB - MSW) /
+    (MSB + (k - 1) MSW) with k windows. Atoms with a non-finite value in any window are left
+    out. 1: an atom's statistic is the same in every window (a property of the atom); 0: no
+    more alike within an atom than between atoms (noise)."""
+    v = np.asarray(values, float)
+    if v.ndim != 2:
+        raise ValueError(f"values must have shape (n_windows, n_atoms), got {v.shape}")
+    v = v[:, np.all(np.isfinite(v), axis=0)]
+    k, n = v.shape
+    if k < 2 or n < 2:
+        return float("nan")
+    means = v.mean(axis=0)
+    msb = k * np.sum((means - v.mean()) ** 2) / (n - 1)
+    msw = np.sum((v - means) ** 2) / (n * (k - 1))
+    denom = msb + (k - 1) * msw
+    return float((msb - msw) / denom) if denom > 0 else float("nan")
+
+
+def label_persistence(statistic, upper: float, log_statistic: bool = True) -> dict:
+    """Does a label say something about the atom, or about the window? statistic: (n_windows,
+    n_atoms) label statistic (D_cum or window p_hop) of consecutive windows; ``upper``: the
+    mobile threshold. Returns the base rate P(mobile), P(mobile in window w+1 | mobile in w)
+    over consecutive window pairs (with its count), their ratio (lift; 1 = labels are
+    independent draws each window) and the intraclass correlation of the (log) statistic across
+    windows (``intraclass_correlation``)."""
+    s = np.asarray(statistic, float)
+    if s.ndim != 2 or s.shape[0] < 2:
+        raise ValueError(f"label persistence needs >= 2 windows of (n_windows, n_atoms), got {s.shape}")
+    finite = np.isfinite(s)
+    mobile = finite & (s > upper)
+    base = float(mobile[finite].mean()) if finite.any() else float("nan")
+    prev, nxt = mobile[:-1], mobile[1:]
+    pair = prev & finite[1:]
+    n_pairs = int(pair.sum())
+    cond = float(nxt[pair].mean()) if n_pairs else float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        icc_values = np.log(np.where(s > 0, s, np.nan)) if log_statistic else s
+    return {"base_rate_mobile": base, "p_mobile_next_given_mobile": cond, "n_mobile_with_next": n_pairs,
+            "lift": cond / base if base > 0 and np.isfinite(cond) else float("nan"),
+            "intraclass_correlation": intraclass_correlation(icc_values),
+            "icc_of": "log of the label statistic" if log_statistic else "label statistic",
+            "n_windows": int(s.shape[0]), "n_atoms": int(s.shape[1])}
+
+
 # --- windows of a trajectory ------------------------------------------------------------------
 
 @dataclass
@@ -1062,6 +1172,7 @@ class WindowSample:
     features: np.ndarray
     dynamics: WindowDynamics
     coordination: np.ndarray | None = None  # number of ``count_species`` atoms within the D2min cutoff
+    start_frame: int = 0                    # index of the window's first frame in the trajectory
 
 
 def count_within(box: Box, positions: np.ndarray, centres: np.ndarray, targets: np.ndarray,
@@ -1083,7 +1194,7 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                  width: float = DEFAULT_WIDTH, truncation: float = DEFAULT_TRUNCATION,
                  labels: np.ndarray | None = None, type_elements: Sequence[str] | None = None,
                  max_windows: int | None = None, min_neighbours: int = DEFAULT_MIN_NEIGHBOURS,
-                 count_species: str | None = "S") -> list[WindowSample]:
+                 count_species: str | None = "S", structure=None, average_frames: int = 1) -> list[WindowSample]:
     """Cut a LAMMPS text dump into windows and analyse each (features + D_cum + hops).
 
     A window holds ``frames_per_window`` increments (frames_per_window + 1 frames); windows start
@@ -1094,7 +1205,15 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
     of each type in type order for dumps without an element column. ``count_species``: the
     number of atoms of this element within ``cutoff`` of each centre at the window's first frame
     is stored as ``coordination`` (the classifier's coordination-only baseline).
+    ``structure``: optional callable (box, wrapped positions, atom ids) -> positions giving the
+    structure whose features (RSFs, coordination) are taken, e.g. the inherent structure of the
+    first frame (default: the first frame itself). ``average_frames`` > 1: the features are
+    taken on the positions averaged over the ``average_frames`` frames ending at the window's
+    first frame (past frames only, so the window's own motion does not enter its features;
+    fewer at the start of the trajectory; needs unwrapped coordinates).
     """
+    from collections import deque
+
     from lipsglass.lammpsio import iter_dump
 
     if frames_per_window < 1:
@@ -1102,6 +1221,10 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
     stride = frames_per_window if stride is None else stride
     if stride < 1:
         raise ValueError("stride must be >= 1")
+    if average_frames < 1:
+        raise ValueError(f"average_frames must be >= 1, got {average_frames}")
+    history: deque = deque(maxlen=average_frames)
+    start_average = None
     mapping = {k + 1: e for k, e in enumerate(type_elements)} if type_elements else None
     out: list[WindowSample] = []
     buffer: list = []  # (frame index, frame) from the start of the next unfinished window on
@@ -1119,6 +1242,12 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                 raise ValueError(f"{path}: no {species} atoms")
         elif not np.array_equal(frame.ids, ids0):
             raise ValueError(f"{path}: frame {index} holds different atom ids")
+        if average_frames > 1:
+            if not (frame.has("xu", "yu", "zu") or frame.has("ix", "iy", "iz")):
+                raise ValueError(f"{path}: time-averaged structures need unwrapped coordinates (xu yu zu or image flags)")
+            history.append(frame.unwrapped_positions())
+            if index == next_start:
+                start_average = np.mean(np.array(history), axis=0)
         if index < next_start:
             continue  # a gap between windows (stride > frames_per_window)
         buffer.append((index, frame))
@@ -1128,13 +1257,15 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
             pos = np.array([f.unwrapped_positions() if unwrapped else f.box.wrap(f.positions()) for f in frames])
             boxes = [f.box for f in frames]
             dyn = analyse_window(boxes, pos, centres, cutoff, normalise, unwrapped, hop_distance, min_neighbours)
-            feats = radial_structure_functions(boxes[0], boxes[0].wrap(pos[0]), chan, centres, channels, mu,
-                                               width, truncation)
+            first = boxes[0].wrap(pos[0] if average_frames == 1 else start_average)
+            if structure is not None:
+                first = boxes[0].wrap(np.asarray(structure(boxes[0], first, ids0), float))
+            feats = radial_structure_functions(boxes[0], first, chan, centres, channels, mu, width, truncation)
             coord = None
             if count_species is not None:
-                coord = count_within(boxes[0], boxes[0].wrap(pos[0]), centres,
-                                     np.flatnonzero(elements == count_species), cutoff)
-            out.append(WindowSample(frames[0].timestep, frames[-1].timestep, ids0[centres], feats, dyn, coord))
+                coord = count_within(boxes[0], first, centres, np.flatnonzero(elements == count_species), cutoff)
+            out.append(WindowSample(frames[0].timestep, frames[-1].timestep, ids0[centres], feats, dyn, coord,
+                                    start_frame=next_start))
             if max_windows is not None and len(out) >= max_windows:
                 break
             next_start += stride
@@ -1147,6 +1278,12 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
 # S of every unit type gets its own RSF channel when S is split by anion; the channel set is
 # fixed (not taken from the glass) so that models of different glasses share feature columns.
 S_UNITS = ANION_TYPES + ("S_free",)
+# Mobility labels: "d_cum" (the paper's: D_cum quantiles of the glass) or "p_hop" (window
+# maximum of the hop indicator, absolute thresholds in A^2); the analysed structure:
+# "instantaneous" (the thermal snapshot), "inherent" (its LAMMPS energy minimum) or
+# "time_average" (positions averaged over the time_average_frames frames ending at it).
+LABEL_RECIPES = ("d_cum", "p_hop")
+STRUCTURES = ("instantaneous", "inherent", "time_average")
 
 
 @dataclass(frozen=True)
@@ -1185,10 +1322,30 @@ class SoftnessSettings:
     accuracy_confidence: level of the accuracy intervals; channel_variants: channel sets (subsets
     of ``channels``) whose cross-fitted accuracies are reported beside the model's
     (``channel_variant_metrics``; model.json ``metrics.channel_variants``).
+
+    Labels and structures: label_temperature_K (default temperature_K): run whose windows are
+    labelled; label_recipe: ``d_cum`` (quantiles mobile_quantile / immobile_quantile of D_cum)
+    or ``p_hop`` (window maximum of ``p_hop`` with interval p_hop_tau_ps against the absolute
+    thresholds p_hop_mobile_A2 / p_hop_immobile_A2); structure: ``instantaneous`` or
+    ``inherent`` (energy minimum, inherent_ftol_kcal_mol_A, inherent_max_iterations); voronoi:
+    ``plain`` or ``radical`` (voronoi_radii_A per element); d2min_cutoff_sensitivity_A: a
+    second D2min cutoff for C3's sensitivity run (None: none).
     """
 
     temperature_K: float = 300.0
+    label_temperature_K: float | None = None  # run whose windows are labelled (default temperature_K)
+    label_recipe: str = "d_cum"               # d_cum (the paper's) or p_hop
+    p_hop_tau_ps: float = 1.0
+    p_hop_mobile_A2: float = 2.0
+    p_hop_immobile_A2: float = 0.5
+    structure: str = "instantaneous"          # instantaneous, inherent (energy-minimised) or time_average
+    time_average_frames: int = 5
+    inherent_ftol_kcal_mol_A: float = 0.5
+    inherent_max_iterations: int = 2000
+    voronoi: str = "plain"                    # plain or radical
+    voronoi_radii_A: Mapping | None = None
     d2min_cutoff_A: float | str = 3.6
+    d2min_cutoff_sensitivity_A: float | None = None
     d2min_normalise: str = "per-neighbour"
     min_neighbours: int = DEFAULT_MIN_NEIGHBOURS
     window_frames: int = 10
@@ -1235,6 +1392,28 @@ class SoftnessSettings:
                 raise ValueError(f"d2min_cutoff_A must be a number or 'from g(r)', got {self.d2min_cutoff_A!r}")
         elif not float(self.d2min_cutoff_A) > 0:
             raise ValueError(f"d2min_cutoff_A must be positive, got {self.d2min_cutoff_A}")
+        if self.label_temperature_K is None:
+            object.__setattr__(self, "label_temperature_K", float(self.temperature_K))
+        if self.label_recipe not in LABEL_RECIPES:
+            raise ValueError(f"softness.label_recipe must be one of {list(LABEL_RECIPES)}, got {self.label_recipe!r}")
+        if not (self.p_hop_tau_ps > 0 and 0 < self.p_hop_immobile_A2 <= self.p_hop_mobile_A2):
+            raise ValueError(f"need softness.p_hop_tau_ps > 0 and 0 < p_hop_immobile_A2 <= p_hop_mobile_A2, got "
+                             f"{self.p_hop_tau_ps}, {self.p_hop_immobile_A2}, {self.p_hop_mobile_A2}")
+        if self.structure not in STRUCTURES:
+            raise ValueError(f"softness.structure must be one of {list(STRUCTURES)}, got {self.structure!r}")
+        if self.time_average_frames < 1:
+            raise ValueError(f"softness.time_average_frames must be >= 1, got {self.time_average_frames}")
+        if not (self.inherent_ftol_kcal_mol_A > 0 and self.inherent_max_iterations >= 1):
+            raise ValueError("softness.inherent_ftol_kcal_mol_A must be positive and inherent_max_iterations >= 1")
+        if self.voronoi not in ("plain", "radical"):
+            raise ValueError(f"softness.voronoi must be 'plain' or 'radical', got {self.voronoi!r}")
+        if self.voronoi == "radical":
+            radii = dict(self.voronoi_radii_A or {})
+            if not radii or not all(float(r) > 0 for r in radii.values()):
+                raise ValueError("softness.voronoi: radical needs positive softness.voronoi_radii_A for every element")
+        if self.d2min_cutoff_sensitivity_A is not None and not float(self.d2min_cutoff_sensitivity_A) > 0:
+            raise ValueError(f"softness.d2min_cutoff_sensitivity_A must be positive or null, got "
+                             f"{self.d2min_cutoff_sensitivity_A}")
         if self.d2min_normalise not in ("none", "per-neighbour"):
             raise ValueError(f"d2min_normalise must be 'none' or 'per-neighbour', got {self.d2min_normalise!r}")
         if not 0 < self.immobile_quantile <= self.mobile_quantile < 1:

@@ -280,3 +280,30 @@ def test_figures_are_written(tmp_path):
     for name, call in calls.items():
         call(tmp_path / f"{name}.png", tmp_path / f"{name}.pdf")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000 and (tmp_path / f"{name}.pdf").stat().st_size > 1000
+
+
+def test_dump_windows_time_averaged_features_use_past_frames_only(tmp_path):
+    """average_frames = 3: features of a window are the RSFs of the mean position over the 3
+    frames ending at its first frame (fewer at the trajectory start), never of its later frames;
+    start_frame records where each window begins."""
+    from lipsglass.softness import dump_windows
+
+    rng = np.random.default_rng(5)
+    box = Box(np.zeros(3), np.full(3, 14.0))
+    n = 120
+    elements = rng.choice(np.array(["Li", "P", "S"]), size=n)
+    frames = [rng.random((n, 3)) * 14.0]
+    for _ in range(8):
+        frames.append(frames[-1] + rng.normal(0, 0.1, (n, 3)))
+    frames = np.round(np.array(frames), 8)
+    with open(tmp_path / "t.dump", "w") as fh:
+        for k, p in enumerate(frames):
+            write_dump_frame(fh, 100 * k, box, {"id": np.arange(1, n + 1), "element": elements,
+                                                "xu": p[:, 0], "yu": p[:, 1], "zu": p[:, 2]})
+    wins = dump_windows(tmp_path / "t.dump", frames_per_window=2, stride=3, cutoff=3.6, min_neighbours=3,
+                        average_frames=3)
+    li = np.flatnonzero(elements == "Li")
+    assert [w.start_frame for w in wins] == [0, 3, 6]
+    for w, mean in zip(wins, (frames[0], frames[1:4].mean(axis=0), frames[4:7].mean(axis=0)), strict=True):
+        np.testing.assert_allclose(w.features, radial_structure_functions(box, box.wrap(mean), elements, li),
+                                   rtol=1e-5, atol=1e-6)

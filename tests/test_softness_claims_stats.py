@@ -187,3 +187,23 @@ def test_channel_variants_find_the_informative_channel():
         channel_variant_metrics(X, y, li, None, names, [["Na"]], **kw)
     with pytest.raises(ValueError, match="channel variant"):
         SoftnessSettings(channel_variants=[["Na"]])
+
+
+def test_c6_a_glass_without_enough_share_bins_does_not_hide_a_refutation():
+    """Glass C has every P2S6 share in one bin (binned r undefined): with A and B (no
+    within-glass correlation) C6 still does not hold, and C is named not testable; with only C
+    and a planted strong correlation in the other glasses C6 stays undecided (not testable)."""
+    rng = np.random.default_rng(12)
+    tables = shifted_pair(rng)
+    tables["C"] = glass_table(rng, rng.normal(0, 1, 400), np.full(400, 0.05))
+    s = settings()
+    rows = stage.correlation_rows(tables, s)
+    v = stage.evaluate_claims({g: METRICS for g in tables}, METRICS, tables, rows, {}, {"A": 0.2, "B": 0.6, "C": 0.4}, s)
+    assert v["C6"]["verdict"] == "does not hold"
+    assert "C: fewer than 4 populated share bins, not testable" in v["C6"]["numbers"]
+    planted = shifted_pair(rng, slope=-8.0)
+    planted["C"] = tables["C"]
+    rows = stage.correlation_rows(planted, s)
+    v = stage.evaluate_claims({g: METRICS for g in planted}, METRICS, planted, rows, {}, {"A": 0.2, "B": 0.6, "C": 0.4},
+                              s)
+    assert v["C6"]["verdict"] == "not testable"

@@ -29,7 +29,10 @@ def settings(**over) -> dict:
     # mobile: the top 15% of D_cum, drawn from the 20% planted movers
     s.update(window_frames=5, window_stride_frames=5, mobile_quantile=0.85,
              immobile_quantile=MOVER_FRACTION, outer_folds=3, cv_folds=3, Cs=[0.1, 1.0],
-             min_bin_count=2, share_bins=5, d2min_cutoff_A=4.5)  # the packing is sparse: wider shells
+             min_bin_count=2, share_bins=5, d2min_cutoff_A=4.5,  # the packing is sparse: wider shells
+             # the paper's recipe on thermal snapshots (the planted movers are D_cum movers)
+             label_recipe="d_cum", structure="instantaneous", label_temperature_K=300.0,
+             d2min_cutoff_sensitivity_A=5.0)
     s.update(over)
     return s
 
@@ -275,6 +278,9 @@ def test_dry_run_plans_the_softness_rules():
             "fig3f_pe_voronoi_vs_softness")
     assert {r: counts.get(r) for r in per_glass} == {r: n_glass for r in per_glass}
     assert {r: counts.get(r) for r in once} == {r: 1 for r in once}
+    n_other = int(yaml.safe_load((REPO / "config" / "config.yaml").read_text())["replicas"]) - 1
+    per_replica = ("softness_replica_properties", "softness_replica_per_li")  # further replicas, for C4
+    assert {r: counts.get(r, 0) for r in per_replica} == {r: n_glass * n_other for r in per_replica}
 
 
 def test_model_reports_channel_variants(models):
@@ -285,3 +291,97 @@ def test_model_reports_channel_variants(models):
     for v in variants[:2]:
         assert not v["same_as_main_model"] and 0 <= v["test_accuracy"]["ci_low"] <= v["test_accuracy"]["ci_high"] <= 1
         assert v["n_features"] == len(stage.SoftnessSettings().mu_grid())
+
+
+def test_hop_labels_of_the_stage_are_the_planted_hops(case, tmp_path):
+    """p_hop labels through the stage: the three hoppers leave at frame 5 and come back at frame
+    10 (4 A); every other Li only vibrates (0.3 A or 0.02 A per component), so with h = 2 frames
+    (tau 0.4 ps at 0.1 ps per frame) the mobile samples are exactly the hoppers in windows 0-2
+    (a jump between frames f - 1 and f is seen by frames f - 2 .. f + 1); the label persistence
+    of both recipes is reported."""
+    out = {k: str(tmp_path / f) for k, f in (("labels", "labels.csv"), ("windows", "windows.csv"),
+                                             ("summary", "dynamics.json"), ("features", "features.npz"))}
+    stage.dynamics_job(str(case["dir"] / "trajectory.lammpstrj"), str(case["dir"] / "atom_labels.csv"),
+                       str(case["dir"] / "partial_rdf.csv"),
+                       settings(label_recipe="p_hop", p_hop_tau_ps=0.4, p_hop_mobile_A2=4.0, p_hop_immobile_A2=1.0),
+                       out, dump_interval_ps=0.1)
+    rows = _rows(out["labels"])
+    hopper_ids = set(case["ids"][case["movers"][:3]].tolist())
+    mobile = {(int(r["id"]), int(r["window"])) for r in rows if r["label"] == "1"}
+    # jumps at f = 5 (seen by t = 3..6: windows 0, 1) and f = 10 (t = 8..11: windows 1, 2)
+    assert mobile == {(i, w) for i in hopper_ids for w in (0, 1, 2)}
+    summary = json.loads(Path(out["summary"]).read_text())
+    assert summary["label_recipe"]["recipe"] == "p_hop" and summary["p_hop_half_frames"] == 2
+    assert set(summary["label_persistence"]) == {"d_cum", "p_hop"}
+    assert summary["label_persistence"]["p_hop"]["base_rate_mobile"] == pytest.approx(9 / (len(case["li"]) * 4))
+
+
+def test_inherent_structure_and_radical_voronoi(case, tmp_path):
+    """structure: inherent minimises the configuration (lower energy, largest force at most the
+    tolerance unless the iteration limit stops it) and the softness is computed on those
+    positions; radical cells still tile the box, and with a Li radius far below that of S the Li
+    cells shrink against the plain tessellation."""
+    md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
+    plain, inherent = tmp_path / "plain.csv", tmp_path / "inherent.csv"
+    stage.properties_job(case["data"], "ariga2022", md, str(plain), str(tmp_path / "a.log"),
+                         settings=settings(structure="instantaneous", voronoi="plain"))
+    stage.properties_job(case["data"], "ariga2022", md, str(inherent), str(tmp_path / "b.log"),
+                         settings=settings(structure="inherent", voronoi="radical", inherent_ftol_kcal_mol_A=1.0,
+                                           voronoi_radii_A={"Li": 0.59, "P": 0.17, "S": 1.84}))
+    a, b = _rows(plain), _rows(inherent)
+    assert sum(float(r["pe_kcal_mol"]) for r in b) < sum(float(r["pe_kcal_mol"]) for r in a)
+    assert sum(float(r["voronoi_A3"]) for r in b) == pytest.approx(case["box"].volume, rel=1e-7)
+    li = [k for k, r in enumerate(a) if r["element"] == "Li"]
+    assert np.mean([float(b[k]["voronoi_A3"]) for k in li]) < np.mean([float(a[k]["voronoi_A3"]) for k in li])
+    moved = np.array([[float(b[k][c]) - float(a[k][c]) for c in ("x_A", "y_A", "z_A")] for k in range(len(a))])
+    moved = np.abs(moved - np.round(moved / case["box"].lengths) * case["box"].lengths)
+    assert moved.max() > 1e-3  # minimised positions, not the snapshot's
+    log_text = (tmp_path / "b.log").read_text()
+    assert "minimize" in log_text
+
+
+def test_c4_combines_replica_glasses():
+    """Two glasses per composition whose means differ by 1 (glass-to-glass variation): the SE of
+    each composition is the between-glass one, far larger than the SE over Li."""
+    from test_softness_claims_stats import METRICS, glass_table
+    from test_softness_claims_stats import settings as claim_settings
+
+    rng = np.random.default_rng(3)
+    tables = {f"c{k}": glass_table(rng, rng.normal(1.0 - 0.5 * k, 0.5, 200), rng.uniform(0, 1, 200)) for k in range(3)}
+    replicas = {g: [glass_table(rng, rng.normal(float(np.mean(t["S"])) + 1.0, 0.5, 200), rng.uniform(0, 1, 200))]
+                for g, t in tables.items()}
+    p2s6 = {f"c{k}": 0.1 * (k + 1) for k in range(3)}
+    s = claim_settings()
+    v = stage.evaluate_claims({g: METRICS for g in tables}, METRICS, tables, stage.correlation_rows(tables, s),
+                              {}, p2s6, s, replicas)
+    assert "2 glass(es)" in v["C4"]["numbers"] and "between-replica SE" in v["C4"]["numbers"]
+    assert "NOT included" not in v["C4"]["numbers"]
+    # between-glass SE = |difference| / 2 = 0.5: the 1.0 spread of composition means is no longer > 2 SE
+    assert v["C4"]["verdict"] == "does not hold"
+
+
+def test_model_json_records_recipe_persistence_and_cutoff_sensitivity(models):
+    m = stage.SoftnessModel.load(models["own"]).metrics
+    assert m["label_recipe"]["recipe"] == "d_cum"
+    p = m["label_persistence"]["d_cum"]
+    assert 0 <= p["base_rate_mobile"] <= 1 and np.isfinite(p["intraclass_correlation"])
+    sens = m["d2min_cutoff_sensitivity"]
+    assert sens["done"] and sens["d2min_cutoff_A"] == 5.0 and sens["labels_depend_on_cutoff"]
+    assert 0 <= sens["test_accuracy"]["ci_low"] <= sens["test_accuracy"]["accuracy"] <= sens["test_accuracy"]["ci_high"]
+
+
+def test_time_averaged_structure_is_evaluated(case, tmp_path):
+    """structure: time_average evaluates pe and Voronoi cells at the mean positions of the last
+    time_average_frames frames of the run (wrapped into the cell), not at the data file's."""
+    md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
+    out = tmp_path / "avg.csv"
+    stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "c.log"),
+                         settings=settings(structure="time_average", time_average_frames=4),
+                         trajectory=str(case["dir"] / "trajectory.lammpstrj"))
+    rows = _rows(out)
+    got = np.array([[float(r[c]) for c in ("x_A", "y_A", "z_A")] for r in rows])
+    want = case["box"].wrap(np.round(case["frames"][-4:], 6).mean(axis=0))
+    d = got - want
+    d -= np.round(d / case["box"].lengths) * case["box"].lengths
+    assert np.abs(d).max() < 1e-4
+    assert sum(float(r["voronoi_A3"]) for r in rows) == pytest.approx(case["box"].volume, rel=1e-7)

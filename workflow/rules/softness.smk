@@ -2,11 +2,44 @@
 # lipsglass.softness; job functions in lipsglass.stages.softness.
 
 
+def softness_label_temperature():
+    """Temperature (K) of the production run whose windows are labelled (softness.label_temperature_K)."""
+    return round(config["softness"].get("label_temperature_K", config["softness"]["temperature_K"]))
+
+
+def softness_label_run_file(name):
+    """File ``name`` of the labelled production run (analysed replica), as a pattern in {glass}."""
+    return f"results/{{glass}}/r{PRIMARY_REPLICA}/nvt/{softness_label_temperature()}K/{name}"
+
+
+def softness_label_dump_interval_ps():
+    """Dump interval (ps) of the labelled run: the fine one at production.fine_T_K."""
+    production = config["production"]
+    if round(production["fine_T_K"]) == softness_label_temperature():
+        return production["fine_dump_interval_ps"]
+    return production["dump_interval_ps"]
+
+
+# Further replicas of every composition: scored with the models of the analysed replica (C4).
+SOFTNESS_OTHER_REPLICAS = [r for r in REPLICAS if r != PRIMARY_REPLICA]
+
+
+def softness_replica_files(name):
+    """Per-glass lists of file ``name`` of the further replicas, in GLASSES order, flattened."""
+    return expand(
+        "results/{glass}/softness/replicas/r{replica}/{name}",
+        glass=GLASSES,
+        replica=SOFTNESS_OTHER_REPLICAS,
+        name=name,
+    )
+
+
 rule softness_dynamics:
     """D2min, D_cum, hops and mobility labels of every Li per time window of the softness run,
     and the Li radial structure functions at each window start."""
     input:
-        trajectory=softness_run_file("trajectory.lammpstrj"),
+        trajectory=softness_label_run_file("trajectory.lammpstrj"),
+        data=softness_label_run_file("final.data"),
         atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
         partial_rdf=primary("results/{glass}/structure/partial_rdf.csv"),
     output:
@@ -16,10 +49,14 @@ rule softness_dynamics:
         features="results/{glass}/softness/features.npz",
     params:
         settings=config["softness"],
+        dump_interval_ps=softness_label_dump_interval_ps(),
+        forcefield=config["forcefield"],
+        md=config["md"],
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/softness_dynamics.log",
+        job="logs/{glass}/softness_dynamics.log",
+        lammps="logs/{glass}/softness_dynamics_lammps.log",
     benchmark:
         "benchmarks/{glass}/softness_dynamics.tsv"
     script:
@@ -66,15 +103,17 @@ rule softness_pooled_model:
 
 
 rule softness_properties:
-    """Per-atom potential energy (LAMMPS pe/atom incl. kspace) and Voronoi volume of the final
-    configuration of the softness run."""
+    """Per-atom potential energy (LAMMPS pe/atom incl. kspace) and Voronoi volume of the analysed
+    structure (softness.structure) of the final configuration of the softness run."""
     input:
         data=softness_run_file("final.data"),
+        trajectory=softness_run_file("trajectory.lammpstrj"),
     output:
         table="results/{glass}/softness/li_properties.csv",
     params:
         forcefield=config["forcefield"],
         md=config["md"],
+        settings=config["softness"],
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -91,7 +130,7 @@ rule softness_per_li:
     Li-S g(r) by anion type for soft and hard Li."""
     input:
         data=softness_run_file("final.data"),
-        trajectory=softness_run_file("trajectory.lammpstrj"),
+        trajectory=softness_label_run_file("trajectory.lammpstrj"),
         atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
         properties="results/{glass}/softness/li_properties.csv",
         features="results/{glass}/softness/features.npz",
@@ -111,6 +150,52 @@ rule softness_per_li:
         "benchmarks/{glass}/softness_per_li.tsv"
     script:
         "../scripts/softness_per_li.py"
+
+
+rule softness_replica_properties:
+    """Per-atom potential energy and Voronoi volume of the analysed structure of a further
+    replica glass (as softness_properties)."""
+    input:
+        data=f"results/{{glass}}/r{{replica}}/nvt/{round(config['softness']['temperature_K'])}K/final.data",
+        trajectory=f"results/{{glass}}/r{{replica}}/nvt/{round(config['softness']['temperature_K'])}K/trajectory.lammpstrj",
+    output:
+        table="results/{glass}/softness/replicas/r{replica}/li_properties.csv",
+    params:
+        forcefield=config["forcefield"],
+        md=config["md"],
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        job="logs/{glass}/softness_replica_properties_r{replica}.log",
+        lammps="logs/{glass}/softness_replica_properties_r{replica}_lammps.log",
+    benchmark:
+        "benchmarks/{glass}/softness_replica_properties_r{replica}.tsv"
+    script:
+        "../scripts/softness_properties.py"
+
+
+rule softness_replica_per_li:
+    """Softness (models of the analysed replica), pe, Voronoi volume and anion shares of every Li
+    of a further replica glass: C4 combines a composition's glasses."""
+    input:
+        data=f"results/{{glass}}/r{{replica}}/nvt/{round(config['softness']['temperature_K'])}K/final.data",
+        atom_labels="results/{glass}/r{replica}/structure/atom_labels.csv",
+        properties="results/{glass}/softness/replicas/r{replica}/li_properties.csv",
+        model="results/summary/softness_model_pooled.json",
+        own_model="results/{glass}/softness/model.json",
+    output:
+        softness="results/{glass}/softness/replicas/r{replica}/softness.csv",
+    params:
+        settings=config["softness"],
+    conda:
+        "../../envs/lipsglass.yaml"
+    log:
+        "logs/{glass}/softness_replica_per_li_r{replica}.log",
+    benchmark:
+        "benchmarks/{glass}/softness_replica_per_li_r{replica}.tsv"
+    script:
+        "../scripts/softness_replica_per_li.py"
 
 
 rule softness_transfer:
@@ -155,6 +240,7 @@ rule softness_claims:
         models=softness_glass_files("model.json"),
         pooled_model="results/summary/softness_model_pooled.json",
         softness=softness_glass_files("softness.csv"),
+        replica_softness=softness_replica_files("softness.csv"),
         correlations="results/summary/softness_correlations.csv",
         partial_rdf=expand(primary("results/{glass}/structure/partial_rdf.csv"), glass=GLASSES),
         claims=project_file("config/paper_claims.yaml"),
@@ -163,6 +249,7 @@ rule softness_claims:
         report="results/summary/softness_claims.md",
     params:
         glasses=GLASSES,
+        other_replicas=SOFTNESS_OTHER_REPLICAS,
         units=glass_units(),
         settings=config["softness"],
     conda:

@@ -14,4 +14,6 @@ with redirect_to_log(snakemake.log[0]):
         settings=snakemake.params.settings,
         out_csv=snakemake.output.table,
         out_md=snakemake.output.report,
+        replica_softness={g: [p for p in snakemake.input.replica_softness if p.startswith(f"results/{g}/")]
+                          for g in glasses},
     )

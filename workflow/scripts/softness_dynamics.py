@@ -1,11 +1,17 @@
 from lipsglass.stages.softness import dynamics_job
 from lipsglass.workflow_logging import redirect_to_log
 
-with redirect_to_log(snakemake.log[0]):
+with redirect_to_log(snakemake.log.job):
     dynamics_job(
         trajectory=snakemake.input.trajectory,
         atom_labels=snakemake.input.atom_labels,
         partial_rdf=snakemake.input.partial_rdf,
         settings=snakemake.params.settings,
         outputs=dict(snakemake.output.items()),
+        dump_interval_ps=snakemake.params.dump_interval_ps,
+        data=snakemake.input.data,
+        forcefield=snakemake.params.forcefield,
+        md=snakemake.params.md,
+        lammps_log=snakemake.log.lammps,
+        threads=snakemake.threads,
     )
