@@ -12,8 +12,9 @@ validate_config(config)
 GLASSES = list(config["compositions"])
 # Independent glass realisations of every composition (own build, quench and production seeds).
 REPLICAS = [str(k) for k in range(1, int(config["replicas"]) + 1)]
-# The replica whose glass the softness, homology and NEB stages analyse (they do not yet combine
-# replicas); every MD, structure, glass-transition and transport output exists per replica.
+# The replica whose glass trains the softness models and is analysed by the homology and NEB
+# stages; further replicas are scored with its models (C4 combines them); every MD, structure,
+# glass-transition and transport output exists per replica.
 PRIMARY_REPLICA = "1"
 
 
