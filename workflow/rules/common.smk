@@ -2,14 +2,15 @@
 import re
 from pathlib import Path
 
-from lipsglass.config import validate_config
+from lipsglass.config import selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
 
-GLASSES = list(config["compositions"])
+# The compositions this run studies (config glasses: "all" or a list; validated above).
+GLASSES = selected_glasses(config)
 # Independent glass realisations of every composition (own build, quench and production seeds).
 REPLICAS = [str(k) for k in range(1, int(config["replicas"]) + 1)]
 # The replica whose glass the softness, homology and NEB stages analyse (they do not yet combine
@@ -32,6 +33,13 @@ def replica_settings(section):
     return settings
 
 
+def md_settings():
+    """The md section without segment_ps: how a run is cut into restartable segments changes
+    neither the model nor its statistics, so a new segment length does not rerun finished MD (the
+    scripts read it from the config, and provenance.json records it)."""
+    return {k: v for k, v in config["md"].items() if k != "segment_ps"}
+
+
 def production_run_settings(wildcards):
     """The production values one run uses (not the temperature list: adding a temperature must
     not rerun the runs that exist), with the replica's velocity seed."""
@@ -46,7 +54,7 @@ def production_run_settings(wildcards):
 
 def temperature_labels():
     """Production temperatures as integer kelvin labels used in paths (e.g. '300')."""
-    return [f"{round(T)}" for T in config["production"]["temperatures_K"]]
+    return [f"{int(T)}" for T in config["production"]["temperatures_K"]]
 
 
 def production_files(glass, replica):
@@ -202,7 +210,7 @@ def transport_run_settings():
 
 def production_temperature_K(wildcards):
     """The configured production temperature (K) whose path label is wildcards.T."""
-    matches = [T for T in config["production"]["temperatures_K"] if f"{round(T)}" == wildcards.T]
+    matches = [T for T in config["production"]["temperatures_K"] if f"{int(T)}" == wildcards.T]
     if len(matches) != 1:
         raise ValueError(f"{wildcards.T} K is not one of production.temperatures_K")
     return float(matches[0])
@@ -226,12 +234,9 @@ def homology_outputs():
 
 def neb_glasses():
     """Glasses with NEB hops: neb.glasses ("all" or a list of composition names)."""
-    wanted = config["neb"]["glasses"]
+    wanted = config["neb"]["glasses"]   # names checked by validate_config
     if wanted == "all":
         return list(GLASSES)
-    unknown = [g for g in wanted if g not in GLASSES]
-    if unknown:
-        raise ValueError(f"config key neb.glasses: {unknown} are not compositions ({GLASSES})")
     return [g for g in GLASSES if g in wanted]
 
 

@@ -9,9 +9,12 @@ rule quench:
         provenance="results/{glass}/r{replica}/quench/provenance.json",
     params:
         forcefield=config["forcefield"],
-        md=config["md"],
+        md=md_settings(),
         quench=replica_settings("quench"),
         units=composition_units,
+    # not params, so not rerun triggers: the LAMMPS build, launcher and switches (config lammps)
+    # and md.segment_ps change speed and restartability, not the model; the scripts read them from
+    # the config and provenance.json records them
     threads: md_threads
     resources:
         runtime=120,
@@ -41,11 +44,14 @@ rule production:
         provenance="results/{glass}/r{replica}/nvt/{T}K/provenance.json",
     params:
         forcefield=config["forcefield"],
-        md=config["md"],
+        md=md_settings(),
         production=production_run_settings,
         start_T_K=config["quench"]["final_T_K"],
         dump_interval_ps=production_dump_interval_ps,
         units=composition_units,
+    # not params, so not rerun triggers: the LAMMPS build, launcher and switches (config lammps)
+    # and md.segment_ps change speed and restartability, not the model; the scripts read them from
+    # the config and provenance.json records them
     threads: md_threads
     resources:
         runtime=120,
