@@ -77,7 +77,7 @@ def _thermo_setup(md: MDSettings) -> list[str]:
     keywords = " ".join(kw for _, kw, _ in THERMO_COLUMNS)
     cmds += [
         f"timestep {md.timestep_fs}",
-        # cpuremain: LAMMPS' estimate of the time left in the current run (s), so that
+        # cpuremain (column CPULeft): LAMMPS' estimate of the time left in the current run (s), so that
         # `tail -f logs/...` shows progress (it does not enter thermo.csv)
         f"thermo_style custom {keywords} elong cpuremain",
         "thermo_modify norm no flush yes",
@@ -576,7 +576,7 @@ def _run_segments(ff: ForceField, protocol: Protocol, plan: list[Segment], md: M
         if trajectory:
             Path(trajectory).unlink(missing_ok=True)
     # The rule log is only ever appended to: every segment's LAMMPS log goes there live (thermo
-    # lines with CPURemain, the time left in that segment) followed by a progress line with the
+    # lines with CPULeft, the time left in that segment) followed by a progress line with the
     # time left for the whole run. A copy after each finished segment (log.finished) restores the
     # earlier segments' logs if the rule log was removed before a resume.
     kept_log = Path("log.finished")
