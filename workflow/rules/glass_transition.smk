@@ -77,6 +77,6 @@ rule run_phase:
     log:
         "logs/{glass}/r{replica}/run_phase_{T}K.log",
     benchmark:
-        "benchmarks/{glass}/r{replica}/run_phase_{T}K.tsv"
+        "results/benchmarks/{glass}/r{replica}/run_phase_{T}K.tsv"
     script:
         "../scripts/run_phase.py"

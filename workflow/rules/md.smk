@@ -27,7 +27,7 @@ rule quench:
     log:
         "logs/{glass}/r{replica}/quench.log",
     benchmark:
-        "benchmarks/{glass}/r{replica}/quench.tsv"
+        "results/benchmarks/{glass}/r{replica}/quench.tsv"
     script:
         "../scripts/quench.py"
 
@@ -64,6 +64,6 @@ rule production:
     log:
         "logs/{glass}/r{replica}/production_{T}K.log",
     benchmark:
-        "benchmarks/{glass}/r{replica}/production_{T}K.tsv"
+        "results/benchmarks/{glass}/r{replica}/production_{T}K.tsv"
     script:
         "../scripts/production.py"

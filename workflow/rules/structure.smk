@@ -19,7 +19,7 @@ rule structure:
     log:
         "logs/{glass}/r{replica}/structure.log",
     benchmark:
-        "benchmarks/{glass}/r{replica}/structure.tsv"
+        "results/benchmarks/{glass}/r{replica}/structure.tsv"
     script:
         "../scripts/structure.py"
 

@@ -16,7 +16,7 @@ rule transport_run:
     log:
         "logs/{glass}/r{replica}/transport_run_{T}K.log",
     benchmark:
-        "benchmarks/{glass}/r{replica}/transport_run_{T}K.tsv"
+        "results/benchmarks/{glass}/r{replica}/transport_run_{T}K.tsv"
     script:
         "../scripts/transport_run.py"
 
