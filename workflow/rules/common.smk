@@ -164,8 +164,12 @@ def softness_outputs():
         "results/summary/{name}",
         name=["softness_transfer.csv", "softness_correlations.csv", "softness_claims.csv", "softness_claims.md"],
     )
-    for name in ["figS1_accuracy", "fig3b_softness_distributions", "fig3e_softness_by_anion",
-                 "fig3f_pe_voronoi_vs_softness"]:
+    for name in [
+        "figS1_accuracy",
+        "fig3b_softness_distributions",
+        "fig3e_softness_by_anion",
+        "fig3f_pe_voronoi_vs_softness",
+    ]:
         targets += figure_files(name)
     for glass in GLASSES:
         targets += figure_files(f"fig3a_softness_snapshot_{glass}") + figure_files(f"fig3d_lis_gr_soft_hard_{glass}")
@@ -203,8 +207,13 @@ def structure_settings():
 def transport_run_settings():
     """The transport settings one production run's analysis uses: not those of the Arrhenius
     fit, so changing the fit (or its temperatures) does not rerun the per-run analyses."""
-    fit_only = {"arrhenius_min_T_K", "arrhenius_exclude_T_K", "arrhenius_absolute_sigma", "arrhenius_phases",
-                "extrapolation_T_K"}
+    fit_only = {
+        "arrhenius_min_T_K",
+        "arrhenius_exclude_T_K",
+        "arrhenius_absolute_sigma",
+        "arrhenius_phases",
+        "extrapolation_T_K",
+    }
     return {k: v for k, v in config["transport"].items() if k not in fit_only}
 
 
@@ -234,7 +243,7 @@ def homology_outputs():
 
 def neb_glasses():
     """Glasses with NEB hops: neb.glasses ("all" or a list of composition names)."""
-    wanted = config["neb"]["glasses"]   # names checked by validate_config
+    wanted = config["neb"]["glasses"]  # names checked by validate_config
     if wanted == "all":
         return list(GLASSES)
     return [g for g in GLASSES if g in wanted]
@@ -316,7 +325,16 @@ def summary_outputs():
 
 def all_outputs():
     """Every final output of the study; each stage contributes its own list."""
-    return md_outputs() + glass_transition_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + neb_outputs() + summary_outputs()
+    return (
+        md_outputs()
+        + glass_transition_outputs()
+        + structure_outputs()
+        + transport_outputs()
+        + softness_outputs()
+        + homology_outputs()
+        + neb_outputs()
+        + summary_outputs()
+    )
 
 
 def project_file(relative_path):
