@@ -81,6 +81,14 @@ def accelerator_args(threads: int) -> list[str]:
     return ["-sf", "omp", "-pk", "omp", str(threads)]
 
 
+def _unset_to_none(value):
+    """null in YAML; a profile's ``config:`` reaches Snakemake as text, where null arrives as the
+    string "None": both mean unset (as does an empty string)."""
+    if isinstance(value, str) and value.strip() in ("", "None", "null", "~"):
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class LammpsRuntime:
     """How LAMMPS is started: the config section ``lammps`` (usually set in a profile).
@@ -109,8 +117,12 @@ class LammpsRuntime:
         unknown = set(section) - {"executable", "launcher", "switches"}
         if unknown:
             raise ValueError(f"config key lammps: unknown keys {sorted(unknown)} (executable, launcher, switches)")
-        return cls(executable=section.get("executable"), launcher=section.get("launcher"),
-                   switches=dict(section.get("switches") or {}))
+        switches = _unset_to_none(section.get("switches")) or {}
+        if not isinstance(switches, dict):
+            raise ValueError(f"config key lammps.switches: a mapping of rule name to switches, got {switches!r}")
+        return cls(executable=_unset_to_none(section.get("executable")),
+                   launcher=_unset_to_none(section.get("launcher")),
+                   switches={rule: _unset_to_none(value) for rule, value in switches.items()})
 
     @property
     def external(self) -> bool:

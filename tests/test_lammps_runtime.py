@@ -37,6 +37,13 @@ def test_executable_without_launcher_runs_bare_on_one_rank_and_with_the_mpi_reso
                                                                     "lammps.sif", "lmp"]
 
 
+def test_null_from_a_profile_means_unset():
+    # a profile's config: reaches Snakemake as text, so YAML null arrives as the string "None"
+    rt = LammpsRuntime.from_config({"executable": "None", "launcher": "None", "switches": {"default": "None"}})
+    assert rt.executable is None and rt.launcher is None and rt.command("quench", ranks=1, threads=1) is None
+    assert rt.switch_args("quench", threads=2) == ["-sf", "omp", "-pk", "omp", "2"]
+
+
 def test_bad_settings_name_the_key():
     with pytest.raises(ValueError, match="config key lammps: unknown keys"):
         LammpsRuntime.from_config({"exe": "lmp"})
