@@ -10,7 +10,9 @@ import yaml
 
 from lipsglass.composition import composition_from_config
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+# Package data (in the source tree a link to workflow/schemas/config.schema.yaml), so that an
+# installed package validates configs too.
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -48,7 +50,9 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
     _check_glass_names(config)
     _check_analysed_temperatures(config)
     ff_name = config["forcefield"]
-    ff_path = Path(__file__).resolve().parent.parent / "config" / "forcefields" / f"{ff_name}.yaml"
+    from lipsglass.forcefield import FORCEFIELD_DIR
+
+    ff_path = FORCEFIELD_DIR / f"{ff_name}.yaml"
     if not ff_path.exists():
         raise ConfigError(f"config key forcefield: no force field file {ff_path}")
     return config

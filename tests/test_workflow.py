@@ -50,6 +50,20 @@ def test_an_extra_config_selects_glasses(tmp_path):
     assert proc.returncode != 0 and "config key glasses: ['P2S6-99'] not among compositions" in proc.stdout + proc.stderr
 
 
+def test_the_workflow_plans_as_a_snakemake_module(tmp_path):
+    """Another workflow imports this one with `module ... use rule *` (the catalog's way of using
+    it): every shipped data file is found and the whole study is planned."""
+    (tmp_path / "Snakefile").write_text(
+        f'configfile: "{REPO / "config" / "config.yaml"}"\n\n\n'
+        f'module lipsglass:\n    snakefile:\n        "{REPO / "Snakefile"}"\n    config:\n        config\n\n\n'
+        "use rule * from lipsglass as lipsglass_*\n")
+    out = run_snakemake("-n", "--cores", "1", "--snakefile", str(tmp_path / "Snakefile"),
+                        "--directory", str(tmp_path)).stdout
+    counts = job_counts(out)
+    assert counts["lipsglass_scorecard"] == 1 and counts["lipsglass_fig2b_conductivity"] == 1
+    assert counts["lipsglass_production"] == 5 * 2 * 2         # 5 glasses x 2 replicas x 2 temperatures
+
+
 def test_lint_is_clean():
     proc = run_snakemake("--lint")
     assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr

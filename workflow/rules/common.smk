@@ -1,6 +1,16 @@
 # Configuration validation and every helper function of the workflow.
+import os
 import re
 from pathlib import Path
+
+# Every job imports the science code of this workflow's own source folder, whatever environment
+# runs it (the .venv, a `--sdm conda` environment that does not install the project, a cluster
+# node, a `module` import of this workflow): its folder goes first on PYTHONPATH.
+SOURCE_ROOT = Path(str(workflow.current_basedir)).parents[1]  # this file is workflow/rules/common.smk
+if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(SOURCE_ROOT.resolve())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
 
 from lipsglass.config import selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
@@ -338,9 +348,10 @@ def all_outputs():
 
 
 def project_file(relative_path):
-    """A file shipped with the project (config/...), found even when the workflow runs with
-    --directory elsewhere."""
-    return str(Path(workflow.basedir) / relative_path)
+    """A file shipped with the workflow (config/...), found wherever it runs: --directory elsewhere,
+    or imported as a Snakemake `module` (workflow.source_path resolves it from the rule file that
+    calls this while it is parsed, workflow/rules/*.smk)."""
+    return workflow.source_path(f"../../{relative_path}")
 
 
 def structure_trajectory(wildcards):
