@@ -1,16 +1,20 @@
 # Configuration validation and every helper function of the workflow.
 import os
 import re
+import sys
 from pathlib import Path
 
 # Every job imports the science code of this workflow's own source folder, whatever environment
 # runs it (the .venv, a `--sdm conda` environment that does not install the project, a cluster
-# node, a `module` import of this workflow): its folder goes first on PYTHONPATH.
+# node, a `module` import of this workflow): its folder goes first on PYTHONPATH, and on sys.path
+# of this Snakemake process (which imports lipsglass below even where it is not installed).
 SOURCE_ROOT = Path(str(workflow.current_basedir)).parents[1]  # this file is workflow/rules/common.smk
 if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(SOURCE_ROOT.resolve())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    )
+    # set, never required (so no envvars directive): an existing PYTHONPATH is kept behind it
+    _inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ.update(PYTHONPATH=os.pathsep.join([str(SOURCE_ROOT.resolve())] + _inherited))
+    if str(SOURCE_ROOT.resolve()) not in sys.path:
+        sys.path.insert(0, str(SOURCE_ROOT.resolve()))
 
 from lipsglass.config import selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
