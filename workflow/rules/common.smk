@@ -353,8 +353,11 @@ def all_outputs():
 
 def project_file(relative_path):
     """A file shipped with the workflow (config/...), found wherever it runs: --directory elsewhere,
-    or imported as a Snakemake `module` (workflow.source_path resolves it from the rule file that
-    calls this while it is parsed, workflow/rules/*.smk)."""
+    or imported as a Snakemake `module` (SOURCE_ROOT is that workflow's own folder; a remote module's
+    file comes through workflow.source_path, relative to workflow/rules/ where this is called)."""
+    local = SOURCE_ROOT / relative_path
+    if local.is_file():  # a local checkout: a plain absolute path, the same in every run
+        return str(local.resolve())
     return workflow.source_path(f"../../{relative_path}")
 
 
