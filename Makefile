@@ -48,4 +48,5 @@ dry-run: setup
 	$(BIN)/snakemake -n --cores 1
 
 clean-results:
-	rm -rf results logs benchmarks/*/ .snakemake
+	# generated outputs only (benchmark tables are under results/benchmarks/); tracked files stay
+	rm -rf results logs .snakemake

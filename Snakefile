@@ -23,7 +23,47 @@ include: "workflow/rules/neb.smk"
 include: "workflow/rules/summary.smk"
 
 
+# Light jobs (figures, claim tables, collections of small JSON/CSV files: seconds, little memory)
+# run in the main Snakemake process instead of going through the cluster's queue.
+localrules:
+    all,
+    tg_composition,
+    tg_figure,
+    fig1b_ternary,
+    fig1c_snapshot,
+    fig1d_partial_rdf,
+    sq_fsdp_figure,
+    structure_claims,
+    transport_replica,
+    transport_composition,
+    fig2a_arrhenius,
+    fig2b_conductivity,
+    msd_figure,
+    transport_claims,
+    softness_correlations,
+    softness_claims,
+    figS1_accuracy,
+    fig3a_softness_snapshot,
+    fig3b_softness_distributions,
+    fig3d_lis_gr_soft_hard,
+    fig3e_softness_by_anion,
+    fig3f_pe_voronoi_vs_softness,
+    homology_claims,
+    persistence_diagrams_h1,
+    ring_sizes_figure,
+    figS4_rings_fsdp,
+    figS5_softness_by_ring_size,
+    neb_collect,
+    neb_summary,
+    neb_claims,
+    fig4b_neb_paths,
+    fig4c_barriers,
+    figS3_barriers_all_classes,
+    fig4d_li_traces,
+    scorecard,
+
+
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

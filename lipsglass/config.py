@@ -10,7 +10,9 @@ import yaml
 
 from lipsglass.composition import composition_from_config
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+# Package data (in the source tree a link to workflow/schemas/config.schema.yaml), so that an
+# installed package validates configs too.
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -45,26 +47,52 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
             composition_from_config(name, entry)
         except ValueError as exc:
             raise ConfigError(f"config key compositions.{name}: {exc}") from exc
+    _check_glass_names(config)
     _check_analysed_temperatures(config)
     ff_name = config["forcefield"]
-    ff_path = Path(__file__).resolve().parent.parent / "config" / "forcefields" / f"{ff_name}.yaml"
+    from lipsglass.forcefield import FORCEFIELD_DIR
+
+    ff_path = FORCEFIELD_DIR / f"{ff_name}.yaml"
     if not ff_path.exists():
         raise ConfigError(f"config key forcefield: no force field file {ff_path}")
     return config
 
 
+def selected_glasses(config: dict) -> list[str]:
+    """Compositions this run studies (config ``glasses``: "all", the default, or a list of names),
+    in the order of ``compositions``."""
+    wanted = config.get("glasses", "all")
+    names = list(config["compositions"])
+    return names if wanted == "all" else [g for g in names if g in wanted]
+
+
+def _check_glass_names(config: dict) -> None:
+    """Glass selections name compositions that exist."""
+    known = list(config["compositions"])
+    for key, wanted in (("glasses", config.get("glasses", "all")),
+                        ("neb.glasses", config.get("neb", {}).get("glasses", "all"))):
+        unknown = [] if wanted == "all" else [g for g in wanted if g not in known]
+        if unknown:
+            raise ConfigError(f"config key {key}: {unknown} not among compositions {known}")
+    neb = config.get("neb", {}).get("glasses", "all")
+    if neb != "all" and not set(neb) & set(selected_glasses(config)):
+        raise ConfigError(f"config key neb.glasses: none of {neb} is among the selected glasses "
+                          f"{selected_glasses(config)}")
+
+
 def _check_analysed_temperatures(config: dict) -> None:
-    """Analyses read production runs: their temperatures must be among the production ones."""
-    produced = {round(T) for T in config["production"]["temperatures_K"]}
+    """Analyses read production runs: their temperatures must be production temperatures (whole
+    kelvin, compared exactly: the run folders are named by them)."""
+    produced = sorted(config["production"]["temperatures_K"])
     wanted = {"production.fine_T_K": config["production"]["fine_T_K"]}
     for section in ("structure", "softness", "neb", "homology"):
         for key, value in config.get(section, {}).items():
             if key.endswith("temperature_K"):
                 wanted[f"{section}.{key}"] = value
     for key, value in wanted.items():
-        if round(value) not in produced:
+        if value not in produced:
             raise ConfigError(f"config key {key}: {value} K is not one of production.temperatures_K "
-                              f"{sorted(produced)}")
+                              f"{[int(T) for T in produced]}")
 
 
 def load_config(path: str | Path) -> dict:

@@ -18,7 +18,9 @@ import yaml
 
 from lipsglass.lammpsio import DataFile
 
-FORCEFIELD_DIR = Path(__file__).resolve().parent.parent / "config" / "forcefields"
+# Force-field files ship with the package (lipsglass/data/forcefields: in the source tree a link to
+# config/forcefields, in an installed package a copy), so a plain `pip install .` finds them.
+FORCEFIELD_DIR = Path(__file__).resolve().parent / "data" / "forcefields"
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}

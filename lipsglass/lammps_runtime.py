@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shlex
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _PRELOADED = False
@@ -79,7 +81,92 @@ def accelerator_args(threads: int) -> list[str]:
     return ["-sf", "omp", "-pk", "omp", str(threads)]
 
 
-def open_lammps(log_file: str | os.PathLike | None = None, threads: int = 1, screen: bool = False):
+def _unset_to_none(value):
+    """null in YAML; a profile's ``config:`` reaches Snakemake as text, where null arrives as the
+    string "None": both mean unset (as does an empty string)."""
+    if isinstance(value, str) and value.strip() in ("", "None", "null", "~"):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class LammpsRuntime:
+    """How LAMMPS is started: the config section ``lammps`` (usually set in a profile).
+
+    executable: None runs the LAMMPS Python module of this environment (the pip wheel; one rank)
+        and the environment's ``lmp`` for more ranks; a command (``lmp``, ``/opt/lammps/bin/lmp_kokkos``,
+        ``apptainer exec lammps.sif lmp``) runs that program instead, for every rank count.
+    launcher: None prefixes ``<mpi resource> -n <ranks>`` when a job has more than one rank (the
+        environment's ``mpiexec`` locally, ``srun`` under profiles/slurm); a command template
+        (``srun --cpu-bind=cores``, ``mpirun -np {ranks}``) is prefixed to every external run.
+    switches: accelerator switches per rule name (``default`` for rules not listed), a template in
+        ``{threads}`` and ``{ranks}``, e.g. ``-k on g 1 -sf kk -pk kokkos neigh half`` or ``-sf gpu``;
+        None keeps the OpenMP styles (``-sf omp -pk omp {threads}`` when threads > 1).
+
+    The build and its switches change speed, not the model (the input, force field and seeds are
+    rule params), so they are not rerun triggers; every run records its command in provenance.json.
+    """
+
+    executable: str | None = None
+    launcher: str | None = None
+    switches: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, section: dict | None) -> "LammpsRuntime":
+        section = dict(section or {})
+        unknown = set(section) - {"executable", "launcher", "switches"}
+        if unknown:
+            raise ValueError(f"config key lammps: unknown keys {sorted(unknown)} (executable, launcher, switches)")
+        switches = _unset_to_none(section.get("switches")) or {}
+        if not isinstance(switches, dict):
+            raise ValueError(f"config key lammps.switches: a mapping of rule name to switches, got {switches!r}")
+        return cls(executable=_unset_to_none(section.get("executable")),
+                   launcher=_unset_to_none(section.get("launcher")),
+                   switches={rule: _unset_to_none(value) for rule, value in switches.items()})
+
+    @property
+    def external(self) -> bool:
+        """LAMMPS runs as a separate program (not the Python module of this process)."""
+        return self.executable is not None
+
+    def switch_args(self, rule: str, threads: int, ranks: int = 1) -> list[str]:
+        """Accelerator switches of ``rule`` with its threads and ranks filled in."""
+        template = self.switches.get(rule, self.switches.get("default"))
+        if template is None:
+            return accelerator_args(threads)
+        return shlex.split(str(template).format(threads=int(threads), ranks=int(ranks)))
+
+    def command(self, rule: str, ranks: int, threads: int, mpi: str = "mpiexec",
+                force_external: bool = False) -> list[str] | None:
+        """Command line that starts LAMMPS for one job (append ``-in``/``-log`` yourself), or None
+        when the job runs in the Python module of this process (one rank, no executable set).
+
+        ``mpi`` is the rule's ``mpi`` resource (Snakemake's MPI pattern), used when no launcher is
+        configured; ``force_external`` asks for a program even on one rank (e.g. NEB's partitions)."""
+        ranks = int(ranks)
+        if ranks < 1:
+            raise ValueError(f"{rule}: MPI ranks must be >= 1 (got {ranks})")
+        if not self.external and ranks == 1 and not force_external:
+            return None
+        exe = shlex.split(self.executable) if self.external else [lammps_executable()]
+        if self.launcher is not None:
+            prefix = shlex.split(self.launcher.format(ranks=ranks, threads=int(threads)))
+        elif ranks > 1:
+            launcher = mpiexec_executable() if mpi == "mpiexec" else mpi
+            prefix = shlex.split(launcher) + ["-n", str(ranks)]
+        else:
+            prefix = []
+        return prefix + exe + self.switch_args(rule, threads, ranks)
+
+    def describe(self, rule: str, ranks: int, threads: int, mpi: str = "mpiexec") -> dict:
+        """What provenance.json records about how LAMMPS ran."""
+        cmd = self.command(rule, ranks, threads, mpi)
+        return {"lammps_command": cmd if cmd is not None else
+                ["python-module"] + self.switch_args(rule, threads, ranks)}
+
+
+def open_lammps(log_file: str | os.PathLike | None = None, threads: int = 1, screen: bool = False,
+                switches: list[str] | None = None):
     """Start a LAMMPS instance writing its log to ``log_file``.
 
     LAMMPS errors raise a Python exception carrying LAMMPS' own message; callers let it
@@ -90,5 +177,5 @@ def open_lammps(log_file: str | os.PathLike | None = None, threads: int = 1, scr
     args = ["-log", str(log_file) if log_file else "none", "-nocite"]
     if not screen:
         args += ["-screen", "none"]
-    args += accelerator_args(threads)
+    args += accelerator_args(threads) if switches is None else list(switches)
     return lammps(cmdargs=args)

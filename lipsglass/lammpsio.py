@@ -115,7 +115,18 @@ _SECTIONS = {
 
 def read_data(path: str | Path) -> DataFile:
     """Parse a LAMMPS data file. Atom style is taken from the ``Atoms # style`` comment, else
-    inferred from the column count (full: id mol type q x y z [ix iy iz])."""
+    inferred from the column count (full: id mol type q x y z [ix iy iz]). A truncated or
+    garbled file raises InputFileError naming the file."""
+    try:
+        return _read_data(path)
+    except InputFileError:
+        raise
+    except (ValueError, IndexError, KeyError, AssertionError) as exc:
+        raise InputFileError(f"{path}: not a readable LAMMPS data file (truncated or garbled?): "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_data(path: str | Path) -> DataFile:
     lines = Path(path).read_text().splitlines()
     counts: dict[str, int] = {}
     lo = np.zeros(3)
@@ -270,22 +281,66 @@ _INT_COLUMNS = {"id", "type", "mol", "ix", "iy", "iz", "proc"}
 _STR_COLUMNS = {"element"}
 
 
+class InputFileError(ValueError):
+    """An input file is truncated or garbled; the message names the file and where."""
+
+
 def iter_dump(path: str | Path) -> Iterator[DumpFrame]:
-    """Yield frames of a LAMMPS text dump (``dump custom``) one at a time."""
+    """Yield frames of a LAMMPS text dump (``dump custom``) one at a time.
+
+    A truncated or garbled file (a killed run's partial last frame, a corrupt line) raises
+    InputFileError naming the file, the frame (counted from 0), its timestep and the line."""
     with open(path) as fh:
+        lineno = 0
+        index = -1
+        timestep = None
+
+        def fail(what: str):
+            where = f"frame {index}" + (f" (timestep {timestep})" if timestep is not None else "")
+            raise InputFileError(f"{path}: {where}, line {lineno}: {what}")
+
+        def next_line(expecting: str) -> str:
+            nonlocal lineno
+            line = fh.readline()
+            lineno += 1
+            if not line:
+                fail(f"file ends inside the frame (expected {expecting}): truncated dump")
+            return line
+
+        def numbers(line: str, kind, count: int | None, what: str) -> list:
+            parts = line.split()
+            if count is not None and len(parts) < count:
+                fail(f"{what}: expected {count} values, got {len(parts)} ({line.strip()!r})")
+            try:
+                return [kind(v) for v in parts]
+            except ValueError:
+                fail(f"{what}: not a number in {line.strip()!r}")
+
         while True:
             line = fh.readline()
+            lineno += 1
             if not line:
                 return
-            if not line.startswith("ITEM: TIMESTEP"):
+            if not line.strip():
                 continue
-            timestep = int(fh.readline())
-            assert fh.readline().startswith("ITEM: NUMBER OF ATOMS")
-            n = int(fh.readline())
-            bounds_header = fh.readline().split()
-            rows = [fh.readline().split() for _ in range(3)]
-            vals = np.array([[float(v) for v in r] for r in rows])
-            if "xy" in bounds_header:
+            if not line.startswith("ITEM: TIMESTEP"):
+                if index < 0:
+                    fail(f"not a LAMMPS text dump (first line {line.strip()[:60]!r})")
+                fail(f"expected 'ITEM: TIMESTEP', got {line.strip()[:60]!r}")
+            index += 1
+            timestep = None
+            timestep = numbers(next_line("the timestep"), int, 1, "timestep")[0]
+            if not next_line("ITEM: NUMBER OF ATOMS").startswith("ITEM: NUMBER OF ATOMS"):
+                fail("expected 'ITEM: NUMBER OF ATOMS'")
+            n = numbers(next_line("the atom count"), int, 1, "atom count")[0]
+            bounds_header = next_line("ITEM: BOX BOUNDS")
+            if not bounds_header.startswith("ITEM: BOX BOUNDS"):
+                fail("expected 'ITEM: BOX BOUNDS'")
+            bounds_header = bounds_header.split()
+            triclinic = "xy" in bounds_header
+            vals = np.array([numbers(next_line("box bounds"), float, 3 if triclinic else 2, "box bounds")[:3 if triclinic else 2]
+                             for _ in range(3)])
+            if triclinic:
                 # LAMMPS writes the bounding box of a triclinic cell; recover lo/hi
                 xy, xz, yz = vals[:, 2]
                 xlo = vals[0, 0] - min(0.0, xy, xz, xy + xz)
@@ -295,22 +350,43 @@ def iter_dump(path: str | Path) -> Iterator[DumpFrame]:
                 box = Box(np.array([xlo, ylo, vals[2, 0]]), np.array([xhi, yhi, vals[2, 1]]), np.array([xy, xz, yz]))
             else:
                 box = Box(vals[:, 0].copy(), vals[:, 1].copy())
-            names = fh.readline().split()[2:]
-            raw = [fh.readline().split() for _ in range(n)]
+            atoms_header = next_line("ITEM: ATOMS")
+            if not atoms_header.startswith("ITEM: ATOMS"):
+                fail("expected 'ITEM: ATOMS'")
+            names = atoms_header.split()[2:]
+            raw = []
+            for k in range(n):
+                row = next_line(f"{n} atom lines, got {k}").split()
+                if len(row) != len(names):
+                    fail(f"atom line {k + 1} of {n} has {len(row)} values for {len(names)} columns"
+                         + (" (truncated dump)" if not row or k == n - 1 else ""))
+                raw.append(row)
             table = np.array(raw, dtype=object) if raw else np.zeros((0, len(names)), dtype=object)
             columns: dict[str, np.ndarray] = {}
             for k, name in enumerate(names):
                 col = table[:, k]
-                if name in _STR_COLUMNS:
-                    columns[name] = col.astype(str)
-                elif name in _INT_COLUMNS:
-                    columns[name] = col.astype(np.int64)
-                else:
-                    columns[name] = col.astype(float)
+                try:
+                    if name in _STR_COLUMNS:
+                        columns[name] = col.astype(str)
+                    elif name in _INT_COLUMNS:
+                        columns[name] = col.astype(np.int64)
+                    else:
+                        columns[name] = col.astype(float)
+                except ValueError:
+                    bad = next(v for v in col if not _parses(v, name))
+                    fail(f"column {name}: {bad!r} is not a number")
             if "id" in columns:
                 order = np.argsort(columns["id"])
                 columns = {k: v[order] for k, v in columns.items()}
             yield DumpFrame(timestep, box, columns)
+
+
+def _parses(value: str, name: str) -> bool:
+    try:
+        (int if name in _INT_COLUMNS else float)(value)
+        return True
+    except ValueError:
+        return False
 
 
 def read_dump(path: str | Path) -> list[DumpFrame]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import accelerator_args, lammps_executable, mpiexec_executable, open_lammps
+from lipsglass.lammps_runtime import LammpsRuntime, open_lammps
 from lipsglass.provenance import write_provenance
 from lipsglass.simulation import setup_commands
 
@@ -77,7 +77,9 @@ def _thermo_setup(md: MDSettings) -> list[str]:
     keywords = " ".join(kw for _, kw, _ in THERMO_COLUMNS)
     cmds += [
         f"timestep {md.timestep_fs}",
-        f"thermo_style custom {keywords} elong",
+        # cpuremain (column CPULeft): LAMMPS' estimate of the time left in the current run (s), so that
+        # `tail -f logs/...` shows progress (it does not enter thermo.csv)
+        f"thermo_style custom {keywords} elong cpuremain",
         "thermo_modify norm no flush yes",
         f"thermo {md.thermo_every}",
     ]
@@ -371,16 +373,20 @@ class SimulationFailed(RuntimeError):
 
 
 def run_lammps(commands: list[str], log_file: str | Path, threads: int = 1,
-               input_copy: str | Path | None = None) -> None:
-    """Execute commands in the LAMMPS Python module; the LAMMPS log goes to ``log_file``.
+               input_copy: str | Path | None = None, switches: list[str] | None = None,
+               append_log: bool = False) -> None:
+    """Execute commands in the LAMMPS Python module; the LAMMPS log goes to ``log_file``
+    (appended to with ``append_log``).
 
     ``input_copy`` receives the exact input (runnable with ``lmp -in``). Raises
     SimulationFailed with LAMMPS' message on any error or on a non-finite potential energy.
     """
     if input_copy is not None:
         Path(input_copy).write_text("\n".join(commands) + "\n")
-    lmp = open_lammps(log_file=log_file, threads=threads)
+    lmp = open_lammps(log_file=None if append_log else log_file, threads=threads, switches=switches)
     try:
+        if append_log:
+            lmp.command(f'log "{Path(log_file).resolve()}" append')
         for cmd in commands:
             try:
                 lmp.command(cmd)
@@ -394,23 +400,41 @@ def run_lammps(commands: list[str], log_file: str | Path, threads: int = 1,
         lmp.close()
 
 
+def run_lammps_program(commands: list[str], log_file: str | Path, command: list[str], threads: int = 1,
+                       input_file: str | Path = "in.lammps", append_log: bool = False) -> None:
+    """Execute commands with a LAMMPS program (``command``: launcher, executable and switches, from
+    :meth:`LammpsRuntime.command`). The input is written to ``input_file`` and run from the current
+    folder; with ``append_log`` a small driver appends the LAMMPS log to ``log_file`` and includes
+    the input. A non-zero exit raises SimulationFailed with LAMMPS' ERROR lines."""
+    input_file = Path(input_file)
+    input_file.write_text("\n".join(commands) + "\n")
+    log_file = Path(log_file).resolve()
+    if append_log:
+        driver = input_file.with_name(input_file.name + ".driver")
+        driver.write_text(f'log "{log_file}" append\ninclude {input_file.name}\n')
+        cmd = command + ["-in", driver.name, "-log", "none"]
+    else:
+        cmd = command + ["-in", str(input_file), "-log", str(log_file)]
+    cmd += ["-screen", "none", "-nocite"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, int(threads))))
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=input_file.parent)
+    except FileNotFoundError as exc:
+        raise SimulationFailed(f"cannot start LAMMPS `{' '.join(command)}`: {exc} (config key lammps)") from exc
+    if proc.returncode != 0:
+        log_text = log_file.read_text() if log_file.exists() else ""
+        errors = [ln for ln in (log_text + proc.stdout + proc.stderr).splitlines() if "ERROR" in ln]
+        raise SimulationFailed(f"LAMMPS `{' '.join(command)}` failed (exit {proc.returncode}): "
+                               + ("; ".join(errors) or proc.stderr.strip()[-2000:]))
+
+
 def run_lammps_mpi(commands: list[str], log_file: str | Path, ranks: int, threads: int = 1,
                    launcher: str = "mpiexec", input_file: str | Path = "in.lammps") -> None:
     """Execute commands with the environment's `lmp` on ``ranks`` MPI ranks (Snakemake's MPI
     pattern: ``launcher`` is ``mpiexec`` here and ``srun`` on a SLURM cluster, from the rule's
-    ``mpi`` resource). The input is written to ``input_file`` and run from the current folder;
-    a non-zero exit raises SimulationFailed with LAMMPS' ERROR lines from the log."""
-    Path(input_file).write_text("\n".join(commands) + "\n")
-    exe = mpiexec_executable() if launcher == "mpiexec" else launcher
-    cmd = [exe, "-n", str(int(ranks)), lammps_executable(), "-in", str(input_file), "-log", str(log_file),
-           "-screen", "none", "-nocite"] + accelerator_args(threads)
-    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, int(threads))))
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        log_text = Path(log_file).read_text() if Path(log_file).exists() else ""
-        errors = [ln for ln in (log_text + proc.stdout + proc.stderr).splitlines() if "ERROR" in ln]
-        raise SimulationFailed(f"LAMMPS on {ranks} MPI ranks failed (exit {proc.returncode}): "
-                               + ("; ".join(errors) or proc.stderr.strip()[-2000:]))
+    ``mpi`` resource)."""
+    command = LammpsRuntime().command("md", ranks, threads, mpi=launcher, force_external=True)
+    run_lammps_program(commands, log_file, command, threads=threads, input_file=input_file)
 
 
 def check_thermo_finite(path: str | Path) -> None:
@@ -457,19 +481,25 @@ def commit_outputs(moves: dict[str | Path, str | Path], scratch: str | Path | No
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _lammps_runner(threads: int, ranks: int, mpi_launcher: str):
-    """Run a command list on OpenMP threads in this process, or on MPI ranks with ``lmp``."""
-    def run(commands: list[str], log_file: str | Path, input_file: str) -> None:
-        if ranks > 1:
-            run_lammps_mpi(commands, log_file, ranks, threads=threads, launcher=mpi_launcher, input_file=input_file)
+def _lammps_runner(runtime: LammpsRuntime, rule: str, threads: int, ranks: int, mpi_launcher: str):
+    """Run a command list in this process's LAMMPS module, or with the LAMMPS program the runtime
+    names (the environment's ``lmp`` on more than one MPI rank)."""
+    command = runtime.command(rule, ranks, threads, mpi=mpi_launcher)
+    switches = runtime.switch_args(rule, threads, ranks)
+
+    def run(commands: list[str], log_file: str | Path, input_file: str, append_log: bool = False) -> None:
+        if command is None:
+            run_lammps(commands, log_file, threads=threads, input_copy=input_file, switches=switches,
+                       append_log=append_log)
         else:
-            run_lammps(commands, log_file, threads=threads, input_copy=input_file)
+            run_lammps_program(commands, log_file, command, threads=threads, input_file=input_file,
+                               append_log=append_log)
     return run
 
 
 def run_protocol_job(kind: str, ff: ForceField, protocol: Protocol, md: MDSettings, outputs: dict[str, str],
                      log: str, threads: int, provenance: dict, ranks: int = 1,
-                     mpi_launcher: str = "mpiexec") -> None:
+                     mpi_launcher: str = "mpiexec", runtime: LammpsRuntime | None = None) -> None:
     """Shared body of the quench and production jobs.
 
     LAMMPS runs inside a scratch folder next to the outputs with bare file names, so the
@@ -484,7 +514,9 @@ def run_protocol_job(kind: str, ff: ForceField, protocol: Protocol, md: MDSettin
     segmented = needs_segments(protocol, segment_steps)
     scratch = staging_dir(final_dir, kind, keep=segmented).resolve()
     names = {key: Path(path).name for key, path in outputs.items()}
-    run = _lammps_runner(threads, int(ranks), mpi_launcher)
+    runtime = runtime or LammpsRuntime()
+    run = _lammps_runner(runtime, kind, threads, int(ranks), mpi_launcher)
+    provenance = dict(provenance, **runtime.describe(kind, int(ranks), threads, mpi_launcher))
     here = os.getcwd()
     os.chdir(scratch)
     try:
@@ -543,13 +575,22 @@ def _run_segments(ff: ForceField, protocol: Protocol, plan: list[Segment], md: M
         thermo_csv_init(names["thermo"])
         if trajectory:
             Path(trajectory).unlink(missing_ok=True)
-    with open(log, "w") as out:
-        out.write(f"segmented run: {len(plan)} segments of at most {max(s.steps for s in plan)} steps "
-                  f"({protocol.total_steps} steps in {len(protocol.stages)} stages)\n")
+    # The rule log is only ever appended to: every segment's LAMMPS log goes there live (thermo
+    # lines with CPULeft, the time left in that segment) followed by a progress line with the
+    # time left for the whole run. A copy after each finished segment (log.finished) restores the
+    # earlier segments' logs if the rule log was removed before a resume.
+    kept_log = Path("log.finished")
+    if done and not (log.exists() and kept_log.exists() and log.stat().st_size >= kept_log.stat().st_size):
+        shutil.copyfile(kept_log, log) if kept_log.exists() else log.write_text("")
+    with open(log, "a" if done else "w") as out:
+        if done:
+            out.write(f"\n#### resumed after {len(done)} finished segments of {len(plan)}\n")
+        else:
+            out.write(f"segmented run: {len(plan)} segments of at most {max(s.steps for s in plan)} steps "
+                      f"({protocol.total_steps} steps in {len(protocol.stages)} stages)\n")
         if discarded:
             out.write("an unfinished run of different settings was found and discarded\n")
-        if done:
-            out.write(f"resumed after {len(done)} finished segments\n")
+    steps_done_now, wall_now = 0, 0.0
     for seg in plan[len(done):]:
         stage = protocol.stages[seg.stage]
         previous = protocol.stages[seg.stage - 1] if seg.stage > 0 else None
@@ -557,22 +598,34 @@ def _run_segments(ff: ForceField, protocol: Protocol, plan: list[Segment], md: M
         if seg.offset == 0 and previous is not None and previous.mean_volume:
             mean_volume = window_mean_volume(previous, [s for s in plan if s.stage == seg.stage - 1])
         commands = segment_commands(ff, protocol, plan, seg.index, md, names["thermo"], trajectory, mean_volume)
+        with open(log, "a") as out:
+            out.write(f"\n#### segment {seg.index + 1}/{len(plan)}: {stage.name}, steps "
+                      f"{seg.first_step}-{seg.first_step + seg.steps} started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         started = time.time()
-        try:
-            run(commands, f"log.segment_{seg.index}", f"in.segment_{seg.index}")
-        finally:
-            with open(log, "a") as out:
-                out.write(f"\n#### segment {seg.index + 1}/{len(plan)}: {stage.name}, steps "
-                          f"{seg.first_step}-{seg.first_step + seg.steps} ({time.time() - started:.0f} s wall)\n")
-                if Path(f"log.segment_{seg.index}").exists():
-                    out.write(Path(f"log.segment_{seg.index}").read_text())
+        run(commands, log, f"in.segment_{seg.index}", append_log=True)
+        elapsed = time.time() - started
+        steps_done_now += seg.steps
+        wall_now += elapsed
         done.append({"segment": seg.index, "thermo_bytes": _file_size(names["thermo"]),
                      "trajectory_bytes": _file_size(trajectory)})
         _write_progress(progress_file, progress)
+        left_steps = sum(s.steps for s in plan[seg.index + 1:])
+        with open(log, "a") as out:
+            out.write(f"#### segment {seg.index + 1}/{len(plan)} done in {elapsed:.0f} s wall; "
+                      f"{len(plan) - seg.index - 1} segments ({left_steps} steps) left, "
+                      f"about {remaining_seconds(left_steps, steps_done_now, wall_now):.0f} s at this pace\n")
+        shutil.copyfile(log, kept_log)
     Path(names["lammps_input"]).write_text("".join(
         f"# ---- segment {seg.index + 1}/{len(plan)} ({protocol.stages[seg.stage].name}): "
         f"a fresh LAMMPS instance, run as lmp -in in.segment_{seg.index} ----\n"
         + Path(f"in.segment_{seg.index}").read_text() for seg in plan))
+
+
+def remaining_seconds(steps_left: int, steps_done: int, wall_s: float) -> float:
+    """Wall time left at the pace of this job so far (steps_done in wall_s seconds)."""
+    if steps_done <= 0:
+        return float("nan")
+    return steps_left * wall_s / steps_done
 
 
 def _write_progress(path: Path, progress: dict) -> None:
@@ -583,7 +636,8 @@ def _write_progress(path: Path, progress: dict) -> None:
 
 def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
                    quench_config: dict, units: dict, log: str, threads: int, glass: str,
-                   ranks: int = 1, mpi_launcher: str = "mpiexec") -> None:
+                   ranks: int = 1, mpi_launcher: str = "mpiexec", lammps: dict | None = None) -> None:
+    """Melt-quench job; ``lammps`` is the config section of how LAMMPS runs (LammpsRuntime)."""
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     initial_data = str(Path(initial_data).resolve())  # before the job changes directory
@@ -591,13 +645,14 @@ def run_quench_job(initial_data: str, outputs: dict[str, str], forcefield: str, 
     run_protocol_job("quench", ff, protocol, md, outputs, log, threads,
                      dict(glass=glass, composition_units=units, forcefield=forcefield, md=md_config,
                           quench=quench_config, seeds={"velocity": quench_config["seed"]}, input=initial_data),
-                     ranks=int(ranks), mpi_launcher=mpi_launcher)
+                     ranks=int(ranks), mpi_launcher=mpi_launcher, runtime=LammpsRuntime.from_config(lammps))
 
 
 def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str, md_config: dict,
                        production_config: dict, temperature: float, start_temperature: float,
                        dump_interval_ps: float, units: dict, log: str, threads: int, glass: str,
-                       ranks: int = 1, mpi_launcher: str = "mpiexec") -> None:
+                       ranks: int = 1, mpi_launcher: str = "mpiexec", lammps: dict | None = None) -> None:
+    """Heating, equilibration and NVT production at ``temperature``; ``lammps`` as run_quench_job."""
     ff = ForceField.load(forcefield)
     md = MDSettings.from_config(md_config)
     glass_data = str(Path(glass_data).resolve())  # before the job changes directory
@@ -609,4 +664,4 @@ def run_production_job(glass_data: str, outputs: dict[str, str], forcefield: str
                           dump_interval_ps=dump_interval_ps,
                           seeds={"velocity": int(production_config["seed"]) + int(round(temperature))},
                           input=glass_data),
-                     ranks=int(ranks), mpi_launcher=mpi_launcher)
+                     ranks=int(ranks), mpi_launcher=mpi_launcher, runtime=LammpsRuntime.from_config(lammps))

@@ -69,3 +69,35 @@ def test_unknown_top_level_key(config):
     config["extra_section"] = {}
     with pytest.raises(ConfigError, match="extra_section"):
         validate_config(config)
+
+
+@pytest.mark.parametrize("temperatures,message", [
+    ([300, 300.4], "production.temperatures_K.1: 300.4 is not of type 'integer'"),
+    ([300, 300.0], "non-unique"),   # the same run folder nvt/300K twice
+])
+def test_temperatures_are_whole_and_unique(config, temperatures, message):
+    config["production"]["temperatures_K"] = temperatures
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        validate_config(config)
+
+
+def test_analysed_temperature_must_be_a_production_temperature(config):
+    config["structure"]["temperature_K"] = 300.4          # rounds to a run folder, but no such run
+    with pytest.raises(ConfigError, match=r"structure\.temperature_K: 300\.4 K is not one of"):
+        validate_config(config)
+
+
+def test_glass_selection(config):
+    from lipsglass.config import selected_glasses
+    assert selected_glasses(config) == list(config["compositions"])     # all
+    names = list(config["compositions"])
+    config["glasses"] = [names[2], names[0]]
+    config["neb"]["glasses"] = "all"
+    assert selected_glasses(validate_config(config)) == [names[0], names[2]]   # compositions order
+    config["glasses"] = [names[0], "no-such-glass"]
+    with pytest.raises(ConfigError, match=r"config key glasses: \['no-such-glass'\] not among compositions"):
+        validate_config(config)
+    config["glasses"] = "all"
+    config["neb"]["glasses"] = ["P2S6-99"]
+    with pytest.raises(ConfigError, match=r"config key neb\.glasses: \['P2S6-99'\]"):
+        validate_config(config)

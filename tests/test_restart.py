@@ -111,7 +111,13 @@ def test_killed_and_resumed_quench_equals_uninterrupted(tmp_path, tiny_glass):
     assert 10 <= done < len(plan) and not (resumed / "glass.data").exists()
 
     run_in_fresh_process(quench_job(resumed, tiny_glass), resumed)
-    assert f"resumed after {done} finished segments" in (resumed / "quench.log").read_text()
+    log = (resumed / "quench.log").read_text()
+    assert f"resumed after {done} finished segments" in log
+    # the rule log keeps every segment's LAMMPS log (before and after the kill), with LAMMPS'
+    # time-left column and the job's own estimate after each segment
+    for k in range(1, len(plan) + 1):
+        assert f"#### segment {k}/{len(plan)} done in " in log
+    assert log.count("Loop time") >= len(plan) and "CPULeft" in log and "s at this pace" in log
     assert (resumed / "thermo.csv").read_bytes() == (straight / "thermo.csv").read_bytes()
     assert_same_state(straight / "glass.data", resumed / "glass.data")
     assert not (resumed / ".tmp-quench").exists()

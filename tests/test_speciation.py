@@ -14,6 +14,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.transform import Rotation
 
+from conftest import TEST_DATA, reference_file
 from lipsglass import cli
 from lipsglass.lammpsio import Box, read_data, write_dump_frame
 from lipsglass.speciation import anion_groups, classify_units, find_bonds, speciate
@@ -222,13 +223,16 @@ def _truth_from_topology(data):
     return counts, per_atom.astype(str), {tuple(sorted(p)) for p in zip(a.tolist(), b.tolist())}
 
 
-REFERENCE_MODELS = sorted(p.name for p in REFERENCE.glob("*.data")) if REFERENCE.is_dir() else ["(none)"]
+# the carried models (tests/data/ariga2022: the 70:30 glass and the crystal cells), and the
+# 67:33 and 75:25 glasses when ../shared is present
+CARRIED = sorted({p.name.removesuffix(".gz") for p in TEST_DATA.glob("*.data*")})
+REFERENCE_MODELS = CARRIED + [pytest.param(name, marks=needs_shared) for name in
+                              ("67Li2S-33P2S5.data", "75Li2S-25P2S5.data")]
 
 
-@needs_shared
 @pytest.mark.parametrize("name", REFERENCE_MODELS)
 def test_reference_model_speciation_matches_topology(name):
-    data = read_data(REFERENCE / name)
+    data = read_data(reference_file(name))
     truth, unit_truth, bonds_truth = _truth_from_topology(data)
     spec = speciate(data.box, data.elements(), data.positions)
     assert {tuple(p) for p in spec.bonds.tolist()} == bonds_truth  # every bond found, none extra
@@ -248,9 +252,8 @@ def test_reference_model_speciation_matches_topology(name):
         assert np.array_equal(spec.role == "S_terminal", np.isin(t, (2, 4, 7)))
 
 
-@needs_shared
 def test_reference_70_30_glass_known_numbers():
-    data = read_data(REFERENCE / "70Li2S-30P2S5.data")
+    data = read_data(reference_file("70Li2S-30P2S5.data"))
     spec = speciate(data.box, data.elements(), data.positions)
     assert spec.counts == {"PS4": 201, "P2S7": 413, "P2S6": 91, "S_free": 0, "other": 0}
     # the default cutoffs sit inside the gap between bonded and non-bonded distances: any
@@ -261,7 +264,7 @@ def test_reference_70_30_glass_known_numbers():
         assert np.array_equal(bonds, spec.bonds)
     buf = io.StringIO()
     with redirect_stdout(buf):
-        assert cli.main(["speciation", str(REFERENCE / "70Li2S-30P2S5.data")]) == 0
+        assert cli.main(["speciation", str(reference_file("70Li2S-30P2S5.data"))]) == 0
     out = json.loads(buf.getvalue())
     assert out["units"] == {"PS4": 201, "P2S7": 413, "P2S6": 91, "S_free": 0, "other": 0}
     assert out["fraction_of_P"]["PS4"] == pytest.approx(201 / 1209)

@@ -39,6 +39,31 @@ def test_dry_run_plans_every_glass(tmp_path, extra):
     assert counts["transport_composition"] == counts["tg_composition"] == len(config["compositions"])
 
 
+def test_an_extra_config_selects_glasses(tmp_path):
+    """tests/config/config.yaml is merged onto config/config.yaml (six compositions) and selects
+    only its tiny glass; a selection naming no composition stops with the key named."""
+    out = plan(tmp_path, "config/config.yaml", "tests/config/config.yaml").stdout
+    assert set(re.findall(r"wildcards: glass=([^,\s]+)", out)) == {"tiny-A"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("glasses: [P2S6-25, P2S6-99]\n")
+    proc = plan(tmp_path, "config/config.yaml", str(bad), check=False)
+    assert proc.returncode != 0 and "config key glasses: ['P2S6-99'] not among compositions" in proc.stdout + proc.stderr
+
+
+def test_the_workflow_plans_as_a_snakemake_module(tmp_path):
+    """Another workflow imports this one with `module ... use rule *` (the catalog's way of using
+    it): every shipped data file is found and the whole study is planned."""
+    (tmp_path / "Snakefile").write_text(
+        f'configfile: "{REPO / "config" / "config.yaml"}"\n\n\n'
+        f'module lipsglass:\n    snakefile:\n        "{REPO / "Snakefile"}"\n    config:\n        config\n\n\n'
+        "use rule * from lipsglass as lipsglass_*\n")
+    out = run_snakemake("-n", "--cores", "1", "--snakefile", str(tmp_path / "Snakefile"),
+                        "--directory", str(tmp_path)).stdout
+    counts = job_counts(out)
+    assert counts["lipsglass_scorecard"] == 1 and counts["lipsglass_fig2b_conductivity"] == 1
+    assert counts["lipsglass_production"] == 5 * 2 * 2         # 5 glasses x 2 replicas x 2 temperatures
+
+
 def test_lint_is_clean():
     proc = run_snakemake("--lint")
     assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr
@@ -99,11 +124,24 @@ TINY_CONFIG = REPO / "tests" / "config" / "config.yaml"
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes)."""
+def site_lammps_profile(tmp_path_factory) -> Path:
+    """A user's profile declaring LAMMPS as an external program, the way a cluster user declares
+    the site build (here the environment's own `lmp` binary, run as a separate process)."""
+    from lipsglass.lammps_runtime import lammps_executable
+    profile = tmp_path_factory.mktemp("site-profile")
+    (profile / "config.yaml").write_text(yaml.safe_dump({"config": {"lammps": {
+        "executable": lammps_executable(), "launcher": None,
+        "switches": {"default": None, "production": "-sf omp -pk omp {threads}"}}}}))
+    return profile
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, site_lammps_profile) -> Path:
+    """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes), with the
+    MD run by an external `lmp` declared in a profile."""
     workdir = tmp_path_factory.mktemp("tiny-workflow")
     run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
-                  "--snakefile", str(REPO / "Snakefile"), timeout=1200)
+                  "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
     return workdir
 
 
@@ -182,6 +220,34 @@ def test_tiny_glass_end_to_end(tiny_run):
     assert tg["glass_density"]["mean_g_cm3"] > 0
 
 
+@pytest.mark.slow
+def test_tiny_run_used_the_declared_lammps_and_its_analyses_are_sound(tiny_run):
+    """The MD ran with the external `lmp` of the profile; the analyses of the quenched tiny glass
+    recover what was built; D at the hottest temperature is finite and positive; the scorecard
+    has every claim with a valid verdict."""
+    from lipsglass.lammps_runtime import lammps_executable
+    cfg = yaml.safe_load(TINY_CONFIG.read_text())
+    for replica in ("1", "2"):
+        res = tiny_run / "results" / "tiny-A" / f"r{replica}"
+        quench = json.loads((res / "quench" / "provenance.json").read_text())
+        assert quench["lammps_command"] == [lammps_executable()]
+        hot = json.loads((res / "nvt" / "600K" / "provenance.json").read_text())
+        # the profile's per-rule switches of production, with its one thread filled in
+        assert hot["lammps_command"] == [lammps_executable(), "-sf", "omp", "-pk", "omp", "1"]
+        # molecular force field: the quench keeps every anion unit as built
+        speciation = json.loads((res / "structure" / "speciation.json").read_text())
+        built = cfg["compositions"]["tiny-A"]["units"]
+        assert speciation["units"] == {**built, "S_free": 0, "other": 0}
+    rows = list(csv.DictReader((tiny_run / "results" / "tiny-A" / "transport" / "diffusion.csv").open()))
+    hottest = max(rows, key=lambda r: float(r["T_K"]))
+    assert float(hottest["T_K"]) == max(cfg["production"]["temperatures_K"])
+    D = float(hottest["D_cm2_s"])
+    assert np.isfinite(D) and D > 0
+    scorecard = list(csv.DictReader((tiny_run / "results" / "summary" / "scorecard.csv").open()))
+    assert [r["claim"] for r in scorecard] == [f"C{k}" for k in range(1, 14)]
+    assert all(r["verdict"] in ("holds", "does not hold", "not tested") for r in scorecard)
+
+
 def _planned(workdir: Path, *configs: Path) -> dict[str, int]:
     # one --configfile with every file (a repeated flag keeps only the last list)
     args = ["-n", "--cores", "1", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
@@ -189,12 +255,36 @@ def _planned(workdir: Path, *configs: Path) -> dict[str, int]:
     return job_counts(run_snakemake(*args).stdout)
 
 
+MD_RULES = ("build_glass", "quench", "production")
+
+
 @pytest.mark.slow
 def test_a_new_temperature_or_replica_reruns_no_finished_md(tiny_run, tmp_path):
     """On the finished tiny study: a further production temperature plans only its own MD jobs,
-    a further replica only its own glass (build, quench, its runs); no existing MD job reruns."""
+    a further replica only its own glass (build, quench, its runs), a further glass only its own;
+    a changed claim threshold, segment length or LAMMPS build plans no MD job at all."""
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
-    assert "production" not in _planned(tiny_run, TINY_CONFIG)          # the study is complete
+    assert not set(MD_RULES) & set(_planned(tiny_run, TINY_CONFIG))     # the study is complete
+    for name, overlay in [
+        ("claims", {"structure": {**cfg["structure"], "claims": {**cfg["structure"]["claims"],
+                                                                 "c7_equivalence_margin_A": 0.05}},
+                    "softness": {**cfg["softness"], "claims": {**cfg["softness"]["claims"], "min_accuracy": 0.8}},
+                    "neb": {**cfg["neb"], "claims": {**cfg["neb"]["claims"], "min_hops_per_class": 4}}}),
+        ("segments", {"md": {**cfg["md"], "segment_ps": 0.5}}),
+        ("lammps", {"lammps": {"executable": "/opt/site/lmp", "launcher": "srun",
+                               "switches": {"default": "-sf gpu -pk gpu 1"}}}),
+    ]:
+        extra = tmp_path / f"{name}.yaml"
+        extra.write_text(yaml.safe_dump(overlay))
+        planned = _planned(tiny_run, TINY_CONFIG, extra)
+        assert not set(MD_RULES) & set(planned), (name, planned)
+    second = tmp_path / "second-glass.yaml"
+    second.write_text(yaml.safe_dump({"compositions": {"tiny-B": {"units": {"PS4": 4, "P2S7": 5, "P2S6": 2}}},
+                                      "glasses": ["tiny-A", "tiny-B"]}))
+    counts = _planned(tiny_run, TINY_CONFIG, second)
+    n_temp = len(cfg["production"]["temperatures_K"])
+    assert counts["build_glass"] == counts["quench"] == cfg["replicas"]          # tiny-B only
+    assert counts["production"] == cfg["replicas"] * n_temp
     hotter = tmp_path / "hotter.yaml"
     hotter.write_text(yaml.safe_dump({"production": dict(cfg["production"],
                                                          temperatures_K=cfg["production"]["temperatures_K"] + [700.0])}))
@@ -218,6 +308,15 @@ def test_cluster_profile_plans_paper_scale_with_resources(tmp_path):
     quench = out[out.index("rule quench:"):]
     quench = quench[: quench.index("\n\n")]
     assert "cpus_per_task=8" in quench and "runtime=2880" in quench
+    # light jobs are localrules (a dry run does not print where jobs run, so check the list):
+    # every name is a rule of the workflow, none is an MD, NEB or analysis job of a trajectory
+    assert "localrules directive specifies rules that are not present" not in out
+    snakefile = (REPO / "Snakefile").read_text()
+    local = set(re.findall(r"^    (\w+),$", snakefile[snakefile.index("localrules:"):snakefile.index("rule all:")],
+                           re.M))
+    assert {"scorecard", "fig2a_arrhenius", "transport_claims", "neb_claims"} <= local
+    assert not local & {"build_glass", "quench", "production", "neb_batch", "transport_run", "structure",
+                        "softness_properties", "homology"}
 
 
 def test_reproduction_config_plans_on_the_cluster_profile(tmp_path):

@@ -4,13 +4,13 @@ rule build_glass:
     output:
         data="results/{glass}/r{replica}/build/initial.data",
         provenance="results/{glass}/r{replica}/build/provenance.json",
+    log:
+        "logs/{glass}/r{replica}/build_glass.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         units=composition_units,
         forcefield=config["forcefield"],
         build=replica_settings("build"),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/build_glass.log",
     script:
         "../scripts/build_glass.py"

@@ -1,15 +1,30 @@
 # Configuration validation and every helper function of the workflow.
+import os
 import re
+import sys
 from pathlib import Path
 
-from lipsglass.config import validate_config
+# Every job imports the science code of this workflow's own source folder, whatever environment
+# runs it (the .venv, a `--sdm conda` environment that does not install the project, a cluster
+# node, a `module` import of this workflow): its folder goes first on PYTHONPATH, and on sys.path
+# of this Snakemake process (which imports lipsglass below even where it is not installed).
+SOURCE_ROOT = Path(str(workflow.current_basedir)).parents[1]  # this file is workflow/rules/common.smk
+if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
+    # set, never required (so no envvars directive): an existing PYTHONPATH is kept behind it
+    _inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ.update(PYTHONPATH=os.pathsep.join([str(SOURCE_ROOT.resolve())] + _inherited))
+    if str(SOURCE_ROOT.resolve()) not in sys.path:
+        sys.path.insert(0, str(SOURCE_ROOT.resolve()))
+
+from lipsglass.config import selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
 
-GLASSES = list(config["compositions"])
+# The compositions this run studies (config glasses: "all" or a list; validated above).
+GLASSES = selected_glasses(config)
 # Independent glass realisations of every composition (own build, quench and production seeds).
 REPLICAS = [str(k) for k in range(1, int(config["replicas"]) + 1)]
 # The replica whose glass trains the softness models and is analysed by the homology and NEB
@@ -33,6 +48,13 @@ def replica_settings(section):
     return settings
 
 
+def md_settings():
+    """The md section without segment_ps: how a run is cut into restartable segments changes
+    neither the model nor its statistics, so a new segment length does not rerun finished MD (the
+    scripts read it from the config, and provenance.json records it)."""
+    return {k: v for k, v in config["md"].items() if k != "segment_ps"}
+
+
 def production_run_settings(wildcards):
     """The production values one run uses (not the temperature list: adding a temperature must
     not rerun the runs that exist), with the replica's velocity seed."""
@@ -47,7 +69,7 @@ def production_run_settings(wildcards):
 
 def temperature_labels():
     """Production temperatures as integer kelvin labels used in paths (e.g. '300')."""
-    return [f"{round(T)}" for T in config["production"]["temperatures_K"]]
+    return [f"{int(T)}" for T in config["production"]["temperatures_K"]]
 
 
 def production_files(glass, replica):
@@ -157,8 +179,12 @@ def softness_outputs():
         "results/summary/{name}",
         name=["softness_transfer.csv", "softness_correlations.csv", "softness_claims.csv", "softness_claims.md"],
     )
-    for name in ["figS1_accuracy", "fig3b_softness_distributions", "fig3e_softness_by_anion",
-                 "fig3f_pe_voronoi_vs_softness"]:
+    for name in [
+        "figS1_accuracy",
+        "fig3b_softness_distributions",
+        "fig3e_softness_by_anion",
+        "fig3f_pe_voronoi_vs_softness",
+    ]:
         targets += figure_files(name)
     for glass in GLASSES:
         targets += figure_files(f"fig3a_softness_snapshot_{glass}") + figure_files(f"fig3d_lis_gr_soft_hard_{glass}")
@@ -197,14 +223,19 @@ def structure_settings():
 def transport_run_settings():
     """The transport settings one production run's analysis uses: not those of the Arrhenius
     fit, so changing the fit (or its temperatures) does not rerun the per-run analyses."""
-    fit_only = {"arrhenius_min_T_K", "arrhenius_exclude_T_K", "arrhenius_absolute_sigma", "arrhenius_phases",
-                "extrapolation_T_K"}
+    fit_only = {
+        "arrhenius_min_T_K",
+        "arrhenius_exclude_T_K",
+        "arrhenius_absolute_sigma",
+        "arrhenius_phases",
+        "extrapolation_T_K",
+    }
     return {k: v for k, v in config["transport"].items() if k not in fit_only}
 
 
 def production_temperature_K(wildcards):
     """The configured production temperature (K) whose path label is wildcards.T."""
-    matches = [T for T in config["production"]["temperatures_K"] if f"{round(T)}" == wildcards.T]
+    matches = [T for T in config["production"]["temperatures_K"] if f"{int(T)}" == wildcards.T]
     if len(matches) != 1:
         raise ValueError(f"{wildcards.T} K is not one of production.temperatures_K")
     return float(matches[0])
@@ -228,12 +259,9 @@ def homology_outputs():
 
 def neb_glasses():
     """Glasses with NEB hops: neb.glasses ("all" or a list of composition names)."""
-    wanted = config["neb"]["glasses"]
+    wanted = config["neb"]["glasses"]  # names checked by validate_config
     if wanted == "all":
         return list(GLASSES)
-    unknown = [g for g in wanted if g not in GLASSES]
-    if unknown:
-        raise ValueError(f"config key neb.glasses: {unknown} are not compositions ({GLASSES})")
     return [g for g in GLASSES if g in wanted]
 
 
@@ -315,13 +343,26 @@ def summary_outputs():
 
 def all_outputs():
     """Every final output of the study; each stage contributes its own list."""
-    return md_outputs() + glass_transition_outputs() + structure_outputs() + transport_outputs() + softness_outputs() + homology_outputs() + neb_outputs() + summary_outputs()
+    return (
+        md_outputs()
+        + glass_transition_outputs()
+        + structure_outputs()
+        + transport_outputs()
+        + softness_outputs()
+        + homology_outputs()
+        + neb_outputs()
+        + summary_outputs()
+    )
 
 
 def project_file(relative_path):
-    """A file shipped with the project (config/...), found even when the workflow runs with
-    --directory elsewhere."""
-    return str(Path(workflow.basedir) / relative_path)
+    """A file shipped with the workflow (config/...), found wherever it runs: --directory elsewhere,
+    or imported as a Snakemake `module` (SOURCE_ROOT is that workflow's own folder; a remote module's
+    file comes through workflow.source_path, relative to workflow/rules/ where this is called)."""
+    local = SOURCE_ROOT / relative_path
+    if local.is_file():  # a local checkout: a plain absolute path, the same in every run
+        return str(local.resolve())
+    return workflow.source_path(f"../../{relative_path}")
 
 
 def structure_trajectory(wildcards):

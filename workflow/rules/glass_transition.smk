@@ -4,12 +4,12 @@ rule tg_replica:
         thermo="results/{glass}/r{replica}/quench/thermo.csv",
     output:
         tg="results/{glass}/r{replica}/quench/tg.json",
-    params:
-        settings=glass_transition_settings(),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/r{replica}/tg_replica.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=glass_transition_settings(),
     script:
         "../scripts/tg_replica.py"
 
@@ -24,12 +24,12 @@ rule tg_composition:
         reference=project_file("config/reference_density.csv"),
     output:
         tg="results/{glass}/tg.json",
-    params:
-        settings=glass_transition_settings(),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/tg_composition.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=glass_transition_settings(),
     script:
         "../scripts/tg_composition.py"
 
@@ -46,13 +46,13 @@ rule tg_figure:
             category="Glass transition",
         ),
         pdf="results/figures/tg_volume_enthalpy.pdf",
+    log:
+        "logs/figures/tg_volume_enthalpy.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         n_replicas=len(REPLICAS),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/tg_volume_enthalpy.log",
     script:
         "../scripts/tg_figure.py"
 
@@ -68,15 +68,15 @@ rule run_phase:
     output:
         phase="results/{glass}/r{replica}/transport/{T}K/phase.json",
         anion_msd="results/{glass}/r{replica}/transport/{T}K/anion_msd.csv",
+    log:
+        "logs/{glass}/r{replica}/run_phase_{T}K.log",
+    benchmark:
+        "results/benchmarks/{glass}/r{replica}/run_phase_{T}K.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         temperature_K=production_temperature_K,
         timestep_fs=config["md"]["timestep_fs"],
         settings=glass_transition_settings(),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/run_phase_{T}K.log",
-    benchmark:
-        "benchmarks/{glass}/r{replica}/run_phase_{T}K.tsv"
     script:
         "../scripts/run_phase.py"

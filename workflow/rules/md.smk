@@ -7,11 +7,12 @@ rule quench:
         thermo="results/{glass}/r{replica}/quench/thermo.csv",
         lammps_input="results/{glass}/r{replica}/quench/in.lammps",
         provenance="results/{glass}/r{replica}/quench/provenance.json",
-    params:
-        forcefield=config["forcefield"],
-        md=config["md"],
-        quench=replica_settings("quench"),
-        units=composition_units,
+    log:
+        "logs/{glass}/r{replica}/quench.log",
+    benchmark:
+        "results/benchmarks/{glass}/r{replica}/quench.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     threads: md_threads
     resources:
         runtime=120,
@@ -19,12 +20,15 @@ rule quench:
         # mpi is mpiexec here and srun on a cluster (profiles/slurm); threads are OpenMP per rank
         tasks=1,
         mpi="mpiexec",
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/quench.log",
-    benchmark:
-        "benchmarks/{glass}/r{replica}/quench.tsv"
+    # only the model's settings are params (a changed param reruns the job). Not params,
+    # so not rerun triggers: the LAMMPS build, launcher and switches (config lammps)
+    # and md.segment_ps change speed and restartability, not the model; the scripts read them from
+    # the config and provenance.json records them
+    params:
+        forcefield=config["forcefield"],
+        md=md_settings(),
+        quench=replica_settings("quench"),
+        units=composition_units,
     script:
         "../scripts/quench.py"
 
@@ -39,13 +43,12 @@ rule production:
         data="results/{glass}/r{replica}/nvt/{T}K/final.data",
         lammps_input="results/{glass}/r{replica}/nvt/{T}K/in.lammps",
         provenance="results/{glass}/r{replica}/nvt/{T}K/provenance.json",
-    params:
-        forcefield=config["forcefield"],
-        md=config["md"],
-        production=production_run_settings,
-        start_T_K=config["quench"]["final_T_K"],
-        dump_interval_ps=production_dump_interval_ps,
-        units=composition_units,
+    log:
+        "logs/{glass}/r{replica}/production_{T}K.log",
+    benchmark:
+        "results/benchmarks/{glass}/r{replica}/production_{T}K.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     threads: md_threads
     resources:
         runtime=120,
@@ -53,11 +56,16 @@ rule production:
         # mpi is mpiexec here and srun on a cluster (profiles/slurm); threads are OpenMP per rank
         tasks=1,
         mpi="mpiexec",
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/production_{T}K.log",
-    benchmark:
-        "benchmarks/{glass}/r{replica}/production_{T}K.tsv"
+    # only the model's settings are params (a changed param reruns the job). Not params,
+    # so not rerun triggers: the LAMMPS build, launcher and switches (config lammps)
+    # and md.segment_ps change speed and restartability, not the model; the scripts read them from
+    # the config and provenance.json records them
+    params:
+        forcefield=config["forcefield"],
+        md=md_settings(),
+        production=production_run_settings,
+        start_T_K=config["quench"]["final_T_K"],
+        dump_interval_ps=production_dump_interval_ps,
+        units=composition_units,
     script:
         "../scripts/production.py"

@@ -11,15 +11,15 @@ rule structure:
         sq="results/{glass}/r{replica}/structure/sq.csv",
         fsdp="results/{glass}/r{replica}/structure/fsdp.json",
         li_s_shell="results/{glass}/r{replica}/structure/li_s_shell.json",
-    params:
-        units=composition_units,
-        settings=structure_settings(),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/r{replica}/structure.log",
     benchmark:
-        "benchmarks/{glass}/r{replica}/structure.tsv"
+        "results/benchmarks/{glass}/r{replica}/structure.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        units=composition_units,
+        settings=structure_settings(),
     script:
         "../scripts/structure.py"
 
@@ -36,12 +36,12 @@ rule fig1b_ternary:
             category="Figure 1 (structure)",
         ),
         pdf="results/figures/fig1b_ternary.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig1b_ternary.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/fig1b_ternary.py"
 
@@ -59,10 +59,10 @@ rule fig1c_snapshot:
             subcategory="{glass}",
         ),
         pdf="results/figures/fig1c_snapshot_{glass}.pdf",
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig1c_snapshot_{glass}.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/fig1c_snapshot.py"
 
@@ -79,10 +79,10 @@ rule fig1d_partial_rdf:
             subcategory="{glass}",
         ),
         pdf="results/figures/fig1d_partial_rdf_{glass}.pdf",
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig1d_partial_rdf_{glass}.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/fig1d_partial_rdf.py"
 
@@ -99,11 +99,11 @@ rule sq_fsdp_figure:
             category="Figure 1 (structure)",
         ),
         pdf="results/figures/sq_fsdp.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/sq_fsdp.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/sq_fsdp.py"

@@ -5,14 +5,14 @@ rule structure_claims:
         li_s_shell=expand("results/{glass}/r{replica}/structure/li_s_shell.json", glass=GLASSES, replica=REPLICAS),
     output:
         claims="results/summary/structure_claims.csv",
+    log:
+        "logs/summary/structure_claims.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         n_replicas=len(REPLICAS),
         criteria=config["structure"]["claims"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/structure_claims.log",
     script:
         "../scripts/structure_claims.py"
 
@@ -24,13 +24,13 @@ rule transport_claims:
         experimental=project_file("config/experimental_conductivity.csv"),
     output:
         claims="results/summary/transport_claims.csv",
+    log:
+        "logs/summary/transport_claims.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         units=glass_units(),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/transport_claims.log",
     script:
         "../scripts/transport_claims.py"
 
@@ -75,12 +75,12 @@ rule scorecard:
             caption="../report/scorecard.rst",
             category="Reproduction scorecard",
         ),
-    params:
-        config_name=scorecard_config_name(),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/summary/scorecard.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        config_name=scorecard_config_name(),
     script:
         "../scripts/scorecard.py"
 

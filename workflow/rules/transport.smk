@@ -7,16 +7,16 @@ rule transport_run:
     output:
         result="results/{glass}/r{replica}/transport/{T}K/diffusion.json",
         msd="results/{glass}/r{replica}/transport/{T}K/msd.csv",
+    log:
+        "logs/{glass}/r{replica}/transport_run_{T}K.log",
+    benchmark:
+        "results/benchmarks/{glass}/r{replica}/transport_run_{T}K.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         temperature_K=production_temperature_K,
         timestep_fs=config["md"]["timestep_fs"],
         settings=transport_run_settings(),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/transport_run_{T}K.log",
-    benchmark:
-        "benchmarks/{glass}/r{replica}/transport_run_{T}K.tsv"
     script:
         "../scripts/transport_run.py"
 
@@ -30,12 +30,12 @@ rule transport_replica:
     output:
         table="results/{glass}/r{replica}/transport/diffusion.csv",
         arrhenius="results/{glass}/r{replica}/transport/arrhenius.json",
-    params:
-        settings=config["transport"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/r{replica}/transport_replica.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=config["transport"],
     script:
         "../scripts/transport_arrhenius.py"
 
@@ -52,14 +52,14 @@ rule transport_composition:
     output:
         table="results/{glass}/transport/diffusion.csv",
         arrhenius="results/{glass}/transport/arrhenius.json",
+    log:
+        "logs/{glass}/transport_composition.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         settings=config["transport"],
         n_replicas=len(REPLICAS),
         duration_ps=config["production"]["duration_ps"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/transport_composition.log",
     script:
         "../scripts/transport_composition.py"
 
@@ -76,12 +76,12 @@ rule fig2a_arrhenius:
             category="Figure 2 (transport)",
         ),
         pdf="results/figures/fig2a_arrhenius.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig2a_arrhenius.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/transport_fig2a.py"
 
@@ -98,12 +98,12 @@ rule fig2b_conductivity:
             category="Figure 2 (transport)",
         ),
         pdf="results/figures/fig2b_conductivity.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig2b_conductivity.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/transport_fig2b.py"
 
@@ -111,7 +111,9 @@ rule fig2b_conductivity:
 rule msd_figure:
     """Li MSD of every production run of a glass, fit windows and local log-log slope."""
     input:
-        runs=expand(primary("results/{glass}/transport/{T}K/diffusion.json"), T=temperature_labels(), allow_missing=True),
+        runs=expand(
+            primary("results/{glass}/transport/{T}K/diffusion.json"), T=temperature_labels(), allow_missing=True
+        ),
         msd=expand(primary("results/{glass}/transport/{T}K/msd.csv"), T=temperature_labels(), allow_missing=True),
         phases=expand(primary("results/{glass}/transport/{T}K/phase.json"), T=temperature_labels(), allow_missing=True),
     output:
@@ -122,9 +124,9 @@ rule msd_figure:
             subcategory="{glass}",
         ),
         pdf="results/figures/msd_{glass}.pdf",
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/msd_{glass}.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/transport_msd_figure.py"

@@ -1,11 +1,12 @@
-# Thin wrapper: the protocol lives in lipsglass.md.
+# Thin wrapper: the protocol lives in lipsglass.md. md.segment_ps and the lammps section are read
+# from the config, not params: they change speed and restartability, not results (no rerun).
 from lipsglass.md import run_production_job
 
 run_production_job(
     glass_data=snakemake.input.data,
     outputs={k: snakemake.output[k] for k in ("trajectory", "thermo", "data", "lammps_input", "provenance")},
     forcefield=snakemake.params.forcefield,
-    md_config=snakemake.params.md,
+    md_config=dict(snakemake.params.md, segment_ps=snakemake.config["md"].get("segment_ps")),
     production_config=snakemake.params.production,
     temperature=float(snakemake.wildcards.T),
     start_temperature=snakemake.params.start_T_K,
@@ -16,4 +17,5 @@ run_production_job(
     glass=snakemake.wildcards.glass,
     ranks=snakemake.resources.tasks,
     mpi_launcher=snakemake.resources.mpi,
+    lammps=snakemake.config.get("lammps"),
 )

@@ -1,11 +1,12 @@
-# Thin wrapper: the protocol lives in lipsglass.md.
+# Thin wrapper: the protocol lives in lipsglass.md. md.segment_ps and the lammps section are read
+# from the config, not params: they change speed and restartability, not results (no rerun).
 from lipsglass.md import run_quench_job
 
 run_quench_job(
     initial_data=snakemake.input.data,
     outputs={k: snakemake.output[k] for k in ("data", "thermo", "lammps_input", "provenance")},
     forcefield=snakemake.params.forcefield,
-    md_config=snakemake.params.md,
+    md_config=dict(snakemake.params.md, segment_ps=snakemake.config["md"].get("segment_ps")),
     quench_config=snakemake.params.quench,
     units=snakemake.params.units,
     log=snakemake.log[0],
@@ -13,4 +14,5 @@ run_quench_job(
     glass=snakemake.wildcards.glass,
     ranks=snakemake.resources.tasks,
     mpi_launcher=snakemake.resources.mpi,
+    lammps=snakemake.config.get("lammps"),
 )
