@@ -27,11 +27,14 @@ Conventions
 * Rings: for an H1 pair born by the edge (u, v) at alpha^2 = b, the ring is the shortest path
   (fewest edges) from u to v in the graph of alpha-complex edges with value <= b, all periodic
   translates of (u, v) itself excluded, closed by (u, v). The path is searched in the periodic
-  cover (the padded set), so a ring is a contractible, geometrically closed loop and carries
-  unwrapped coordinates. Ring size = number of atoms = path edges + 1. A pair whose ring is
-  longer than ``max_ring_size`` atoms, or cannot close inside the padded region (loops that
-  span the box, born where the network percolates), gets size -1 and no atoms.
-  Among equally short paths the one found first is kept (ring size is unaffected).
+  cover itself: a node is an (atom, integer image shift) pair, created when the search reaches
+  it, and the edges are the torus edges with their image shifts, so a ring is a contractible,
+  geometrically closed loop with unwrapped coordinates, and its size depends neither on the
+  origin of the cell nor on the padding margin (which only bounds the Delaunay construction).
+  Ring size = number of atoms = path edges + 1. A pair whose ring is longer than
+  ``max_ring_size`` atoms gets size -1 and no atoms; a pair whose persistence is not above the
+  ring threshold (``ring_min_persistence``) is not searched and gets size 0. Among equally short
+  paths the one found first is kept (ring size is unaffected).
 """
 
 from __future__ import annotations
@@ -149,6 +152,7 @@ class _Cover:
     edges: np.ndarray       # (E, 2) torus edges (u < v), original indices
     edge_shift: np.ndarray  # (E, 3) image of v joined to u at shift 0
     edge_value: np.ndarray  # (E,) alpha^2 of each torus edge, A^2
+    matrix: np.ndarray | None = None  # (3, 3) cell vectors as rows (A); None: not periodic
 
 
 def _face_spacing(matrix: np.ndarray) -> np.ndarray:
@@ -269,7 +273,7 @@ def _periodic_complex(box: Box, positions: np.ndarray, weights: np.ndarray | Non
     _enforce_monotone(st, torus)
     edges = torus[1][0]
     edge_value = np.array([st.filtration(list(e)) for e in edges])
-    cover = _Cover(pos, orig, shift, reach, edges, edge_shift, edge_value)
+    cover = _Cover(pos, orig, shift, reach, edges, edge_shift, edge_value, box.matrix)
     return st, cover, n_hidden
 
 
@@ -334,120 +338,121 @@ def _diagram(st, n_points: int, periodic: bool, weighted: bool, min_persistence:
 # rings
 
 
-def _shortest_path(src: int, dst: int, b: float, e: int, adjacency, parents, depths,
-                   max_edges: int) -> np.ndarray | None:
-    """Fewest-edge path src -> dst using edges of value <= b other than translates of torus
-    edge e: bidirectional breadth-first search, one whole level at a time (vectorised), always
-    growing the smaller side. The first level at which the two searches meet yields a shortest
-    path (length d_s + min d_t over the meeting nodes). None if longer than ``max_edges``.
-    ``parents``/``depths`` are scratch arrays (-2 = unvisited), restored before returning."""
-    indptr, nbr, value, eid = adjacency
-    fronts = [np.array([src]), np.array([dst])]
-    touched = [[fronts[0]], [fronts[1]]]
+# node codes of the periodic cover: atom * _SHIFT_BASE^3 + encoded image shift (each component
+# offset by _SHIFT_BASE // 2). A ring of at most a few hundred edges never leaves that range.
+_SHIFT_BASE = 1024
+_SHIFT_OFFSET = _SHIFT_BASE // 2
+
+
+def _shift_code(s: np.ndarray) -> np.ndarray:
+    s = np.asarray(s, np.int64) + _SHIFT_OFFSET
+    return (s[..., 0] * _SHIFT_BASE + s[..., 1]) * _SHIFT_BASE + s[..., 2]
+
+
+def _decode(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    atom, rest = np.divmod(code, _SHIFT_BASE ** 3)
+    sx, rest = np.divmod(rest, _SHIFT_BASE ** 2)
+    sy, sz = np.divmod(rest, _SHIFT_BASE)
+    return atom, np.stack([sx, sy, sz], axis=-1) - _SHIFT_OFFSET
+
+
+def _torus_adjacency(edges: np.ndarray, edge_shift: np.ndarray, edge_value: np.ndarray):
+    """CSR adjacency of the torus graph, both directions: for atom a, its neighbours b with the
+    image-shift step (as a code difference), the alpha^2 of the edge and its torus edge id."""
+    n = int(edges.max()) + 1 if len(edges) else 0
+    eid = np.arange(len(edges))
+    src = np.concatenate([edges[:, 0], edges[:, 1]])
+    dst = np.concatenate([edges[:, 1], edges[:, 0]])
+    step = np.concatenate([edge_shift, -edge_shift])
+    dcode = _shift_code(step) - _shift_code(np.zeros(3, np.int64))
+    dcode = dcode + (dst - src).astype(np.int64) * _SHIFT_BASE ** 3
+    e2 = np.concatenate([eid, eid])
+    order = np.argsort(src, kind="stable")
+    indptr = np.searchsorted(src[order], np.arange(n + 1))
+    return indptr, dcode[order], np.concatenate([edge_value, edge_value])[order], e2[order]
+
+
+def _shortest_path(src: int, dst: int, b: float, e: int, adjacency, max_edges: int) -> list[int] | None:
+    """Fewest-edge path between two nodes of the periodic cover (codes, see ``_shift_code``)
+    using edges of alpha^2 <= b other than translates of torus edge e: bidirectional
+    breadth-first search one whole level at a time (vectorised), always growing the smaller
+    side; nodes are created as they are reached, so the search has no boundary. The first
+    level at which the two searches meet yields a shortest path. None if longer than
+    ``max_edges``."""
+    indptr, dcode, value, eid = adjacency
+    base3 = _SHIFT_BASE ** 3
+    parents = [{src: -1}, {dst: -1}]
+    depth = [{src: 0}, {dst: 0}]
+    fronts = [np.array([src], np.int64), np.array([dst], np.int64)]
     level = [0, 0]
-    for side, node in ((0, src), (1, dst)):
-        parents[side][node] = -1
-        depths[side][node] = 0
-    path = None
-    try:
-        while level[0] + level[1] < max_edges and len(fronts[0]) and len(fronts[1]):
-            side = 0 if len(fronts[0]) <= len(fronts[1]) else 1
-            front = fronts[side]
-            start, count = indptr[front], indptr[front + 1] - indptr[front]
-            idx = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
-            origin = np.repeat(front, count)
-            ok = (value[idx] <= b) & (eid[idx] != e)
-            new, origin = nbr[idx[ok]], origin[ok]
-            fresh = parents[side][new] == -2
-            new, first = np.unique(new[fresh], return_index=True)
-            origin = origin[fresh][first]
-            level[side] += 1
-            parents[side][new] = origin
-            depths[side][new] = level[side]
-            touched[side].append(new)
-            fronts[side] = new
-            meet = new[parents[1 - side][new] != -2]
-            if len(meet):
-                x = int(meet[np.argmin(depths[1 - side][meet])])
-                halves = []
-                for s in (0, 1):
-                    chain = [x]
-                    while parents[s][chain[-1]] != -1:
-                        chain.append(int(parents[s][chain[-1]]))
-                    halves.append(chain)
-                path = np.array(halves[0][::-1] + halves[1][1:])
-                break
-    finally:
-        for s in (0, 1):
-            parents[s][np.concatenate(touched[s])] = -2
-    return path
+    while level[0] + level[1] < max_edges and len(fronts[0]) and len(fronts[1]):
+        side = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+        front = fronts[side]
+        atom = front // base3
+        start, count = indptr[atom], indptr[atom + 1] - indptr[atom]
+        idx = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+        origin = np.repeat(front, count)
+        ok = (value[idx] <= b) & (eid[idx] != e)
+        new = origin[ok] + dcode[idx[ok]]
+        origin = origin[ok]
+        new, first = np.unique(new, return_index=True)
+        origin = origin[first]
+        seen, other = parents[side], parents[1 - side]
+        level[side] += 1
+        keep = [k for k, c in enumerate(new.tolist()) if c not in seen]
+        new, origin = new[keep], origin[keep]
+        seen.update(zip(new.tolist(), origin.tolist()))
+        depth[side].update(dict.fromkeys(new.tolist(), level[side]))
+        fronts[side] = new
+        meet = [c for c in new.tolist() if c in other]
+        if meet:
+            x = min(meet, key=lambda c: depth[1 - side][c])
+            halves = []
+            for s in (0, 1):
+                chain = [x]
+                while parents[s][chain[-1]] != -1:
+                    chain.append(parents[s][chain[-1]])
+                halves.append(chain)
+            return halves[0][::-1] + halves[1][1:]
+    return None
 
 
-def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int) -> Rings:
-    """Shortest-path representative cycle of every finite H1 pair (see module docstring)."""
+def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int,
+           min_persistence: float = -np.inf) -> Rings:
+    """Shortest-path representative cycle of every finite H1 pair with persistence above
+    ``min_persistence`` (A^2; the others get size 0, not searched), see module docstring."""
     h1 = np.nonzero(diagram.dimension == 1)[0]
-    # lookup of padded points by (original index, shift). A translate of an edge may end
-    # outside the padded range (|shift| > reach): such shifts are rejected explicitly, so the
-    # code (exact for |shift| <= 2 reach) never needs to be unique beyond that range
-    reach = cover.reach
-    base = 4 * reach + 1
-
-    def node_code(o, s):
-        s = s + 2 * reach
-        return o * base ** 3 + (s[..., 0] * base + s[..., 1]) * base + s[..., 2]
-
-    codes = node_code(cover.orig, cover.shift)
-    sorter = np.argsort(codes)
-    sorted_codes = codes[sorter]
-
-    def lookup(o, s):
-        c = node_code(o, s)
-        k = np.clip(np.searchsorted(sorted_codes, c), 0, len(sorted_codes) - 1)
-        found = (sorted_codes[k] == c) & np.all(np.abs(s) <= reach, axis=-1)
-        return np.where(found, sorter[k], -1)
-
-    # cover edges: every translate (u at t, v at t + s) with both ends in the padded set
-    rows, cols, eids = [], [], []
-    eid_all = np.arange(len(cover.edges))
-    for t in np.unique(cover.shift, axis=0):
-        a = lookup(cover.edges[:, 0], np.broadcast_to(t, cover.edge_shift.shape))
-        b = lookup(cover.edges[:, 1], t + cover.edge_shift)
-        ok = (a >= 0) & (b >= 0)
-        rows.append(a[ok])
-        cols.append(b[ok])
-        eids.append(eid_all[ok])
-    rows, cols, eids = (np.concatenate(x) for x in (rows, cols, eids))
-    n_nodes = len(cover.positions)
-    # symmetric adjacency of the cover graph in CSR layout, with each edge's alpha^2 value and
-    # torus edge id, so the sub-level set of any feature is filtered on the fly
-    r2 = np.concatenate([rows, cols])
-    c2 = np.concatenate([cols, rows])
-    e2 = np.concatenate([eids, eids])
-    order = np.lexsort((c2, r2))
-    r2, c2, e2 = r2[order], c2[order], e2[order]
-    adjacency = (np.searchsorted(r2, np.arange(n_nodes + 1)), c2, cover.edge_value[e2], e2)
+    adjacency = _torus_adjacency(cover.edges, cover.edge_shift, cover.edge_value)
     edge_index = {(int(u), int(v)): k for k, (u, v) in enumerate(cover.edges)}
-    parents = (np.full(n_nodes, -2, np.int64), np.full(n_nodes, -2, np.int64))
-    depths = (np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64))
+    centre = _shift_code(np.zeros(3, np.int64))
+    base3 = _SHIFT_BASE ** 3
+    central = cover.positions[:diagram.n_points]  # padded points k < n are the points themselves
 
     sizes = np.full(len(h1), -1, dtype=int)
     diameters = np.full(len(h1), np.nan)
     atoms: list[np.ndarray] = []
     coords: list[np.ndarray] = []
     for r, k in enumerate(h1):
+        if not diagram.death[k] - diagram.birth[k] > min_persistence:
+            sizes[r] = 0
+            atoms.append(np.zeros(0, int))
+            coords.append(np.zeros((0, 3)))
+            continue
         u, v = sorted(diagram.birth_simplex[k])
         e = edge_index[(u, v)]
-        src = int(lookup(np.array(u), np.zeros(3, np.int64)))
-        dst = int(lookup(np.array(v), cover.edge_shift[e]))
-        path = _shortest_path(src, dst, diagram.birth[k], e, adjacency, parents, depths, max_ring_size - 1)
+        src = int(u * base3 + centre)
+        dst = int(v * base3 + _shift_code(cover.edge_shift[e]))
+        path = _shortest_path(src, dst, diagram.birth[k], e, adjacency, max_ring_size - 1)
         if path is None:
             atoms.append(np.zeros(0, int))
             coords.append(np.zeros((0, 3)))
             continue
+        a, s = _decode(np.asarray(path, np.int64))
+        xyz = central[a] + (0.0 if cover.matrix is None else s @ cover.matrix)
         sizes[r] = len(path)
-        atoms.append(cover.orig[path])
-        coords.append(cover.positions[path])
-        diameters[r] = pdist(cover.positions[path]).max()
+        atoms.append(a)
+        coords.append(xyz)
+        diameters[r] = pdist(xyz).max()
     return Rings(birth=diagram.birth[h1], death=diagram.death[h1], size=sizes, diameter=diameters,
                  atoms=atoms, coordinates=coords, max_ring_size=max_ring_size)
 
@@ -459,14 +464,17 @@ def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int) -> Ri
 def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np.ndarray | None = None,
                       margin: float = DEFAULT_MARGIN, precision: str = "safe",
                       min_persistence: float = DEFAULT_MIN_PERSISTENCE, rings: bool = True,
-                      max_ring_size: int = DEFAULT_MAX_RING_SIZE) -> tuple[PersistenceDiagram, Rings | None]:
+                      max_ring_size: int = DEFAULT_MAX_RING_SIZE,
+                      ring_min_persistence: float | None = None) -> tuple[PersistenceDiagram, Rings | None]:
     """Alpha-complex persistence (H0, H1, H2) of points, periodic if ``box`` is given.
 
     positions: (n, 3) A (or (n, 2) without a box); weights: (n,) A^2 (squared radii) for a
     weighted alpha complex; margin: padding (A) of periodic images (checked, see module doc);
     precision: gudhi's 'fast' / 'safe' / 'exact'; min_persistence: A^2, pairs not longer than
-    this are counted in ``n_zero_persistence`` instead of kept. Returns the diagram (alpha^2
-    values, A^2) and, if ``rings``, the H1 ring representatives.
+    this are counted in ``n_zero_persistence`` instead of kept; ring_min_persistence: A^2, rings
+    are searched only for H1 pairs with death - birth above this (None: every pair; the others
+    get ring size 0). Returns the diagram (alpha^2 values, A^2) and, if ``rings``, the H1 ring
+    representatives.
     """
     positions = np.asarray(positions, float)
     if positions.ndim != 2 or positions.shape[0] < 2:
@@ -492,18 +500,24 @@ def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np
             raise ValueError("positions must be 2-D or 3-D")
         st, cover, hidden = _free_complex(positions, weights, precision)
     diagram = _diagram(st, len(positions), box is not None, weights is not None, min_persistence, hidden)
-    return diagram, (_rings(diagram, cover, max_ring_size) if rings else None)
+    if ring_min_persistence is not None and not ring_min_persistence >= 0:
+        raise ValueError(f"ring_min_persistence must be >= 0 (A^2), got {ring_min_persistence}")
+    threshold = -np.inf if ring_min_persistence is None else float(ring_min_persistence)
+    return diagram, (_rings(diagram, cover, max_ring_size, threshold) if rings else None)
 
 
 def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
                        select: tuple[str, ...] = ("P", "S"), radii: dict[str, float] | None = None,
                        margin: float = DEFAULT_MARGIN, precision: str = "safe",
                        min_persistence: float = DEFAULT_MIN_PERSISTENCE,
-                       max_ring_size: int = DEFAULT_MAX_RING_SIZE) -> HomologyResult:
+                       max_ring_size: int = DEFAULT_MAX_RING_SIZE,
+                       ring_min_persistence: float | None = None) -> HomologyResult:
     """Periodic persistent homology of the atoms of the elements ``select`` (default the anion
     network P + S; add "Li" to include lithium). ``radii`` (A, per element, e.g.
     :data:`SHANNON_RADII`) makes the complex weighted with w = r^2. Simplex and ring atom
-    indices are returned as indices into the full structure (``elements``/``positions``)."""
+    indices are returned as indices into the full structure (``elements``/``positions``).
+    Rings are searched only for H1 pairs with persistence above ``ring_min_persistence`` (A^2;
+    None: all pairs)."""
     import time
 
     elements = np.asarray(elements).astype(str)
@@ -522,7 +536,8 @@ def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
         weights = np.array([radii[el] ** 2 for el in elements[idx]])
     t0 = time.perf_counter()
     diagram, rings = alpha_persistence(np.asarray(positions, float)[idx], box, weights, margin,
-                                       precision, min_persistence, True, max_ring_size)
+                                       precision, min_persistence, True, max_ring_size,
+                                       ring_min_persistence)
     elapsed = time.perf_counter() - t0
     # express simplices and rings in structure indices
     diagram.birth_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.birth_simplex]

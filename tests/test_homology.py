@@ -131,6 +131,44 @@ def test_translation_across_boundary_leaves_diagram_unchanged():
     np.testing.assert_allclose(np.sort(d1.essential_birth), np.sort(d0.essential_birth), atol=TOL)
 
 
+def sparse_random_set(seed=0, n=120, length=14.0):
+    """Uniform random points at 1/23 A^-3: sparse, so the longest rings are larger than the
+    padding that the Delaunay check accepts (7-8 A)."""
+    rng = np.random.default_rng(seed)
+    return Box(np.zeros(3), np.full(3, length)), rng.uniform(0.0, length, (n, 3))
+
+
+def test_ring_sizes_do_not_depend_on_origin_or_margin():
+    box, pos = sparse_random_set()
+    d0, r0 = alpha_persistence(pos, box, margin=7.0, max_ring_size=60)
+    # a ring reaches further beyond the cell faces than the padding: a search confined to the
+    # padded set would have cut it
+    beyond = max(float(np.max(np.maximum(c.max(axis=0) - box.hi, box.lo - c.min(axis=0))))
+                 for c in r0.coordinates if len(c))
+    assert beyond > 7.0
+    assert np.all(r0.size > 0) and r0.size.max() >= 15
+    ref = ring_table(r0)
+    for shift, margin in (([7.0, 7.0, 7.0], 7.0), ([3.1, -9.4, 11.2], 7.0), ([0.0, 0.0, 0.0], 12.0)):
+        d1, r1 = alpha_persistence(box.wrap(pos + shift), box, margin=margin, max_ring_size=60)
+        np.testing.assert_allclose(ring_table(r1), ref, atol=TOL, rtol=0)
+    # every ring is a closed chain of sub-level edges at its birth, of the reported size
+    for xyz, b, size in zip(r0.coordinates, r0.birth, r0.size):
+        sides = np.linalg.norm(np.roll(xyz, -1, axis=0) - xyz, axis=1)
+        assert len(xyz) == size and np.all(sides <= 2 * np.sqrt(b) + 1e-9)
+
+
+def test_rings_only_for_kept_pairs():
+    box, pos = sparse_random_set(seed=1)
+    _, every = alpha_persistence(pos, box, margin=8.0, max_ring_size=60)
+    _, kept = alpha_persistence(pos, box, margin=8.0, max_ring_size=60, ring_min_persistence=1.0)
+    searched = every.persistence > 1.0
+    assert 0 < searched.sum() < len(searched)
+    assert np.all(kept.size[~searched] == 0) and all(len(a) == 0 for a, s in zip(kept.atoms, searched) if not s)
+    np.testing.assert_array_equal(kept.size[searched], every.size[searched])
+    with pytest.raises(ValueError, match="ring_min_persistence"):
+        alpha_persistence(pos, box, margin=8.0, ring_min_persistence=-1.0)
+
+
 def test_shuffled_atom_order_gives_identical_diagram():
     box, pos = jittered_lattice(seed=2)
     d0, r0 = alpha_persistence(pos, box)

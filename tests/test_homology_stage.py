@@ -97,7 +97,8 @@ def test_diagrams_match_the_cubic_lattice(case):
     assert h2.shape == (N_NET - 1, 2) and np.allclose(h2, [A ** 2 / 2, 3 * A ** 2 / 4])
     r = json.loads(open(out["rings"]).read())
     assert r["essential_classes"] == {"H0": 1, "H1": 3, "H2": 3}
-    assert r["all_h1"] == {"n_rings": 2 * N_NET - 2, "n_unresolved": 0, "sizes": {"4": 2 * N_NET - 2}}
+    assert r["all_h1"] == {"n_rings": 2 * N_NET - 2, "n_unresolved": 0, "n_not_searched": 0,
+                           "sizes": {"4": 2 * N_NET - 2}}
     # persistence 2.25 A^2 > 1.0: every square is a persistent ring
     assert r["persistent"] == r["all_h1"]
     assert r["timing_s"]["homology"] > 0 and r["timing_s"]["job"] >= r["timing_s"]["homology"]

@@ -132,9 +132,11 @@ def persistent_rings(rings: Rings, min_persistence: float) -> Rings:
 
 
 def size_distribution(rings: Rings) -> dict:
-    """Number of rings, resolved ring sizes {size (atoms): count} and the unresolved count."""
+    """Number of rings, resolved ring sizes {size (atoms): count}, the unresolved count (longer
+    than max_ring_size) and the count of pairs not searched (size 0: below the ring threshold)."""
     sizes, counts = np.unique(rings.size[rings.size > 0], return_counts=True)
     return {"n_rings": int(len(rings.size)), "n_unresolved": int(np.sum(rings.size < 0)),
+            "n_not_searched": int(np.sum(rings.size == 0)),
             "sizes": {int(s): int(c) for s, c in zip(sizes, counts)}}
 
 
@@ -178,7 +180,8 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
     elements = data.elements()
     result = structure_homology(data.box, elements, data.box.wrap(data.positions),
                                 select=tuple(settings["elements"]), radii=_radii(settings),
-                                margin=settings["margin_A"], max_ring_size=settings["max_ring_size"])
+                                margin=settings["margin_A"], max_ring_size=settings["max_ring_size"],
+                                ring_min_persistence=settings["min_persistence_A2"])
     diagram, rings = result.diagram, result.rings
     for dim, key in ((0, "pd_h0"), (2, "pd_h2")):
         write_pd(outputs[key], diagram.intervals(dim))
@@ -200,8 +203,9 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
         "h1_persistence_quantiles_A2": dict(zip(("q10", "q50", "q90"),
                                                 np.percentile(rings.persistence, [10, 50, 90]).tolist()))
         if len(rings.birth) else {},
-        "units": {"filtration": "alpha^2, A^2", "ring size": "atoms (-1: longer than max_ring_size or "
-                                                             "spanning the cell)"},
+        "units": {"filtration": "alpha^2, A^2", "ring size": "atoms (-1: longer than max_ring_size; "
+                                                             "0: persistence not above min_persistence_A2, "
+                                                             "not searched)"},
         "timing_s": {"homology": float(result.timings["homology_s"]), "job": time.perf_counter() - t0},
     })
     print(f"{configuration}: {len(result.atom_indices)} atoms, {len(rings.birth)} H1 pairs, "
