@@ -56,6 +56,8 @@ DEFAULT_MARGIN = 8.0        # A; several times the largest death radius of sulfi
 DEFAULT_MIN_PERSISTENCE = 1e-6  # A^2; pairs at most this long are zero-length pairs made of
                                  # round-off in degenerate (cospherical) configurations
 DEFAULT_MAX_RING_SIZE = 40   # atoms
+DEFAULT_VOLUME_CUTOFF = 5.0  # A; optimal volumes are searched within this distance first (then 2x, then all)
+RING_DEFINITIONS = ("shortest_cycle", "optimal_volume")
 
 
 @dataclass
@@ -112,6 +114,7 @@ class Rings:
     atoms: list[np.ndarray]
     coordinates: list[np.ndarray]
     max_ring_size: int
+    n_cells: np.ndarray | None = None  # optimal-volume rings: triangles in each volume (0: none)
 
     @property
     def persistence(self) -> np.ndarray:
@@ -135,6 +138,7 @@ class HomologyResult:
     elements: tuple[str, ...]
     margin: float
     timings: dict[str, float] = field(default_factory=dict)
+    volume_rings: Rings | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,6 +462,170 @@ def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int,
 
 
 # ---------------------------------------------------------------------------------------------
+# geometric rings: boundaries of optimal volumes
+
+
+def _volume_setup(st, positions: np.ndarray, box: Box | None):
+    """Filtration positions of the edges and triangles of the complex, the signed boundary of
+    every triangle (sorted vertices a < b < c: d[a,b,c] = [b,c] - [a,c] + [a,b]) as edge ids,
+    and the triangle centroids (A, unwrapped by the minimum image for a periodic complex)."""
+    edges, edge_pos, tris, tri_pos, values = [], [], [], [], []
+    for k, (s, value) in enumerate(st.get_filtration()):
+        values.append(value)
+        if len(s) == 2:
+            edges.append(sorted(s))
+            edge_pos.append(k)
+        elif len(s) == 3:
+            tris.append(sorted(s))
+            tri_pos.append(k)
+    edges = np.asarray(edges, np.int64).reshape(-1, 2)
+    tris = np.asarray(tris, np.int64).reshape(-1, 3)
+    n = len(positions)
+    ecode = edges[:, 0] * n + edges[:, 1]
+    sorter = np.argsort(ecode)
+
+    def edge_id(u, v):
+        return sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
+
+    bnd = np.column_stack([edge_id(tris[:, 1], tris[:, 2]), edge_id(tris[:, 0], tris[:, 2]),
+                           edge_id(tris[:, 0], tris[:, 1])])
+    p = positions[tris]
+    d1, d2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    if box is not None:
+        d1, d2 = box.minimum_image(d1), box.minimum_image(d2)
+    centroid = p[:, 0] + (d1 + d2) / 3.0
+    return (edges, np.asarray(edge_pos), sorter, ecode, tris, np.asarray(tri_pos), bnd, centroid,
+            np.asarray(values))
+
+
+def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0):
+    """Volume-optimal cycle (Obayashi, SIAM J. Appl. Algebra Geom. 2 (2018) 508) of an H1 pair,
+    as the linear-programming relaxation: minimise sum |x_t| over the triangles t between the
+    birth edge and the death triangle in the filtration order (x_death = 1, -1 <= x_t <= 1),
+    such that the boundary of sum x_t t vanishes on every edge later than the birth edge; the
+    ring is the support of that boundary. ``epsilon`` > 0 (A^2) gives the stable volume
+    (Obayashi, J. Appl. Comput. Topol. 7 (2023) 671): the birth is moved to the last simplex
+    with alpha^2 <= birth + epsilon, so edges entering within the noise band epsilon after the
+    birth may short-cut the ring. ``cutoff`` (A): only triangles whose centroid lies
+    within this distance of the midpoint of the birth edge and the death triangle's centroid
+    (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
+    found (a larger region might hold a smaller volume). Returns (triangle ids of the volume, boundary edge ids) or None if infeasible."""
+    from scipy.optimize import linprog
+
+    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values = setup
+    n = len(positions)
+    u, v = sorted(birth_edge)
+    e_b = sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
+    a, b, c = sorted(death_tri)
+    t_d = int(np.flatnonzero((tris[:, 0] == a) & (tris[:, 1] == b) & (tris[:, 2] == c))[0])
+    pb, pd = edge_pos[e_b], tri_pos[t_d]
+    if epsilon > 0:
+        pb = max(pb, int(np.searchsorted(values, values[pb] + epsilon, side="right")) - 1)
+        if pb >= pd:
+            raise ValueError(f"epsilon {epsilon} A^2 is not smaller than the persistence of the pair")
+    cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
+    if cutoff is not None:
+        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
+        near = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
+                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1)) <= cutoff
+        cand = cand[near | (cand == t_d)]
+        dist = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
+                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1))
+    k_d = int(np.flatnonzero(cand == t_d)[0])
+    sign = np.array([1.0, -1.0, 1.0])
+    rows = bnd[cand].ravel()
+    cols = np.repeat(np.arange(len(cand)), 3)
+    vals = np.tile(sign, len(cand))
+    constrained = edge_pos[rows] > pb
+    erow, inverse = np.unique(rows[constrained], return_inverse=True)
+    A = sparse.csr_matrix((vals[constrained], (inverse, cols[constrained])), shape=(len(erow), len(cand)))
+    m = len(cand)
+    bounds = np.tile([0.0, 1.0], (2 * m, 1))
+    bounds[k_d] = (1.0, 1.0)
+    bounds[m + k_d] = (0.0, 0.0)
+    res = linprog(np.ones(2 * m), A_eq=sparse.hstack([A, -A]).tocsr(), b_eq=np.zeros(len(erow)),
+                  bounds=bounds, method="highs")
+    if res.status != 0:
+        return None
+    x = res.x[:m] - res.x[m:]
+    used = np.abs(x) > 1e-5
+    if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
+        return None  # the volume reaches the edge of the searched region: maybe not optimal
+    full = sparse.csr_matrix((vals, (rows, cols)), shape=(len(edges), m)) @ x
+    return cand[used], np.flatnonzero(np.abs(full) > 1e-5)
+
+
+_CUTOFF_SKIN = 2.5  # A, about one S-S distance: volumes closer than this to the cutoff are redone larger
+
+
+def _mi(box: Box | None, vectors: np.ndarray) -> np.ndarray:
+    return vectors if box is None else box.minimum_image(vectors)
+
+
+def _cycle_order(edge_list: np.ndarray) -> np.ndarray:
+    """Vertices of a set of edges in walking order when they form one simple cycle; otherwise
+    the sorted distinct vertices."""
+    verts = np.unique(edge_list)
+    if len(verts) != len(edge_list) or np.any(np.bincount(edge_list.ravel())[verts] != 2):
+        return verts
+    nbrs: dict[int, list[int]] = {}
+    for x, y in edge_list.tolist():
+        nbrs.setdefault(x, []).append(y)
+        nbrs.setdefault(y, []).append(x)
+    walk = [int(verts[0])]
+    prev = -1
+    while len(walk) < len(verts):
+        nxt = [w for w in nbrs[walk[-1]] if w != prev][0]
+        prev = walk[-1]
+        walk.append(nxt)
+    return np.asarray(walk) if len(set(walk)) == len(verts) else verts
+
+
+def _volume_rings(st, diagram: PersistenceDiagram, positions: np.ndarray, box: Box | None,
+                  max_ring_size: int, min_persistence: float, cutoff: float | None,
+                  epsilon: float = 0.0) -> tuple[Rings, np.ndarray]:
+    """Optimal-volume ring (stable volume if ``epsilon`` > 0, A^2) of every finite H1 pair with
+    persistence above ``min_persistence``
+    (A^2; others size 0): atoms of the boundary of the optimal volume, size = their number
+    (-1: no volume found within twice the cutoff and without it, or more than max_ring_size
+    atoms). Also returns the number of triangles in each volume (0 if none)."""
+    h1 = np.nonzero(diagram.dimension == 1)[0]
+    setup = _volume_setup(st, positions, box)
+    edges = setup[0]
+    sizes = np.full(len(h1), -1, dtype=int)
+    n_cells = np.zeros(len(h1), dtype=int)
+    diameters = np.full(len(h1), np.nan)
+    atoms, coords = [], []
+    for r, k in enumerate(h1):
+        atoms.append(np.zeros(0, int))
+        coords.append(np.zeros((0, positions.shape[1])))
+        if not diagram.death[k] - diagram.birth[k] > min_persistence:
+            sizes[r] = 0
+            continue
+        found = None
+        for cut in ((cutoff, 2 * cutoff, None) if cutoff is not None else (None,)):
+            found = _optimal_volume(setup, positions, box, diagram.birth_simplex[k], diagram.death_simplex[k], cut,
+                                    epsilon)
+            if found is not None:
+                break
+        if found is None:
+            continue
+        cells, boundary = found
+        n_cells[r] = len(cells)
+        ring = _cycle_order(edges[boundary])
+        if len(ring) > max_ring_size:
+            continue
+        xyz = positions[ring[0]] + np.vstack([np.zeros((1, positions.shape[1])),
+                                              np.cumsum(_mi(box, np.diff(positions[ring], axis=0)), axis=0)])
+        sizes[r] = len(ring)
+        atoms[r] = ring
+        coords[r] = xyz
+        diameters[r] = pdist(xyz).max() if len(ring) > 1 else 0.0
+    return Rings(birth=diagram.birth[h1], death=diagram.death[h1], size=sizes, diameter=diameters,
+                 atoms=atoms, coordinates=coords, max_ring_size=max_ring_size, n_cells=n_cells), n_cells
+
+
+# ---------------------------------------------------------------------------------------------
 # public API
 
 
@@ -465,7 +633,9 @@ def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np
                       margin: float = DEFAULT_MARGIN, precision: str = "safe",
                       min_persistence: float = DEFAULT_MIN_PERSISTENCE, rings: bool = True,
                       max_ring_size: int = DEFAULT_MAX_RING_SIZE,
-                      ring_min_persistence: float | None = None) -> tuple[PersistenceDiagram, Rings | None]:
+                      ring_min_persistence: float | None = None, ring_definition: str = "shortest_cycle",
+                      volume_cutoff: float | None = DEFAULT_VOLUME_CUTOFF,
+                      volume_epsilon: float = 0.0) -> tuple[PersistenceDiagram, Rings | None]:
     """Alpha-complex persistence (H0, H1, H2) of points, periodic if ``box`` is given.
 
     positions: (n, 3) A (or (n, 2) without a box); weights: (n,) A^2 (squared radii) for a
@@ -473,9 +643,40 @@ def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np
     precision: gudhi's 'fast' / 'safe' / 'exact'; min_persistence: A^2, pairs not longer than
     this are counted in ``n_zero_persistence`` instead of kept; ring_min_persistence: A^2, rings
     are searched only for H1 pairs with death - birth above this (None: every pair; the others
-    get ring size 0). Returns the diagram (alpha^2 values, A^2) and, if ``rings``, the H1 ring
-    representatives.
+    get ring size 0); ring_definition: ``"shortest_cycle"`` (shortest cycle at birth) or
+    ``"optimal_volume"`` (boundary of the optimal volume, with triangles searched within
+    ``volume_cutoff`` A; a stable volume with noise band ``volume_epsilon`` A^2 if > 0, see
+    :func:`_optimal_volume`). Returns the diagram (alpha^2 values, A^2)
+    and, if ``rings``, the H1 ring representatives.
     """
+    diagram, st, cover = _homology(positions, box, weights, margin, precision, min_persistence, max_ring_size)
+    if not rings:
+        return diagram, None
+    return diagram, _ring_set(diagram, st, cover, box, ring_definition, max_ring_size, ring_min_persistence,
+                              volume_cutoff, volume_epsilon)
+
+
+def _ring_set(diagram, st, cover, box, definition: str, max_ring_size: int, ring_min_persistence,
+              volume_cutoff, volume_epsilon: float = 0.0) -> Rings:
+    if ring_min_persistence is not None and not ring_min_persistence >= 0:
+        raise ValueError(f"ring_min_persistence must be >= 0 (A^2), got {ring_min_persistence}")
+    if volume_cutoff is not None and not volume_cutoff > 0:
+        raise ValueError(f"volume_cutoff must be positive (A) or None, got {volume_cutoff}")
+    threshold = -np.inf if ring_min_persistence is None else float(ring_min_persistence)
+    if not volume_epsilon >= 0:
+        raise ValueError(f"volume_epsilon must be >= 0 (A^2), got {volume_epsilon}")
+    if definition == "optimal_volume" and volume_epsilon > 0 and not threshold >= volume_epsilon:
+        raise ValueError(f"a stable volume needs ring_min_persistence >= volume_epsilon ({volume_epsilon} A^2)")
+    if definition == "shortest_cycle":
+        return _rings(diagram, cover, max_ring_size, threshold)
+    if definition == "optimal_volume":
+        return _volume_rings(st, diagram, cover.positions[:diagram.n_points], box, max_ring_size, threshold,
+                             volume_cutoff, volume_epsilon)[0]
+    raise ValueError(f"ring definition must be one of {RING_DEFINITIONS}, not {definition!r}")
+
+
+def _homology(positions, box, weights, margin, precision, min_persistence, max_ring_size):
+    """Validated inputs -> (diagram, torus or free SimplexTree, cover)."""
     positions = np.asarray(positions, float)
     if positions.ndim != 2 or positions.shape[0] < 2:
         raise ValueError(f"positions must be an (n, d) array with n >= 2, got shape {positions.shape}")
@@ -500,10 +701,7 @@ def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np
             raise ValueError("positions must be 2-D or 3-D")
         st, cover, hidden = _free_complex(positions, weights, precision)
     diagram = _diagram(st, len(positions), box is not None, weights is not None, min_persistence, hidden)
-    if ring_min_persistence is not None and not ring_min_persistence >= 0:
-        raise ValueError(f"ring_min_persistence must be >= 0 (A^2), got {ring_min_persistence}")
-    threshold = -np.inf if ring_min_persistence is None else float(ring_min_persistence)
-    return diagram, (_rings(diagram, cover, max_ring_size, threshold) if rings else None)
+    return diagram, st, cover
 
 
 def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
@@ -511,19 +709,26 @@ def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
                        margin: float = DEFAULT_MARGIN, precision: str = "safe",
                        min_persistence: float = DEFAULT_MIN_PERSISTENCE,
                        max_ring_size: int = DEFAULT_MAX_RING_SIZE,
-                       ring_min_persistence: float | None = None) -> HomologyResult:
+                       ring_min_persistence: float | None = None,
+                       ring_definitions: tuple[str, ...] = ("shortest_cycle",),
+                       volume_cutoff: float | None = DEFAULT_VOLUME_CUTOFF,
+                       volume_epsilon: float = 0.0) -> HomologyResult:
     """Periodic persistent homology of the atoms of the elements ``select`` (default the anion
     network P + S; add "Li" to include lithium). ``radii`` (A, per element, e.g.
     :data:`SHANNON_RADII`) makes the complex weighted with w = r^2. Simplex and ring atom
     indices are returned as indices into the full structure (``elements``/``positions``).
     Rings are searched only for H1 pairs with persistence above ``ring_min_persistence`` (A^2;
-    None: all pairs)."""
+    None: all pairs), under each of ``ring_definitions`` (``result.rings`` = shortest cycle,
+    ``result.volume_rings`` = optimal volume; ``timings`` holds the seconds of each part)."""
     import time
 
     elements = np.asarray(elements).astype(str)
     select = tuple(select)
     if not select:
         raise ValueError("select at least one element")
+    bad = [d for d in ring_definitions if d not in RING_DEFINITIONS]
+    if bad or not ring_definitions:
+        raise ValueError(f"ring definitions must be a non-empty subset of {RING_DEFINITIONS}, got {ring_definitions}")
     missing = [el for el in select if not np.any(elements == el)]
     if missing:
         raise ValueError(f"no atoms of element(s) {missing} in the structure (has {sorted(set(elements))})")
@@ -535,15 +740,23 @@ def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
             raise ValueError(f"radii gives no radius for {absent}")
         weights = np.array([radii[el] ** 2 for el in elements[idx]])
     t0 = time.perf_counter()
-    diagram, rings = alpha_persistence(np.asarray(positions, float)[idx], box, weights, margin,
-                                       precision, min_persistence, True, max_ring_size,
-                                       ring_min_persistence)
-    elapsed = time.perf_counter() - t0
-    # express simplices and rings in structure indices
+    diagram, st, cover = _homology(np.asarray(positions, float)[idx], box, weights, margin, precision,
+                                   min_persistence, max_ring_size)
+    timings = {"diagram_s": time.perf_counter() - t0}
+    found = {}
+    for definition in ring_definitions:
+        t1 = time.perf_counter()
+        rings = _ring_set(diagram, st, cover, box, definition, max_ring_size, ring_min_persistence, volume_cutoff,
+                          volume_epsilon)
+        timings[f"{definition}_s"] = time.perf_counter() - t1
+        rings.atoms = [idx[a] for a in rings.atoms]  # structure indices
+        found[definition] = rings
+    timings["homology_s"] = time.perf_counter() - t0
+    # express simplices in structure indices
     diagram.birth_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.birth_simplex]
     diagram.death_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.death_simplex]
-    rings.atoms = [idx[a] for a in rings.atoms]
-    return HomologyResult(diagram, rings, idx, select, margin, {"homology_s": elapsed})
+    return HomologyResult(diagram, found.get("shortest_cycle"), idx, select, margin, timings,
+                          found.get("optimal_volume"))
 
 
 def ring_length(rings: Rings, length: str = "diameter") -> np.ndarray:
