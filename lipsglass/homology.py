@@ -891,6 +891,95 @@ def softness_by_ring_size(box: Box, positions: np.ndarray, ring_atoms: list[np.n
     }
 
 
+def ring_coverage(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray], ring_sizes: np.ndarray,
+                  li_positions: np.ndarray, cutoff: float) -> dict[int, np.ndarray]:
+    """Li covered by the rings of each size: {size (atoms): indices of the Li within ``cutoff`` (A)
+    of an atom of a ring of that size}. A Li may be covered by several sizes. Rings of size <= 0
+    (unresolved or not searched) are left out."""
+    ring_sizes = np.asarray(ring_sizes, int)
+    keep = np.flatnonzero(ring_sizes > 0)
+    if len(keep) == 0:
+        return {}
+    rings_kept = [np.asarray(ring_atoms[k], int) for k in keep]
+    members = np.concatenate(rings_kept)
+    ring_of = np.repeat(np.arange(len(keep)), [len(a) for a in rings_kept])
+    atoms, inverse = np.unique(members, return_inverse=True)
+    incidence = sparse.csr_matrix((np.ones(len(members)), (ring_of, inverse)), shape=(len(keep), len(atoms)))
+    i, j, _ = neighbour_pairs(box, np.asarray(positions, float)[atoms], cutoff, other=np.asarray(li_positions, float))
+    near = sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(len(atoms), len(li_positions)))
+    ring_li = (incidence @ near).tocsr()
+    sizes = ring_sizes[keep]
+    return {int(s): np.unique(ring_li[np.flatnonzero(sizes == s)].indices) for s in np.unique(sizes)}
+
+
+def shifted_fields(box: Box, li_positions: np.ndarray, softness: np.ndarray, n_shifts: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """(n_shifts, n_Li) softness fields translated by uniform random vectors on the torus: Li i
+    gets the softness of the Li nearest to x_i - t. A translation keeps the field's spatial
+    correlations and its relation to nothing else, so it is the null of "softness does not depend
+    on where the rings are" for a stationary field (spatial shift test)."""
+    from scipy.spatial import cKDTree
+
+    if not box.is_orthogonal:
+        raise ValueError("the spatial shift test needs an orthogonal cell")
+    x = box.wrap(np.asarray(li_positions, float)) - box.lo
+    tree = cKDTree(x, boxsize=box.lengths)
+    t = rng.uniform(0.0, 1.0, (n_shifts, 3)) * box.lengths
+    q = np.mod(x[None, :, :] - t[:, None, :], box.lengths).reshape(-1, 3)
+    return np.asarray(softness, float)[tree.query(q)[1].reshape(n_shifts, len(x))]
+
+
+def ring_softness_test(coverage: dict[int, np.ndarray], softness: np.ndarray, null_fields: np.ndarray,
+                       min_count: int = 20) -> dict:
+    """Softness of the Li covered by each ring-size class against all Li, with a spatial shift test.
+
+    coverage: {size: Li indices} (:func:`ring_coverage`); softness: (n_Li,) values; null_fields:
+    (n_shifts, n_Li) translated fields (:func:`shifted_fields`). For each class with at least
+    ``min_count`` Li: difference of its mean from the mean of all Li, in standard deviations of
+    all Li (``d``), and z = difference / (sd / sqrt(n)). The omnibus statistic is max |z| over the
+    tested classes; its p-value and each class' two-sided p-value are the fractions of translated
+    fields reaching the observed value, (1 + count) / (1 + n_shifts). Neighbouring Li share
+    softness, so z itself is not referred to a normal distribution: only to the translated fields,
+    which keep that sharing.
+    """
+    softness = np.asarray(softness, float)
+    null_fields = np.atleast_2d(np.asarray(null_fields, float))
+    if null_fields.shape[1] != len(softness):
+        raise ValueError("null_fields must have one column per Li")
+    if min_count < 2:
+        raise ValueError("min_count must be at least 2")
+    tested = [s for s in sorted(coverage) if len(coverage[s]) >= min_count]
+
+    def zscores(fields: np.ndarray) -> np.ndarray:  # (n_fields, n_tested)
+        mean_all = fields.mean(axis=1, keepdims=True)
+        sd_all = fields.std(axis=1, keepdims=True)
+        cols = [(fields[:, coverage[s]].mean(axis=1) - mean_all[:, 0]) * np.sqrt(len(coverage[s]))
+                for s in tested]
+        return np.column_stack(cols) / sd_all if cols else np.zeros((len(fields), 0))
+
+    per_size = {}
+    sd = float(softness.std())
+    for s in sorted(coverage):
+        v = softness[coverage[s]]
+        per_size[int(s)] = {"n_li": int(len(v)), "mean": float(v.mean()) if len(v) else float("nan"),
+                            "d": float((v.mean() - softness.mean()) / sd) if len(v) and sd > 0 else float("nan"),
+                            "tested": s in tested}
+    result = {"sizes_tested": tested, "n_shifts": int(len(null_fields)), "min_count": int(min_count),
+              "all_li": {"n": int(len(softness)), "mean": float(softness.mean()), "std": sd},
+              "per_size": per_size, "max_abs_z": float("nan"), "p_shift": float("nan"), "max_abs_d": float("nan")}
+    if not tested or sd == 0:
+        return result
+    z_obs = zscores(softness[None, :])[0]
+    z_null = np.abs(zscores(null_fields))
+    for k, s in enumerate(tested):
+        per_size[s]["z"] = float(z_obs[k])
+        per_size[s]["p_shift"] = float((1 + np.sum(z_null[:, k] >= abs(z_obs[k]))) / (1 + len(z_null)))
+    t_obs = float(np.max(np.abs(z_obs)))
+    result.update(max_abs_z=t_obs, p_shift=float((1 + np.sum(z_null.max(axis=1) >= t_obs)) / (1 + len(z_null))),
+                  max_abs_d=float(max(abs(per_size[s]["d"]) for s in tested)))
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # command line
 
