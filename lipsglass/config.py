@@ -46,6 +46,11 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
         except ValueError as exc:
             raise ConfigError(f"config key compositions.{name}: {exc}") from exc
     _check_analysed_temperatures(config)
+    hom = config.get("homology")
+    if hom and not hom["volume_epsilon_A2"] < hom["min_persistence_A2"]:
+        raise ConfigError(f"config key homology.volume_epsilon_A2: {hom['volume_epsilon_A2']} A^2 must be below "
+                          f"homology.min_persistence_A2 ({hom['min_persistence_A2']} A^2): a stable volume needs a "
+                          f"noise band shorter than the persistence of the rings")
     ff_name = config["forcefield"]
     ff_path = Path(__file__).resolve().parent.parent / "config" / "forcefields" / f"{ff_name}.yaml"
     if not ff_path.exists():

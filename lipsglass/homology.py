@@ -34,7 +34,18 @@ Conventions
   Ring size = number of atoms = path edges + 1. A pair whose ring is longer than
   ``max_ring_size`` atoms gets size -1 and no atoms; a pair whose persistence is not above the
   ring threshold (``ring_min_persistence``) is not searched and gets size 0. Among equally short
-  paths the one found first is kept (ring size is unaffected).
+  paths the one found first is kept (ring size is unaffected). The path may visit two images of
+  one atom (it is a closed loop in the cover); its size counts both.
+* Geometric rings (``ring_definition="optimal_volume"``): the boundary of the volume-optimal
+  chain of the pair (Obayashi 2018), or with a noise band epsilon > 0 of its stable volume
+  (Obayashi 2023): the fewest triangles, between the birth (plus epsilon) and the death in the
+  filtration order, whose boundary vanishes on every later edge. Solved as HomCloud does, as the
+  linear-programming relaxation (coefficients in [-1, 1]), with scipy's HiGHS; triangles are
+  searched near the pair first (``volume_cutoff``), and the search is redone larger when the
+  volume touches that limit, so the optimum equals the unrestricted one. On a periodic set the
+  number of triangles of every volume equals HomCloud 5.4's (tests/test_homology_oracle.py).
+  A shortest cycle born close to the percolation of the network can be a long detour around a
+  small hole; the volume's boundary follows the hole.
 """
 
 from __future__ import annotations
@@ -816,79 +827,69 @@ def fsdp_ring_link(rings: Rings, q_fsdp: float, q_fwhm: float | None = None,
     }
 
 
-def softness_by_ring_size(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray],
-                          ring_sizes: np.ndarray, li_positions: np.ndarray, softness: np.ndarray,
-                          cutoff: float = 5.0, min_count: int = 20, assignment: str = "any") -> dict:
-    """Softness of the Li within ``cutoff`` (A) of any atom of a ring, grouped by ring size.
+def fsdp_enrichment_scan(rings: Rings, q_fsdp: float, q_fwhm: float | None, thresholds, length: str = "death",
+                         large_ring: int = 8) -> list[dict]:
+    """C11 in real space, as enrichment: for each persistence threshold (A^2), among the
+    resolved rings with persistence above it, the share of rings with more than ``large_ring``
+    atoms inside the FSDP's real-space window (see :func:`fsdp_ring_link`) against that share
+    among all of them (no window). ``enrichment`` = share in window / share overall (1: the
+    window selects large rings no more than chance; NaN if undefined)."""
+    out = []
+    for t in thresholds:
+        sub = Rings(birth=rings.birth, death=rings.death, size=np.where(rings.persistence > t, rings.size, 0),
+                    diameter=rings.diameter, atoms=rings.atoms, coordinates=rings.coordinates,
+                    max_ring_size=rings.max_ring_size)
+        ok = sub.size > 0
+        if not ok.any():
+            out.append({"min_persistence_A2": float(t), "n_rings": 0})
+            continue
+        link = fsdp_ring_link(sub, q_fsdp, q_fwhm, length=length, large_ring=large_ring)
+        share_all = float(np.mean(sub.size[ok] > large_ring))
+        share_win = link["large_ring_share_count"]
+        out.append({"min_persistence_A2": float(t), "n_rings": int(ok.sum()), "n_in_window": link["n_in_window"],
+                    "large_share_in_window": share_win, "large_share_all": share_all,
+                    "enrichment": share_win / share_all if share_all > 0 and np.isfinite(share_win) else float("nan")})
+    return out
 
-    ring_atoms: per ring, indices into ``positions`` (A); li_positions: (n_Li, 3) A with their
-    ``softness`` (dimensionless). ``assignment="any"``: a Li is counted once in every size class
-    with a ring near it (classes overlap, so the test below is approximate); ``"largest"``: each
-    Li is counted once, in the class of the largest ring near it (disjoint classes, a valid
-    independent-samples test). Returns per-size statistics, the statistics of all Li, and a
-    Kruskal-Wallis test of equal softness distributions across the size classes holding at
-    least ``min_count`` Li, with effect size epsilon^2 = (H - k + 1) / (n - k).
-    Pass only the rings to consider (e.g. persistence above a threshold: most H1 pairs of a
-    glass are short-lived triangles). Rings of size -1 (unresolved) are skipped and counted.
-    """
-    positions = np.asarray(positions, float)
-    li_positions = np.asarray(li_positions, float)
-    softness = np.asarray(softness, float)
-    ring_sizes = np.asarray(ring_sizes, int)
-    if len(softness) != len(li_positions):
-        raise ValueError("softness must have one value per Li position")
-    if len(ring_atoms) != len(ring_sizes):
-        raise ValueError("ring_atoms and ring_sizes differ in length")
-    if not cutoff > 0:
-        raise ValueError("cutoff must be positive (A)")
-    if assignment not in ("any", "largest"):
-        raise ValueError(f"assignment must be 'any' or 'largest', not {assignment!r}")
-    keep = ring_sizes > 0
-    rings_kept = [np.asarray(a, int) for a, k in zip(ring_atoms, keep) if k]
-    sizes = ring_sizes[keep]
-    if not rings_kept:
-        raise ValueError("no resolved rings")
-    members = np.concatenate(rings_kept)
-    ring_of = np.repeat(np.arange(len(rings_kept)), [len(a) for a in rings_kept])
-    atoms, inverse = np.unique(members, return_inverse=True)
-    # ring x atom incidence times atom x Li proximity = ring x Li proximity
-    incidence = sparse.csr_matrix((np.ones(len(members)), (ring_of, inverse)), shape=(len(rings_kept), len(atoms)))
-    i, j, _ = neighbour_pairs(box, positions[atoms], cutoff, other=li_positions)
-    near = sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(len(atoms), len(li_positions)))
-    ring_li = (incidence @ near).tocsr()
 
-    def describe(s: np.ndarray) -> dict:
-        if len(s) == 0:
-            return {"n": 0}
-        q25, med, q75 = np.percentile(s, [25, 50, 75])
-        return {"n": int(len(s)), "mean": float(s.mean()), "std": float(s.std()), "median": float(med),
-                "q25": float(q25), "q75": float(q75), "fraction_soft": float(np.mean(s > 0))}
+def fsdp_subset_contribution(box: Box, positions: np.ndarray, weights: np.ndarray, subsets: dict[str, np.ndarray],
+                             pool: np.ndarray, q_window: tuple[float, float], n_random: int = 999,
+                             seed: int = 0) -> dict:
+    """C11 in reciprocal space: per-atom contribution of atom subsets to S(q) in the FSDP window.
 
-    groups = {}
-    if assignment == "any":
-        for s in np.unique(sizes):
-            rows = ring_li[np.nonzero(sizes == s)[0]]
-            groups[int(s)] = softness[np.unique(rows.indices)]
-    else:
-        li_ring = ring_li.T.tocsr()
-        li_ring.data = sizes[li_ring.indices].astype(float)
-        largest = li_ring.max(axis=1).toarray().ravel()  # 0 for Li near no ring
-        for s in np.unique(largest[largest > 0]):
-            groups[int(s)] = softness[largest == s]
-    tested = [g for g in groups.values() if len(g) >= min_count]
-    if len(tested) >= 2:
-        h, p = stats.kruskal(*tested)
-        n_tot = sum(len(g) for g in tested)
-        eps2 = (h - len(tested) + 1) / (n_tot - len(tested))
-    else:
-        h = p = eps2 = float("nan")
-    return {
-        "cutoff_A": cutoff, "per_size": {s: describe(g) for s, g in groups.items()},
-        "values": groups, "all_li": describe(softness),
-        "kruskal_H": float(h), "kruskal_p": float(p), "epsilon_squared": float(eps2),
-        "sizes_tested": [s for s, g in groups.items() if len(g) >= min_count], "assignment": assignment,
-        "n_unresolved_rings": int((~keep).sum()),
-    }
+    S(q) over the cell's wave vectors with q_window[0] <= |q| <= q_window[1] (1/A) splits exactly
+    into atom contributions c_j = <Re[w_j exp(i q.r_j) rho(q)*]>_q / (N <w>^2) with rho(q) =
+    sum_k w_k exp(i q.r_k) over all atoms (positions, A; weights, e.g. neutron b). For each named
+    subset (atom indices): mean c_j over its atoms, and where it falls among ``n_random``
+    random subsets of equal size drawn from ``pool`` (indices; e.g. all network atoms):
+    ``p_random`` = (1 + #random means >= it) / (1 + n_random). Also the mean c_j of the pool."""
+    from lipsglass.structure_factor import reciprocal_vectors
+
+    pos = np.asarray(positions, float) - box.lo
+    w = np.asarray(weights, float)
+    qv = reciprocal_vectors(box, q_window[1])
+    qv = qv[np.linalg.norm(qv, axis=1) >= q_window[0]]
+    if len(qv) == 0:
+        raise ValueError(f"no wave vector of the cell has {q_window[0]:.3f} <= |q| <= {q_window[1]:.3f} 1/A")
+    phase = pos @ qv.T
+    cos, sin = np.cos(phase), np.sin(phase)
+    rho_re, rho_im = w @ cos, w @ sin
+    c = w * (cos @ rho_re + sin @ rho_im) / len(qv) / (len(w) * w.mean() ** 2)
+    rng = np.random.default_rng(seed)
+    pool = np.asarray(pool, int)
+    out = {"q_window_inv_A": [float(q_window[0]), float(q_window[1])], "n_vectors": int(len(qv)),
+           "pool_mean": float(c[pool].mean()), "n_random": int(n_random), "subsets": {}}
+    for name, idx in subsets.items():
+        idx = np.asarray(idx, int)
+        if len(idx) == 0 or len(idx) > len(pool):
+            out["subsets"][name] = {"n_atoms": int(len(idx))}
+            continue
+        rand = np.array([c[rng.choice(pool, len(idx), replace=False)].mean() for _ in range(n_random)])
+        m = float(c[idx].mean())
+        out["subsets"][name] = {"n_atoms": int(len(idx)), "mean_contribution": m,
+                                "random_q05_q95": np.percentile(rand, [5, 95]).tolist(),
+                                "p_random": float((1 + np.sum(rand >= m)) / (1 + n_random))}
+    return out
 
 
 def ring_coverage(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray], ring_sizes: np.ndarray,
