@@ -862,7 +862,12 @@ def fsdp_subset_contribution(box: Box, positions: np.ndarray, weights: np.ndarra
     sum_k w_k exp(i q.r_k) over all atoms (positions, A; weights, e.g. neutron b). For each named
     subset (atom indices): mean c_j over its atoms, and where it falls among ``n_random``
     random subsets of equal size drawn from ``pool`` (indices; e.g. all network atoms):
-    ``p_random`` = (1 + #random means >= it) / (1 + n_random). Also the mean c_j of the pool."""
+    ``p_random`` = (1 + #random means >= it) / (1 + n_random). Also the mean c_j of the pool.
+    Caveat: neighbouring atoms share the phase of the density wave, so the c_j of a connected set
+    (the atoms of rings) vary more than those of independently drawn atoms and ``p_random`` is
+    optimistic. Translating the set instead (nearest pool atom to each translated position) is
+    not a valid null either: it favours atoms with large Voronoi cells, whose c_j differ (on the
+    default study it put both large- and small-ring atoms above the null at p = 0.001)."""
     from lipsglass.structure_factor import reciprocal_vectors
 
     pos = np.asarray(positions, float) - box.lo
