@@ -438,7 +438,9 @@ def homology_claims(links: Mapping[str, dict], softness: Mapping[str, dict], set
                       f"(p < {c['c11_alpha']:g}, {c['c11_n_random']} subsets) and than small-ring atoms, and the "
                       f"real-space window 2pi/(q +- FWHM/2) holds a larger share of such rings (by 2 sqrt(death)) "
                       f"than all rings do, at each persistence threshold {c['c11_thresholds_A2']} A^2; glasses whose "
-                      f"FSDP lies at the edge of its search window are not tested"),
+                      f"FSDP lies at the edge of its search window are not tested. Caveat: random subsets ignore that "
+                      f"neighbouring atoms share the phase of the density wave, so that p is optimistic; the "
+                      f"enrichment scan carries no such assumption"),
         "source": sources["C11"]}]
 
     tested = {g: d for g, d in softness.items() if np.isfinite(_none_to_nan(d.get("p_shift")))}
