@@ -505,8 +505,19 @@ def _volume_setup(st, positions: np.ndarray, box: Box | None):
     if box is not None:
         d1, d2 = box.minimum_image(d1), box.minimum_image(d2)
     centroid = p[:, 0] + (d1 + d2) / 3.0
+    # spatial index of the centroids, so a cutoff search touches only nearby triangles
+    from scipy.spatial import cKDTree
+
+    if box is None:
+        tree, origin = cKDTree(centroid), None
+    elif box.is_orthogonal:
+        origin = box.lo
+        tree = cKDTree(np.mod(centroid - origin, box.lengths), boxsize=box.lengths)
+    else:
+        tree = origin = None  # triclinic: cutoff searches scan every triangle
+    tri_index = {tuple(t): k for k, t in enumerate(tris.tolist())}
     return (edges, np.asarray(edge_pos), sorter, ecode, tris, np.asarray(tri_pos), bnd, centroid,
-            np.asarray(values))
+            np.asarray(values), tree, origin, tri_index)
 
 
 def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0):
@@ -523,18 +534,26 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     found (a larger region might hold a smaller volume). Returns (triangle ids of the volume, boundary edge ids) or None if infeasible."""
     from scipy.optimize import linprog
 
-    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values = setup
+    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index = setup
     n = len(positions)
     u, v = sorted(birth_edge)
     e_b = sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
     a, b, c = sorted(death_tri)
-    t_d = int(np.flatnonzero((tris[:, 0] == a) & (tris[:, 1] == b) & (tris[:, 2] == c))[0])
+    t_d = tri_index[(a, b, c)]
     pb, pd = edge_pos[e_b], tri_pos[t_d]
     if epsilon > 0:
         pb = max(pb, int(np.searchsorted(values, values[pb] + epsilon, side="right")) - 1)
         if pb >= pd:
             raise ValueError(f"epsilon {epsilon} A^2 is not smaller than the persistence of the pair")
-    cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
+    if cutoff is not None and tree is not None:
+        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
+        centres = np.vstack([mid_b, centroid[t_d]])
+        if origin is not None:
+            centres = np.mod(centres - origin, box.lengths)
+        near = np.unique(np.concatenate([np.asarray(x, np.int64) for x in tree.query_ball_point(centres, cutoff)]))
+        cand = near[(tri_pos[near] >= pb) & (tri_pos[near] <= pd)]
+    else:
+        cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
     if cutoff is not None:
         mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
         near = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
