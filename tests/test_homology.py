@@ -387,7 +387,9 @@ def test_figures_write_png_and_pdf(tmp_path):
     rng = np.random.default_rng(0)
     li = rng.uniform(0, 12, (50, 3))
     soft = rng.normal(size=50)
-    res = softness_by_ring_size(box, pos, rings.atoms, rings.size, li, soft, min_count=5)
+    cov = ring_coverage(box, pos, rings.atoms, rings.size, li, 3.5)
+    res = ring_softness_test(cov, soft, shifted_fields(box, li, soft, 19, rng), min_count=5)
+    res.update(values={s: soft[v] for s, v in cov.items()}, cutoff_A=3.5)
     fig.plot_softness_by_ring_size({"g1": res}, {"g1": soft}, tmp_path / "s5.png", tmp_path / "s5.pdf")
     for stem in ("pd", "rs", "s4", "s5"):
         for ext in ("png", "pdf"):
