@@ -533,7 +533,8 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     birth may short-cut the ring. ``cutoff`` (A): only triangles whose centroid lies
     within this distance of the midpoint of the birth edge and the death triangle's centroid
     (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
-    found (a larger region might hold a smaller volume). Returns (triangle ids of the volume, boundary edge ids) or None if infeasible."""
+    found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
+    boundary edge ids) or None if infeasible."""
     from scipy.optimize import linprog
 
     edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index = setup
