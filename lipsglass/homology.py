@@ -531,7 +531,7 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     (Obayashi, J. Appl. Comput. Topol. 7 (2023) 671): the birth is moved to the last simplex
     with alpha^2 <= birth + epsilon, so edges entering within the noise band epsilon after the
     birth may short-cut the ring. ``cutoff`` (A): only triangles whose centroid lies
-    within this distance of the midpoint of the birth edge and the death triangle's centroid
+    within this distance of the birth edge's midpoint or of the death triangle's centroid
     (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
     found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
     boundary edge ids) or None if infeasible."""
