@@ -49,6 +49,11 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
             raise ConfigError(f"config key compositions.{name}: {exc}") from exc
     _check_glass_names(config)
     _check_analysed_temperatures(config)
+    hom = config.get("homology")
+    if hom and not hom["volume_epsilon_A2"] < hom["min_persistence_A2"]:
+        raise ConfigError(f"config key homology.volume_epsilon_A2: {hom['volume_epsilon_A2']} A^2 must be below "
+                          f"homology.min_persistence_A2 ({hom['min_persistence_A2']} A^2): a stable volume needs a "
+                          f"noise band shorter than the persistence of the rings")
     ff_name = config["forcefield"]
     from lipsglass.forcefield import FORCEFIELD_DIR
 

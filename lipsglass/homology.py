@@ -27,11 +27,27 @@ Conventions
 * Rings: for an H1 pair born by the edge (u, v) at alpha^2 = b, the ring is the shortest path
   (fewest edges) from u to v in the graph of alpha-complex edges with value <= b, all periodic
   translates of (u, v) itself excluded, closed by (u, v). The path is searched in the periodic
-  cover (the padded set), so a ring is a contractible, geometrically closed loop and carries
-  unwrapped coordinates. Ring size = number of atoms = path edges + 1. A pair whose ring is
-  longer than ``max_ring_size`` atoms, or cannot close inside the padded region (loops that
-  span the box, born where the network percolates), gets size -1 and no atoms.
-  Among equally short paths the one found first is kept (ring size is unaffected).
+  cover itself: a node is an (atom, integer image shift) pair, created when the search reaches
+  it, and the edges are the torus edges with their image shifts, so a ring is a contractible,
+  geometrically closed loop with unwrapped coordinates, and its size depends neither on the
+  origin of the cell nor on the padding margin (which only bounds the Delaunay construction).
+  Ring size = number of atoms = path edges + 1. A pair whose ring is longer than
+  ``max_ring_size`` atoms gets size -1 and no atoms; a pair whose persistence is not above the
+  ring threshold (``ring_min_persistence``) is not searched and gets size 0. Among equally short
+  paths the one found first is kept (ring size is unaffected). The path may visit two images of
+  one atom (it is a closed loop in the cover); its size counts both.
+* Geometric rings (``ring_definition="optimal_volume"``): the boundary of the volume-optimal
+  chain of the pair (Obayashi 2018), or with a noise band epsilon > 0 of its stable volume
+  (Obayashi 2023): the fewest triangles, between the birth (plus epsilon) and the death in the
+  filtration order, whose boundary vanishes on every later edge. Solved as HomCloud does, as the
+  linear-programming relaxation (coefficients in [-1, 1]), with scipy's HiGHS; triangles are
+  searched near the pair first (``volume_cutoff``), and the search is redone larger when the
+  volume touches that limit, so the optimum equals the unrestricted one. On a periodic set the
+  number of triangles of every volume equals HomCloud 5.4's (tests/test_homology_oracle.py).
+  A shortest cycle born close to the percolation of the network can be a long detour around a
+  small hole; the volume's boundary follows the hole. The optimum (number of triangles) is
+  unique, the volume is not always: equally small volumes can have boundaries of different
+  size (on a 540-atom glass a different search radius changes ~1 % of the volume ring sizes).
 """
 
 from __future__ import annotations
@@ -53,6 +69,8 @@ DEFAULT_MARGIN = 8.0        # A; several times the largest death radius of sulfi
 DEFAULT_MIN_PERSISTENCE = 1e-6  # A^2; pairs at most this long are zero-length pairs made of
                                  # round-off in degenerate (cospherical) configurations
 DEFAULT_MAX_RING_SIZE = 40   # atoms
+DEFAULT_VOLUME_CUTOFF = 5.0  # A; optimal volumes are searched within this distance first (then 2x, then all)
+RING_DEFINITIONS = ("shortest_cycle", "optimal_volume")
 
 
 @dataclass
@@ -109,6 +127,7 @@ class Rings:
     atoms: list[np.ndarray]
     coordinates: list[np.ndarray]
     max_ring_size: int
+    n_cells: np.ndarray | None = None  # optimal-volume rings: triangles in each volume (0: none)
 
     @property
     def persistence(self) -> np.ndarray:
@@ -132,6 +151,7 @@ class HomologyResult:
     elements: tuple[str, ...]
     margin: float
     timings: dict[str, float] = field(default_factory=dict)
+    volume_rings: Rings | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +169,7 @@ class _Cover:
     edges: np.ndarray       # (E, 2) torus edges (u < v), original indices
     edge_shift: np.ndarray  # (E, 3) image of v joined to u at shift 0
     edge_value: np.ndarray  # (E,) alpha^2 of each torus edge, A^2
+    matrix: np.ndarray | None = None  # (3, 3) cell vectors as rows (A); None: not periodic
 
 
 def _face_spacing(matrix: np.ndarray) -> np.ndarray:
@@ -269,7 +290,7 @@ def _periodic_complex(box: Box, positions: np.ndarray, weights: np.ndarray | Non
     _enforce_monotone(st, torus)
     edges = torus[1][0]
     edge_value = np.array([st.filtration(list(e)) for e in edges])
-    cover = _Cover(pos, orig, shift, reach, edges, edge_shift, edge_value)
+    cover = _Cover(pos, orig, shift, reach, edges, edge_shift, edge_value, box.matrix)
     return st, cover, n_hidden
 
 
@@ -334,122 +355,307 @@ def _diagram(st, n_points: int, periodic: bool, weighted: bool, min_persistence:
 # rings
 
 
-def _shortest_path(src: int, dst: int, b: float, e: int, adjacency, parents, depths,
-                   max_edges: int) -> np.ndarray | None:
-    """Fewest-edge path src -> dst using edges of value <= b other than translates of torus
-    edge e: bidirectional breadth-first search, one whole level at a time (vectorised), always
-    growing the smaller side. The first level at which the two searches meet yields a shortest
-    path (length d_s + min d_t over the meeting nodes). None if longer than ``max_edges``.
-    ``parents``/``depths`` are scratch arrays (-2 = unvisited), restored before returning."""
-    indptr, nbr, value, eid = adjacency
-    fronts = [np.array([src]), np.array([dst])]
-    touched = [[fronts[0]], [fronts[1]]]
+# node codes of the periodic cover: atom * _SHIFT_BASE^3 + encoded image shift (each component
+# offset by _SHIFT_BASE // 2). A ring of at most a few hundred edges never leaves that range.
+_SHIFT_BASE = 1024
+_SHIFT_OFFSET = _SHIFT_BASE // 2
+
+
+def _shift_code(s: np.ndarray) -> np.ndarray:
+    s = np.asarray(s, np.int64) + _SHIFT_OFFSET
+    return (s[..., 0] * _SHIFT_BASE + s[..., 1]) * _SHIFT_BASE + s[..., 2]
+
+
+def _decode(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    atom, rest = np.divmod(code, _SHIFT_BASE ** 3)
+    sx, rest = np.divmod(rest, _SHIFT_BASE ** 2)
+    sy, sz = np.divmod(rest, _SHIFT_BASE)
+    return atom, np.stack([sx, sy, sz], axis=-1) - _SHIFT_OFFSET
+
+
+def _torus_adjacency(edges: np.ndarray, edge_shift: np.ndarray, edge_value: np.ndarray):
+    """CSR adjacency of the torus graph, both directions: for atom a, its neighbours b with the
+    image-shift step (as a code difference), the alpha^2 of the edge and its torus edge id."""
+    n = int(edges.max()) + 1 if len(edges) else 0
+    eid = np.arange(len(edges))
+    src = np.concatenate([edges[:, 0], edges[:, 1]])
+    dst = np.concatenate([edges[:, 1], edges[:, 0]])
+    step = np.concatenate([edge_shift, -edge_shift])
+    dcode = _shift_code(step) - _shift_code(np.zeros(3, np.int64))
+    dcode = dcode + (dst - src).astype(np.int64) * _SHIFT_BASE ** 3
+    e2 = np.concatenate([eid, eid])
+    order = np.argsort(src, kind="stable")
+    indptr = np.searchsorted(src[order], np.arange(n + 1))
+    return indptr, dcode[order], np.concatenate([edge_value, edge_value])[order], e2[order]
+
+
+def _shortest_path(src: int, dst: int, b: float, e: int, adjacency, max_edges: int) -> list[int] | None:
+    """Fewest-edge path between two nodes of the periodic cover (codes, see ``_shift_code``)
+    using edges of alpha^2 <= b other than translates of torus edge e: bidirectional
+    breadth-first search one whole level at a time (vectorised), always growing the smaller
+    side; nodes are created as they are reached, so the search has no boundary. The first
+    level at which the two searches meet yields a shortest path. None if longer than
+    ``max_edges``."""
+    indptr, dcode, value, eid = adjacency
+    base3 = _SHIFT_BASE ** 3
+    parents = [{src: -1}, {dst: -1}]
+    depth = [{src: 0}, {dst: 0}]
+    fronts = [np.array([src], np.int64), np.array([dst], np.int64)]
     level = [0, 0]
-    for side, node in ((0, src), (1, dst)):
-        parents[side][node] = -1
-        depths[side][node] = 0
-    path = None
-    try:
-        while level[0] + level[1] < max_edges and len(fronts[0]) and len(fronts[1]):
-            side = 0 if len(fronts[0]) <= len(fronts[1]) else 1
-            front = fronts[side]
-            start, count = indptr[front], indptr[front + 1] - indptr[front]
-            idx = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
-            origin = np.repeat(front, count)
-            ok = (value[idx] <= b) & (eid[idx] != e)
-            new, origin = nbr[idx[ok]], origin[ok]
-            fresh = parents[side][new] == -2
-            new, first = np.unique(new[fresh], return_index=True)
-            origin = origin[fresh][first]
-            level[side] += 1
-            parents[side][new] = origin
-            depths[side][new] = level[side]
-            touched[side].append(new)
-            fronts[side] = new
-            meet = new[parents[1 - side][new] != -2]
-            if len(meet):
-                x = int(meet[np.argmin(depths[1 - side][meet])])
-                halves = []
-                for s in (0, 1):
-                    chain = [x]
-                    while parents[s][chain[-1]] != -1:
-                        chain.append(int(parents[s][chain[-1]]))
-                    halves.append(chain)
-                path = np.array(halves[0][::-1] + halves[1][1:])
-                break
-    finally:
-        for s in (0, 1):
-            parents[s][np.concatenate(touched[s])] = -2
-    return path
+    while level[0] + level[1] < max_edges and len(fronts[0]) and len(fronts[1]):
+        side = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+        front = fronts[side]
+        atom = front // base3
+        start, count = indptr[atom], indptr[atom + 1] - indptr[atom]
+        idx = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+        origin = np.repeat(front, count)
+        ok = (value[idx] <= b) & (eid[idx] != e)
+        new = origin[ok] + dcode[idx[ok]]
+        origin = origin[ok]
+        new, first = np.unique(new, return_index=True)
+        origin = origin[first]
+        seen, other = parents[side], parents[1 - side]
+        level[side] += 1
+        keep = [k for k, c in enumerate(new.tolist()) if c not in seen]
+        new, origin = new[keep], origin[keep]
+        seen.update(zip(new.tolist(), origin.tolist()))
+        depth[side].update(dict.fromkeys(new.tolist(), level[side]))
+        fronts[side] = new
+        meet = [c for c in new.tolist() if c in other]
+        if meet:
+            x = min(meet, key=lambda c: depth[1 - side][c])
+            halves = []
+            for s in (0, 1):
+                chain = [x]
+                while parents[s][chain[-1]] != -1:
+                    chain.append(parents[s][chain[-1]])
+                halves.append(chain)
+            return halves[0][::-1] + halves[1][1:]
+    return None
 
 
-def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int) -> Rings:
-    """Shortest-path representative cycle of every finite H1 pair (see module docstring)."""
+def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int,
+           min_persistence: float = -np.inf) -> Rings:
+    """Shortest-path representative cycle of every finite H1 pair with persistence above
+    ``min_persistence`` (A^2; the others get size 0, not searched), see module docstring."""
     h1 = np.nonzero(diagram.dimension == 1)[0]
-    # lookup of padded points by (original index, shift). A translate of an edge may end
-    # outside the padded range (|shift| > reach): such shifts are rejected explicitly, so the
-    # code (exact for |shift| <= 2 reach) never needs to be unique beyond that range
-    reach = cover.reach
-    base = 4 * reach + 1
-
-    def node_code(o, s):
-        s = s + 2 * reach
-        return o * base ** 3 + (s[..., 0] * base + s[..., 1]) * base + s[..., 2]
-
-    codes = node_code(cover.orig, cover.shift)
-    sorter = np.argsort(codes)
-    sorted_codes = codes[sorter]
-
-    def lookup(o, s):
-        c = node_code(o, s)
-        k = np.clip(np.searchsorted(sorted_codes, c), 0, len(sorted_codes) - 1)
-        found = (sorted_codes[k] == c) & np.all(np.abs(s) <= reach, axis=-1)
-        return np.where(found, sorter[k], -1)
-
-    # cover edges: every translate (u at t, v at t + s) with both ends in the padded set
-    rows, cols, eids = [], [], []
-    eid_all = np.arange(len(cover.edges))
-    for t in np.unique(cover.shift, axis=0):
-        a = lookup(cover.edges[:, 0], np.broadcast_to(t, cover.edge_shift.shape))
-        b = lookup(cover.edges[:, 1], t + cover.edge_shift)
-        ok = (a >= 0) & (b >= 0)
-        rows.append(a[ok])
-        cols.append(b[ok])
-        eids.append(eid_all[ok])
-    rows, cols, eids = (np.concatenate(x) for x in (rows, cols, eids))
-    n_nodes = len(cover.positions)
-    # symmetric adjacency of the cover graph in CSR layout, with each edge's alpha^2 value and
-    # torus edge id, so the sub-level set of any feature is filtered on the fly
-    r2 = np.concatenate([rows, cols])
-    c2 = np.concatenate([cols, rows])
-    e2 = np.concatenate([eids, eids])
-    order = np.lexsort((c2, r2))
-    r2, c2, e2 = r2[order], c2[order], e2[order]
-    adjacency = (np.searchsorted(r2, np.arange(n_nodes + 1)), c2, cover.edge_value[e2], e2)
+    adjacency = _torus_adjacency(cover.edges, cover.edge_shift, cover.edge_value)
     edge_index = {(int(u), int(v)): k for k, (u, v) in enumerate(cover.edges)}
-    parents = (np.full(n_nodes, -2, np.int64), np.full(n_nodes, -2, np.int64))
-    depths = (np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64))
+    centre = _shift_code(np.zeros(3, np.int64))
+    base3 = _SHIFT_BASE ** 3
+    central = cover.positions[:diagram.n_points]  # padded points k < n are the points themselves
 
     sizes = np.full(len(h1), -1, dtype=int)
     diameters = np.full(len(h1), np.nan)
     atoms: list[np.ndarray] = []
     coords: list[np.ndarray] = []
     for r, k in enumerate(h1):
+        if not diagram.death[k] - diagram.birth[k] > min_persistence:
+            sizes[r] = 0
+            atoms.append(np.zeros(0, int))
+            coords.append(np.zeros((0, 3)))
+            continue
         u, v = sorted(diagram.birth_simplex[k])
         e = edge_index[(u, v)]
-        src = int(lookup(np.array(u), np.zeros(3, np.int64)))
-        dst = int(lookup(np.array(v), cover.edge_shift[e]))
-        path = _shortest_path(src, dst, diagram.birth[k], e, adjacency, parents, depths, max_ring_size - 1)
+        src = int(u * base3 + centre)
+        dst = int(v * base3 + _shift_code(cover.edge_shift[e]))
+        path = _shortest_path(src, dst, diagram.birth[k], e, adjacency, max_ring_size - 1)
         if path is None:
             atoms.append(np.zeros(0, int))
             coords.append(np.zeros((0, 3)))
             continue
+        a, s = _decode(np.asarray(path, np.int64))
+        xyz = central[a] + (0.0 if cover.matrix is None else s @ cover.matrix)
         sizes[r] = len(path)
-        atoms.append(cover.orig[path])
-        coords.append(cover.positions[path])
-        diameters[r] = pdist(cover.positions[path]).max()
+        atoms.append(a)
+        coords.append(xyz)
+        diameters[r] = pdist(xyz).max()
     return Rings(birth=diagram.birth[h1], death=diagram.death[h1], size=sizes, diameter=diameters,
                  atoms=atoms, coordinates=coords, max_ring_size=max_ring_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# geometric rings: boundaries of optimal volumes
+
+
+def _volume_setup(st, positions: np.ndarray, box: Box | None):
+    """Filtration positions of the edges and triangles of the complex, the signed boundary of
+    every triangle (sorted vertices a < b < c: d[a,b,c] = [b,c] - [a,c] + [a,b]) as edge ids,
+    and the triangle centroids (A, unwrapped by the minimum image for a periodic complex)."""
+    edges, edge_pos, tris, tri_pos, values = [], [], [], [], []
+    for k, (s, value) in enumerate(st.get_filtration()):
+        values.append(value)
+        if len(s) == 2:
+            edges.append(sorted(s))
+            edge_pos.append(k)
+        elif len(s) == 3:
+            tris.append(sorted(s))
+            tri_pos.append(k)
+    edges = np.asarray(edges, np.int64).reshape(-1, 2)
+    tris = np.asarray(tris, np.int64).reshape(-1, 3)
+    n = len(positions)
+    ecode = edges[:, 0] * n + edges[:, 1]
+    sorter = np.argsort(ecode)
+
+    def edge_id(u, v):
+        return sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
+
+    bnd = np.column_stack([edge_id(tris[:, 1], tris[:, 2]), edge_id(tris[:, 0], tris[:, 2]),
+                           edge_id(tris[:, 0], tris[:, 1])])
+    p = positions[tris]
+    d1, d2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    if box is not None:
+        d1, d2 = box.minimum_image(d1), box.minimum_image(d2)
+    centroid = p[:, 0] + (d1 + d2) / 3.0
+    # spatial index of the centroids, so a cutoff search touches only nearby triangles
+    from scipy.spatial import cKDTree
+
+    if box is None:
+        tree, origin = cKDTree(centroid), None
+    elif box.is_orthogonal:
+        origin = box.lo
+        tree = cKDTree(np.mod(centroid - origin, box.lengths), boxsize=box.lengths)
+    else:
+        tree = origin = None  # triclinic: cutoff searches scan every triangle
+    tri_index = {tuple(t): k for k, t in enumerate(tris.tolist())}
+    return (edges, np.asarray(edge_pos), sorter, ecode, tris, np.asarray(tri_pos), bnd, centroid,
+            np.asarray(values), tree, origin, tri_index)
+
+
+def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0):
+    """Volume-optimal cycle (Obayashi, SIAM J. Appl. Algebra Geom. 2 (2018) 508) of an H1 pair,
+    as the linear-programming relaxation: minimise sum |x_t| over the triangles t between the
+    birth edge and the death triangle in the filtration order (x_death = 1, -1 <= x_t <= 1),
+    such that the boundary of sum x_t t vanishes on every edge later than the birth edge; the
+    ring is the support of that boundary. ``epsilon`` > 0 (A^2) gives the stable volume
+    (Obayashi, J. Appl. Comput. Topol. 7 (2023) 671): the birth is moved to the last simplex
+    with alpha^2 <= birth + epsilon, so edges entering within the noise band epsilon after the
+    birth may short-cut the ring. ``cutoff`` (A): only triangles whose centroid lies
+    within this distance of the birth edge's midpoint or of the death triangle's centroid
+    (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
+    found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
+    boundary edge ids) or None if infeasible."""
+    from scipy.optimize import linprog
+
+    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index = setup
+    n = len(positions)
+    u, v = sorted(birth_edge)
+    e_b = sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
+    a, b, c = sorted(death_tri)
+    t_d = tri_index[(a, b, c)]
+    pb, pd = edge_pos[e_b], tri_pos[t_d]
+    if epsilon > 0:
+        pb = max(pb, int(np.searchsorted(values, values[pb] + epsilon, side="right")) - 1)
+        if pb >= pd:
+            raise ValueError(f"epsilon {epsilon} A^2 is not smaller than the persistence of the pair")
+    if cutoff is not None and tree is not None:
+        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
+        centres = np.vstack([mid_b, centroid[t_d]])
+        if origin is not None:
+            centres = np.mod(centres - origin, box.lengths)
+        near = np.unique(np.concatenate([np.asarray(x, np.int64) for x in tree.query_ball_point(centres, cutoff)]))
+        cand = near[(tri_pos[near] >= pb) & (tri_pos[near] <= pd)]
+    else:
+        cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
+    if cutoff is not None:
+        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
+        near = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
+                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1)) <= cutoff
+        cand = cand[near | (cand == t_d)]
+        dist = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
+                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1))
+    k_d = int(np.flatnonzero(cand == t_d)[0])
+    sign = np.array([1.0, -1.0, 1.0])
+    rows = bnd[cand].ravel()
+    cols = np.repeat(np.arange(len(cand)), 3)
+    vals = np.tile(sign, len(cand))
+    constrained = edge_pos[rows] > pb
+    erow, inverse = np.unique(rows[constrained], return_inverse=True)
+    A = sparse.csr_matrix((vals[constrained], (inverse, cols[constrained])), shape=(len(erow), len(cand)))
+    m = len(cand)
+    bounds = np.tile([0.0, 1.0], (2 * m, 1))
+    bounds[k_d] = (1.0, 1.0)
+    bounds[m + k_d] = (0.0, 0.0)
+    res = linprog(np.ones(2 * m), A_eq=sparse.hstack([A, -A]).tocsr(), b_eq=np.zeros(len(erow)),
+                  bounds=bounds, method="highs")
+    if res.status != 0:
+        return None
+    x = res.x[:m] - res.x[m:]
+    used = np.abs(x) > 1e-5
+    if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
+        return None  # the volume reaches the edge of the searched region: maybe not optimal
+    full = sparse.csr_matrix((vals, (rows, cols)), shape=(len(edges), m)) @ x
+    return cand[used], np.flatnonzero(np.abs(full) > 1e-5)
+
+
+_CUTOFF_SKIN = 2.5  # A, about one S-S distance: volumes closer than this to the cutoff are redone larger
+
+
+def _mi(box: Box | None, vectors: np.ndarray) -> np.ndarray:
+    return vectors if box is None else box.minimum_image(vectors)
+
+
+def _cycle_order(edge_list: np.ndarray) -> np.ndarray:
+    """Vertices of a set of edges in walking order when they form one simple cycle; otherwise
+    the sorted distinct vertices."""
+    verts = np.unique(edge_list)
+    if len(verts) != len(edge_list) or np.any(np.bincount(edge_list.ravel())[verts] != 2):
+        return verts
+    nbrs: dict[int, list[int]] = {}
+    for x, y in edge_list.tolist():
+        nbrs.setdefault(x, []).append(y)
+        nbrs.setdefault(y, []).append(x)
+    walk = [int(verts[0])]
+    prev = -1
+    while len(walk) < len(verts):
+        nxt = [w for w in nbrs[walk[-1]] if w != prev][0]
+        prev = walk[-1]
+        walk.append(nxt)
+    return np.asarray(walk) if len(set(walk)) == len(verts) else verts
+
+
+def _volume_rings(st, diagram: PersistenceDiagram, positions: np.ndarray, box: Box | None,
+                  max_ring_size: int, min_persistence: float, cutoff: float | None,
+                  epsilon: float = 0.0) -> tuple[Rings, np.ndarray]:
+    """Optimal-volume ring (stable volume if ``epsilon`` > 0, A^2) of every finite H1 pair with
+    persistence above ``min_persistence``
+    (A^2; others size 0): atoms of the boundary of the optimal volume, size = their number
+    (-1: no volume found within twice the cutoff and without it, or more than max_ring_size
+    atoms). Also returns the number of triangles in each volume (0 if none)."""
+    h1 = np.nonzero(diagram.dimension == 1)[0]
+    setup = _volume_setup(st, positions, box)
+    edges = setup[0]
+    sizes = np.full(len(h1), -1, dtype=int)
+    n_cells = np.zeros(len(h1), dtype=int)
+    diameters = np.full(len(h1), np.nan)
+    atoms, coords = [], []
+    for r, k in enumerate(h1):
+        atoms.append(np.zeros(0, int))
+        coords.append(np.zeros((0, positions.shape[1])))
+        if not diagram.death[k] - diagram.birth[k] > min_persistence:
+            sizes[r] = 0
+            continue
+        found = None
+        for cut in ((cutoff, 2 * cutoff, None) if cutoff is not None else (None,)):
+            found = _optimal_volume(setup, positions, box, diagram.birth_simplex[k], diagram.death_simplex[k], cut,
+                                    epsilon)
+            if found is not None:
+                break
+        if found is None:
+            continue
+        cells, boundary = found
+        n_cells[r] = len(cells)
+        ring = _cycle_order(edges[boundary])
+        if len(ring) > max_ring_size:
+            continue
+        xyz = positions[ring[0]] + np.vstack([np.zeros((1, positions.shape[1])),
+                                              np.cumsum(_mi(box, np.diff(positions[ring], axis=0)), axis=0)])
+        sizes[r] = len(ring)
+        atoms[r] = ring
+        coords[r] = xyz
+        diameters[r] = pdist(xyz).max() if len(ring) > 1 else 0.0
+    return Rings(birth=diagram.birth[h1], death=diagram.death[h1], size=sizes, diameter=diameters,
+                 atoms=atoms, coordinates=coords, max_ring_size=max_ring_size, n_cells=n_cells), n_cells
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,15 +665,51 @@ def _rings(diagram: PersistenceDiagram, cover: _Cover, max_ring_size: int) -> Ri
 def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np.ndarray | None = None,
                       margin: float = DEFAULT_MARGIN, precision: str = "safe",
                       min_persistence: float = DEFAULT_MIN_PERSISTENCE, rings: bool = True,
-                      max_ring_size: int = DEFAULT_MAX_RING_SIZE) -> tuple[PersistenceDiagram, Rings | None]:
+                      max_ring_size: int = DEFAULT_MAX_RING_SIZE,
+                      ring_min_persistence: float | None = None, ring_definition: str = "shortest_cycle",
+                      volume_cutoff: float | None = DEFAULT_VOLUME_CUTOFF,
+                      volume_epsilon: float = 0.0) -> tuple[PersistenceDiagram, Rings | None]:
     """Alpha-complex persistence (H0, H1, H2) of points, periodic if ``box`` is given.
 
     positions: (n, 3) A (or (n, 2) without a box); weights: (n,) A^2 (squared radii) for a
     weighted alpha complex; margin: padding (A) of periodic images (checked, see module doc);
     precision: gudhi's 'fast' / 'safe' / 'exact'; min_persistence: A^2, pairs not longer than
-    this are counted in ``n_zero_persistence`` instead of kept. Returns the diagram (alpha^2
-    values, A^2) and, if ``rings``, the H1 ring representatives.
+    this are counted in ``n_zero_persistence`` instead of kept; ring_min_persistence: A^2, rings
+    are searched only for H1 pairs with death - birth above this (None: every pair; the others
+    get ring size 0); ring_definition: ``"shortest_cycle"`` (shortest cycle at birth) or
+    ``"optimal_volume"`` (boundary of the optimal volume, with triangles searched within
+    ``volume_cutoff`` A; a stable volume with noise band ``volume_epsilon`` A^2 if > 0, see
+    :func:`_optimal_volume`). Returns the diagram (alpha^2 values, A^2)
+    and, if ``rings``, the H1 ring representatives.
     """
+    diagram, st, cover = _homology(positions, box, weights, margin, precision, min_persistence, max_ring_size)
+    if not rings:
+        return diagram, None
+    return diagram, _ring_set(diagram, st, cover, box, ring_definition, max_ring_size, ring_min_persistence,
+                              volume_cutoff, volume_epsilon)
+
+
+def _ring_set(diagram, st, cover, box, definition: str, max_ring_size: int, ring_min_persistence,
+              volume_cutoff, volume_epsilon: float = 0.0) -> Rings:
+    if ring_min_persistence is not None and not ring_min_persistence >= 0:
+        raise ValueError(f"ring_min_persistence must be >= 0 (A^2), got {ring_min_persistence}")
+    if volume_cutoff is not None and not volume_cutoff > 0:
+        raise ValueError(f"volume_cutoff must be positive (A) or None, got {volume_cutoff}")
+    threshold = -np.inf if ring_min_persistence is None else float(ring_min_persistence)
+    if not volume_epsilon >= 0:
+        raise ValueError(f"volume_epsilon must be >= 0 (A^2), got {volume_epsilon}")
+    if definition == "optimal_volume" and volume_epsilon > 0 and not threshold >= volume_epsilon:
+        raise ValueError(f"a stable volume needs ring_min_persistence >= volume_epsilon ({volume_epsilon} A^2)")
+    if definition == "shortest_cycle":
+        return _rings(diagram, cover, max_ring_size, threshold)
+    if definition == "optimal_volume":
+        return _volume_rings(st, diagram, cover.positions[:diagram.n_points], box, max_ring_size, threshold,
+                             volume_cutoff, volume_epsilon)[0]
+    raise ValueError(f"ring definition must be one of {RING_DEFINITIONS}, not {definition!r}")
+
+
+def _homology(positions, box, weights, margin, precision, min_persistence, max_ring_size):
+    """Validated inputs -> (diagram, torus or free SimplexTree, cover)."""
     positions = np.asarray(positions, float)
     if positions.ndim != 2 or positions.shape[0] < 2:
         raise ValueError(f"positions must be an (n, d) array with n >= 2, got shape {positions.shape}")
@@ -492,24 +734,34 @@ def alpha_persistence(positions: np.ndarray, box: Box | None = None, weights: np
             raise ValueError("positions must be 2-D or 3-D")
         st, cover, hidden = _free_complex(positions, weights, precision)
     diagram = _diagram(st, len(positions), box is not None, weights is not None, min_persistence, hidden)
-    return diagram, (_rings(diagram, cover, max_ring_size) if rings else None)
+    return diagram, st, cover
 
 
 def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
                        select: tuple[str, ...] = ("P", "S"), radii: dict[str, float] | None = None,
                        margin: float = DEFAULT_MARGIN, precision: str = "safe",
                        min_persistence: float = DEFAULT_MIN_PERSISTENCE,
-                       max_ring_size: int = DEFAULT_MAX_RING_SIZE) -> HomologyResult:
+                       max_ring_size: int = DEFAULT_MAX_RING_SIZE,
+                       ring_min_persistence: float | None = None,
+                       ring_definitions: tuple[str, ...] = ("shortest_cycle",),
+                       volume_cutoff: float | None = DEFAULT_VOLUME_CUTOFF,
+                       volume_epsilon: float = 0.0) -> HomologyResult:
     """Periodic persistent homology of the atoms of the elements ``select`` (default the anion
     network P + S; add "Li" to include lithium). ``radii`` (A, per element, e.g.
     :data:`SHANNON_RADII`) makes the complex weighted with w = r^2. Simplex and ring atom
-    indices are returned as indices into the full structure (``elements``/``positions``)."""
+    indices are returned as indices into the full structure (``elements``/``positions``).
+    Rings are searched only for H1 pairs with persistence above ``ring_min_persistence`` (A^2;
+    None: all pairs), under each of ``ring_definitions`` (``result.rings`` = shortest cycle,
+    ``result.volume_rings`` = optimal volume; ``timings`` holds the seconds of each part)."""
     import time
 
     elements = np.asarray(elements).astype(str)
     select = tuple(select)
     if not select:
         raise ValueError("select at least one element")
+    bad = [d for d in ring_definitions if d not in RING_DEFINITIONS]
+    if bad or not ring_definitions:
+        raise ValueError(f"ring definitions must be a non-empty subset of {RING_DEFINITIONS}, got {ring_definitions}")
     missing = [el for el in select if not np.any(elements == el)]
     if missing:
         raise ValueError(f"no atoms of element(s) {missing} in the structure (has {sorted(set(elements))})")
@@ -521,14 +773,23 @@ def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
             raise ValueError(f"radii gives no radius for {absent}")
         weights = np.array([radii[el] ** 2 for el in elements[idx]])
     t0 = time.perf_counter()
-    diagram, rings = alpha_persistence(np.asarray(positions, float)[idx], box, weights, margin,
-                                       precision, min_persistence, True, max_ring_size)
-    elapsed = time.perf_counter() - t0
-    # express simplices and rings in structure indices
+    diagram, st, cover = _homology(np.asarray(positions, float)[idx], box, weights, margin, precision,
+                                   min_persistence, max_ring_size)
+    timings = {"diagram_s": time.perf_counter() - t0}
+    found = {}
+    for definition in ring_definitions:
+        t1 = time.perf_counter()
+        rings = _ring_set(diagram, st, cover, box, definition, max_ring_size, ring_min_persistence, volume_cutoff,
+                          volume_epsilon)
+        timings[f"{definition}_s"] = time.perf_counter() - t1
+        rings.atoms = [idx[a] for a in rings.atoms]  # structure indices
+        found[definition] = rings
+    timings["homology_s"] = time.perf_counter() - t0
+    # express simplices in structure indices
     diagram.birth_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.birth_simplex]
     diagram.death_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.death_simplex]
-    rings.atoms = [idx[a] for a in rings.atoms]
-    return HomologyResult(diagram, rings, idx, select, margin, {"homology_s": elapsed})
+    return HomologyResult(diagram, found.get("shortest_cycle"), idx, select, margin, timings,
+                          found.get("optimal_volume"))
 
 
 def ring_length(rings: Rings, length: str = "diameter") -> np.ndarray:
@@ -588,79 +849,163 @@ def fsdp_ring_link(rings: Rings, q_fsdp: float, q_fwhm: float | None = None,
     }
 
 
-def softness_by_ring_size(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray],
-                          ring_sizes: np.ndarray, li_positions: np.ndarray, softness: np.ndarray,
-                          cutoff: float = 5.0, min_count: int = 20, assignment: str = "any") -> dict:
-    """Softness of the Li within ``cutoff`` (A) of any atom of a ring, grouped by ring size.
+def fsdp_enrichment_scan(rings: Rings, q_fsdp: float, q_fwhm: float | None, thresholds, length: str = "death",
+                         large_ring: int = 8) -> list[dict]:
+    """C11 in real space, as enrichment: for each persistence threshold (A^2), among the
+    resolved rings with persistence above it, the share of rings with more than ``large_ring``
+    atoms inside the FSDP's real-space window (see :func:`fsdp_ring_link`) against that share
+    among all of them (no window). ``enrichment`` = share in window / share overall (1: the
+    window selects large rings no more than chance; NaN if undefined)."""
+    out = []
+    for t in thresholds:
+        sub = Rings(birth=rings.birth, death=rings.death, size=np.where(rings.persistence > t, rings.size, 0),
+                    diameter=rings.diameter, atoms=rings.atoms, coordinates=rings.coordinates,
+                    max_ring_size=rings.max_ring_size)
+        ok = sub.size > 0
+        if not ok.any():
+            out.append({"min_persistence_A2": float(t), "n_rings": 0})
+            continue
+        link = fsdp_ring_link(sub, q_fsdp, q_fwhm, length=length, large_ring=large_ring)
+        share_all = float(np.mean(sub.size[ok] > large_ring))
+        share_win = link["large_ring_share_count"]
+        out.append({"min_persistence_A2": float(t), "n_rings": int(ok.sum()), "n_in_window": link["n_in_window"],
+                    "large_share_in_window": share_win, "large_share_all": share_all,
+                    "enrichment": share_win / share_all if share_all > 0 and np.isfinite(share_win) else float("nan")})
+    return out
 
-    ring_atoms: per ring, indices into ``positions`` (A); li_positions: (n_Li, 3) A with their
-    ``softness`` (dimensionless). ``assignment="any"``: a Li is counted once in every size class
-    with a ring near it (classes overlap, so the test below is approximate); ``"largest"``: each
-    Li is counted once, in the class of the largest ring near it (disjoint classes, a valid
-    independent-samples test). Returns per-size statistics, the statistics of all Li, and a
-    Kruskal-Wallis test of equal softness distributions across the size classes holding at
-    least ``min_count`` Li, with effect size epsilon^2 = (H - k + 1) / (n - k).
-    Pass only the rings to consider (e.g. persistence above a threshold: most H1 pairs of a
-    glass are short-lived triangles). Rings of size -1 (unresolved) are skipped and counted.
-    """
-    positions = np.asarray(positions, float)
-    li_positions = np.asarray(li_positions, float)
-    softness = np.asarray(softness, float)
+
+def fsdp_subset_contribution(box: Box, positions: np.ndarray, weights: np.ndarray, subsets: dict[str, np.ndarray],
+                             pool: np.ndarray, q_window: tuple[float, float], n_random: int = 999,
+                             seed: int = 0) -> dict:
+    """C11 in reciprocal space: per-atom contribution of atom subsets to S(q) in the FSDP window.
+
+    S(q) over the cell's wave vectors with q_window[0] <= |q| <= q_window[1] (1/A) splits exactly
+    into atom contributions c_j = <Re[w_j exp(i q.r_j) rho(q)*]>_q / (N <w>^2) with rho(q) =
+    sum_k w_k exp(i q.r_k) over all atoms (positions, A; weights, e.g. neutron b). For each named
+    subset (atom indices): mean c_j over its atoms, and where it falls among ``n_random``
+    random subsets of equal size drawn from ``pool`` (indices; e.g. all network atoms):
+    ``p_random`` = (1 + #random means >= it) / (1 + n_random). Also the mean c_j of the pool.
+    Caveat: neighbouring atoms share the phase of the density wave, so the c_j of a connected set
+    (the atoms of rings) vary more than those of independently drawn atoms and ``p_random`` is
+    optimistic. Translating the set instead (nearest pool atom to each translated position) is
+    not a valid null either: it favours atoms with large Voronoi cells, whose c_j differ (on the
+    default study it put both large- and small-ring atoms above the null at p = 0.001)."""
+    from lipsglass.structure_factor import reciprocal_vectors
+
+    pos = np.asarray(positions, float) - box.lo
+    w = np.asarray(weights, float)
+    qv = reciprocal_vectors(box, q_window[1])
+    qv = qv[np.linalg.norm(qv, axis=1) >= q_window[0]]
+    if len(qv) == 0:
+        raise ValueError(f"no wave vector of the cell has {q_window[0]:.3f} <= |q| <= {q_window[1]:.3f} 1/A")
+    phase = pos @ qv.T
+    cos, sin = np.cos(phase), np.sin(phase)
+    rho_re, rho_im = w @ cos, w @ sin
+    c = w * (cos @ rho_re + sin @ rho_im) / len(qv) / (len(w) * w.mean() ** 2)
+    rng = np.random.default_rng(seed)
+    pool = np.asarray(pool, int)
+    out = {"q_window_inv_A": [float(q_window[0]), float(q_window[1])], "n_vectors": int(len(qv)),
+           "pool_mean": float(c[pool].mean()), "n_random": int(n_random), "subsets": {}}
+    for name, idx in subsets.items():
+        idx = np.asarray(idx, int)
+        if len(idx) == 0 or len(idx) > len(pool):
+            out["subsets"][name] = {"n_atoms": int(len(idx))}
+            continue
+        rand = np.array([c[rng.choice(pool, len(idx), replace=False)].mean() for _ in range(n_random)])
+        m = float(c[idx].mean())
+        out["subsets"][name] = {"n_atoms": int(len(idx)), "mean_contribution": m,
+                                "random_q05_q95": np.percentile(rand, [5, 95]).tolist(),
+                                "p_random": float((1 + np.sum(rand >= m)) / (1 + n_random))}
+    return out
+
+
+def ring_coverage(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray], ring_sizes: np.ndarray,
+                  li_positions: np.ndarray, cutoff: float) -> dict[int, np.ndarray]:
+    """Li covered by the rings of each size: {size (atoms): indices of the Li within ``cutoff`` (A)
+    of an atom of a ring of that size}. A Li may be covered by several sizes. Rings of size <= 0
+    (unresolved or not searched) are left out."""
     ring_sizes = np.asarray(ring_sizes, int)
-    if len(softness) != len(li_positions):
-        raise ValueError("softness must have one value per Li position")
-    if len(ring_atoms) != len(ring_sizes):
-        raise ValueError("ring_atoms and ring_sizes differ in length")
-    if not cutoff > 0:
-        raise ValueError("cutoff must be positive (A)")
-    if assignment not in ("any", "largest"):
-        raise ValueError(f"assignment must be 'any' or 'largest', not {assignment!r}")
-    keep = ring_sizes > 0
-    rings_kept = [np.asarray(a, int) for a, k in zip(ring_atoms, keep) if k]
-    sizes = ring_sizes[keep]
-    if not rings_kept:
-        raise ValueError("no resolved rings")
+    keep = np.flatnonzero(ring_sizes > 0)
+    if len(keep) == 0:
+        return {}
+    rings_kept = [np.asarray(ring_atoms[k], int) for k in keep]
     members = np.concatenate(rings_kept)
-    ring_of = np.repeat(np.arange(len(rings_kept)), [len(a) for a in rings_kept])
+    ring_of = np.repeat(np.arange(len(keep)), [len(a) for a in rings_kept])
     atoms, inverse = np.unique(members, return_inverse=True)
-    # ring x atom incidence times atom x Li proximity = ring x Li proximity
-    incidence = sparse.csr_matrix((np.ones(len(members)), (ring_of, inverse)), shape=(len(rings_kept), len(atoms)))
-    i, j, _ = neighbour_pairs(box, positions[atoms], cutoff, other=li_positions)
+    incidence = sparse.csr_matrix((np.ones(len(members)), (ring_of, inverse)), shape=(len(keep), len(atoms)))
+    i, j, _ = neighbour_pairs(box, np.asarray(positions, float)[atoms], cutoff, other=np.asarray(li_positions, float))
     near = sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(len(atoms), len(li_positions)))
     ring_li = (incidence @ near).tocsr()
+    sizes = ring_sizes[keep]
+    return {int(s): np.unique(ring_li[np.flatnonzero(sizes == s)].indices) for s in np.unique(sizes)}
 
-    def describe(s: np.ndarray) -> dict:
-        if len(s) == 0:
-            return {"n": 0}
-        q25, med, q75 = np.percentile(s, [25, 50, 75])
-        return {"n": int(len(s)), "mean": float(s.mean()), "std": float(s.std()), "median": float(med),
-                "q25": float(q25), "q75": float(q75), "fraction_soft": float(np.mean(s > 0))}
 
-    groups = {}
-    if assignment == "any":
-        for s in np.unique(sizes):
-            rows = ring_li[np.nonzero(sizes == s)[0]]
-            groups[int(s)] = softness[np.unique(rows.indices)]
-    else:
-        li_ring = ring_li.T.tocsr()
-        li_ring.data = sizes[li_ring.indices].astype(float)
-        largest = li_ring.max(axis=1).toarray().ravel()  # 0 for Li near no ring
-        for s in np.unique(largest[largest > 0]):
-            groups[int(s)] = softness[largest == s]
-    tested = [g for g in groups.values() if len(g) >= min_count]
-    if len(tested) >= 2:
-        h, p = stats.kruskal(*tested)
-        n_tot = sum(len(g) for g in tested)
-        eps2 = (h - len(tested) + 1) / (n_tot - len(tested))
-    else:
-        h = p = eps2 = float("nan")
-    return {
-        "cutoff_A": cutoff, "per_size": {s: describe(g) for s, g in groups.items()},
-        "values": groups, "all_li": describe(softness),
-        "kruskal_H": float(h), "kruskal_p": float(p), "epsilon_squared": float(eps2),
-        "sizes_tested": [s for s, g in groups.items() if len(g) >= min_count], "assignment": assignment,
-        "n_unresolved_rings": int((~keep).sum()),
-    }
+def shifted_fields(box: Box, li_positions: np.ndarray, softness: np.ndarray, n_shifts: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """(n_shifts, n_Li) softness fields translated by uniform random vectors on the torus: Li i
+    gets the softness of the Li nearest to x_i - t. A translation keeps the field's spatial
+    correlations and its relation to nothing else, so it is the null of "softness does not depend
+    on where the rings are" for a stationary field (spatial shift test)."""
+    from scipy.spatial import cKDTree
+
+    if not box.is_orthogonal:
+        raise ValueError("the spatial shift test needs an orthogonal cell")
+    x = box.wrap(np.asarray(li_positions, float)) - box.lo
+    tree = cKDTree(x, boxsize=box.lengths)
+    t = rng.uniform(0.0, 1.0, (n_shifts, 3)) * box.lengths
+    q = np.mod(x[None, :, :] - t[:, None, :], box.lengths).reshape(-1, 3)
+    return np.asarray(softness, float)[tree.query(q)[1].reshape(n_shifts, len(x))]
+
+
+def ring_softness_test(coverage: dict[int, np.ndarray], softness: np.ndarray, null_fields: np.ndarray,
+                       min_count: int = 20) -> dict:
+    """Softness of the Li covered by each ring-size class against all Li, with a spatial shift test.
+
+    coverage: {size: Li indices} (:func:`ring_coverage`); softness: (n_Li,) values; null_fields:
+    (n_shifts, n_Li) translated fields (:func:`shifted_fields`). For each class with at least
+    ``min_count`` Li: difference of its mean from the mean of all Li, in standard deviations of
+    all Li (``d``), and z = difference / (sd / sqrt(n)). The omnibus statistic is max |z| over the
+    tested classes; its p-value and each class' two-sided p-value are the fractions of translated
+    fields reaching the observed value, (1 + count) / (1 + n_shifts). Neighbouring Li share
+    softness, so z itself is not referred to a normal distribution: only to the translated fields,
+    which keep that sharing.
+    """
+    softness = np.asarray(softness, float)
+    null_fields = np.atleast_2d(np.asarray(null_fields, float))
+    if null_fields.shape[1] != len(softness):
+        raise ValueError("null_fields must have one column per Li")
+    if min_count < 2:
+        raise ValueError("min_count must be at least 2")
+    tested = [s for s in sorted(coverage) if len(coverage[s]) >= min_count]
+
+    def zscores(fields: np.ndarray) -> np.ndarray:  # (n_fields, n_tested)
+        mean_all = fields.mean(axis=1, keepdims=True)
+        sd_all = fields.std(axis=1, keepdims=True)
+        cols = [(fields[:, coverage[s]].mean(axis=1) - mean_all[:, 0]) * np.sqrt(len(coverage[s]))
+                for s in tested]
+        return np.column_stack(cols) / sd_all if cols else np.zeros((len(fields), 0))
+
+    per_size = {}
+    sd = float(softness.std())
+    for s in sorted(coverage):
+        v = softness[coverage[s]]
+        per_size[int(s)] = {"n_li": int(len(v)), "mean": float(v.mean()) if len(v) else float("nan"),
+                            "d": float((v.mean() - softness.mean()) / sd) if len(v) and sd > 0 else float("nan"),
+                            "tested": s in tested}
+    result = {"sizes_tested": tested, "n_shifts": int(len(null_fields)), "min_count": int(min_count),
+              "all_li": {"n": int(len(softness)), "mean": float(softness.mean()), "std": sd},
+              "per_size": per_size, "max_abs_z": float("nan"), "p_shift": float("nan"), "max_abs_d": float("nan")}
+    if not tested or sd == 0:
+        return result
+    z_obs = zscores(softness[None, :])[0]
+    z_null = np.abs(zscores(null_fields))
+    for k, s in enumerate(tested):
+        per_size[s]["z"] = float(z_obs[k])
+        per_size[s]["p_shift"] = float((1 + np.sum(z_null[:, k] >= abs(z_obs[k]))) / (1 + len(z_null)))
+    t_obs = float(np.max(np.abs(z_obs)))
+    result.update(max_abs_z=t_obs, p_shift=float((1 + np.sum(z_null.max(axis=1) >= t_obs)) / (1 + len(z_null))),
+                  max_abs_d=float(max(abs(per_size[s]["d"]) for s in tested)))
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,9 +16,13 @@ from lipsglass.homology import (
     PersistenceDiagram,
     Rings,
     alpha_persistence,
+    fsdp_enrichment_scan,
     fsdp_ring_link,
+    fsdp_subset_contribution,
+    ring_coverage,
     ring_length,
-    softness_by_ring_size,
+    ring_softness_test,
+    shifted_fields,
     structure_homology,
 )
 from lipsglass.lammpsio import Box, write_dump_frame
@@ -131,6 +135,44 @@ def test_translation_across_boundary_leaves_diagram_unchanged():
     np.testing.assert_allclose(np.sort(d1.essential_birth), np.sort(d0.essential_birth), atol=TOL)
 
 
+def sparse_random_set(seed=0, n=120, length=14.0):
+    """Uniform random points at 1/23 A^-3: sparse, so the longest rings are larger than the
+    padding that the Delaunay check accepts (7-8 A)."""
+    rng = np.random.default_rng(seed)
+    return Box(np.zeros(3), np.full(3, length)), rng.uniform(0.0, length, (n, 3))
+
+
+def test_ring_sizes_do_not_depend_on_origin_or_margin():
+    box, pos = sparse_random_set()
+    d0, r0 = alpha_persistence(pos, box, margin=7.0, max_ring_size=60)
+    # a ring reaches further beyond the cell faces than the padding: a search confined to the
+    # padded set would have cut it
+    beyond = max(float(np.max(np.maximum(c.max(axis=0) - box.hi, box.lo - c.min(axis=0))))
+                 for c in r0.coordinates if len(c))
+    assert beyond > 7.0
+    assert np.all(r0.size > 0) and r0.size.max() >= 15
+    ref = ring_table(r0)
+    for shift, margin in (([7.0, 7.0, 7.0], 7.0), ([3.1, -9.4, 11.2], 7.0), ([0.0, 0.0, 0.0], 12.0)):
+        d1, r1 = alpha_persistence(box.wrap(pos + shift), box, margin=margin, max_ring_size=60)
+        np.testing.assert_allclose(ring_table(r1), ref, atol=TOL, rtol=0)
+    # every ring is a closed chain of sub-level edges at its birth, of the reported size
+    for xyz, b, size in zip(r0.coordinates, r0.birth, r0.size):
+        sides = np.linalg.norm(np.roll(xyz, -1, axis=0) - xyz, axis=1)
+        assert len(xyz) == size and np.all(sides <= 2 * np.sqrt(b) + 1e-9)
+
+
+def test_rings_only_for_kept_pairs():
+    box, pos = sparse_random_set(seed=1)
+    _, every = alpha_persistence(pos, box, margin=8.0, max_ring_size=60)
+    _, kept = alpha_persistence(pos, box, margin=8.0, max_ring_size=60, ring_min_persistence=1.0)
+    searched = every.persistence > 1.0
+    assert 0 < searched.sum() < len(searched)
+    assert np.all(kept.size[~searched] == 0) and all(len(a) == 0 for a, s in zip(kept.atoms, searched) if not s)
+    np.testing.assert_array_equal(kept.size[searched], every.size[searched])
+    with pytest.raises(ValueError, match="ring_min_persistence"):
+        alpha_persistence(pos, box, margin=8.0, ring_min_persistence=-1.0)
+
+
 def test_shuffled_atom_order_gives_identical_diagram():
     box, pos = jittered_lattice(seed=2)
     d0, r0 = alpha_persistence(pos, box)
@@ -227,42 +269,83 @@ def test_fsdp_ring_link_shares():
         fsdp_ring_link(rings, -1.0)
 
 
-def test_softness_by_ring_size_groups_and_test():
+def test_enrichment_scan_compares_window_with_all_rings():
+    # same rings as above; at persistence > 0: large (> 8) share in window 2/3, overall 3/5
+    q = 2 * np.pi / 5.0
+    rings = _rings([4, 4, 10, 12, 9], [3.0, 5.0, 5.2, 5.5, 9.0], [1, 1, 1, 1, 1], [2, 4, 3, 5, 9])
+    scan = fsdp_enrichment_scan(rings, q, 0.2 * q, [0.0, 2.5, 10.0], length="diameter")
+    assert scan[0]["large_share_in_window"] == pytest.approx(2 / 3) and scan[0]["large_share_all"] == pytest.approx(3 / 5)
+    assert scan[0]["enrichment"] == pytest.approx((2 / 3) / (3 / 5))
+    # persistence > 2.5 keeps rings 2, 4, 5 (persistence 3, 4, 8): in window sizes 4 and 12
+    assert scan[1]["n_rings"] == 3 and scan[1]["large_share_in_window"] == pytest.approx(0.5)
+    assert scan[1]["enrichment"] == pytest.approx(0.5 / (2 / 3))
+    assert scan[2] == {"min_persistence_A2": 10.0, "n_rings": 0}
+
+
+def test_fsdp_subset_contribution_sums_to_sq_and_finds_a_planted_wave():
+    rng = np.random.default_rng(3)
+    L = 20.0
+    box = Box(np.zeros(3), np.full(3, L))
+    q0 = 2 * np.pi / L * 4          # a cell wave vector along x, |q| = 1.257 1/A
+    n_wave, n_rand = 300, 700
+    # "ring" atoms modulated at q0 (planes x = k 2 pi / q0), the others uniform
+    x = (rng.integers(0, 4, n_wave) + rng.normal(0, 0.03, n_wave)) * (2 * np.pi / q0)
+    wave = np.column_stack([x, rng.uniform(0, L, (n_wave, 2))]) % L
+    pos = np.vstack([wave, rng.uniform(0, L, (n_rand, 3))])
+    w = np.where(np.arange(len(pos)) % 2 == 0, 2.0, 1.0)
+    pool = np.arange(len(pos))
+    out = fsdp_subset_contribution(box, pos, w, {"wave": np.arange(n_wave), "uniform": np.arange(n_wave, len(pos))},
+                                   pool, (q0 - 0.01, q0 + 0.01), n_random=199, seed=1)
+    assert out["n_vectors"] == 3    # (4,0,0), (0,4,0), (0,0,4) with positive first nonzero index
+    big, flat = out["subsets"]["wave"], out["subsets"]["uniform"]
+    assert big["p_random"] == pytest.approx(1 / 200) and big["mean_contribution"] > big["random_q05_q95"][1]
+    assert flat["mean_contribution"] < out["pool_mean"]
+    # atom contributions add up to <|rho(q)|^2> / (N <w>^2) over the window's vectors
+    qv = np.array([[q0, 0, 0], [0, q0, 0], [0, 0, q0]])
+    rho = np.exp(1j * pos @ qv.T).T @ w
+    total = np.mean(np.abs(rho) ** 2) / (len(w) * w.mean() ** 2)
+    n_all = len(pos)
+    assert out["pool_mean"] * n_all == pytest.approx(total, rel=1e-9)
+    with pytest.raises(ValueError, match="no wave vector"):
+        fsdp_subset_contribution(box, pos, w, {}, pool, (0.01, 0.02))
+
+
+def test_ring_coverage_and_softness_test():
     box = Box(np.zeros(3), np.full(3, 40.0))
-    # ring A (size 4) near the origin corner (wrapped across the boundary), ring B (size 6) at 20
+    # ring A (size 4) at the origin corner (wrapped across the boundary), ring B (size 6) at 20
     ring_a = np.array([[0.5, 0.5, 0.5], [39.5, 0.5, 0.5], [39.5, 39.5, 0.5], [0.5, 39.5, 0.5]])
     ring_b = 20.0 + np.array([[1.5 * np.cos(t), 1.5 * np.sin(t), 0.0] for t in np.arange(6) * np.pi / 3])
     positions = np.vstack([ring_a, ring_b])
     rng = np.random.default_rng(0)
-    # Li on spheres of radius 3 A around each ring centre (inside a 5 A cutoff of ring atoms),
-    # plus far Li that belong to no ring
     dirs = rng.normal(size=(600, 3))
     dirs /= np.linalg.norm(dirs, axis=1)[:, None]
-    li_a = box.wrap(np.array([0.0, 0.0, 0.5]) + 3.0 * dirs[:200])
-    li_b = 20.0 + 3.0 * dirs[200:400]
-    li_far = np.array([10.0, 10.0, 10.0]) + 0.5 * dirs[400:]
-    li = np.vstack([li_a, li_b, li_far])
-    s_same = rng.normal(size=600)
-    out = softness_by_ring_size(box, positions, [np.arange(4), np.arange(4, 10)], [4, 6], li, s_same)
-    assert out["per_size"][4]["n"] == 200 and out["per_size"][6]["n"] == 200
-    np.testing.assert_allclose(np.sort(out["values"][4]), np.sort(s_same[:200]))
-    np.testing.assert_allclose(np.sort(out["values"][6]), np.sort(s_same[200:400]))
-    assert out["all_li"]["n"] == 600
-    assert out["kruskal_p"] > 1e-3
-    s_diff = s_same.copy()
-    s_diff[200:400] += 2.0  # Li around the 6-ring are much softer
-    out = softness_by_ring_size(box, positions, [np.arange(4), np.arange(4, 10)], [4, 6], li, s_diff)
-    assert out["kruskal_p"] < 1e-20
-    assert out["epsilon_squared"] > 0.3
-    # rings sharing an atom (atom 0 in both): a Li near it is near both rings. "any" puts it in
-    # both classes, "largest" only in the 6-ring class; a Li near ring B only is in class 6
-    shared = [np.arange(4), np.append(np.arange(4, 10), 0)]
-    li3 = np.array([[0.5, 0.5, 3.0], [20.0, 20.0, 20.0]])
-    s3 = np.array([-1.0, 1.0])
-    out_any = softness_by_ring_size(box, positions, shared, [4, 6], li3, s3, min_count=1)
-    out_big = softness_by_ring_size(box, positions, shared, [4, 6], li3, s3, min_count=1, assignment="largest")
-    assert out_any["values"][4].tolist() == [-1.0] and sorted(out_any["values"][6].tolist()) == [-1.0, 1.0]
-    assert 4 not in out_big["values"] and sorted(out_big["values"][6].tolist()) == [-1.0, 1.0]
+    li = np.vstack([box.wrap(np.array([0.0, 0.0, 0.5]) + 2.0 * dirs[:200]), 20.0 + 2.0 * dirs[200:400],
+                    np.array([10.0, 10.0, 10.0]) + 0.5 * dirs[400:]])
+    cov = ring_coverage(box, positions, [np.arange(4), np.arange(4, 10), np.arange(3)], [4, 6, -1], li, 3.5)
+    assert sorted(cov) == [4, 6]   # the unresolved ring is left out
+    assert cov[4].tolist() == list(range(200)) and cov[6].tolist() == list(range(200, 400))
+    # the shift test on a network with many rings and uniformly spread Li (its null assumes a
+    # stationary field: Li spread through the cell, as in a glass)
+    net = rng.uniform(0.0, 20.0, (330, 3))
+    box = Box(np.zeros(3), np.full(3, 20.0))
+    li = rng.uniform(0.0, 20.0, (160, 3))
+    _, rings = alpha_persistence(net, box, margin=8.0, ring_min_persistence=1.0)
+    cov = ring_coverage(box, net, rings.atoms, rings.size, li, 3.5)
+    s = rng.normal(size=len(li))
+    null = shifted_fields(box, li, s, 199, np.random.default_rng(1))
+    assert null.shape == (199, len(li)) and set(np.unique(null)) <= set(s)
+    same = ring_softness_test(cov, s, null, min_count=20)
+    k = same["sizes_tested"][0]
+    assert same["per_size"][k]["n_li"] == len(cov[k]) >= 20
+    assert same["per_size"][k]["d"] == pytest.approx((s[cov[k]].mean() - s.mean()) / s.std())
+    target = min(cov, key=lambda c: abs(len(cov[c]) - len(li) / 4))
+    s2 = s.copy()
+    s2[cov[target]] += 2.0  # the Li of one ring size are much softer
+    diff = ring_softness_test(cov, s2, shifted_fields(box, li, s2, 199, np.random.default_rng(1)), min_count=20)
+    assert diff["p_shift"] <= 0.02 and diff["per_size"][target]["z"] > 5
+    assert diff["max_abs_d"] > 0.5
+    few = ring_softness_test(cov, s, null, min_count=1000)
+    assert few["sizes_tested"] == [] and np.isnan(few["p_shift"])
 
 
 # --- CLI -----------------------------------------------------------------------------------
@@ -304,7 +387,9 @@ def test_figures_write_png_and_pdf(tmp_path):
     rng = np.random.default_rng(0)
     li = rng.uniform(0, 12, (50, 3))
     soft = rng.normal(size=50)
-    res = softness_by_ring_size(box, pos, rings.atoms, rings.size, li, soft, min_count=5)
+    cov = ring_coverage(box, pos, rings.atoms, rings.size, li, 3.5)
+    res = ring_softness_test(cov, soft, shifted_fields(box, li, soft, 19, rng), min_count=5)
+    res.update(values={s: soft[v] for s, v in cov.items()}, cutoff_A=3.5)
     fig.plot_softness_by_ring_size({"g1": res}, {"g1": soft}, tmp_path / "s5.png", tmp_path / "s5.pdf")
     for stem in ("pd", "rs", "s4", "s5"):
         for ext in ("png", "pdf"):

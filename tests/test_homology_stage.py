@@ -97,7 +97,8 @@ def test_diagrams_match_the_cubic_lattice(case):
     assert h2.shape == (N_NET - 1, 2) and np.allclose(h2, [A ** 2 / 2, 3 * A ** 2 / 4])
     r = json.loads(open(out["rings"]).read())
     assert r["essential_classes"] == {"H0": 1, "H1": 3, "H2": 3}
-    assert r["all_h1"] == {"n_rings": 2 * N_NET - 2, "n_unresolved": 0, "sizes": {"4": 2 * N_NET - 2}}
+    assert r["all_h1"] == {"n_rings": 2 * N_NET - 2, "n_unresolved": 0, "n_not_searched": 0,
+                           "sizes": {"4": 2 * N_NET - 2}}
     # persistence 2.25 A^2 > 1.0: every square is a persistent ring
     assert r["persistent"] == r["all_h1"]
     assert r["timing_s"]["homology"] > 0 and r["timing_s"]["job"] >= r["timing_s"]["homology"]
@@ -110,15 +111,19 @@ def test_pd_h1_rings_are_lattice_squares(case):
     box = N_SIDE * A
     for r in table:
         assert int(r["ring_size"]) == 4
+        # the square is also the boundary of the smallest volume: its two triangles
+        assert int(r["volume_ring_size"]) == 4 and int(r["volume_cells"]) == 2
+        assert float(r["volume_diameter_A"]) == pytest.approx(D_RING)
         assert float(r["persistence_A2"]) == pytest.approx(A ** 2 / 4)
         assert float(r["diameter_A"]) == pytest.approx(D_RING)
         assert float(r["death_length_A"]) == pytest.approx(D_RING)
-        ids = [int(i) for i in r["atom_ids"].split()]
-        assert len(ids) == 4 and max(ids) <= N_NET  # network atoms only, no Li
-        ring = np.array([pos[i] for i in ids])
-        step = np.roll(ring, -1, axis=0) - ring
-        step -= box * np.round(step / box)
-        assert np.allclose(np.linalg.norm(step, axis=1), A)  # consecutive atoms are bonded neighbours
+        for column in ("atom_ids", "volume_atom_ids"):  # (the lattice's equal values leave the square's choice free)
+            ids = [int(i) for i in r[column].split()]
+            assert len(ids) == 4 and max(ids) <= N_NET  # network atoms only, no Li
+            ring = np.array([pos[i] for i in ids])
+            step = np.roll(ring, -1, axis=0) - ring
+            step -= box * np.round(step / box)
+            assert np.allclose(np.linalg.norm(step, axis=1), A)  # consecutive atoms are bonded neighbours
 
 
 def test_persistence_filter_removes_short_pairs(case):
@@ -135,7 +140,7 @@ def link_and_claims(case, tmp_path, q, fwhm, edge=False, **over):
     fsdp = write_fsdp(tmp_path / "fsdp.json", q, fwhm, edge)
     out = tmp_path / "fsdp_link.json"
     s = settings(**over)
-    stage.fsdp_link_job(case["outputs"]["pd_h1"], fsdp, s, str(out))
+    stage.fsdp_link_job(case["outputs"]["pd_h1"], fsdp, case["data"], s, str(out))
     link = stage.load_fsdp_link(out)
     c11 = stage.homology_claims({"g": link}, {}, s, {"C11": "x", "C12": "y"})[0]
     return link, c11
@@ -144,21 +149,24 @@ def link_and_claims(case, tmp_path, q, fwhm, edge=False, **over):
 def test_fsdp_window_around_the_squares(case, tmp_path):
     # 2 pi / q = the square diameter: every ring lies in the window, all of them have 4 atoms
     link, c11 = link_and_claims(case, tmp_path, 2 * np.pi / D_RING, 0.1)
-    for length in stage.RING_LENGTHS:
-        lk = link["links"][length]
-        assert lk["n_in_window"] == 2 * N_NET - 2 and lk["per_size"][4]["fraction_in_window"] == pytest.approx(1.0)
-        assert lk["large_ring_share"] == 0.0
-    assert c11["verdict"] == "does not hold"
-    # "larger than 3 atoms": the squares carry the whole share
-    link, c11 = link_and_claims(case, tmp_path, 2 * np.pi / D_RING, 0.1, large_ring_size=3)
-    assert link["links"]["death"]["large_ring_share"] == pytest.approx(1.0)
-    assert c11["verdict"] == "holds"
+    assert link["primary_definition"] == "shortest_cycle" and set(link["definitions"]) == set(stage.RING_COLUMNS)
+    for definition in stage.RING_COLUMNS:
+        for length in stage.RING_LENGTHS:
+            lk = link["definitions"][definition]["links"][length]
+            assert lk["n_in_window"] == 2 * N_NET - 2 and lk["per_size"][4]["fraction_in_window"] == pytest.approx(1.0)
+            assert lk["large_ring_share"] == 0.0
+        scan = link["definitions"][definition]["enrichment"]["death"]
+        assert [e["min_persistence_A2"] for e in scan] == settings()["claims"]["c11_thresholds_A2"]
+        assert all(e["large_share_all"] == 0.0 and np.isnan(e["enrichment"]) for e in scan if e["n_rings"])
+        rec = link["definitions"][definition]["reciprocal"]
+        assert rec["subsets"]["small_rings"]["n_atoms"] == N_NET and rec["subsets"]["large_rings"] == {"n_atoms": 0}
+    # only squares: no large rings, nothing to compare
+    assert c11["verdict"] == "not tested" and "no large or no small rings" in c11["measured"]
 
 
 def test_fsdp_window_missing_the_rings_and_unresolved_peaks(case, tmp_path):
-    link, c11 = link_and_claims(case, tmp_path, 2 * np.pi / 8.0, 0.05)  # window ~7.8-8.2 A
+    link, _ = link_and_claims(case, tmp_path, 2 * np.pi / 8.0, 0.05)  # window ~7.8-8.2 A
     assert link["links"]["death"]["n_in_window"] == 0 and np.isnan(link["links"]["death"]["large_ring_share"])
-    assert c11["verdict"] == "does not hold"
     # unresolved width: the library default 0.25 q is used and said so
     link, _ = link_and_claims(case, tmp_path, 1.2, None)
     assert link["fsdp"]["fwhm_inv_A"] == pytest.approx(0.3) and "assumed" in link["fsdp"]["fwhm_source"]
@@ -167,22 +175,45 @@ def test_fsdp_window_missing_the_rings_and_unresolved_peaks(case, tmp_path):
     assert c11["verdict"] == "not tested"
 
 
+def c11_entry(p_large, large, small, enrichments):
+    return {"reciprocal": {"pool_mean": 0.0, "subsets": {
+                "large_rings": {"n_atoms": 40, "mean_contribution": large, "p_random": p_large},
+                "small_rings": {"n_atoms": 90, "mean_contribution": small, "p_random": 0.5}}},
+            "enrichment": {"death": [{"min_persistence_A2": t, "n_rings": 10, "n_in_window": 5, "enrichment": e}
+                                     for t, e in zip((0.5, 1.0, 2.0), enrichments)]}}
+
+
+@pytest.mark.parametrize("entry, verdict", [
+    (c11_entry(0.001, 0.3, 0.1, (1.4, 1.3, 1.2)), True),
+    (c11_entry(0.2, 0.3, 0.1, (1.4, 1.3, 1.2)), False),    # not above random atoms
+    (c11_entry(0.001, 0.1, 0.3, (1.4, 1.3, 1.2)), False),  # small rings contribute more
+    (c11_entry(0.001, 0.3, 0.1, (1.4, 0.9, 1.2)), False),  # enrichment follows the threshold
+    ({"reciprocal": None}, None),
+])
+def test_c11_decision(entry, verdict):
+    assert stage.c11_glass_verdict(entry, 0.05)[0] is verdict
+
+
 # ---- softness by ring size and C12 ------------------------------------------------------------------
 
 def test_softness_around_squares(case, tmp_path):
     out = tmp_path / "soft.json"
     stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], case["softness_csv"], settings(), str(out))
     res = stage.load_softness_rings(out)
-    # every Li is 2.60 A from 8 ring atoms (< 3.5 A): all in the size-4 class, one class, no test
-    assert list(res["values"]) == [4]
-    assert np.allclose(np.sort(res["values"][4]), np.sort(case["softness"]))
-    assert res["n_Li_near_rings"] == N_NET and np.isnan(res["kruskal_p"])
+    # every Li is 2.60 A from 8 ring atoms (< 3.5 A): all covered by the size-4 class, the only
+    # class, which is all Li: tested, and no translation can change its mean
+    for d in [res] + list(res["definitions"].values()):
+        assert list(d["values"]) == [4] and d["n_li_covered"] == N_NET
+        assert np.allclose(np.sort(d["values"][4]), np.sort(case["softness"]))
+        assert d["per_size"][4]["d"] == pytest.approx(0.0, abs=1e-12)
     c12 = stage.homology_claims({}, {"g": res}, settings(), {"C11": "x", "C12": "y"})[1]
-    assert c12["verdict"] == "not tested"
-    # cutoff below the Li-corner distance: no Li near any ring
+    assert c12["verdict"] == "holds" and "Li covered per size {4: 64}" in c12["measured"]
+    # cutoff below the Li-corner distance: no Li near any ring: not tested
     stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], case["softness_csv"],
                              settings(li_ring_cutoff_A=2.5), str(out))
-    assert stage.load_softness_rings(out)["values"] == {}
+    res = stage.load_softness_rings(out)
+    assert all(len(v) == 0 for v in res["values"].values()) and np.isnan(res["p_shift"])
+    assert stage.homology_claims({}, {"g": res}, settings(), {"C11": "x", "C12": "y"})[1]["verdict"] == "not tested"
 
 
 def test_softness_from_another_configuration_is_refused(case, tmp_path):
@@ -197,20 +228,23 @@ def test_softness_from_another_configuration_is_refused(case, tmp_path):
         stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], str(moved), settings(), str(tmp_path / "x.json"))
 
 
-def kw(p, eps2):
-    return {"kruskal_H": 1.0, "kruskal_p": p, "epsilon_squared": eps2, "sizes_tested": [4, 6],
-            "values": {4: np.zeros(30), 6: np.zeros(30)}, "min_count": 20}
+def shift_result(p, d):
+    one = {"p_shift": p, "max_abs_z": 3.0, "max_abs_d": d, "sizes_tested": [4, 6], "n_shifts": 999,
+           "per_size": {4: {"n_li": 30}, 6: {"n_li": 40}}, "all_li": {"n": 100}, "n_li_covered": 60,
+           "min_count": 20, "values": {4: np.zeros(30), 6: np.zeros(40)}}
+    return {**one, "definitions": {"shortest_cycle": one, "optimal_volume": one}}
 
 
 @pytest.mark.parametrize("first, second, verdict", [
-    ((0.001, 0.2), (0.5, 0.0), "does not hold"),  # significant, non-negligible effect in one glass
-    ((0.03, 0.2), (0.5, 0.0), "holds"),           # p < 0.05 but above the Bonferroni level 0.025
-    ((0.001, 0.005), (0.5, 0.0), "holds"),        # significant but negligible effect
+    ((0.001, 0.5), (0.5, 0.0), "does not hold"),  # significant, non-negligible effect in one glass
+    ((0.03, 0.5), (0.5, 0.0), "holds"),           # p < 0.05 but above the Bonferroni level 0.025
+    ((0.001, 0.05), (0.5, 0.0), "holds"),         # significant but negligible effect
 ])
 def test_c12_decision(first, second, verdict):
-    row = stage.homology_claims({}, {"a": kw(*first), "b": kw(*second)}, settings(), {"C11": "", "C12": ""})[1]
+    row = stage.homology_claims({}, {"a": shift_result(*first), "b": shift_result(*second)}, settings(),
+                                {"C11": "", "C12": ""})[1]
     assert row["verdict"] == verdict
-    assert "p = " in row["measured"] and "epsilon^2" in row["measured"]
+    assert "shift-test p = " in row["measured"] and "Calibration" in row["criterion"]
 
 
 # ---- figures, claims file, workflow --------------------------------------------------------------------
@@ -218,7 +252,7 @@ def test_c12_decision(first, second, verdict):
 def test_claims_and_figures_are_written(case, tmp_path):
     fsdp = write_fsdp(tmp_path / "fsdp.json", 2 * np.pi / D_RING, 0.1)
     link, soft = str(tmp_path / "link.json"), str(tmp_path / "soft.json")
-    stage.fsdp_link_job(case["outputs"]["pd_h1"], fsdp, settings(), link)
+    stage.fsdp_link_job(case["outputs"]["pd_h1"], fsdp, case["data"], settings(), link)
     stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], case["softness_csv"], settings(), soft)
     claims = tmp_path / "homology_claims.csv"
     stage.claims_job({"g": link}, {"g": soft}, settings(), str(claims))
@@ -240,6 +274,10 @@ def test_config_rejects_bad_homology_values():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["homology"]["ring_length"] = "radius"
     with pytest.raises(ConfigError, match="homology.ring_length"):
+        validate_config(config)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["homology"]["volume_epsilon_A2"] = config["homology"]["min_persistence_A2"]
+    with pytest.raises(ConfigError, match="homology.volume_epsilon_A2"):
         validate_config(config)
 
 

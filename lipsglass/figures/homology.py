@@ -82,11 +82,13 @@ def plot_ring_size_distribution(rings_by_glass: Mapping[str, Rings], out_png, ou
     save_figure(fig, out_png, out_pdf)
 
 
-def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_size: int = 30) -> None:
+def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_size: int = 30,
+                    definition: str = "shortest_cycle") -> None:
     """Fig. S4: ring length (A, mean +- std per ring size; see ``fsdp_ring_link``) against the
     FSDP real-space window 2 pi / q (band) and, below, the persistence-weighted fraction of
     rings of each size whose length lies in that window. ``links_by_glass[glass]`` is the dict
-    returned by ``lipsglass.homology.fsdp_ring_link``."""
+    returned by ``lipsglass.homology.fsdp_ring_link``; ``definition`` names the ring definition
+    (shown in the title)."""
     if not links_by_glass:
         raise ValueError("nothing to plot")
     fig, (ax, bx) = plt.subplots(2, 1, figsize=(5.5, 6.0), sharex=True)
@@ -110,7 +112,8 @@ def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_si
     length_names = {"death": r"length $2\sqrt{\mathrm{death}}$", "diameter": "diameter (largest atom-atom distance)"}
     name = lengths.pop() if len(lengths) == 1 else None
     ax.set_ylabel(f"ring {length_names.get(name, name)} (Å)" if name else "ring length (Å)")
-    ax.set_title(r"band: FSDP window $2\pi/(q \pm \Delta q/2)$, dashed: $2\pi/q_\mathrm{FSDP}$", fontsize=9)
+    ax.set_title(f"rings: {definition.replace('_', ' ')}; " + r"band: FSDP window $2\pi/(q \pm \Delta q/2)$, "
+                 r"dashed: $2\pi/q_\mathrm{FSDP}$", fontsize=8)
     ax.legend(fontsize=7)
     bx.set_xlabel("ring size (atoms)")
     bx.set_ylabel("persistence-weighted fraction\nin FSDP window")
@@ -121,9 +124,10 @@ def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_si
 
 def plot_softness_by_ring_size(results_by_glass: Mapping[str, dict], softness_by_glass: Mapping[str, np.ndarray],
                                out_png, out_pdf, max_size: int = 20) -> None:
-    """Fig. S5b-e: softness distribution of Li near rings of each size (box plots, one panel per
-    glass) next to the distribution of all Li (``softness_by_glass``), with the Kruskal-Wallis
-    p-value. ``results_by_glass[glass]`` is the dict from ``softness_by_ring_size``."""
+    """Fig. S5b-e: softness distribution of Li covered by rings of each size (box plots, one panel
+    per glass) next to the distribution of all Li (``softness_by_glass``), with the spatial shift
+    test's p-value of the ring definition shown (``primary_definition``) and, if present, of the
+    other one. ``results_by_glass[glass]`` is a loaded softness_by_ring_size.json."""
     if not results_by_glass:
         raise ValueError("nothing to plot")
     fig, axes = _panels(len(results_by_glass), width=4.5, height=3.2)
@@ -136,6 +140,11 @@ def plot_softness_by_ring_size(results_by_glass: Mapping[str, dict], softness_by
         ax.axhline(0.0, color="grey", lw=0.7)
         ax.set_xlabel(f"ring size (atoms); Li within {res['cutoff_A']:g} Å of a ring atom")
         ax.set_ylabel("softness S")
-        ax.set_title(f"{glass}: Kruskal-Wallis p = {res['kruskal_p']:.2g}", fontsize=9)
+        shown = res.get("primary_definition", "shortest_cycle")
+        title = f"{glass}, {shown.replace('_', ' ')} rings: shift-test p = {res['p_shift']:.2g}"
+        for other, d in res.get("definitions", {}).items():
+            if other != shown:
+                title += f"\n({other.replace('_', ' ')}: p = {float(d.get('p_shift') or float('nan')):.2g})"
+        ax.set_title(title, fontsize=8)
     fig.tight_layout()
     save_figure(fig, out_png, out_pdf)

@@ -13,27 +13,40 @@ Design choices (documented here because the paper's SI, which would fix them, is
   checked against this file (a mismatch stops the job).
 * Complex: periodic alpha complex of the ``elements`` atoms (default P + S), unweighted unless
   ``weighted`` (then weights = ``radii``^2). All filtration values are alpha^2 in A^2.
-* Rings: finite H1 pairs with the shortest-path representative cycle (``lipsglass.homology``).
-  Most H1 pairs of a glass are short-lived triangles of nearly touching atoms; ring statistics,
-  the FSDP link and S5 use only pairs with persistence death - birth > ``min_persistence_A2``.
-  ``pd_h1.csv`` keeps every pair, so any other threshold can be applied afterwards.
-* C11 ("the FSDP is assigned to rings larger than 8"): the FSDP's real-space window is
-  2 pi / (q +- FWHM/2); a ring "contributes to the FSDP" when its length lies in that window.
-  The claim holds in a glass when rings of more than ``large_ring_size`` atoms carry more than
-  ``claims.c11_min_large_share`` of the persistence of all such rings. Two ring lengths are
-  reported: ``death`` = 2 sqrt(death alpha^2) (the diameter of the largest empty ball the loop
-  encloses, i.e. the size of the hole) and ``diameter`` (largest distance between two ring
-  atoms). The primary one (``ring_length``, default ``death``) decides the verdict: the death
-  value belongs to the persistence pair itself and is stable under small displacements of the
-  atoms (stability theorem), whereas the diameter depends on which of several equally short
-  representative cycles is chosen; for a planar regular even ring the two coincide.
+* Rings: finite H1 pairs with persistence death - birth > ``min_persistence_A2`` (most H1 pairs
+  of a glass are short-lived triangles of nearly touching atoms; ``pd_h1.csv`` keeps every pair,
+  rings are searched only for the kept ones, size 0 for the others), under two definitions, both
+  computed and reported (``lipsglass.homology``): ``shortest_cycle``, the shortest contractible
+  cycle through the birth edge at birth, searched on the periodic graph (independent of origin
+  and padding); and ``optimal_volume``, the boundary of the stable volume (noise band
+  ``volume_epsilon_A2``; 0 = the optimal volume), the smallest set of triangles that fills the
+  loop: it follows the hole, where a shortest cycle born near the percolation of the network can
+  be a long detour around it. ``ring_definition`` picks the one that decides the verdicts and is
+  shown in Fig. S4/S5; the other one is reported beside it in every output and claim row.
+  Checked against HomCloud 5.4 (tests/test_homology_oracle.py).
+* C11 ("the FSDP is assigned to rings larger than 8"), tested as enrichment, in both spaces. Real
+  space: the FSDP's window is 2 pi / (q +- FWHM/2); the share of rings of more than
+  ``large_ring_size`` atoms among the rings whose length (2 sqrt(death), the diameter of the hole;
+  the atom-atom ``diameter`` is reported too) lies in the window, against that share among all
+  rings (enrichment), at each persistence threshold of ``claims.c11_thresholds_A2`` (a verdict
+  must not follow one threshold). Reciprocal space: S(q) summed over the cell's wave vectors in
+  q_FSDP +- FWHM/2 splits exactly into atom contributions; the mean contribution of the atoms of
+  large rings against random network-atom subsets of equal size (``c11_n_random``) and against
+  the atoms of small rings. Holds in a glass when large-ring atoms beat random subsets
+  (p < ``c11_alpha``) and small-ring atoms, and the enrichment exceeds 1 at every threshold with
+  rings in the window; holds when it holds in every glass whose FSDP is resolved.
 * C12 ("softness around rings shows no ring-size dependence beyond the overall distribution"):
-  Li within ``li_ring_cutoff_A`` of an atom of a ring are grouped by ring size (``assignment:
-  largest`` puts each Li in the class of the largest ring near it, giving disjoint classes);
-  a Kruskal-Wallis test across the classes holding at least ``min_count`` Li, with effect size
-  epsilon^2. A glass shows a ring-size dependence when p < ``c12_alpha`` / (number of glasses
-  tested) (Bonferroni) and epsilon^2 >= ``c12_min_epsilon_squared``; the claim holds when no
-  tested glass shows one.
+  a Li is covered by a ring size when it lies within ``li_ring_cutoff_A`` of an atom of a ring of
+  that size (a Li may be covered by several sizes; the Li each class covers are reported). Each
+  class covering at least ``min_count`` Li is compared with all Li: z = (mean of the class - mean
+  of all) / (sd / sqrt(n)). Neighbouring Li share softness, so z is referred not to a normal
+  distribution but to ``c12_n_shifts`` spatially translated softness fields (each Li takes the
+  softness of the Li nearest to its position minus a random translation: the field keeps its
+  correlations and loses any relation to the rings); the omnibus statistic is max |z|. A glass
+  shows a ring-size dependence when p < ``c12_alpha`` / (glasses tested) and the largest class
+  difference is at least ``c12_min_effect_sd`` sd of all Li; the claim holds when no tested glass
+  shows one. tests/test_homology_c12_calibration.py checks the false-positive rate on Gaussian
+  random fields (4 and 8 A) and the power on a planted effect.
 
 Outputs per glass (``results/{glass}/homology/``): ``pd_h0.csv``, ``pd_h1.csv``, ``pd_h2.csv``,
 ``rings.json``, ``fsdp_link.json``, ``softness_by_ring_size.json``.
@@ -50,13 +63,16 @@ from typing import Mapping
 import numpy as np
 
 from lipsglass.claims import write_claim_rows
-from lipsglass.homology import (PersistenceDiagram, Rings, fsdp_ring_link, ring_length, softness_by_ring_size,
-                                structure_homology)
+from lipsglass.homology import PersistenceDiagram, Rings, fsdp_ring_link, ring_length, structure_homology
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import read_data
 
 PD_COLUMNS = ("birth_A2", "death_A2", "persistence_A2")
-PD_H1_COLUMNS = ("birth_A2", "death_A2", "persistence_A2", "ring_size", "diameter_A", "death_length_A", "atom_ids")
+PD_H1_COLUMNS = ("birth_A2", "death_A2", "persistence_A2", "ring_size", "diameter_A", "death_length_A", "atom_ids",
+                 "volume_ring_size", "volume_diameter_A", "volume_cells", "volume_atom_ids")
+# ring definitions (lipsglass.homology.RING_DEFINITIONS) -> their pd_h1.csv columns (size, diameter, atom ids)
+RING_COLUMNS = {"shortest_cycle": ("ring_size", "diameter_A", "atom_ids"),
+                "optimal_volume": ("volume_ring_size", "volume_diameter_A", "volume_atom_ids")}
 RING_LENGTHS = ("death", "diameter")
 
 
@@ -74,17 +90,23 @@ def write_pd(path: str | Path, intervals: np.ndarray) -> None:
         writer.writerows((_fmt(b), _fmt(d), _fmt(d - b)) for b, d in intervals)
 
 
-def write_pd_h1(path: str | Path, rings: Rings, atom_ids: np.ndarray) -> None:
-    """Every finite H1 pair with its ring: size (atoms, -1 unresolved), diameter (A),
-    2 sqrt(death) (A) and the LAMMPS ids of the ring atoms in ring order (space separated)."""
+def write_pd_h1(path: str | Path, rings: Rings, atom_ids: np.ndarray, volumes: Rings) -> None:
+    """Every finite H1 pair with its ring under both definitions: shortest cycle at birth (size
+    in atoms: -1 longer than max_ring_size, 0 not searched; diameter, A; LAMMPS ids of the ring
+    atoms in ring order, space separated) and boundary of the optimal / stable volume (the same,
+    plus the number of triangles of the volume), and 2 sqrt(death) (A)."""
     death_length = ring_length(rings, "death")
+    if not np.allclose(volumes.birth, rings.birth) or not np.allclose(volumes.death, rings.death):
+        raise ValueError("the two ring sets belong to different diagrams")
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(PD_H1_COLUMNS)
         for k in range(len(rings.birth)):
             writer.writerow([_fmt(rings.birth[k]), _fmt(rings.death[k]), _fmt(rings.death[k] - rings.birth[k]),
                              int(rings.size[k]), _fmt(rings.diameter[k]), _fmt(death_length[k]),
-                             " ".join(str(int(i)) for i in atom_ids[rings.atoms[k]])])
+                             " ".join(str(int(i)) for i in atom_ids[rings.atoms[k]]),
+                             int(volumes.size[k]), _fmt(volumes.diameter[k]), int(volumes.n_cells[k]),
+                             " ".join(str(int(i)) for i in atom_ids[volumes.atoms[k]])])
 
 
 def read_pd(path: str | Path) -> np.ndarray:
@@ -94,9 +116,12 @@ def read_pd(path: str | Path) -> np.ndarray:
     return np.array([[float(r["birth_A2"]), float(r["death_A2"])] for r in rows], float).reshape(-1, 2)
 
 
-def read_rings(path: str | Path, max_ring_size: int) -> Rings:
-    """Rings of a ``pd_h1.csv``; ``atoms`` holds LAMMPS atom ids (not indices), coordinates are
-    not stored (empty arrays)."""
+def read_rings(path: str | Path, max_ring_size: int, definition: str = "shortest_cycle") -> Rings:
+    """Rings of a ``pd_h1.csv`` under ``definition`` (``RING_COLUMNS``); ``atoms`` holds LAMMPS
+    atom ids (not indices), coordinates are not stored (empty arrays)."""
+    if definition not in RING_COLUMNS:
+        raise ValueError(f"ring definition must be one of {tuple(RING_COLUMNS)}, not {definition!r}")
+    size_col, diameter_col, atoms_col = RING_COLUMNS[definition]
     with open(path) as fh:
         rows = list(csv.DictReader(fh))
     if rows and tuple(rows[0]) != PD_H1_COLUMNS:
@@ -107,9 +132,9 @@ def read_rings(path: str | Path, max_ring_size: int) -> Rings:
 
     return Rings(birth=np.array([num(r["birth_A2"]) for r in rows]),
                  death=np.array([num(r["death_A2"]) for r in rows]),
-                 size=np.array([int(r["ring_size"]) for r in rows], dtype=int),
-                 diameter=np.array([num(r["diameter_A"]) for r in rows]),
-                 atoms=[np.array(r["atom_ids"].split(), dtype=np.int64) for r in rows],
+                 size=np.array([int(r[size_col]) for r in rows], dtype=int),
+                 diameter=np.array([num(r[diameter_col]) for r in rows]),
+                 atoms=[np.array(r[atoms_col].split(), dtype=np.int64) for r in rows],
                  coordinates=[np.zeros((0, 3)) for _ in rows], max_ring_size=int(max_ring_size))
 
 
@@ -121,7 +146,8 @@ def subset_rings(rings: Rings, mask: np.ndarray) -> Rings:
     picked = np.flatnonzero(mask)
     return Rings(birth=rings.birth[mask], death=rings.death[mask], size=rings.size[mask],
                  diameter=rings.diameter[mask], atoms=[rings.atoms[k] for k in picked],
-                 coordinates=[rings.coordinates[k] for k in picked], max_ring_size=rings.max_ring_size)
+                 coordinates=[rings.coordinates[k] for k in picked], max_ring_size=rings.max_ring_size,
+                 n_cells=None if rings.n_cells is None else rings.n_cells[mask])
 
 
 def persistent_rings(rings: Rings, min_persistence: float) -> Rings:
@@ -132,9 +158,11 @@ def persistent_rings(rings: Rings, min_persistence: float) -> Rings:
 
 
 def size_distribution(rings: Rings) -> dict:
-    """Number of rings, resolved ring sizes {size (atoms): count} and the unresolved count."""
+    """Number of rings, resolved ring sizes {size (atoms): count}, the unresolved count (longer
+    than max_ring_size) and the count of pairs not searched (size 0: below the ring threshold)."""
     sizes, counts = np.unique(rings.size[rings.size > 0], return_counts=True)
     return {"n_rings": int(len(rings.size)), "n_unresolved": int(np.sum(rings.size < 0)),
+            "n_not_searched": int(np.sum(rings.size == 0)),
             "sizes": {int(s): int(c) for s, c in zip(sizes, counts)}}
 
 
@@ -142,23 +170,40 @@ def _none_to_nan(value):
     return float("nan") if value is None else value
 
 
-def load_fsdp_link(path: str | Path) -> dict:
-    """``fsdp_link.json`` with integer ring-size keys and NaN for JSON nulls in the links."""
-    data = json.loads(Path(path).read_text())
-    for link in (data.get("links") or {}).values():
+def _int_keys_links(links: dict | None) -> None:
+    for link in (links or {}).values():
         link["per_size"] = {int(s): {k: _none_to_nan(v) for k, v in d.items()} for s, d in link["per_size"].items()}
         for key in ("large_ring_share", "large_ring_share_count"):
             link[key] = _none_to_nan(link[key])
+
+
+def load_fsdp_link(path: str | Path) -> dict:
+    """``fsdp_link.json`` with integer ring-size keys and NaN for JSON nulls in the links (of the
+    primary definition at the top level and of every definition under ``definitions``)."""
+    data = json.loads(Path(path).read_text())
+    _int_keys_links(data.get("links"))
+    for entry in data.get("definitions", {}).values():
+        _int_keys_links(entry.get("links"))
+        for scan in (entry.get("enrichment") or {}).values():
+            for row in scan:
+                row.update({k: _none_to_nan(v) for k, v in row.items()})
     return data
 
 
+def _softness_keys(data: dict) -> None:
+    data["values"] = {int(s): np.asarray(v, float) for s, v in data.get("values", {}).items()}
+    data["per_size"] = {int(s): d for s, d in data.get("per_size", {}).items()}
+    for key in ("p_shift", "max_abs_z", "max_abs_d"):
+        data[key] = _none_to_nan(data.get(key))
+
+
 def load_softness_rings(path: str | Path) -> dict:
-    """``softness_by_ring_size.json`` with integer ring-size keys, value arrays and NaN for nulls."""
+    """``softness_by_ring_size.json`` with integer ring-size keys, value arrays and NaN for nulls
+    (primary definition at the top level, every definition under ``definitions``)."""
     data = json.loads(Path(path).read_text())
-    data["values"] = {int(s): np.asarray(v, float) for s, v in data["values"].items()}
-    data["per_size"] = {int(s): d for s, d in data["per_size"].items()}
-    for key in ("kruskal_H", "kruskal_p", "epsilon_squared"):
-        data[key] = _none_to_nan(data[key])
+    _softness_keys(data)
+    for entry in data.get("definitions", {}).values():
+        _softness_keys(entry)
     return data
 
 
@@ -178,12 +223,16 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
     elements = data.elements()
     result = structure_homology(data.box, elements, data.box.wrap(data.positions),
                                 select=tuple(settings["elements"]), radii=_radii(settings),
-                                margin=settings["margin_A"], max_ring_size=settings["max_ring_size"])
-    diagram, rings = result.diagram, result.rings
+                                margin=settings["margin_A"], max_ring_size=settings["max_ring_size"],
+                                ring_min_persistence=settings["min_persistence_A2"],
+                                ring_definitions=tuple(RING_COLUMNS), volume_cutoff=settings["volume_cutoff_A"],
+                                volume_epsilon=settings["volume_epsilon_A2"])
+    diagram, rings, volumes = result.diagram, result.rings, result.volume_rings
     for dim, key in ((0, "pd_h0"), (2, "pd_h2")):
         write_pd(outputs[key], diagram.intervals(dim))
-    write_pd_h1(outputs["pd_h1"], rings, data.ids)
+    write_pd_h1(outputs["pd_h1"], rings, data.ids, volumes)
     kept = persistent_rings(rings, settings["min_persistence_A2"])
+    kept_volumes = persistent_rings(volumes, settings["min_persistence_A2"])
     write_json(outputs["rings"], {
         "configuration": str(configuration),
         "elements": list(result.elements), "n_network_atoms": int(len(result.atom_indices)),
@@ -197,41 +246,81 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
         "n_hidden_points": int(diagram.n_hidden),
         "all_h1": size_distribution(rings),
         "persistent": size_distribution(kept),
+        "persistent_optimal_volume": size_distribution(kept_volumes),
+        "volume_epsilon_A2": float(settings["volume_epsilon_A2"]), "volume_cutoff_A": float(settings["volume_cutoff_A"]),
+        "same_size_both_definitions": float(np.mean(kept.size == kept_volumes.size)) if len(kept.size) else None,
         "h1_persistence_quantiles_A2": dict(zip(("q10", "q50", "q90"),
                                                 np.percentile(rings.persistence, [10, 50, 90]).tolist()))
         if len(rings.birth) else {},
-        "units": {"filtration": "alpha^2, A^2", "ring size": "atoms (-1: longer than max_ring_size or "
-                                                             "spanning the cell)"},
-        "timing_s": {"homology": float(result.timings["homology_s"]), "job": time.perf_counter() - t0},
+        "units": {"filtration": "alpha^2, A^2", "ring size": "atoms (-1: longer than max_ring_size; "
+                                                             "0: persistence not above min_persistence_A2, "
+                                                             "not searched)"},
+        "timing_s": {"homology": float(result.timings["homology_s"]), "job": time.perf_counter() - t0,
+                     **{k[:-2]: float(v) for k, v in result.timings.items() if k != "homology_s"}},
     })
     print(f"{configuration}: {len(result.atom_indices)} atoms, {len(rings.birth)} H1 pairs, "
           f"{len(kept.birth)} with persistence > {settings['min_persistence_A2']} A^2, "
           f"{time.perf_counter() - t0:.1f} s")
 
 
-def fsdp_link_job(pd_h1: str, fsdp_json: str, settings: Mapping, out_json: str) -> None:
-    """Link of the persistent rings to the FSDP of ``settings["fsdp_weighting"]`` S(q), for both
-    ring-length definitions (``lipsglass.homology.fsdp_ring_link``). When the FSDP width is not
-    resolved (null in fsdp.json) the library's default FWHM 0.25 q is used and recorded."""
+def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapping, out_json: str) -> None:
+    """C11 for both ring definitions: the link of the persistent rings to the FSDP window for
+    both ring lengths (``lipsglass.homology.fsdp_ring_link``), the real-space enrichment scanned
+    over ``c11_thresholds_A2`` (``fsdp_enrichment_scan``), and the reciprocal-space test: the
+    per-atom S(q) contribution in the FSDP window of the atoms of large rings, of small rings,
+    against random network-atom subsets of equal size (``fsdp_subset_contribution``, weights of
+    ``fsdp_weighting``). When the FSDP width is not resolved (null in fsdp.json) the library's
+    default FWHM 0.25 q is used and recorded."""
+    from lipsglass.homology import fsdp_enrichment_scan, fsdp_subset_contribution
+    from lipsglass.structure_factor import _weights
+
     peak = json.loads(Path(fsdp_json).read_text())["fsdp"][settings["fsdp_weighting"]]
     q = _none_to_nan(peak.get("position"))
     fwhm = _none_to_nan(peak.get("fwhm"))
     fwhm_source = "fsdp.json"
     if not (np.isfinite(fwhm) and 0 < fwhm < 2 * q):
         fwhm, fwhm_source = None, "not resolved in fsdp.json: 0.25 q assumed"
-    rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"]), settings["min_persistence_A2"])
-    links = None
-    if np.isfinite(q) and q > 0:
-        links = {length: fsdp_ring_link(rings, q, fwhm, length=length, large_ring=settings["large_ring_size"])
-                 for length in RING_LENGTHS}
+    resolved = bool(np.isfinite(q) and q > 0)
+    fw = (0.25 * q if fwhm is None else fwhm) if resolved else None
+    data = read_data(configuration)
+    elements = data.elements()
+    index = {int(i): k for k, i in enumerate(data.ids)}
+    pool = np.flatnonzero(np.isin(elements, settings["elements"]))
+    large = settings["large_ring_size"]
+    per_definition = {}
+    for definition in RING_COLUMNS:
+        rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"], definition), settings["min_persistence_A2"])
+        entry = {"n_rings": int(len(rings.birth)), "n_resolved": int(np.sum(rings.size > 0)), "links": None,
+                 "enrichment": None, "reciprocal": None}
+        if resolved and np.any(rings.size > 0):
+            entry["links"] = {length: fsdp_ring_link(rings, q, fwhm, length=length, large_ring=large)
+                              for length in RING_LENGTHS}
+            every = read_rings(pd_h1, settings["max_ring_size"], definition)
+            entry["enrichment"] = {length: fsdp_enrichment_scan(every, q, fwhm, settings["claims"]["c11_thresholds_A2"],
+                                                                length=length, large_ring=large)
+                                   for length in RING_LENGTHS}
+            atoms = {name: np.unique(np.concatenate([[index[int(i)] for i in a] for a, s in zip(rings.atoms, rings.size)
+                                                     if keep(s)] or [np.zeros(0, int)])).astype(int)
+                     for name, keep in (("large_rings", lambda s: s > large), ("small_rings", lambda s: 0 < s <= large))}
+            table = _weights(sorted(set(elements)), np.array([q]), settings["fsdp_weighting"])  # weight at q_FSDP
+            weights = np.array([table[e][0] for e in elements], float)
+            try:
+                entry["reciprocal"] = fsdp_subset_contribution(
+                    data.box, data.box.wrap(data.positions), weights, atoms, pool, (q - fw / 2, q + fw / 2),
+                    n_random=settings["claims"]["c11_n_random"], seed=settings["claims"]["seed"])
+            except ValueError as exc:  # the cell has no wave vector in the FSDP window
+                entry["reciprocal_note"] = str(exc)
+        per_definition[definition] = entry
+    primary = per_definition[settings["ring_definition"]]
     write_json(out_json, {
-        "fsdp": {"weighting": settings["fsdp_weighting"], "position_inv_A": q,
-                 "fwhm_inv_A": fwhm if fwhm is not None else (0.25 * q if np.isfinite(q) else None),
+        "fsdp": {"weighting": settings["fsdp_weighting"], "position_inv_A": q, "fwhm_inv_A": fw,
                  "fwhm_source": fwhm_source, "at_window_edge": bool(peak.get("at_window_edge", False)),
                  "source": str(fsdp_json)},
-        "primary_length": settings["ring_length"], "min_persistence_A2": float(settings["min_persistence_A2"]),
-        "large_ring_size": int(settings["large_ring_size"]), "n_rings": int(len(rings.birth)),
-        "links": links, "units": {"length": "A", "persistence": "A^2", "q": "1/A"}, "rings_source": str(pd_h1),
+        "primary_definition": settings["ring_definition"], "primary_length": settings["ring_length"],
+        "min_persistence_A2": float(settings["min_persistence_A2"]), "large_ring_size": int(large),
+        "n_rings": primary["n_rings"], "links": primary["links"], "definitions": per_definition,
+        "units": {"length": "A", "persistence": "A^2", "q": "1/A", "contribution": "S(q) per atom, FSDP window mean"},
+        "rings_source": str(pd_h1), "configuration": str(configuration),
     })
 
 
@@ -261,27 +350,32 @@ def _li_coordinates(configuration: str, softness_csv: str):
 
 def softness_rings_job(pd_h1: str, configuration: str, softness_csv: str, settings: Mapping,
                        out_json: str) -> None:
-    """Softness (pooled model ``S``) of the Li near persistent rings, by ring size, with the
-    Kruskal-Wallis test across sizes (``lipsglass.homology.softness_by_ring_size``)."""
+    """C12 for both ring definitions: softness (pooled model ``S``) of the Li covered by the
+    persistent rings of each size (within ``li_ring_cutoff_A`` of a ring atom) against all Li,
+    with the spatial shift test (``lipsglass.homology.ring_softness_test``; the same translated
+    fields for both definitions). The primary definition's result is also at the top level."""
+    from lipsglass.homology import ring_coverage, ring_softness_test, shifted_fields
+
     box, pos, index, li, s = _li_coordinates(configuration, softness_csv)
-    rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"]), settings["min_persistence_A2"])
-    resolved = rings.size > 0
-    common = {"configuration": str(configuration), "softness_source": str(softness_csv), "softness_column": "S",
-              "min_persistence_A2": float(settings["min_persistence_A2"]), "n_rings": int(len(rings.birth)),
-              "n_Li": int(len(li)), "min_count": int(settings["min_count"])}
-    if not resolved.any():
-        write_json(out_json, {**common, "cutoff_A": float(settings["li_ring_cutoff_A"]),
-                              "assignment": settings["assignment"], "per_size": {}, "values": {},
-                              "all_li": {"n": int(len(s))}, "kruskal_H": None, "kruskal_p": None,
-                              "epsilon_squared": None, "sizes_tested": [],
-                              "n_unresolved_rings": int(len(rings.birth)), "n_Li_near_rings": 0,
-                              "note": "no resolved ring above the persistence threshold"})
-        return
-    ring_atoms = [np.array([index[int(i)] for i in ids], dtype=np.int64) for ids in rings.atoms]
-    res = softness_by_ring_size(box, pos, ring_atoms, rings.size, pos[li], s, cutoff=settings["li_ring_cutoff_A"],
-                                min_count=settings["min_count"], assignment=settings["assignment"])
-    near = sum(len(v) for v in res["values"].values()) if settings["assignment"] == "largest" else None
-    write_json(out_json, {**common, **res, "n_Li_near_rings": near})
+    c = settings["claims"]
+    rng = np.random.default_rng(c["seed"])
+    null = shifted_fields(box, pos[li], s, c["c12_n_shifts"], rng)
+    per_definition = {}
+    for definition in RING_COLUMNS:
+        rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"], definition), settings["min_persistence_A2"])
+        ok = rings.size > 0
+        ring_atoms = [np.array([index[int(i)] for i in ids], dtype=np.int64) for ids, k in zip(rings.atoms, ok) if k]
+        coverage = ring_coverage(box, pos, ring_atoms, rings.size[ok], pos[li], settings["li_ring_cutoff_A"])
+        res = ring_softness_test(coverage, s, null, min_count=settings["min_count"])
+        res["values"] = {int(k): s[v].tolist() for k, v in coverage.items()}
+        res["n_rings"] = int(ok.sum())
+        res["n_li_covered"] = int(len(np.unique(np.concatenate(list(coverage.values()))))) if coverage else 0
+        per_definition[definition] = res
+    write_json(out_json, {"configuration": str(configuration), "softness_source": str(softness_csv),
+                          "softness_column": "S", "min_persistence_A2": float(settings["min_persistence_A2"]),
+                          "cutoff_A": float(settings["li_ring_cutoff_A"]), "n_Li": int(len(li)),
+                          "primary_definition": settings["ring_definition"],
+                          **per_definition[settings["ring_definition"]], "definitions": per_definition})
 
 
 # ---- claims -------------------------------------------------------------------------------------
@@ -290,62 +384,94 @@ def _f(value, fmt: str = ".2f") -> str:
     return "n/a" if value is None or not np.isfinite(value) else format(value, fmt)
 
 
+def c11_glass_verdict(entry: dict, alpha: float) -> tuple[bool | None, str]:
+    """C11 in one glass under one ring definition: (True/False, text) if tested, (None, reason)
+    if not. Holds when the atoms of large rings contribute more to S(q) in the FSDP window than
+    random network atoms (p_random < alpha) and more than the atoms of small rings, and the FSDP
+    window enriches large rings (enrichment > 1) at every scanned persistence threshold with
+    rings in the window."""
+    if not entry or not entry.get("reciprocal"):
+        return None, entry.get("reciprocal_note", "FSDP or rings not resolved") if entry else "no entry"
+    rec = entry["reciprocal"]["subsets"]
+    big, small = rec.get("large_rings", {}), rec.get("small_rings", {})
+    if "mean_contribution" not in big or "mean_contribution" not in small:
+        return None, "no large or no small rings"
+    scan = [e for e in entry["enrichment"]["death"] if e.get("n_in_window", 0) > 0 and np.isfinite(e["enrichment"])]
+    enriched = bool(scan) and all(e["enrichment"] > 1 for e in scan)
+    ok = big["p_random"] < alpha and big["mean_contribution"] > small["mean_contribution"] and enriched
+    text = (f"S(q) per atom in FSDP window: large-ring atoms {big['mean_contribution']:.3g} (n = {big['n_atoms']}, "
+            f"p vs random subsets = {big['p_random']:.3g}), small-ring atoms {small['mean_contribution']:.3g} "
+            f"(p = {small['p_random']:.3g}), network mean {entry['reciprocal']['pool_mean']:.3g}; real-space "
+            f"enrichment of rings > 8 in the window (2 sqrt(death)) at persistence > "
+            + ", ".join(f"{e['min_persistence_A2']:g}: {_f(e.get('enrichment'))}" for e in entry["enrichment"]["death"]))
+    return ok, text
+
+
 def homology_claims(links: Mapping[str, dict], softness: Mapping[str, dict], settings: Mapping,
                     sources: Mapping[str, str]) -> list[dict]:
-    """Rows for C11 and C12 (columns of ``lipsglass.claims.CLAIM_COLUMNS``); criteria in the
-    module docstring. ``links``: loaded fsdp_link.json per glass; ``softness``: loaded
-    softness_by_ring_size.json per glass; ``sources``: text naming the input files."""
+    """Rows for C11 and C12 (columns of ``lipsglass.claims.CLAIM_COLUMNS``) under the primary ring
+    definition, the other one reported beside it; criteria in the module docstring.
+    ``links``: loaded fsdp_link.json per glass; ``softness``: loaded softness_by_ring_size.json
+    per glass; ``sources``: text naming the input files."""
     c = settings["claims"]
-    primary, large = settings["ring_length"], settings["large_ring_size"]
+    primary = settings["ring_definition"]
+    other = [d for d in RING_COLUMNS if d != primary][0]
     parts, ok = [], []
     for glass, data in links.items():
-        f = data["fsdp"]
-        if not data["links"] or f["at_window_edge"]:
+        if data["fsdp"]["at_window_edge"]:
             parts.append(f"{glass}: FSDP not resolved (at the edge of its search window)")
             continue
-        link = data["links"]
-        share = link[primary]["large_ring_share"]
-        ok.append(bool(np.isfinite(share) and share > c["c11_min_large_share"]))
-        lo, hi = link[primary]["window_A"]
-        both = ", ".join(f"{length} {_f(link[length]['large_ring_share'])} "
-                         f"(by count {_f(link[length]['large_ring_share_count'])}, "
-                         f"{link[length]['n_in_window']} rings in window)" for length in RING_LENGTHS)
-        parts.append(f"{glass}: 2pi/q_FSDP = {link[primary]['d_fsdp_A']:.2f} A (window {lo:.2f}-{hi:.2f} A, "
-                     f"FWHM {f['fwhm_source']}); persistence share of rings > {large} atoms: {both}")
-    # glasses whose FSDP is not resolved cannot be tested; the others decide
+        verdict, text = c11_glass_verdict(data["definitions"][primary], c["c11_alpha"])
+        alt, _ = c11_glass_verdict(data["definitions"][other], c["c11_alpha"])
+        if verdict is None:
+            parts.append(f"{glass}: not tested ({text})")
+            continue
+        ok.append(verdict)
+        parts.append(f"{glass}: {text}; {'holds' if verdict else 'does not hold'} ({primary}); "
+                     f"{other}: {'n/a' if alt is None else ('holds' if alt else 'does not hold')}")
     verdict = "not tested" if not ok else ("holds" if all(ok) else "does not hold")
     rows = [{
         "claim": "C11", "verdict": verdict, "measured": "; ".join(parts),
-        "criterion": (f"in every glass, rings of > {large} atoms carry > {c['c11_min_large_share']:g} of the "
-                      f"persistence of the rings (persistence > {settings['min_persistence_A2']:g} A^2) whose length "
-                      f"lies in the FSDP window 2pi/(q +- FWHM/2); primary length: {primary} "
-                      f"({'2 sqrt(death alpha^2)' if primary == 'death' else 'largest atom-atom distance in the ring'}); "
-                      f"both lengths reported; glasses whose FSDP lies at the edge of its search window are "
-                      f"not tested"),
+        "criterion": (f"rings with persistence > {settings['min_persistence_A2']:g} A^2 ({primary} rings; {other} "
+                      f"reported); in every glass the atoms of rings > {settings['large_ring_size']} atoms contribute "
+                      f"more per atom to S(q) within q_FSDP +- FWHM/2 than random network-atom subsets of equal size "
+                      f"(p < {c['c11_alpha']:g}, {c['c11_n_random']} subsets) and than small-ring atoms, and the "
+                      f"real-space window 2pi/(q +- FWHM/2) holds a larger share of such rings (by 2 sqrt(death)) "
+                      f"than all rings do, at each persistence threshold {c['c11_thresholds_A2']} A^2; glasses whose "
+                      f"FSDP lies at the edge of its search window are not tested. Caveat: random subsets ignore that "
+                      f"neighbouring atoms share the phase of the density wave, so that p is optimistic; the "
+                      f"enrichment scan carries no such assumption"),
         "source": sources["C11"]}]
 
-    tested = {g: d for g, d in softness.items() if np.isfinite(d["kruskal_p"])}
+    tested = {g: d for g, d in softness.items() if np.isfinite(_none_to_nan(d.get("p_shift")))}
     level = c["c12_alpha"] / max(len(tested), 1)
     parts, dependent = [], []
     for glass, d in softness.items():
+        covered = {s: v["n_li"] for s, v in d["per_size"].items()}
         if glass not in tested:
-            counts = {s: len(v) for s, v in d["values"].items()}
-            parts.append(f"{glass}: not tested (fewer than 2 ring-size classes with >= {d['min_count']} Li; "
-                         f"Li per class {counts})")
+            parts.append(f"{glass}: not tested (no ring-size class covers >= {d['min_count']} Li; Li per class "
+                         f"{covered})")
             continue
-        dep = d["kruskal_p"] < level and d["epsilon_squared"] >= c["c12_min_epsilon_squared"]
+        dep = d["p_shift"] < level and d["max_abs_d"] >= c["c12_min_effect_sd"]
         dependent.append(dep)
-        parts.append(f"{glass}: Kruskal-Wallis H = {d['kruskal_H']:.2f}, p = {d['kruskal_p']:.3g}, "
-                     f"epsilon^2 = {d['epsilon_squared']:.3f} over ring sizes {d['sizes_tested']} "
-                     f"(n = {[len(d['values'][s]) for s in d['sizes_tested']]} Li)")
+        alt = d["definitions"][other]
+        parts.append(f"{glass}: max |z| = {d['max_abs_z']:.2f}, shift-test p = {d['p_shift']:.3g} "
+                     f"({d['n_shifts']} shifts), max |d| = {d['max_abs_d']:.2f} sd over sizes {d['sizes_tested']}; "
+                     f"Li covered per size {covered} of {d['all_li']['n']} ({d['n_li_covered']} covered by any); "
+                     f"{other}: p = {_f(_none_to_nan(alt.get('p_shift')), '.3g')}, "
+                     f"max |d| = {_f(_none_to_nan(alt.get('max_abs_d')))}")
     verdict = "not tested" if not tested else ("holds" if not any(dependent) else "does not hold")
     rows.append({
         "claim": "C12", "verdict": verdict, "measured": "; ".join(parts),
-        "criterion": (f"Li within {settings['li_ring_cutoff_A']:g} A of a ring atom (rings with persistence > "
-                      f"{settings['min_persistence_A2']:g} A^2), each in the class of the {settings['assignment']} "
-                      f"ring near it; a glass shows a ring-size dependence if the Kruskal-Wallis p < "
-                      f"{c['c12_alpha']:g}/(glasses tested) and epsilon^2 >= {c['c12_min_epsilon_squared']:g}; "
-                      f"holds if no tested glass does (classes with >= {settings['min_count']} Li)"),
+        "criterion": (f"Li within {settings['li_ring_cutoff_A']:g} A of an atom of a ring (persistence > "
+                      f"{settings['min_persistence_A2']:g} A^2, {primary} rings; {other} reported) are covered by "
+                      f"its size class; each class with >= {settings['min_count']} Li against all Li (z of the "
+                      f"mean difference); a glass shows a ring-size dependence if max |z| exceeds that of "
+                      f"spatially translated softness fields (which keep the correlation of neighbouring Li) with "
+                      f"p < {c['c12_alpha']:g}/(glasses tested) and the largest mean difference is >= "
+                      f"{c['c12_min_effect_sd']:g} sd of all Li; holds if no tested glass does. Calibration: on "
+                      f"Gaussian random softness fields (correlation 4 and 8 A) at most 7 of 60 flagged at 0.05 "
+                      f"(tests/test_homology_c12_calibration.py)"),
         "source": sources["C12"]})
     return rows
 
@@ -385,22 +511,26 @@ def ring_sizes_figure_job(pd_h1: Mapping[str, str], settings: Mapping, out_png: 
 
 
 def rings_fsdp_figure_job(links: Mapping[str, str], out_png: str, out_pdf: str) -> None:
-    """Fig. S4 with the primary ring length; glasses without an FSDP position are left out."""
+    """Fig. S4 with the primary ring length and the primary ring definition (named in the
+    figure title; the other definition's numbers are in fsdp_link.json and the C11 row); glasses
+    without an FSDP position are left out."""
     from lipsglass.figures.homology import plot_rings_fsdp
 
     loaded = {g: load_fsdp_link(p) for g, p in links.items()}
     shown = {g: d["links"][d["primary_length"]] for g, d in loaded.items() if d["links"]}
+    definitions = {d["primary_definition"] for d in loaded.values()}
     left_out = sorted(set(loaded) - set(shown))
     if left_out:
         print(f"no FSDP position, left out of Fig. S4: {left_out}")
     if not shown:
         raise ValueError("no glass has an FSDP position: Fig. S4 is empty")
-    plot_rings_fsdp(shown, out_png, out_pdf)
+    plot_rings_fsdp(shown, out_png, out_pdf, definition=", ".join(sorted(definitions)))
 
 
 def softness_rings_figure_job(results: Mapping[str, str], softness: Mapping[str, str], out_png: str,
                               out_pdf: str) -> None:
-    """Fig. S5b-e: softness of Li near rings of each size against all Li, per glass."""
+    """Fig. S5b-e: softness of Li covered by rings of each size against all Li, per glass, for
+    the primary ring definition (named in each panel, with the shift-test p of both)."""
     from lipsglass.figures.homology import plot_softness_by_ring_size
 
     all_s = {}

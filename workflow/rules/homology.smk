@@ -3,6 +3,11 @@
 # so that rings and Li softness share coordinates.
 
 
+def homology_settings(*keys):
+    """The homology config values a rule uses (a changed value reruns only the rules using it)."""
+    return {k: config["homology"][k] for k in keys}
+
+
 rule homology:
     """Periodic alpha-complex persistence (H0, H1, H2) of the anion network and its H1 rings."""
     input:
@@ -13,7 +18,8 @@ rule homology:
         pd_h2="results/{glass}/homology/pd_h2.csv",
         rings="results/{glass}/homology/rings.json",
     params:
-        settings=config["homology"],
+        settings=homology_settings("elements", "margin_A", "weighted", "radii", "min_persistence_A2",
+                                   "max_ring_size", "volume_epsilon_A2", "volume_cutoff_A"),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -25,14 +31,18 @@ rule homology:
 
 
 rule homology_fsdp_link:
-    """Persistent rings against the FSDP real-space window, for both ring-length definitions."""
+    """C11 inputs for both ring definitions: rings against the FSDP real-space window (both ring
+    lengths, enrichment over persistence thresholds) and the S(q) contribution of ring atoms."""
     input:
         pd_h1="results/{glass}/homology/pd_h1.csv",
         fsdp=primary("results/{glass}/structure/fsdp.json"),
+        configuration=softness_run_file("final.data"),
     output:
         link="results/{glass}/homology/fsdp_link.json",
     params:
-        settings=config["homology"],
+        settings=dict(homology_settings("elements", "min_persistence_A2", "max_ring_size", "ring_definition",
+                                        "ring_length", "large_ring_size", "fsdp_weighting"),
+                      claims={k: config["homology"]["claims"][k] for k in ("seed", "c11_n_random", "c11_thresholds_A2")}),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -42,7 +52,8 @@ rule homology_fsdp_link:
 
 
 rule homology_softness:
-    """Softness of Li near persistent rings by ring size, Kruskal-Wallis test across sizes."""
+    """Softness of the Li covered by each ring size against all Li, spatial shift test (both
+    ring definitions)."""
     input:
         pd_h1="results/{glass}/homology/pd_h1.csv",
         configuration=softness_run_file("final.data"),
@@ -50,7 +61,9 @@ rule homology_softness:
     output:
         result="results/{glass}/homology/softness_by_ring_size.json",
     params:
-        settings=config["homology"],
+        settings=dict(homology_settings("min_persistence_A2", "max_ring_size", "ring_definition", "li_ring_cutoff_A",
+                                        "min_count"),
+                      claims={k: config["homology"]["claims"][k] for k in ("seed", "c12_n_shifts")}),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -68,7 +81,8 @@ rule homology_claims:
         claims="results/summary/homology_claims.csv",
     params:
         glasses=GLASSES,
-        settings=config["homology"],
+        settings=homology_settings("min_persistence_A2", "ring_definition", "large_ring_size", "li_ring_cutoff_A",
+                                   "min_count", "claims"),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -111,7 +125,7 @@ rule ring_sizes_figure:
         pdf="results/figures/ring_sizes.pdf",
     params:
         glasses=GLASSES,
-        settings=config["homology"],
+        settings=homology_settings("max_ring_size", "min_persistence_A2"),
     conda:
         "../../envs/lipsglass.yaml"
     log:
