@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "lipsglass.transport",
     "lipsglass.homology",
     "lipsglass.report_check",
+    "lipsglass.neb",
 ]
 
 

@@ -54,6 +54,7 @@ import json
 import math
 import os
 import subprocess
+import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, replace
@@ -1048,3 +1049,69 @@ def li_motion_by_anion(frames: Sequence, li_ids: np.ndarray, s_anion_labels: np.
                        "mean_displacement_A": float(disp[m].mean()) if m.any() else float("nan"),
                        "mean_path_length_A": float(path[m].mean()) if m.any() else float("nan")}
     return LiMotion(li_ids, env.nearest, disp, path, hopped, float(hop_distance_A), by_anion)
+
+
+# --- command line: one hop on any data file --------------------------------------------------------
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "config.yaml"
+
+
+def run_single_hop(data: str | Path, from_id: int, to_id: int, settings: NEBSettings, ff: ForceField,
+                   workdir: str | Path | None = None, launcher: str | None = None) -> dict:
+    """``run_hop`` of the hop Li ``from_id`` -> site of Li ``to_id`` (LAMMPS atom ids; ``to_id``
+    is removed, as in the stage) of the data file ``data``; scratch files in ``workdir`` or, when
+    None, in a temporary folder that is deleted afterwards. Returns the result dict."""
+    import tempfile
+
+    hop = {"hop_id": 0, "from_id": int(from_id), "to_id": int(to_id), "class": "", "distance_A": float("nan"),
+           "S_from": float("nan"), "S_to": float("nan")}
+    data = Path(data).resolve()
+    if not data.exists():
+        raise FileNotFoundError(f"no data file {data}")
+    if workdir is not None:
+        return run_hop(hop, data, ff, settings, workdir, launcher)
+    with tempfile.TemporaryDirectory(prefix="lipsglass-neb-") as tmp:
+        return run_hop(hop, data, ff, settings, tmp, launcher)
+
+
+def _cli(args) -> int:
+    import yaml
+
+    from lipsglass.config import load_config
+
+    cfg = load_config(args.config) if args.config != str(DEFAULT_CONFIG) else yaml.safe_load(DEFAULT_CONFIG.read_text())
+    knobs = {k: v for k, v in cfg["neb"].items() if k in NEBSettings.__dataclass_fields__}
+    # the user chose the hop: no length window unless asked for
+    knobs.update(min_distance_A=args.min_distance if args.min_distance is not None else 0.0,
+                 max_distance_A=args.max_distance if args.max_distance is not None else float("inf"))
+    for key, value in (("replicas", args.replicas), ("ranks_per_replica", args.ranks_per_replica),
+                       ("ftol_eV_A", args.ftol), ("refine_tolerance_eV", args.refine_tolerance)):
+        if value is not None:
+            knobs[key] = value
+    settings = NEBSettings.from_config(knobs, cfg["md"])
+    ff = ForceField.load(args.forcefield or cfg["forcefield"])
+    result = run_single_hop(args.data, args.from_id, args.to_id, settings, ff, args.workdir, args.launcher)
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0 if result["status"] != FAILED else 1
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("neb", help="NEB barrier of one Li hop in a LAMMPS data file (prints result.json)")
+    p.add_argument("data", help="LAMMPS data file of this force field (atom types in the workflow's order)")
+    p.add_argument("--from", dest="from_id", type=int, required=True, help="LAMMPS atom id of the hopping Li")
+    p.add_argument("--to", dest="to_id", type=int, required=True,
+                   help="LAMMPS atom id of the Li whose site is the target (it is removed)")
+    p.add_argument("--replicas", type=int, help="images incl. both ends (default: by hop length, neb.min_replicas "
+                                                "and neb.replicas_per_A of the config)")
+    p.add_argument("--ranks-per-replica", type=int, help="MPI ranks per image (LAMMPS -partition RxP)")
+    p.add_argument("--ftol", type=float, help="NEB force tolerance (eV/A)")
+    p.add_argument("--refine-tolerance", type=float, help="refinement tolerance of the barriers (eV)")
+    p.add_argument("--min-distance", type=float, help="reject hops whose relaxed length is below this (A)")
+    p.add_argument("--max-distance", type=float, help="reject hops whose relaxed length is above this (A)")
+    p.add_argument("--config", default=str(DEFAULT_CONFIG), help="config YAML whose neb and md sections give the "
+                                                                 "defaults (default: config/config.yaml)")
+    p.add_argument("--forcefield", help="force-field name or YAML (default: the config's)")
+    p.add_argument("--launcher", help="MPI launcher (default: the environment's mpiexec; e.g. srun)")
+    p.add_argument("--workdir", help="keep the scratch files here (default: a temporary folder, deleted)")
+    p.set_defaults(func=_cli)

@@ -210,8 +210,8 @@ def paired_glass(tmp: Path, d_soft_hard, d_hard_soft, base: float = 0.5):
     work = tmp / "hops"
     hops = [fake_result(work, k, "soft->hard", "converged", base + d / 2, base - d / 2)
             for k, d in enumerate(d_soft_hard)]
-    hops += [fake_result(work, len(hops), "hard->soft", "converged", base - d / 2, base + d / 2)
-             for d in d_hard_soft]
+    hops += [fake_result(work, len(d_soft_hard) + k, "hard->soft", "converged", base - d / 2, base + d / 2)
+             for k, d in enumerate(d_hard_soft)]
     write_rows_csv(tmp / "hops.csv", hops, HOP_COLUMNS)
     sel = {"candidates": {c: 10 for c in HOP_CLASSES}, "requested": {}, "shortfall": {}, "seed": 1,
            "min_distance_A": 5.0, "max_distance_A": 7.0, "soft_threshold": 0.0}
