@@ -256,7 +256,7 @@ class NEBSettings:
     max_distance_A: float = float("inf")
     max_other_displacement_A: float = 1.0
     idpp_cutoff_A: float = 6.0
-    refine_tolerance_eV: float = 0.03
+    refine_tolerance_eV: float = 0.05
     retries: int = 1
     timeout_s: float | None = None
 

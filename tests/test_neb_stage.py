@@ -420,7 +420,7 @@ def test_plan_shows_the_neb_rules(tmp_path):
             counts[parts[0]] = int(parts[1])
     assert counts["neb_select"] == counts["neb_collect"] == n_glass
     assert counts["neb_batch"] == n_glass * stage.n_batches(neb)
-    assert counts["neb_li_motion"] == len(cfg["compositions"])
+    assert counts["neb_li_motion"] == len(cfg["compositions"]) * int(cfg["replicas"])  # C10 by glass and replica
     for rule in ("neb_summary", "neb_claims", "fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes",
                  "fig4d_li_traces"):
         assert counts[rule] == 1
