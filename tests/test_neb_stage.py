@@ -225,7 +225,8 @@ def paired_glass(tmp: Path, d_soft_hard, d_hard_soft, base: float = 0.5):
     return stage.read_summary(csv_path), csv_path
 
 
-CLAIMS = {"min_hops_per_class": 10, "min_li_per_anion": 10, "c9_margin_eV": 0.1, "c9_power": 0.8}
+CLAIMS = {"min_hops_per_class": 10, "min_li_per_anion": 10, "c9_margin_eV": 0.1, "c9_power": 0.8,
+          "c9_assumed_sd_eV": 0.3}
 
 
 @pytest.mark.parametrize("n,mean,sd,verdict", [
@@ -246,6 +247,17 @@ def test_c9_verdicts_on_constructed_barrier_sets(tmp_path, n, mean, sd, verdict)
         assert "converged hops in total" in row["measured"]
     if n < 10:
         assert f"{n} soft->hard and {n} hard->soft (need >= 10 each)" in row["measured"]
+
+
+def test_c9_without_converged_hops_states_what_it_needs(tmp_path):
+    out = fake_glass(tmp_path, [], [], extra=True)  # one rejected, one unconverged hop
+    csv_path = tmp_path / "neb_summary.csv"
+    stage.summary_job({"G": out["barriers"]}, settings(), str(csv_path))
+    row = stage.c9_claim(stage.read_summary(csv_path), CLAIMS, str(csv_path))
+    need = stage.pairs_needed(0.3, 0.1, power=0.8)
+    assert row["verdict"] == "not tested"
+    assert f"{need} converged hops in total" in row["measured"] and "assumed spread" in row["measured"]
+    assert "0 of 2 attempted hops converged" in row["measured"]
 
 
 def test_c9_refuses_a_minimum_below_ten():

@@ -509,10 +509,20 @@ def c9_claim(summary: Sequence[Mapping], claims: Mapping, source: str) -> dict:
     n_a, n_b = int(t["n"]), int(t["n_other"])
     sd = float(t["paired_sd_eV"])
     low, high = float(t["median_diff_ci_low_eV"]), float(t["median_diff_ci_high_eV"])
-    need = pairs_needed(sd, margin, power=power) if math.isfinite(sd) and sd > 0 else None
-    need_text = (f"{need} converged hops in total (about {math.ceil(need / 2)} per class) from the observed spread "
-                 f"sd = {sd:.3f} eV" if need is not None else
-                 "the number needed cannot be estimated (fewer than 2 converged hops: no spread)")
+    pooled_classes = [classes[(POOLED, c)] for c in MAIN_CLASSES]
+    attempted = sum(int(r["n"]) + int(r["n_not_converged"]) + int(r["n_excluded"]) for r in pooled_classes)
+    observed = math.isfinite(sd) and sd > 0 and n_a + n_b >= 3
+    spread = sd if observed else float(claims["c9_assumed_sd_eV"])
+    need = pairs_needed(spread, margin, power=power)
+    source_of_spread = (f"the observed spread sd = {sd:.3f} eV" if observed else
+                        f"an assumed spread sd = {spread:g} eV (claims.c9_assumed_sd_eV: fewer than 3 converged hops, "
+                        f"no usable observed spread)")
+    need_text = f"{need} converged hops in total (about {math.ceil(need / 2)} per class) from {source_of_spread}"
+    if attempted:
+        rate = (n_a + n_b) / attempted
+        need_text += (f"; {n_a + n_b} of {attempted} attempted hops converged" +
+                      (f", so about {math.ceil(need / rate)} attempted hops" if rate > 0 else
+                       ", so the yield must rise first (e.g. a larger concerted-move limit or shorter hops)"))
     verdict = "not tested"
     if n_a < min_n or n_b < min_n:
         parts.append(f"too few converged hops: {n_a} soft->hard and {n_b} hard->soft (need >= {min_n} each); "
