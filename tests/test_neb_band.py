@@ -15,7 +15,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from lipsglass.lammpsio import Box
-from lipsglass.neb import (CONVERGED, NEBSettings, closest_approach, converged_band, end_state_rejection,
+from lipsglass.neb import (NEBSettings, closest_approach, converged_band, end_state_rejection,
                            idpp_path, linear_path, max_band_ranks, neb_launch_command, path_barriers,
                            refined_path)
 from lipsglass.units import EV_TO_KCAL_MOL

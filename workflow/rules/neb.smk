@@ -209,7 +209,9 @@ rule figS3_barriers_all_classes:
 rule fig4d_li_traces:
     """Fig. 4D: traces of Li near PS4 and near P2S6 over the first trace_duration_ps."""
     input:
-        trajectory=expand(neb_trajectory_file("trajectory.lammpstrj"), glass=neb_figure_glass(), replica=PRIMARY_REPLICA),
+        trajectory=expand(
+            neb_trajectory_file("trajectory.lammpstrj"), glass=neb_figure_glass(), replica=PRIMARY_REPLICA
+        ),
         atom_labels=f"results/{neb_figure_glass()}/r{PRIMARY_REPLICA}/structure/atom_labels.csv",
         motion=f"results/{neb_figure_glass()}/r{PRIMARY_REPLICA}/neb/li_motion.csv",
     output:
