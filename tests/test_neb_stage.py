@@ -436,3 +436,27 @@ def test_plan_shows_the_neb_rules(tmp_path):
     for rule in ("neb_summary", "neb_claims", "fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes",
                  "fig4d_li_traces"):
         assert counts[rule] == 1
+
+
+def test_summary_reports_the_failure_rate_by_class(tmp_path):
+    work = tmp_path / "hops"
+    hops = [fake_result(work, 0, "soft->hard", "converged", 0.3), fake_result(work, 1, "soft->hard", "failed"),
+            fake_result(work, 2, "hard->soft", "concerted_move"), fake_result(work, 3, "soft->hard", "converged", 0.4)]
+    write_rows_csv(tmp_path / "hops.csv", hops, HOP_COLUMNS)
+    sel = {"candidates": {c: 10 for c in HOP_CLASSES}, "requested": {}, "shortfall": {}, "seed": 1,
+           "min_distance_A": 5.0, "max_distance_A": 7.0, "soft_threshold": 0.0}
+    (tmp_path / "selection.json").write_text(json.dumps(sel))
+    (tmp_path / "batch_0.json").write_text(json.dumps({"hop_ids": [0, 1, 2, 3]}))
+    outputs = {k: str(tmp_path / f"{k}.{ext}") for k, ext in (("barriers", "csv"), ("summary", "json"), ("paths", "csv"))}
+    stage.collect_job(str(tmp_path / "hops.csv"), str(tmp_path / "selection.json"), [str(tmp_path / "batch_0.json")],
+                      str(work), outputs)
+    info = json.loads(Path(outputs["summary"]).read_text())
+    assert info["failure_rate_by_class"]["soft->hard"] == pytest.approx(1 / 3)
+    assert info["failure_rate_by_class"]["hard->soft"] == 0.0
+    assert info["decided_fraction"] == pytest.approx(3 / 4)  # converged or rejected with a reason
+    csv_path = tmp_path / "neb_summary.csv"
+    stage.summary_job({"G": outputs["barriers"]}, settings(), str(csv_path))
+    by = {(r["glass"], r["kind"], r["class"]): r for r in stage.read_summary(csv_path)}
+    assert by[("G", "class", "soft->hard")]["n_failed"] == 1
+    assert by[("G", "class", "soft->hard")]["failure_rate"] == pytest.approx(1 / 3)
+    assert by[("G", "class", "hard->soft")]["failure_rate"] == 0.0

@@ -74,7 +74,7 @@ BARRIER_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from"
                    "max_other_displacement_A", "replicas", "refined_replicas", "refinement_change_eV",
                    "intermediate_minimum", "linear_closest_approach_A", "attempts", "wall_s", "error")
 PATH_COLUMNS = ("hop_id", "class", "status", "replica", "reaction_coordinate", "energy_eV")
-SUMMARY_COLUMNS = ("glass", "kind", "class", "n", "n_not_converged", "n_excluded", "mean_eV", "mean_ci_low_eV",
+SUMMARY_COLUMNS = ("glass", "kind", "class", "n", "n_not_converged", "n_excluded", "n_failed", "failure_rate", "mean_eV", "mean_ci_low_eV",
                    "mean_ci_high_eV", "median_eV", "median_ci_low_eV", "median_ci_high_eV", "n_other",
                    "mannwhitney_p", "median_diff_eV", "median_diff_ci_low_eV", "median_diff_ci_high_eV",
                    "n_pairs", "paired_sd_eV", "wilcoxon_p", "note")
@@ -336,6 +336,10 @@ def class_statistics(glass: str, rows: Sequence[Mapping], n_boot: int, seed: int
         out.append({"glass": glass, "kind": "class", "class": c, "n": len(v),
                     "n_not_converged": sum(r["status"] == "not_converged" for r in members),
                     "n_excluded": sum(r["status"] not in (CONVERGED, "not_converged") for r in members),
+                    # LAMMPS failures after the retries, of all attempted hops of the class
+                    "n_failed": sum(r["status"] == "failed" for r in members),
+                    "failure_rate": (sum(r["status"] == "failed" for r in members) / len(members)
+                                     if members else None),
                     "mean_eV": float(v.mean()) if len(v) else None, "mean_ci_low_eV": mean_ci[0],
                     "mean_ci_high_eV": mean_ci[1], "median_eV": float(np.median(v)) if len(v) else None,
                     "median_ci_low_eV": median_ci[0], "median_ci_high_eV": median_ci[1]})
