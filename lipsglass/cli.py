@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "lipsglass.homology",
     "lipsglass.report_check",
     "lipsglass.validation",
+    "lipsglass.neb",
 ]
 
 

@@ -16,20 +16,31 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
 2. **Checks.** A hop is rejected when the minimised initial state moved the hopping Li more
    than ``relax_tolerance_A`` from its site ("initial_moved"), when the minimised final state
    put it closer to its own old site than to the target ("final_relaxed_back"), or more than
-   ``relax_tolerance_A`` from the target site ("final_off_target").
-3. **NEB.** LAMMPS ``neb`` (REPLICA package), one MPI rank per replica
-   (``mpiexec -np R lmp -partition Rx1``), FIRE damped dynamics, ``fix neb`` with a parallel
-   spring between neighbouring replicas and a perpendicular spring against kinks, then the
-   climbing-image stage. The final replica
-   receives the coordinates of *every* atom of the minimised final state (``neb ... final``;
-   intermediate replicas are linear interpolations, minimum image), and both end replicas are
-   held at their minimised states (``fix setforce`` 0 on replicas 1 and R), so the path's end
-   energies are exactly the separately minimised energies.
-   Convergence: ``min_modify norm max``, i.e. the largest per-atom force (including the
-   nudging forces) of every replica must fall below ``ftol``; a hop is "converged" when the
-   climbing stage stopped on that criterion before its step limit.
-4. **Barriers** from the last line of the NEB log: forward = max_i E_i - E_initial, backward =
-   max_i E_i - E_final (eV), and the path (normalised reaction coordinate, energy).
+   ``relax_tolerance_A`` from the target site ("final_off_target"), when any *other* atom
+   moved more than ``max_other_displacement_A`` between the end states (a concerted move, not
+   a single-Li hop: "concerted_move"), or when the *relaxed* hop length (hopping Li, minimised
+   initial to minimised final position) lies outside [min_distance_A, max_distance_A]
+   ("length_outside_window").
+3. **Starting path.** Image-dependent pair potential (IDPP, Smidstrup et al. 2014) images
+   between the minimised end states, one coordinates file per image (``neb ... each``): the
+   straight line pushes the hopping Li through S atoms (0.5 A apart), which crashed LAMMPS.
+4. **NEB.** LAMMPS ``neb`` (REPLICA package), R images by the relaxed hop length (about one
+   per A, at least ``min_replicas``), ``-partition RxP`` with P MPI ranks per image
+   (``neb_launch_command``, the one place the command line is built), FIRE damped dynamics,
+   ``fix neb`` with a parallel spring (no perpendicular spring by default: LAMMPS applies it to
+   the climbing image too), then the climbing-image stage. Both end replicas are held at their
+   minimised states (``fix setforce`` 0 on replicas 1 and R), so the path's end energies are
+   exactly the separately minimised energies. A band has converged when the climbing stage
+   stopped on ``ftol`` (largest per-atom force incl. nudging, ``min_modify norm max``) before
+   its step limit *and* a refined band of 2R - 1 images, started from it with midpoints
+   inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
+   otherwise the hop is "not_converged" with the reason. A LAMMPS failure is retried with half
+   the timestep (``retries``) and then reported as "failed" with the error.
+5. **Barriers** from the last line of the (refined) NEB log, measured from the lowest
+   preceding minimum (``path_barriers``): forward = max_i (E_i - min_{j<=i} E_j), backward =
+   max_i (E_i - min_{j>=i} E_j) (eV) -- the backward barrier is the forward barrier of the
+   reverse hop -- and the path (normalised reaction coordinate, energy). Intermediate minima
+   are flagged.
 
 Units: lengths A, energies reported in eV (LAMMPS real: kcal/mol, converted with
 ``lipsglass.units``), forces eV/A in settings (converted to kcal/mol/A for LAMMPS).
@@ -40,11 +51,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import subprocess
+import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -63,9 +76,9 @@ HOP_CLASSES = ("soft->hard", "hard->soft", "soft->soft", "hard->hard")
 HOP_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from", "S_to")
 # statuses of a finished hop (result.json "status")
 CONVERGED, NOT_CONVERGED = "converged", "not_converged"
-REJECTIONS = ("initial_moved", "final_relaxed_back", "final_off_target")
+REJECTIONS = ("initial_moved", "final_relaxed_back", "final_off_target", "concerted_move", "length_outside_window")
 FAILED = "failed"
-RESULT_VERSION = 1
+RESULT_VERSION = 2
 
 
 # --- 1. hop selection ------------------------------------------------------------------------
@@ -197,11 +210,14 @@ def select_hops(box: Box, positions: np.ndarray, li_ids: np.ndarray, softness: n
 class NEBSettings:
     """Every knob of a hop calculation (units in the names; eV-based, converted for LAMMPS).
 
-    replicas: number of NEB images including both ends (one MPI rank each, >= 3).
+    Band size: ``replicas`` images incl. both ends when set; otherwise (None, the default) by
+    the relaxed hop length L: max(min_replicas, ceil(L * replicas_per_A) + 1), about one image
+    per A. One MPI partition per image with ``ranks_per_replica`` ranks each
+    (``-partition RxP``).
     spring_constant_eV_A2: ``fix neb`` parallel spring (``parallel neigh``).
-    perp_spring_constant_eV_A2: ``fix neb ... perp`` spring against kinks (Maras et al. 2016);
-    0 switches it off. Without it the climbing image ran away on a 791-atom glass test hop
-    (few images, kinked band); with it the same hop converged.
+    perp_spring_constant_eV_A2: ``fix neb ... perp`` spring against kinks; 0 (default) switches
+    it off: LAMMPS applies it to the climbing image too, where it can hold a kinked band at a
+    point that is not a saddle.
     etol: NEB energy tolerance (relative change per step; 0 disables it so only ftol counts).
     ftol_eV_A: NEB force tolerance, largest per-atom force incl. nudging (``min_modify norm max``).
     n_steps_neb, n_steps_climb: step limits of the regular and the climbing-image stage
@@ -209,12 +225,22 @@ class NEBSettings:
     minimise_ftol_eV_A / minimise_max_iterations: end-state minimisation (cg then FIRE).
     kspace_style / kspace_accuracy: as in the MD (None = force-field default).
     relax_tolerance_A: end-state acceptance tolerance (see module docstring).
+    min_distance_A / max_distance_A: window of the relaxed hop length (A).
+    max_other_displacement_A: largest displacement of any other atom between the minimised end
+    states; above it the hop is a concerted move and is rejected ("concerted_move").
+    idpp_cutoff_A: pair cutoff of the IDPP starting path (A); 0 = linear interpolation.
+    refine_tolerance_eV: a band is converged only when a refined band (2R - 1 images, started
+    from the converged one with midpoints inserted) reproduces both barriers within this.
+    retries: further attempts of a hop whose LAMMPS run failed, each with half the timestep.
     timeout_s: wall-time limit of one NEB run (None: none).
     """
 
-    replicas: int = 5
+    replicas: int | None = None
+    replicas_per_A: float = 1.0
+    min_replicas: int = 9
+    ranks_per_replica: int = 1
     spring_constant_eV_A2: float = 0.1
-    perp_spring_constant_eV_A2: float = 0.1
+    perp_spring_constant_eV_A2: float = 0.0
     etol: float = 0.0
     ftol_eV_A: float = 0.05
     n_steps_neb: int = 1000
@@ -226,23 +252,36 @@ class NEBSettings:
     kspace_style: str | None = None
     kspace_accuracy: float | None = None
     relax_tolerance_A: float = 1.0
+    min_distance_A: float = 0.0
+    max_distance_A: float = float("inf")
+    max_other_displacement_A: float = 1.0
+    idpp_cutoff_A: float = 6.0
+    refine_tolerance_eV: float = 0.05
+    retries: int = 1
     timeout_s: float | None = None
 
     def __post_init__(self):
-        if int(self.replicas) < 3:
-            raise ValueError(f"replicas must be >= 3 (one free image at least), got {self.replicas}")
-        for name in ("spring_constant_eV_A2", "ftol_eV_A", "timestep_fs", "minimise_ftol_eV_A", "relax_tolerance_A"):
+        if self.replicas is not None and int(self.replicas) < 3:
+            raise ValueError(f"NEB setting replicas must be >= 3 (one free image at least), got {self.replicas}")
+        if int(self.min_replicas) < 3:
+            raise ValueError(f"NEB setting min_replicas must be >= 3, got {self.min_replicas}")
+        if int(self.ranks_per_replica) < 1:
+            raise ValueError(f"NEB setting ranks_per_replica must be >= 1, got {self.ranks_per_replica}")
+        for name in ("spring_constant_eV_A2", "ftol_eV_A", "timestep_fs", "minimise_ftol_eV_A", "relax_tolerance_A",
+                     "replicas_per_A", "max_other_displacement_A", "refine_tolerance_eV"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"NEB setting {name} must be positive, got {getattr(self, name)}")
-        if self.perp_spring_constant_eV_A2 < 0:
-            raise ValueError(f"perp_spring_constant_eV_A2 must be >= 0, got {self.perp_spring_constant_eV_A2}")
-        if self.etol < 0:
-            raise ValueError(f"etol must be >= 0, got {self.etol}")
+        for name in ("perp_spring_constant_eV_A2", "etol", "idpp_cutoff_A", "retries", "min_distance_A"):
+            if float(getattr(self, name)) < 0:
+                raise ValueError(f"NEB setting {name} must be >= 0, got {getattr(self, name)}")
+        if not float(self.min_distance_A) < float(self.max_distance_A):
+            raise ValueError(f"NEB settings need min_distance_A < max_distance_A, got {self.min_distance_A}, "
+                             f"{self.max_distance_A}")
         for name in ("n_steps_neb", "n_steps_climb"):
             n = int(getattr(self, name))
             if n < 0 or n % int(self.print_every):
-                raise ValueError(f"{name} ({n}) must be a non-negative multiple of print_every ({self.print_every}), "
-                                 "as the LAMMPS neb command requires")
+                raise ValueError(f"NEB setting {name} ({n}) must be a non-negative multiple of print_every "
+                                 f"({self.print_every}), as the LAMMPS neb command requires")
 
     @classmethod
     def from_config(cls, cfg: Mapping, md: Mapping | None = None) -> "NEBSettings":
@@ -260,6 +299,12 @@ class NEBSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def replicas_for(self, hop_length_A: float) -> int:
+        """Images of the band of a hop of relaxed length ``hop_length_A`` (A), both ends included."""
+        if self.replicas is not None:
+            return int(self.replicas)
+        return max(int(self.min_replicas), int(math.ceil(float(hop_length_A) * float(self.replicas_per_A))) + 1)
 
 
 def _kcal(x_eV: float) -> float:
@@ -279,7 +324,14 @@ class EndStates:
     initial_shift_A: float        # hopping Li: minimised initial position - its glass site
     final_to_target_A: float      # hopping Li: minimised final position - target site
     final_to_origin_A: float      # hopping Li: minimised final position - its minimised initial site
+    hop_length_A: float           # = final_to_origin_A: the relaxed hop length
+    max_other_displacement_A: float  # largest displacement of any other atom between the end states
+    max_other_atom_id: int        # the atom that moved most (besides the hopping Li)
     rejection: str | None
+    ids: np.ndarray = field(repr=False, default=None)          # atom ids of both states (sorted)
+    initial_positions: np.ndarray = field(repr=False, default=None)  # (N, 3) A
+    final_positions: np.ndarray = field(repr=False, default=None)    # (N, 3) A
+    box: Box | None = field(repr=False, default=None)
 
 
 def _minimise_commands(settings: NEBSettings) -> list[str]:
@@ -362,24 +414,35 @@ def prepare_end_states(glass_data: str | Path, ff: ForceField, from_id: int, to_
     end = fin.positions()[k]
     to_target = float(np.linalg.norm(box.minimum_image(end - target)))
     to_origin = float(np.linalg.norm(box.minimum_image(end - start)))
+    moved = np.linalg.norm(box.minimum_image(fin.positions() - ini.positions()), axis=1)
+    moved[k] = 0.0
+    j = int(np.argmax(moved))
 
     final_coords = write_neb_coords(workdir / "final.coords", fin.ids, fin.positions(),
                                     f"minimised final state of hop {from_id} -> site of {to_id}")
 
-    rejection = end_state_rejection(initial_shift, to_target, to_origin, settings.relax_tolerance_A)
-    return EndStates(initial_data, final_coords, e_ini, e_fin, initial_shift, to_target, to_origin, rejection)
+    rejection = end_state_rejection(initial_shift, to_target, to_origin, settings.relax_tolerance_A,
+                                    max_other_displacement_A=float(moved[j]), settings=settings)
+    return EndStates(initial_data, final_coords, e_ini, e_fin, initial_shift, to_target, to_origin, to_origin,
+                     float(moved[j]), int(fin.ids[j]), rejection, ids=ini.ids.copy(),
+                     initial_positions=ini.positions(), final_positions=fin.positions(), box=box)
 
 
 def end_state_rejection(initial_shift_A: float, final_to_target_A: float, final_to_origin_A: float,
-                        tolerance_A: float) -> str | None:
+                        tolerance_A: float, max_other_displacement_A: float = 0.0,
+                        settings: NEBSettings | None = None) -> str | None:
     """Why a hop's minimised end states do not describe the intended hop, or None if they do.
 
     initial_shift_A: how far the minimised initial state moved the hopping Li off its site;
     final_to_target_A / final_to_origin_A: distance of the hopping Li in the minimised final
-    state to the target site / to its own (minimised initial) site. In order of precedence:
-    "initial_moved" (shift > tolerance: the Li left its own site before hopping),
-    "final_relaxed_back" (closer to its own site than to the target), "final_off_target"
-    (farther than tolerance from the target site: it settled in some other site)."""
+    state to the target site / to its own (minimised initial) site (= the relaxed hop length);
+    max_other_displacement_A: largest displacement of any other atom between the end states.
+    In order of precedence: "initial_moved" (shift > tolerance: the Li left its own site
+    before hopping), "final_relaxed_back" (closer to its own site than to the target),
+    "final_off_target" (farther than tolerance from the target site: it settled in some other
+    site), and with ``settings``: "concerted_move" (another atom moved more than
+    settings.max_other_displacement_A: not a single-Li hop), "length_outside_window" (relaxed
+    hop length outside [settings.min_distance_A, settings.max_distance_A])."""
     if not tolerance_A > 0:
         raise ValueError(f"tolerance_A must be positive, got {tolerance_A}")
     if initial_shift_A > tolerance_A:
@@ -388,43 +451,153 @@ def end_state_rejection(initial_shift_A: float, final_to_target_A: float, final_
         return "final_relaxed_back"
     if final_to_target_A > tolerance_A:
         return "final_off_target"
+    if settings is not None:
+        if max_other_displacement_A > settings.max_other_displacement_A:
+            return "concerted_move"
+        if not settings.min_distance_A <= final_to_origin_A <= settings.max_distance_A:
+            return "length_outside_window"
     return None
 
 
-# --- 3. NEB -------------------------------------------------------------------------------------
+# --- 3. starting path ------------------------------------------------------------------------------
 
-def neb_commands(ff: ForceField, initial_data: str | Path, final_coords: str | Path, workdir: str | Path,
-                 settings: NEBSettings) -> list[str]:
-    """LAMMPS input of the NEB run (every replica reads the same minimised initial state; the
-    ``final`` file sets the final replica and the interpolated intermediate ones)."""
-    r = int(settings.replicas)
-    cmds = _header(ff, Path(initial_data), Path(workdir), settings)
-    cmds += [
+def linear_path(box: Box, initial: np.ndarray, final: np.ndarray, n_images: int) -> np.ndarray:
+    """(n_images, N, 3) positions interpolated linearly (minimum image) from initial to final."""
+    x0 = np.asarray(initial, float)
+    d = box.minimum_image(np.asarray(final, float) - x0)
+    t = np.linspace(0.0, 1.0, int(n_images))
+    return x0[None] + t[:, None, None] * d[None]
+
+
+def idpp_path(box: Box, initial: np.ndarray, final: np.ndarray, n_images: int, cutoff_A: float = 6.0,
+              max_iterations: int = 1000, gtol: float = 1e-4) -> np.ndarray:
+    """Image-dependent pair potential (IDPP) starting path (Smidstrup et al., J. Chem. Phys. 140,
+    214106 (2014)), (n_images, N, 3) in A.
+
+    Image k (t = k / (n_images - 1)) minimises S_k(x) = sum_{pairs} w(d*) (d_ij(x) - d*_ij)^2
+    with the target distances d*_ij = (1 - t) d_ij(initial) + t d_ij(final) interpolated for
+    every pair closer than ``cutoff_A`` in either end state, and w = d*^-4, so close pairs (an
+    atom pushed through another on the straight line) dominate. Each image is relaxed
+    independently (L-BFGS) from the linear interpolation; the ends are the given states.
+    Positions need not be wrapped; the result is continuous with ``initial`` (no wrapping).
+    ``cutoff_A`` 0 returns the linear path.
+    """
+    from scipy.optimize import minimize
+
+    path = linear_path(box, initial, final, n_images)
+    if cutoff_A <= 0 or n_images < 3:
+        return path
+    x0, x1 = path[0], path[-1]
+    pairs = set()
+    for x in (x0, x1):
+        i, j, _ = neighbour_pairs(box, box.wrap(x), float(cutoff_A))
+        pairs.update(zip(np.minimum(i, j).tolist(), np.maximum(i, j).tolist()))
+    if not pairs:
+        return path
+    pi, pj = np.array(sorted(pairs)).T
+    r0 = np.linalg.norm(box.minimum_image(x0[pj] - x0[pi]), axis=1)
+    r1 = np.linalg.norm(box.minimum_image(x1[pj] - x1[pi]), axis=1)
+    n = len(x0)
+    for k in range(1, int(n_images) - 1):
+        t = k / (n_images - 1)
+        target = (1 - t) * r0 + t * r1
+        w = target ** -4
+        start = path[k]
+        v0 = box.minimum_image(start[pj] - start[pi])  # pair vectors of the start, fixed image
+
+        def objective(flat, v0=v0, target=target, w=w):
+            u = flat.reshape(n, 3)
+            v = v0 + u[pj] - u[pi]
+            d = np.linalg.norm(v, axis=1)
+            diff = d - target
+            g_pair = (2 * w * diff / np.maximum(d, 1e-12))[:, None] * v
+            grad = np.zeros((n, 3))
+            np.add.at(grad, pj, g_pair)
+            np.add.at(grad, pi, -g_pair)
+            return float(np.sum(w * diff * diff)), grad.ravel()
+
+        res = minimize(objective, np.zeros(3 * n), jac=True, method="L-BFGS-B",
+                       options={"maxiter": int(max_iterations), "gtol": gtol})
+        path[k] = start + res.x.reshape(n, 3)
+    return path
+
+
+def closest_approach(box: Box, path: np.ndarray, mover: int) -> float:
+    """Smallest distance (A) between atom index ``mover`` and any other atom over the interior
+    images of ``path`` (n_images, N, 3): how close the starting path pushes the hopping Li."""
+    best = float("inf")
+    for img in path[1:-1]:
+        d = np.linalg.norm(box.minimum_image(img - img[mover]), axis=1)
+        d[mover] = np.inf
+        best = min(best, float(d.min()))
+    return best
+
+
+# --- 4. NEB -------------------------------------------------------------------------------------
+
+def neb_launch_command(replicas: int, ranks_per_replica: int = 1, launcher: str | None = None,
+                       input_file: str = "in.neb", log_file: str = "neb.log") -> list[str]:
+    """The one place that builds the command line of a NEB run: ``launcher -n R*P lmp -partition
+    RxP -in ... -log ...`` (R images, P MPI ranks each; LAMMPS ``-partition``). ``launcher``:
+    None or "mpiexec" = the environment's mpiexec; on a cluster the rule's ``mpi`` resource
+    (e.g. "srun"), Snakemake's MPI pattern."""
+    r, p = int(replicas), int(ranks_per_replica)
+    if r < 2 or p < 1:
+        raise ValueError(f"need >= 2 replicas and >= 1 rank per replica, got {r}, {p}")
+    exe = mpiexec_executable() if launcher in (None, "", "mpiexec") else str(launcher)
+    return [exe, "-n", str(r * p), lammps_executable(), "-partition", f"{r}x{p}", "-in", input_file,
+            "-log", log_file, "-screen", "none", "-nocite"]
+
+
+def band_commands(header: Sequence[str], settings: NEBSettings, replicas: int, coords_stem: str = "band",
+                  dump_stem: str = "relaxed") -> list[str]:
+    """LAMMPS input of a NEB run after the model ``header`` (which defines the initial state).
+    Replica p (2..R) reads its starting coordinates from ``<coords_stem>.<p>.coords``
+    (``neb ... each``); replica 1 keeps the header's state. Both end replicas are held
+    (``fix setforce`` 0), so the path's end energies are the minimised end-state energies. After
+    the run every replica writes its relaxed image to ``<dump_stem>.<p>.dump``."""
+    r = int(replicas)
+    perp = settings.perp_spring_constant_eV_A2
+    return list(header) + [
+        "variable p world " + " ".join(str(k) for k in range(1, r + 1)),
         "thermo_style custom step pe fnorm fmax", f"thermo {settings.print_every}",
         f"timestep {settings.timestep_fs}",
         "min_style fire",
         # ftol tests the largest per-atom force, independent of system size
         "min_modify norm max",
         f"fix nudge all neb {_kcal(settings.spring_constant_eV_A2)!r} parallel neigh"
-        + (f" perp {_kcal(settings.perp_spring_constant_eV_A2)!r}" if settings.perp_spring_constant_eV_A2 > 0 else ""),
-        # the end replicas stay at the separately minimised states
+        + (f" perp {_kcal(perp)!r}" if perp > 0 else ""),
         "partition yes 1 fix hold_end all setforce 0.0 0.0 0.0",
         f"partition yes {r} fix hold_end all setforce 0.0 0.0 0.0",
         f"neb {settings.etol!r} {_kcal(settings.ftol_eV_A)!r} {int(settings.n_steps_neb)} "
-        f"{int(settings.n_steps_climb)} {int(settings.print_every)} final {Path(final_coords)}",
+        f"{int(settings.n_steps_climb)} {int(settings.print_every)} each {coords_stem}.${{p}}.coords",
+        f"write_dump all custom {dump_stem}.${{p}}.dump id type x y z modify sort id format float %.12f",
     ]
-    return cmds
 
 
-def run_neb(commands: list[str], workdir: str | Path, replicas: int, timeout_s: float | None = None) -> Path:
-    """Run the NEB input with ``mpiexec -np R lmp -partition Rx1`` in ``workdir``; returns the
-    universe log (``neb.log``; replica logs ``neb.log.0`` ...). Raises SimulationFailed with the
-    LAMMPS error lines when the run fails."""
+def max_band_ranks(settings: NEBSettings) -> int:
+    """MPI ranks of the largest band a hop can need: the refined band (2R - 1 images) of the
+    longest hop the window admits (max_distance_A; min_replicas when it is unbounded), times
+    ranks_per_replica."""
+    length = settings.max_distance_A if math.isfinite(settings.max_distance_A) else 0.0
+    return (2 * settings.replicas_for(length) - 1) * int(settings.ranks_per_replica)
+
+
+def write_band_coords(workdir: str | Path, ids: np.ndarray, path: np.ndarray, stem: str = "band") -> None:
+    """``<stem>.<p>.coords`` for images p = 2..R of ``path`` (n_images, N, 3)."""
+    for p in range(2, len(path) + 1):
+        write_neb_coords(Path(workdir) / f"{stem}.{p}.coords", ids, path[p - 1], f"starting image {p}")
+
+
+def run_neb(commands: list[str], workdir: str | Path, replicas: int, timeout_s: float | None = None,
+            ranks_per_replica: int = 1, launcher: str | None = None) -> Path:
+    """Run the NEB input (``neb_launch_command``) in ``workdir``; returns the universe log
+    (``neb.log``; replica logs ``neb.log.0`` ...). Raises SimulationFailed with the LAMMPS error
+    lines when the run fails."""
     workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "in.neb").write_text("\n".join(commands) + "\n")
-    cmd = [mpiexec_executable(), "-np", str(int(replicas)), lammps_executable(),
-           "-partition", f"{int(replicas)}x1", "-in", "in.neb", "-log", "neb.log",
-           "-screen", "none", "-nocite"]
+    cmd = neb_launch_command(replicas, ranks_per_replica, launcher)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     try:
         proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout_s)
@@ -437,6 +610,27 @@ def run_neb(commands: list[str], workdir: str | Path, replicas: int, timeout_s: 
         detail = "; ".join(dict.fromkeys(errors)) or (proc.stderr.strip()[-2000:] or proc.stdout.strip()[-2000:])
         raise SimulationFailed(f"NEB failed (exit code {proc.returncode}) in {workdir}: {detail}")
     return workdir / "neb.log"
+
+
+def read_band(workdir: str | Path, replicas: int, stem: str = "relaxed") -> tuple[np.ndarray, np.ndarray]:
+    """(ids, positions (R, N, 3)) of the relaxed images written by ``band_commands``."""
+    frames = [read_dump(Path(workdir) / f"{stem}.{p}.dump")[-1] for p in range(1, int(replicas) + 1)]
+    ids = frames[0].ids
+    for f in frames:
+        if not np.array_equal(f.ids, ids):
+            raise SimulationFailed(f"relaxed images in {workdir} hold different atoms")
+    return ids, np.stack([f.positions() for f in frames])
+
+
+def refined_path(box: Box, band: np.ndarray) -> np.ndarray:
+    """A band of 2R - 1 images: the R images of ``band`` with the (minimum-image) midpoint of
+    every neighbouring pair inserted; images are made continuous with the first."""
+    images = [np.asarray(band[0], float)]
+    for nxt in band[1:]:
+        prev = images[-1]
+        cont = prev + box.minimum_image(np.asarray(nxt, float) - prev)
+        images += [0.5 * (prev + cont), cont]
+    return np.stack(images)
 
 
 @dataclass
@@ -500,15 +694,35 @@ def parse_neb_log(path: str | Path, replica_log: str | Path | None = None) -> NE
                   rd=table[:, 9::2], pe=table[:, 10::2], climbing_replica=climbing, stop_criteria=stops)
 
 
+def path_barriers(energy: Sequence[float]) -> dict:
+    """Barriers of a band with energies ``energy`` (eV, images in path order), measured from the
+    lowest *preceding* minimum: forward = max_i (E_i - min_{j<=i} E_j), backward = max_i (E_i -
+    min_{j>=i} E_j). Without intermediate minima below the ends these are E_max - E_first and
+    E_max - E_last; with an intermediate minimum they are the largest rise the hop has to climb
+    out of any basin on the way (the rate-limiting elementary hop). The backward barrier is the
+    forward barrier of the reverse hop. Also returns the image (0-based) of each barrier top and
+    the interior local minima (images lower than both neighbours)."""
+    e = np.asarray(energy, float)
+    if e.ndim != 1 or len(e) < 3 or not np.all(np.isfinite(e)):
+        raise ValueError(f"need >= 3 finite image energies, got {e}")
+    rise_f = e - np.minimum.accumulate(e)
+    rise_b = e - np.minimum.accumulate(e[::-1])[::-1]
+    minima = [k for k in range(1, len(e) - 1) if e[k] < e[k - 1] and e[k] < e[k + 1]]
+    return {"forward": float(rise_f.max()), "backward": float(rise_b.max()), "forward_top": int(np.argmax(rise_f)),
+            "backward_top": int(np.argmax(rise_b)), "intermediate_minima": minima,
+            "below_initial": bool(e[1:-1].min() < e[0]), "below_final": bool(e[1:-1].min() < e[-1])}
+
+
 def neb_summary(log: NEBLog, settings: NEBSettings) -> dict:
-    """Barriers (eV) and path of the last NEB row, and the convergence verdict.
+    """Barriers (eV, ``path_barriers``) and path of the last NEB row, and the convergence verdict
+    of this band.
 
     converged: the climbing stage ran and LAMMPS stopped it on the force (or, with etol > 0,
     energy) tolerance, i.e. before its step limit.
     """
     rd, pe = log.rd[-1], log.pe[-1]
     e = (pe - pe[0]) * KCAL_MOL_TO_EV
-    top = int(np.argmax(pe))
+    b = path_barriers(e)
     climb_rows = log.stage == 2
     climb_steps = int(log.steps[climb_rows][-1] - log.steps[climb_rows][0]) if climb_rows.any() else 0
     stop = log.stop_criteria[1] if len(log.stop_criteria) >= 2 else None
@@ -516,27 +730,28 @@ def neb_summary(log: NEBLog, settings: NEBSettings) -> dict:
         converged = stop in ("force tolerance", "energy tolerance")
     else:  # replica log missing: judge by the step count
         converged = bool(climb_rows.any()) and climb_steps < int(settings.n_steps_climb)
-    intermediate = pe[1:-1]
-    # the regular (non-climbing) band at the end of stage 1: a second estimate, kept because a
-    # climbing image can fail to converge (or run away) on a rugged glass landscape
+    # the regular (non-climbing) band at the end of stage 1: a second estimate
     pe1 = log.pe[log.stage == 1][-1] if (log.stage == 1).any() else pe
+    b1 = path_barriers((pe1 - pe1[0]) * KCAL_MOL_TO_EV)
     return {
-        "forward_barrier_eV": float((pe[top] - pe[0]) * KCAL_MOL_TO_EV),
-        "backward_barrier_eV": float((pe[top] - pe[-1]) * KCAL_MOL_TO_EV),
-        "reaction_energy_eV": float((pe[-1] - pe[0]) * KCAL_MOL_TO_EV),
-        "saddle_replica": top + 1,
+        "forward_barrier_eV": b["forward"],
+        "backward_barrier_eV": b["backward"],
+        "reaction_energy_eV": float(e[-1]),
+        "saddle_replica": b["forward_top"] + 1,
         "climbing_replica": log.climbing_replica,
         "converged": bool(converged),
         "stop_criteria": log.stop_criteria,
-        "regular_forward_barrier_eV": float((pe1.max() - pe1[0]) * KCAL_MOL_TO_EV),
-        "regular_backward_barrier_eV": float((pe1.max() - pe1[-1]) * KCAL_MOL_TO_EV),
+        "regular_forward_barrier_eV": b1["forward"],
+        "regular_backward_barrier_eV": b1["backward"],
         "neb_steps": int(log.steps[-1] - log.steps[0]),
         "climb_steps": climb_steps,
         "final_max_force_component_eV_A": float(log.max_atom_force[-1] * KCAL_MOL_TO_EV),
-        # an image below both ends means the band found another minimum: barrier is suspect
-        "intermediate_below_ends": bool(len(intermediate) and intermediate.min() < min(pe[0], pe[-1])),
-        # < 0: an image lies below the initial state (an intermediate minimum on the path)
-        "lowest_intermediate_eV": float(e[1:-1].min()) if len(intermediate) else None,
+        # interior images lower than both neighbours: the hop passes an intermediate basin and
+        # its barriers are measured from the lowest preceding minimum (path_barriers)
+        "intermediate_minima": [k + 1 for k in b["intermediate_minima"]],
+        "intermediate_minimum": bool(b["intermediate_minima"]),
+        "intermediate_below_ends": bool(b["below_initial"] and b["below_final"]),
+        "lowest_intermediate_eV": float(e[1:-1].min()),
         "path_reaction_coordinate": [float(x) for x in rd],
         "path_energy_eV": [float(x) for x in e],
         "energy_initial_kcal_mol": float(pe[0]),
@@ -544,7 +759,7 @@ def neb_summary(log: NEBLog, settings: NEBSettings) -> dict:
     }
 
 
-# --- 4. hops, batches, caching ------------------------------------------------------------------
+# --- 5. hops, batches, caching ------------------------------------------------------------------
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -560,12 +775,65 @@ def hop_dir(workdir: str | Path, hop_id: int) -> Path:
     return Path(workdir) / f"hop_{int(hop_id)}"
 
 
+def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings: NEBSettings,
+             workdir: str | Path, launcher: str | None = None) -> tuple[dict, np.ndarray]:
+    """One NEB run of the band started from ``path`` (n_images, N, 3; atoms in ``ids`` order; the
+    first image must be the state ``header`` defines) in ``workdir``: (``neb_summary`` of the
+    run, relaxed images (n_images, N, 3)). Raises SimulationFailed when LAMMPS fails."""
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in [*workdir.glob("neb.log*"), *workdir.glob("relaxed.*.dump"), *workdir.glob("band.*.coords")]:
+        stale.unlink()
+    n = len(path)
+    write_band_coords(workdir, ids, path)
+    log = run_neb(band_commands(header, settings, n), workdir, n, settings.timeout_s,
+                  settings.ranks_per_replica, launcher)
+    summary = neb_summary(parse_neb_log(log), settings)
+    got_ids, band = read_band(workdir, n)
+    if not np.array_equal(got_ids, ids):
+        raise SimulationFailed(f"relaxed images in {workdir} hold other atoms than the starting path")
+    return summary, band
+
+
+def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.ndarray, settings: NEBSettings,
+                   workdir: str | Path, launcher: str | None = None) -> dict:
+    """NEB of ``path`` followed by the refinement test: when the band converged, a band of
+    2R - 1 images started from it (``refined_path``) is run too, and the result is converged
+    only when that band converged as well and both barriers agree within
+    ``settings.refine_tolerance_eV``. Returns the refined band's summary (the coarse one's when
+    no refinement ran) with ``coarse`` (the first band's summary), ``refined_replicas``,
+    ``refinement_change_eV`` (largest |change| of the two barriers) and
+    ``not_converged_reason`` (None, "climb_step_limit", "refinement_not_converged",
+    "refinement_changed_barrier")."""
+    workdir = Path(workdir)
+    coarse, band = run_band(header, ids, path, settings, workdir / "band", launcher)
+    out = dict(coarse, replicas=len(path), refined_replicas=None, refinement_change_eV=None, coarse=None,
+               not_converged_reason=None if coarse["converged"] else "climb_step_limit")
+    if not coarse["converged"]:
+        return out
+    fine_path = refined_path(box, band)
+    fine, _ = run_band(header, ids, fine_path, settings, workdir / "refine", launcher)
+    change = max(abs(fine["forward_barrier_eV"] - coarse["forward_barrier_eV"]),
+                 abs(fine["backward_barrier_eV"] - coarse["backward_barrier_eV"]))
+    reason = None
+    if not fine["converged"]:
+        reason = "refinement_not_converged"
+    elif change > settings.refine_tolerance_eV:
+        reason = "refinement_changed_barrier"
+    coarse_keys = ("forward_barrier_eV", "backward_barrier_eV", "saddle_replica", "neb_steps", "climb_steps",
+                   "converged", "path_reaction_coordinate", "path_energy_eV")
+    return dict(fine, converged=reason is None, replicas=len(path), refined_replicas=len(fine_path),
+                refinement_change_eV=float(change), not_converged_reason=reason,
+                coarse={k: coarse[k] for k in coarse_keys})
+
+
 def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: NEBSettings,
-            workdir: str | Path) -> dict:
-    """End states, checks and NEB of one hop in ``workdir/hop_<id>``; writes ``path.csv`` and
-    then ``result.json`` (atomically, last: its presence marks the hop as finished) and returns
-    the result dict. Rejected hops and LAMMPS failures are finished results too, with their
-    status; nothing is dropped."""
+            workdir: str | Path, launcher: str | None = None) -> dict:
+    """End states, checks, IDPP starting path, NEB and refinement of one hop in
+    ``workdir/hop_<id>``; writes ``path.csv`` and then ``result.json`` (atomically, last: its
+    presence marks the hop as finished) and returns the result dict. A LAMMPS failure is retried
+    ``settings.retries`` times with half the timestep each time; rejected hops and hops that
+    still fail are finished results too, with their status and reason; nothing is dropped."""
     hop = {k: hop_row[k] for k in HOP_COLUMNS}
     out = hop_dir(workdir, hop["hop_id"]).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -575,30 +843,52 @@ def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: 
     result = dict(hop, version=RESULT_VERSION, glass_data=str(glass_data), glass_sha256=_sha256(glass_data),
                   forcefield=ff.name, settings=settings.to_dict())
     t0 = time.perf_counter()
+    errors = []
     try:
         ends = prepare_end_states(glass_data, ff, int(hop["from_id"]), int(hop["to_id"]), settings, out)
+    except SimulationFailed as exc:
+        ends = None
+        errors.append(f"end states: {exc}")
+    if ends is not None:
         result.update(energy_initial_min_kcal_mol=ends.energy_initial_kcal_mol,
                       energy_final_min_kcal_mol=ends.energy_final_kcal_mol,
                       initial_shift_A=ends.initial_shift_A, final_to_target_A=ends.final_to_target_A,
-                      final_to_origin_A=ends.final_to_origin_A,
-                      end_state_wall_s=time.perf_counter() - t0)
-        if ends.rejection is not None:
-            result["status"] = ends.rejection
-        else:
-            t1 = time.perf_counter()
-            log = run_neb(neb_commands(ff, ends.initial_data, ends.final_coords, out, settings), out,
-                          settings.replicas, settings.timeout_s)
-            summary = neb_summary(parse_neb_log(log), settings)
-            result.update(summary, neb_wall_s=time.perf_counter() - t1)
-            result["status"] = CONVERGED if summary["converged"] else NOT_CONVERGED
+                      final_to_origin_A=ends.final_to_origin_A, hop_length_A=ends.hop_length_A,
+                      max_other_displacement_A=ends.max_other_displacement_A,
+                      max_other_atom_id=ends.max_other_atom_id, end_state_wall_s=time.perf_counter() - t0)
+        result["status"] = ends.rejection
+    if ends is not None and ends.rejection is None:
+        t1 = time.perf_counter()
+        k = int(np.flatnonzero(ends.ids == int(hop["from_id"]))[0])
+        n_images = settings.replicas_for(ends.hop_length_A)
+        linear = linear_path(ends.box, ends.initial_positions, ends.final_positions, n_images)
+        path = idpp_path(ends.box, ends.initial_positions, ends.final_positions, n_images, settings.idpp_cutoff_A)
+        result.update(linear_closest_approach_A=closest_approach(ends.box, linear, k),
+                      start_closest_approach_A=closest_approach(ends.box, path, k),
+                      starting_path="idpp" if settings.idpp_cutoff_A > 0 else "linear",
+                      path_wall_s=time.perf_counter() - t1)
+        t2 = time.perf_counter()
+        band = None
+        for attempt in range(int(settings.retries) + 1):
+            s = replace(settings, timestep_fs=settings.timestep_fs / 2 ** attempt)
+            try:
+                band = converged_band(_header(ff, ends.initial_data, out, s), ends.ids, ends.box, path, s, out,
+                                      launcher)
+                break
+            except SimulationFailed as exc:
+                errors.append(f"NEB attempt {attempt + 1} (timestep {s.timestep_fs:g} fs): {exc}")
+        if band is not None:
+            result.update(band, neb_wall_s=time.perf_counter() - t2)
+            result["status"] = CONVERGED if band["converged"] else NOT_CONVERGED
             write_rows_csv(out / "path.csv",
-                           [{"replica": k + 1, "reaction_coordinate": x, "energy_eV": e}
-                            for k, (x, e) in enumerate(zip(summary["path_reaction_coordinate"],
-                                                           summary["path_energy_eV"]))],
+                           [{"replica": i + 1, "reaction_coordinate": x, "energy_eV": e}
+                            for i, (x, e) in enumerate(zip(band["path_reaction_coordinate"],
+                                                           band["path_energy_eV"]))],
                            ("replica", "reaction_coordinate", "energy_eV"))
-    except SimulationFailed as exc:
-        result.update(status=FAILED, error=str(exc))
-    result["wall_s"] = time.perf_counter() - t0
+    if result.get("status") is None:
+        result.update(status=FAILED, error=f"failed after {len(errors)} attempts; last: {errors[-1]}")
+    result.update(attempts=len(errors) + (0 if result["status"] == FAILED else 1), errors=errors,
+                  wall_s=time.perf_counter() - t0)
     _write_atomic(out / "result.json", json.dumps(result, indent=1))
     return result
 
@@ -624,9 +914,10 @@ def cached_result(hop_row: Mapping, glass_data: str | Path, ff: ForceField, sett
 
 
 def run_batch(hops: Iterable[Mapping], glass_data: str | Path, ff: ForceField, settings: NEBSettings,
-              workdir: str | Path) -> list[dict]:
+              workdir: str | Path, launcher: str | None = None) -> list[dict]:
     """Run every hop not already finished (see ``cached_result``), in order; a killed batch
-    rerun resumes where it stopped. Returns the results in hop order."""
+    rerun resumes where it stopped. Returns the results in hop order. ``launcher``: MPI
+    launcher of the NEB runs (``neb_launch_command``)."""
     results = []
     seen = set()
     for hop in hops:
@@ -634,15 +925,18 @@ def run_batch(hops: Iterable[Mapping], glass_data: str | Path, ff: ForceField, s
             raise ValueError(f"hop_id {hop['hop_id']} appears twice")
         seen.add(hop["hop_id"])
         res = cached_result(hop, glass_data, ff, settings, workdir)
-        results.append(res if res is not None else run_hop(hop, glass_data, ff, settings, workdir))
+        results.append(res if res is not None else run_hop(hop, glass_data, ff, settings, workdir, launcher))
     return results
 
 
 RESULT_COLUMNS = HOP_COLUMNS + ("status", "forward_barrier_eV", "backward_barrier_eV", "reaction_energy_eV",
                                 "regular_forward_barrier_eV", "regular_backward_barrier_eV",
-                                "converged", "intermediate_below_ends", "saddle_replica", "neb_steps",
-                                "final_max_force_component_eV_A", "initial_shift_A", "final_to_target_A",
-                                "final_to_origin_A", "wall_s", "error")
+                                "converged", "not_converged_reason", "replicas", "refined_replicas",
+                                "refinement_change_eV", "intermediate_minimum", "intermediate_below_ends",
+                                "saddle_replica", "neb_steps", "final_max_force_component_eV_A", "initial_shift_A",
+                                "final_to_target_A", "final_to_origin_A", "hop_length_A",
+                                "max_other_displacement_A", "max_other_atom_id", "linear_closest_approach_A",
+                                "start_closest_approach_A", "attempts", "wall_s", "error")
 
 
 def collect_results(paths: Iterable[str | Path]) -> list[dict]:
@@ -755,3 +1049,69 @@ def li_motion_by_anion(frames: Sequence, li_ids: np.ndarray, s_anion_labels: np.
                        "mean_displacement_A": float(disp[m].mean()) if m.any() else float("nan"),
                        "mean_path_length_A": float(path[m].mean()) if m.any() else float("nan")}
     return LiMotion(li_ids, env.nearest, disp, path, hopped, float(hop_distance_A), by_anion)
+
+
+# --- command line: one hop on any data file --------------------------------------------------------
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "config.yaml"
+
+
+def run_single_hop(data: str | Path, from_id: int, to_id: int, settings: NEBSettings, ff: ForceField,
+                   workdir: str | Path | None = None, launcher: str | None = None) -> dict:
+    """``run_hop`` of the hop Li ``from_id`` -> site of Li ``to_id`` (LAMMPS atom ids; ``to_id``
+    is removed, as in the stage) of the data file ``data``; scratch files in ``workdir`` or, when
+    None, in a temporary folder that is deleted afterwards. Returns the result dict."""
+    import tempfile
+
+    hop = {"hop_id": 0, "from_id": int(from_id), "to_id": int(to_id), "class": "", "distance_A": float("nan"),
+           "S_from": float("nan"), "S_to": float("nan")}
+    data = Path(data).resolve()
+    if not data.exists():
+        raise FileNotFoundError(f"no data file {data}")
+    if workdir is not None:
+        return run_hop(hop, data, ff, settings, workdir, launcher)
+    with tempfile.TemporaryDirectory(prefix="lipsglass-neb-") as tmp:
+        return run_hop(hop, data, ff, settings, tmp, launcher)
+
+
+def _cli(args) -> int:
+    import yaml
+
+    from lipsglass.config import load_config
+
+    cfg = load_config(args.config) if args.config != str(DEFAULT_CONFIG) else yaml.safe_load(DEFAULT_CONFIG.read_text())
+    knobs = {k: v for k, v in cfg["neb"].items() if k in NEBSettings.__dataclass_fields__}
+    # the user chose the hop: no length window unless asked for
+    knobs.update(min_distance_A=args.min_distance if args.min_distance is not None else 0.0,
+                 max_distance_A=args.max_distance if args.max_distance is not None else float("inf"))
+    for key, value in (("replicas", args.replicas), ("ranks_per_replica", args.ranks_per_replica),
+                       ("ftol_eV_A", args.ftol), ("refine_tolerance_eV", args.refine_tolerance)):
+        if value is not None:
+            knobs[key] = value
+    settings = NEBSettings.from_config(knobs, cfg["md"])
+    ff = ForceField.load(args.forcefield or cfg["forcefield"])
+    result = run_single_hop(args.data, args.from_id, args.to_id, settings, ff, args.workdir, args.launcher)
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0 if result["status"] != FAILED else 1
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("neb", help="NEB barrier of one Li hop in a LAMMPS data file (prints result.json)")
+    p.add_argument("data", help="LAMMPS data file of this force field (atom types in the workflow's order)")
+    p.add_argument("--from", dest="from_id", type=int, required=True, help="LAMMPS atom id of the hopping Li")
+    p.add_argument("--to", dest="to_id", type=int, required=True,
+                   help="LAMMPS atom id of the Li whose site is the target (it is removed)")
+    p.add_argument("--replicas", type=int, help="images incl. both ends (default: by hop length, neb.min_replicas "
+                                                "and neb.replicas_per_A of the config)")
+    p.add_argument("--ranks-per-replica", type=int, help="MPI ranks per image (LAMMPS -partition RxP)")
+    p.add_argument("--ftol", type=float, help="NEB force tolerance (eV/A)")
+    p.add_argument("--refine-tolerance", type=float, help="refinement tolerance of the barriers (eV)")
+    p.add_argument("--min-distance", type=float, help="reject hops whose relaxed length is below this (A)")
+    p.add_argument("--max-distance", type=float, help="reject hops whose relaxed length is above this (A)")
+    p.add_argument("--config", default=str(DEFAULT_CONFIG), help="config YAML whose neb and md sections give the "
+                                                                 "defaults (default: config/config.yaml)")
+    p.add_argument("--forcefield", help="force-field name or YAML (default: the config's)")
+    p.add_argument("--launcher", help="MPI launcher (default: the environment's mpiexec; e.g. srun)")
+    p.add_argument("--workdir", help="keep the scratch files here (default: a temporary folder, deleted)")
+    p.set_defaults(func=_cli)

@@ -109,18 +109,21 @@ def test_select_job_refuses_softness_of_another_configuration(tmp_path, kwargs, 
 
 # ---- collection, summary and C9 from fake hop results --------------------------------------------
 
-def fake_result(workdir: Path, hop_id: int, cls: str, status: str, barrier: float | None = None):
+def fake_result(workdir: Path, hop_id: int, cls: str, status: str, barrier: float | None = None,
+                backward: float | None = None):
     """result.json (+ path.csv for converged / not converged hops) as lipsglass.neb.run_hop writes
-    them; the path is a symmetric triangle of height ``barrier`` over 5 images."""
+    them; the path is a triangle over 5 images rising by ``barrier`` and falling by ``backward``
+    (default: ``barrier``, a symmetric hop)."""
     hop = {"hop_id": hop_id, "from_id": 100 + hop_id, "to_id": 200 + hop_id, "class": cls, "distance_A": 6.0,
            "S_from": 1.0 if cls.startswith("soft") else -1.0, "S_to": 1.0 if cls.endswith("soft") else -1.0}
     out = workdir / f"hop_{hop_id}"
     out.mkdir(parents=True, exist_ok=True)
     res = dict(hop, version=RESULT_VERSION, status=status, wall_s=10.0, initial_shift_A=0.1, final_to_target_A=0.2)
     if status in ("converged", "not_converged"):
+        backward = barrier if backward is None else backward
         rc = np.linspace(0, 1, 5)
-        e = barrier * (1 - np.abs(2 * rc - 1))
-        res.update(forward_barrier_eV=barrier, backward_barrier_eV=barrier, reaction_energy_eV=0.0,
+        e = np.interp(rc, [0, 0.5, 1], [0.0, barrier, barrier - backward])
+        res.update(forward_barrier_eV=barrier, backward_barrier_eV=backward, reaction_energy_eV=barrier - backward,
                    converged=status == "converged", path_reaction_coordinate=rc.tolist(), path_energy_eV=e.tolist())
         write_rows_csv(out / "path.csv", [{"replica": k + 1, "reaction_coordinate": x, "energy_eV": y}
                                           for k, (x, y) in enumerate(zip(rc, e))],
@@ -194,26 +197,121 @@ def test_summary_statistics_use_converged_hops_only(tmp_path):
         assert hs["mean_eV"] == pytest.approx(0.575)      # the 0.01 eV non-converged hop is not in it
         # bootstrap CIs of a median lie within the sample range and contain the median
         assert 0.20 <= sh["median_ci_low_eV"] <= 0.275 <= sh["median_ci_high_eV"] <= 0.35
-        test = by[(glass, "test", "soft->hard vs hard->soft")]
-        # complete separation of 4 vs 4: exact two-sided Mann-Whitney p = 2 / C(8, 4)
+        test = by[(glass, "test", "soft-site minus hard-site barrier (paired)")]
+        # complete separation of 4 vs 4 forward barriers: exact two-sided Mann-Whitney p = 2 / C(8, 4)
         assert test["mannwhitney_p"] == pytest.approx(2 / math.comb(8, 4))
-        assert test["median_diff_eV"] == pytest.approx(-0.30)
-        # every resampled median of soft->hard (<= 0.35) is below every one of hard->soft (>= 0.5)
-        assert -0.45 <= test["median_diff_ci_low_eV"] <= test["median_diff_ci_high_eV"] <= -0.15
+        # but every hop is symmetric (forward = backward): the paired soft-minus-hard difference is 0
+        assert test["n_pairs"] == 8 and test["median_diff_eV"] == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("first,second,min_hops,verdict", [
-    (SOFT_HARD, HARD_SOFT, 3, "holds"),
-    (HARD_SOFT, SOFT_HARD, 3, "does not hold"),
-    (SOFT_HARD, HARD_SOFT, 5, "not tested"),
+def paired_glass(tmp: Path, d_soft_hard, d_hard_soft, base: float = 0.5):
+    """Collected outputs of one glass whose hops have the given paired differences d = barrier
+    out of the soft site - barrier out of the hard site (eV)."""
+    work = tmp / "hops"
+    hops = [fake_result(work, k, "soft->hard", "converged", base + d / 2, base - d / 2)
+            for k, d in enumerate(d_soft_hard)]
+    hops += [fake_result(work, len(d_soft_hard) + k, "hard->soft", "converged", base - d / 2, base + d / 2)
+             for k, d in enumerate(d_hard_soft)]
+    write_rows_csv(tmp / "hops.csv", hops, HOP_COLUMNS)
+    sel = {"candidates": {c: 10 for c in HOP_CLASSES}, "requested": {}, "shortfall": {}, "seed": 1,
+           "min_distance_A": 5.0, "max_distance_A": 7.0, "soft_threshold": 0.0}
+    (tmp / "selection.json").write_text(json.dumps(sel))
+    (tmp / "batch_0.json").write_text(json.dumps({"hop_ids": [h["hop_id"] for h in hops]}))
+    outputs = {k: str(tmp / f"{k}.{ext}") for k, ext in (("barriers", "csv"), ("summary", "json"), ("paths", "csv"))}
+    stage.collect_job(str(tmp / "hops.csv"), str(tmp / "selection.json"), [str(tmp / "batch_0.json")], str(work),
+                      outputs)
+    csv_path = tmp / "neb_summary.csv"
+    stage.summary_job({"G": outputs["barriers"]}, settings(), str(csv_path))
+    return stage.read_summary(csv_path), csv_path
+
+
+CLAIMS = {"min_hops_per_class": 10, "min_li_per_anion": 10, "c9_margin_eV": 0.1, "c9_power": 0.8,
+          "c9_assumed_sd_eV": 0.3}
+
+
+@pytest.mark.parametrize("n,mean,sd,verdict", [
+    (12, -0.20, 0.05, "holds"),           # a planted soft-site advantage
+    (12, 0.00, 0.02, "does not hold"),    # no advantage, precise: excludes a 0.1 eV advantage
+    (12, 0.15, 0.05, "does not hold"),    # the opposite effect
+    (12, -0.05, 0.30, "not tested"),      # enough hops but too spread to decide
+    (5, -0.20, 0.05, "not tested"),       # too few hops per class
 ])
-def test_c9_verdicts(tmp_path, first, second, min_hops, verdict):
-    _, csv_path = _summary(tmp_path, first, second)
-    s = settings(claims={"min_hops_per_class": min_hops, "min_li_per_anion": 10})
-    row = stage.c9_claim(stage.read_summary(csv_path), s, str(csv_path))
-    assert row["verdict"] == verdict
+def test_c9_verdicts_on_constructed_barrier_sets(tmp_path, n, mean, sd, verdict):
+    # deterministic normal samples: the n quantiles, interleaved between the two classes
+    d = mean + sd * stats.norm.ppf((np.arange(2 * n) + 0.5) / (2 * n))
+    summary, csv_path = paired_glass(tmp_path, d[0::2], d[1::2])
+    row = stage.c9_claim(summary, CLAIMS, str(csv_path))
+    assert row["verdict"] == verdict, row["measured"]
     if verdict == "not tested":
-        assert "4 soft->hard and 4 hard->soft (need 5 each)" in row["measured"]
+        # states the hops it would need, from the observed spread
+        assert "converged hops in total" in row["measured"]
+    if n < 10:
+        assert f"{n} soft->hard and {n} hard->soft (need >= 10 each)" in row["measured"]
+
+
+def test_c9_without_converged_hops_states_what_it_needs(tmp_path):
+    out = fake_glass(tmp_path, [], [], extra=True)  # one rejected, one unconverged hop
+    csv_path = tmp_path / "neb_summary.csv"
+    stage.summary_job({"G": out["barriers"]}, settings(), str(csv_path))
+    row = stage.c9_claim(stage.read_summary(csv_path), CLAIMS, str(csv_path))
+    need = stage.pairs_needed(0.3, 0.1, power=0.8)
+    assert row["verdict"] == "not tested"
+    assert f"{need} converged hops in total" in row["measured"] and "assumed spread" in row["measured"]
+    assert "0 of 2 attempted hops converged" in row["measured"]
+
+
+def test_c9_refuses_a_minimum_below_ten():
+    with pytest.raises(ValueError, match="min_hops_per_class"):
+        stage.c9_claim([], dict(CLAIMS, min_hops_per_class=3), "src")
+
+
+def test_paired_differences_use_both_barriers_of_every_hop():
+    rows_ = [{"status": "converged", "class": "soft->hard", "forward_barrier_eV": 0.3, "backward_barrier_eV": 0.5},
+             {"status": "converged", "class": "hard->soft", "forward_barrier_eV": 0.6, "backward_barrier_eV": 0.2},
+             {"status": "converged", "class": "soft->soft", "forward_barrier_eV": 0.1, "backward_barrier_eV": 0.9},
+             {"status": "not_converged", "class": "soft->hard", "forward_barrier_eV": 0.0,
+              "backward_barrier_eV": 1.0}]
+    assert stage.paired_differences(rows_) == pytest.approx([-0.2, -0.4])
+
+
+def test_signed_rank_null_matches_enumeration():
+    import itertools
+
+    n = 6
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    for signs in itertools.product((0, 1), repeat=n):
+        counts[sum(r for r, s in zip(range(1, n + 1), signs) if s)] += 1
+    assert stage.signed_rank_null(n) == pytest.approx(counts / 2 ** n)
+
+
+def test_signed_rank_test_size_coverage_and_power():
+    rng = np.random.default_rng(3)
+    # null: symmetric heavy-tailed differences; exact test keeps its size, interval its coverage
+    reject = cover = 0
+    trials = 400
+    for _ in range(trials):
+        t = stage.signed_rank_test(rng.standard_t(3, 15) * 0.2)
+        reject += t["p_value"] < 0.05
+        cover += t["ci_low"] <= 0.0 <= t["ci_high"]
+    assert reject / trials <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / trials)
+    assert cover / trials >= 0.95 - 2 * math.sqrt(0.05 * 0.95 / trials)
+    # planted shift of 0.1 eV with sd 0.15 eV at the sample size pairs_needed gives for power 0.8
+    n = stage.pairs_needed(0.15, 0.1, power=0.8)
+    hits = sum(stage.signed_rank_test(rng.normal(-0.1, 0.15, n))["ci_high"] < 0 for _ in range(trials))
+    assert abs(hits / trials - 0.8) < 0.08
+    assert stage.signed_rank_test([0.1, 0.2, 0.3])["ci_low"] == -math.inf  # n < 6: no finite 95% interval
+
+
+def test_mantel_haenszel_recovers_a_common_odds_ratio_and_resists_simpson():
+    # two strata with different base rates and the same odds ratio 4
+    t = stage.mantel_haenszel([[[40, 10], [50, 50]], [[20, 80], [5, 80]]])
+    assert t["odds_ratio"] == pytest.approx(4.0) and t["ci_low"] > 1 and t["p_value"] < 1e-3
+    # Simpson: within each glass PS4 and P2S6 Li hop equally often, but the mobile glass holds most
+    # PS4 Li; pooled proportions would differ (58% vs 22%), the stratified odds ratio is 1
+    tables = [[[54, 36], [6, 4]], [[2, 8], [18, 72]]]
+    t = stage.mantel_haenszel(tables)
+    assert t["odds_ratio"] == pytest.approx(1.0) and t["ci_low"] < 1 < t["ci_high"]
+    assert t["p_value"] > 0.5
 
 
 # ---- statistics helpers -----------------------------------------------------------------------
@@ -253,12 +351,20 @@ def motion(ps4, p2s6):
 
 
 @pytest.mark.parametrize("ps4,p2s6,verdict", [((40, 100), (5, 100), "holds"), ((5, 100), (40, 100), "does not hold"),
-                                               ((12, 50), (10, 50), "does not hold"),
+                                               ((12, 50), (10, 50), "not tested"),
                                                ((3, 5), (0, 4), "not tested")])
 def test_c10_verdicts(ps4, p2s6, verdict):
-    row = stage.c10_claim({"A": motion(ps4, p2s6), "B": motion(ps4, p2s6)}, settings(), "src")
+    m = {"1": motion(ps4, p2s6), "2": motion(ps4, p2s6)}
+    row = stage.c10_claim({"A": m, "B": m}, CLAIMS, "src")
     assert row["verdict"] == verdict
-    assert f"PS4 {ps4[0]}/{ps4[1]} hopped" in row["measured"]
+    assert f"r1: PS4 {ps4[0]}/{ps4[1]}" in row["measured"]
+
+
+def test_c10_is_stratified_by_glass():
+    # pooled, PS4 Li hop far more often; within each glass they do not: composition, not anion
+    row = stage.c10_claim({"mobile": {"1": motion((54, 90), (6, 10))}, "slow": {"1": motion((2, 10), (18, 90))}},
+                          CLAIMS, "src")
+    assert row["verdict"] == "not tested" and "odds ratio 1 " in row["measured"]
 
 
 # ---- Li motion over a synthetic trajectory ---------------------------------------------------------
@@ -326,7 +432,31 @@ def test_plan_shows_the_neb_rules(tmp_path):
             counts[parts[0]] = int(parts[1])
     assert counts["neb_select"] == counts["neb_collect"] == n_glass
     assert counts["neb_batch"] == n_glass * stage.n_batches(neb)
-    assert counts["neb_li_motion"] == len(cfg["compositions"])
+    assert counts["neb_li_motion"] == len(cfg["compositions"]) * int(cfg["replicas"])  # C10 by glass and replica
     for rule in ("neb_summary", "neb_claims", "fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes",
                  "fig4d_li_traces"):
         assert counts[rule] == 1
+
+
+def test_summary_reports_the_failure_rate_by_class(tmp_path):
+    work = tmp_path / "hops"
+    hops = [fake_result(work, 0, "soft->hard", "converged", 0.3), fake_result(work, 1, "soft->hard", "failed"),
+            fake_result(work, 2, "hard->soft", "concerted_move"), fake_result(work, 3, "soft->hard", "converged", 0.4)]
+    write_rows_csv(tmp_path / "hops.csv", hops, HOP_COLUMNS)
+    sel = {"candidates": {c: 10 for c in HOP_CLASSES}, "requested": {}, "shortfall": {}, "seed": 1,
+           "min_distance_A": 5.0, "max_distance_A": 7.0, "soft_threshold": 0.0}
+    (tmp_path / "selection.json").write_text(json.dumps(sel))
+    (tmp_path / "batch_0.json").write_text(json.dumps({"hop_ids": [0, 1, 2, 3]}))
+    outputs = {k: str(tmp_path / f"{k}.{ext}") for k, ext in (("barriers", "csv"), ("summary", "json"), ("paths", "csv"))}
+    stage.collect_job(str(tmp_path / "hops.csv"), str(tmp_path / "selection.json"), [str(tmp_path / "batch_0.json")],
+                      str(work), outputs)
+    info = json.loads(Path(outputs["summary"]).read_text())
+    assert info["failure_rate_by_class"]["soft->hard"] == pytest.approx(1 / 3)
+    assert info["failure_rate_by_class"]["hard->soft"] == 0.0
+    assert info["decided_fraction"] == pytest.approx(3 / 4)  # converged or rejected with a reason
+    csv_path = tmp_path / "neb_summary.csv"
+    stage.summary_job({"G": outputs["barriers"]}, settings(), str(csv_path))
+    by = {(r["glass"], r["kind"], r["class"]): r for r in stage.read_summary(csv_path)}
+    assert by[("G", "class", "soft->hard")]["n_failed"] == 1
+    assert by[("G", "class", "soft->hard")]["failure_rate"] == pytest.approx(1 / 3)
+    assert by[("G", "class", "hard->soft")]["failure_rate"] == 0.0

@@ -285,9 +285,29 @@ def neb_glass_files(name):
 
 def neb_trajectory_file(name):
     """File ``name`` of the production run of the Li traces (neb.trajectory_temperature_K), as
-    a pattern in {glass}."""
+    a pattern in {glass} and {replica}."""
     T = round(config["neb"]["trajectory_temperature_K"])
-    return f"results/{{glass}}/r{PRIMARY_REPLICA}/nvt/{T}K/{name}"
+    return f"results/{{glass}}/r{{replica}}/nvt/{T}K/{name}"
+
+
+# neb config keys each NEB rule uses (a rule gets only its own keys, so e.g. changing a claim
+# threshold reruns no hop)
+NEB_SELECTION_KEYS = ("classes", "n_per_class", "batch_size", "min_distance_A", "max_distance_A", "seed",
+                      "soft_threshold")
+
+
+def _neb_band_keys():
+    from lipsglass.neb import NEBSettings
+
+    return tuple(k for k in NEBSettings.__dataclass_fields__ if k in config["neb"])
+
+
+NEB_BAND_KEYS = _neb_band_keys()
+
+
+def neb_params(keys):
+    """The ``neb`` config values of ``keys`` (those present)."""
+    return {k: config["neb"][k] for k in keys if k in config["neb"]}
 
 
 def neb_figure_glass():
@@ -296,10 +316,13 @@ def neb_figure_glass():
 
 
 def neb_mpi_ranks():
-    """MPI ranks of a NEB batch job: one per replica (lipsglass.neb.run_neb starts
-    ``mpiexec -np replicas``). Declared as threads so Snakemake runs nothing else beside it
-    (locally it caps the value at --cores) and as resources.tasks for cluster executors."""
-    return int(config["neb"]["replicas"])
+    """MPI ranks of a NEB batch job: ranks_per_replica x the images of its largest band (the
+    refined band of the longest hop allowed, lipsglass.neb.max_band_ranks). Declared as threads
+    so Snakemake runs nothing else beside it (locally it caps the value at --cores) and as
+    resources.tasks for cluster executors."""
+    from lipsglass.neb import NEBSettings, max_band_ranks
+
+    return max_band_ranks(NEBSettings.from_config(neb_params(NEB_BAND_KEYS)))
 
 
 def neb_hop_workdir(wildcards, input):
@@ -312,7 +335,8 @@ def neb_outputs():
     """Per-glass hop selection, barriers and paths; Li motion at the trace temperature for every
     glass; NEB summary and claims (C9, C10); Fig. 4B, 4C, 4D and S3."""
     targets = neb_glass_files(["hops.csv", "selection.json", "barriers.csv", "barriers.json", "paths.csv"])
-    targets += expand("results/{glass}/neb/{name}", glass=GLASSES, name=["li_motion.csv", "li_motion.json"])
+    targets += expand("results/{glass}/r{replica}/neb/{name}", glass=GLASSES, replica=REPLICAS,
+                      name=["li_motion.csv", "li_motion.json"])
     targets += ["results/summary/neb_summary.csv", "results/summary/neb_claims.csv"]
     for name in ["fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes", "fig4d_li_traces"]:
         targets += figure_files(name)

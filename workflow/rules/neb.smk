@@ -16,7 +16,7 @@ rule neb_select:
         hops="results/{glass}/neb/hops.csv",
         selection="results/{glass}/neb/selection.json",
     params:
-        settings=config["neb"],
+        settings=neb_params(NEB_SELECTION_KEYS),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -28,20 +28,25 @@ rule neb_select:
 rule neb_batch:
     """NEB of one batch of hops. Hops are computed in the persistent folder
     results/{glass}/neb/hops/ (not an output, so Snakemake never deletes it): a killed batch
-    rerun skips its finished hops. One MPI rank per replica: threads and tasks = replicas."""
+    rerun skips its finished hops. MPI: `{mpi} -n R*P lmp -partition RxP` per band
+    (lipsglass.neb.neb_launch_command); tasks = ranks of the largest band."""
     input:
         configuration=softness_run_file("final.data"),
         hops="results/{glass}/neb/hops.csv",
     output:
         manifest="results/{glass}/neb/batches/batch_{batch}.json",
     params:
-        settings=config["neb"],
-        md=config["md"],
+        settings=neb_params(NEB_BAND_KEYS),
+        batch_size=config["neb"]["batch_size"],
+        kspace={k: config["md"][k] for k in ("kspace_style", "kspace_accuracy") if k in config["md"]},
         forcefield=config["forcefield"],
         workdir=neb_hop_workdir,
     threads: neb_mpi_ranks()
     resources:
         tasks=neb_mpi_ranks(),
+        # MPI launcher of the NEB bands (Snakemake's MPI pattern, as the MD rules): mpiexec here,
+        # srun on a cluster (profiles/slurm)
+        mpi="mpiexec",
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -78,21 +83,21 @@ rule neb_li_motion:
     neb.trajectory_temperature_K run, by nearest anion type."""
     input:
         trajectory=neb_trajectory_file("trajectory.lammpstrj"),
-        atom_labels=primary("results/{glass}/structure/atom_labels.csv"),
+        atom_labels="results/{glass}/r{replica}/structure/atom_labels.csv",
     output:
-        table="results/{glass}/neb/li_motion.csv",
-        summary="results/{glass}/neb/li_motion.json",
+        table="results/{glass}/r{replica}/neb/li_motion.csv",
+        summary="results/{glass}/r{replica}/neb/li_motion.json",
     params:
-        settings=config["neb"],
-        md=config["md"],
+        settings=neb_params(("trace_duration_ps", "hop_distance_A")),
+        timestep_fs=config["md"]["timestep_fs"],
         radius_A=config["softness"]["anion_radius_A"],
         temperature_K=config["neb"]["trajectory_temperature_K"],
     conda:
         "../../envs/lipsglass.yaml"
     log:
-        "logs/{glass}/neb_li_motion.log",
+        "logs/{glass}/r{replica}/neb_li_motion.log",
     benchmark:
-        "benchmarks/{glass}/neb_li_motion.tsv"
+        "benchmarks/{glass}/r{replica}/neb_li_motion.tsv"
     script:
         "../scripts/neb_li_motion.py"
 
@@ -106,7 +111,7 @@ rule neb_summary:
         table="results/summary/neb_summary.csv",
     params:
         glasses=neb_glasses(),
-        settings=config["neb"],
+        settings=neb_params(("n_bootstrap", "seed")),
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -116,15 +121,17 @@ rule neb_summary:
 
 
 rule neb_claims:
-    """Claims C9 (soft Li cross smaller barriers) and C10 (Li near PS4 hop, near P2S6 stay)."""
+    """Claims C9 (soft Li cross smaller barriers: paired signed-rank design) and C10 (Li near
+    PS4 hop, near P2S6 stay: stratified by glass and replica)."""
     input:
         summary="results/summary/neb_summary.csv",
-        motion=expand("results/{glass}/neb/li_motion.json", glass=GLASSES),
+        motion=expand("results/{glass}/r{replica}/neb/li_motion.json", glass=GLASSES, replica=REPLICAS),
     output:
         claims="results/summary/neb_claims.csv",
     params:
         glasses=GLASSES,
-        settings=config["neb"],
+        replicas=REPLICAS,
+        claims=config["neb"]["claims"],
     conda:
         "../../envs/lipsglass.yaml"
     log:
@@ -202,9 +209,11 @@ rule figS3_barriers_all_classes:
 rule fig4d_li_traces:
     """Fig. 4D: traces of Li near PS4 and near P2S6 over the first trace_duration_ps."""
     input:
-        trajectory=expand(neb_trajectory_file("trajectory.lammpstrj"), glass=neb_figure_glass()),
+        trajectory=expand(
+            neb_trajectory_file("trajectory.lammpstrj"), glass=neb_figure_glass(), replica=PRIMARY_REPLICA
+        ),
         atom_labels=f"results/{neb_figure_glass()}/r{PRIMARY_REPLICA}/structure/atom_labels.csv",
-        motion=f"results/{neb_figure_glass()}/neb/li_motion.csv",
+        motion=f"results/{neb_figure_glass()}/r{PRIMARY_REPLICA}/neb/li_motion.csv",
     output:
         png=report(
             "results/figures/fig4d_li_traces.png",
@@ -214,8 +223,8 @@ rule fig4d_li_traces:
         pdf="results/figures/fig4d_li_traces.pdf",
     params:
         glass=neb_figure_glass(),
-        settings=config["neb"],
-        md=config["md"],
+        settings=neb_params(("trace_duration_ps", "seed", "traces_per_anion")),
+        md={"timestep_fs": config["md"]["timestep_fs"]},
         radius_A=config["softness"]["anion_radius_A"],
     conda:
         "../../envs/lipsglass.yaml"

@@ -2,5 +2,6 @@ from lipsglass.stages.neb import claims_job
 from lipsglass.workflow_logging import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    claims_job(snakemake.input.summary, dict(zip(snakemake.params.glasses, snakemake.input.motion)),
-               snakemake.params.settings, snakemake.output.claims)
+    paths = iter(snakemake.input.motion)  # expand order: glass-major, then replica
+    motion = {g: {r: next(paths) for r in snakemake.params.replicas} for g in snakemake.params.glasses}
+    claims_job(snakemake.input.summary, motion, snakemake.params.claims, snakemake.output.claims)

@@ -3,5 +3,5 @@ from lipsglass.workflow_logging import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
     li_motion_job(snakemake.input.trajectory, snakemake.input.atom_labels, snakemake.params.settings,
-                  snakemake.params.md, snakemake.params.radius_A, snakemake.params.temperature_K,
-                  snakemake.output.table, snakemake.output.summary)
+                  {"timestep_fs": snakemake.params.timestep_fs}, snakemake.params.radius_A,
+                  snakemake.params.temperature_K, snakemake.output.table, snakemake.output.summary)
