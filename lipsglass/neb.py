@@ -64,7 +64,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import lammps_executable, mpiexec_executable
+from lipsglass.lammps_runtime import LammpsRuntime
 from lipsglass.lammpsio import Box, read_data, read_dump
 from lipsglass.md import SimulationFailed, run_lammps
 from lipsglass.neighbours import neighbour_pairs
@@ -536,17 +536,22 @@ def closest_approach(box: Box, path: np.ndarray, mover: int) -> float:
 # --- 4. NEB -------------------------------------------------------------------------------------
 
 def neb_launch_command(replicas: int, ranks_per_replica: int = 1, launcher: str | None = None,
-                       input_file: str = "in.neb", log_file: str = "neb.log") -> list[str]:
-    """The one place that builds the command line of a NEB run: ``launcher -n R*P lmp -partition
-    RxP -in ... -log ...`` (R images, P MPI ranks each; LAMMPS ``-partition``). ``launcher``:
-    None or "mpiexec" = the environment's mpiexec; on a cluster the rule's ``mpi`` resource
-    (e.g. "srun"), Snakemake's MPI pattern."""
+                       input_file: str = "in.neb", log_file: str = "neb.log",
+                       runtime: LammpsRuntime | None = None) -> list[str]:
+    """The one place that builds the command line of a NEB run: ``launcher -n R*P lmp <switches>
+    -partition RxP -in ... -log ...`` (R images, P MPI ranks each; LAMMPS ``-partition``).
+    ``launcher``: the rule's ``mpi`` resource (Snakemake's MPI pattern; None or "mpiexec" = the
+    environment's mpiexec, "srun" on a cluster). ``runtime``: the config section ``lammps``
+    (``LammpsRuntime``: a site executable, a launcher template and the ``neb_batch`` switches);
+    None = the environment's ``lmp``."""
     r, p = int(replicas), int(ranks_per_replica)
     if r < 2 or p < 1:
         raise ValueError(f"need >= 2 replicas and >= 1 rank per replica, got {r}, {p}")
-    exe = mpiexec_executable() if launcher in (None, "", "mpiexec") else str(launcher)
-    return [exe, "-n", str(r * p), lammps_executable(), "-partition", f"{r}x{p}", "-in", input_file,
-            "-log", log_file, "-screen", "none", "-nocite"]
+    runtime = LammpsRuntime() if runtime is None else runtime
+    mpi = "mpiexec" if launcher in (None, "") else str(launcher)
+    # force_external: a multi-partition run is always a separate program, even on one rank each
+    base = runtime.command("neb_batch", ranks=r * p, threads=1, mpi=mpi, force_external=True)
+    return base + ["-partition", f"{r}x{p}", "-in", input_file, "-log", log_file, "-screen", "none", "-nocite"]
 
 
 def band_commands(header: Sequence[str], settings: NEBSettings, replicas: int, coords_stem: str = "band",
@@ -590,14 +595,15 @@ def write_band_coords(workdir: str | Path, ids: np.ndarray, path: np.ndarray, st
 
 
 def run_neb(commands: list[str], workdir: str | Path, replicas: int, timeout_s: float | None = None,
-            ranks_per_replica: int = 1, launcher: str | None = None) -> Path:
+            ranks_per_replica: int = 1, launcher: str | None = None,
+            runtime: LammpsRuntime | None = None) -> Path:
     """Run the NEB input (``neb_launch_command``) in ``workdir``; returns the universe log
     (``neb.log``; replica logs ``neb.log.0`` ...). Raises SimulationFailed with the LAMMPS error
     lines when the run fails."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "in.neb").write_text("\n".join(commands) + "\n")
-    cmd = neb_launch_command(replicas, ranks_per_replica, launcher)
+    cmd = neb_launch_command(replicas, ranks_per_replica, launcher, runtime=runtime)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     try:
         proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout_s)
@@ -776,7 +782,8 @@ def hop_dir(workdir: str | Path, hop_id: int) -> Path:
 
 
 def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings: NEBSettings,
-             workdir: str | Path, launcher: str | None = None) -> tuple[dict, np.ndarray]:
+             workdir: str | Path, launcher: str | None = None,
+            runtime: LammpsRuntime | None = None) -> tuple[dict, np.ndarray]:
     """One NEB run of the band started from ``path`` (n_images, N, 3; atoms in ``ids`` order; the
     first image must be the state ``header`` defines) in ``workdir``: (``neb_summary`` of the
     run, relaxed images (n_images, N, 3)). Raises SimulationFailed when LAMMPS fails."""
@@ -787,7 +794,7 @@ def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings:
     n = len(path)
     write_band_coords(workdir, ids, path)
     log = run_neb(band_commands(header, settings, n), workdir, n, settings.timeout_s,
-                  settings.ranks_per_replica, launcher)
+                  settings.ranks_per_replica, launcher, runtime=runtime)
     summary = neb_summary(parse_neb_log(log), settings)
     got_ids, band = read_band(workdir, n)
     if not np.array_equal(got_ids, ids):
@@ -796,7 +803,8 @@ def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings:
 
 
 def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.ndarray, settings: NEBSettings,
-                   workdir: str | Path, launcher: str | None = None) -> dict:
+                   workdir: str | Path, launcher: str | None = None,
+            runtime: LammpsRuntime | None = None) -> dict:
     """NEB of ``path`` followed by the refinement test: when the band converged, a band of
     2R - 1 images started from it (``refined_path``) is run too, and the result is converged
     only when that band converged as well and both barriers agree within
@@ -806,13 +814,13 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
     ``not_converged_reason`` (None, "climb_step_limit", "refinement_not_converged",
     "refinement_changed_barrier")."""
     workdir = Path(workdir)
-    coarse, band = run_band(header, ids, path, settings, workdir / "band", launcher)
+    coarse, band = run_band(header, ids, path, settings, workdir / "band", launcher, runtime=runtime)
     out = dict(coarse, replicas=len(path), refined_replicas=None, refinement_change_eV=None, coarse=None,
                not_converged_reason=None if coarse["converged"] else "climb_step_limit")
     if not coarse["converged"]:
         return out
     fine_path = refined_path(box, band)
-    fine, _ = run_band(header, ids, fine_path, settings, workdir / "refine", launcher)
+    fine, _ = run_band(header, ids, fine_path, settings, workdir / "refine", launcher, runtime=runtime)
     change = max(abs(fine["forward_barrier_eV"] - coarse["forward_barrier_eV"]),
                  abs(fine["backward_barrier_eV"] - coarse["backward_barrier_eV"]))
     reason = None
@@ -828,7 +836,8 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
 
 
 def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: NEBSettings,
-            workdir: str | Path, launcher: str | None = None) -> dict:
+            workdir: str | Path, launcher: str | None = None,
+            runtime: LammpsRuntime | None = None) -> dict:
     """End states, checks, IDPP starting path, NEB and refinement of one hop in
     ``workdir/hop_<id>``; writes ``path.csv`` and then ``result.json`` (atomically, last: its
     presence marks the hop as finished) and returns the result dict. A LAMMPS failure is retried
@@ -873,7 +882,7 @@ def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: 
             s = replace(settings, timestep_fs=settings.timestep_fs / 2 ** attempt)
             try:
                 band = converged_band(_header(ff, ends.initial_data, out, s), ends.ids, ends.box, path, s, out,
-                                      launcher)
+                                      launcher, runtime=runtime)
                 break
             except SimulationFailed as exc:
                 errors.append(f"NEB attempt {attempt + 1} (timestep {s.timestep_fs:g} fs): {exc}")
@@ -914,7 +923,8 @@ def cached_result(hop_row: Mapping, glass_data: str | Path, ff: ForceField, sett
 
 
 def run_batch(hops: Iterable[Mapping], glass_data: str | Path, ff: ForceField, settings: NEBSettings,
-              workdir: str | Path, launcher: str | None = None) -> list[dict]:
+              workdir: str | Path, launcher: str | None = None,
+            runtime: LammpsRuntime | None = None) -> list[dict]:
     """Run every hop not already finished (see ``cached_result``), in order; a killed batch
     rerun resumes where it stopped. Returns the results in hop order. ``launcher``: MPI
     launcher of the NEB runs (``neb_launch_command``)."""
@@ -925,7 +935,8 @@ def run_batch(hops: Iterable[Mapping], glass_data: str | Path, ff: ForceField, s
             raise ValueError(f"hop_id {hop['hop_id']} appears twice")
         seen.add(hop["hop_id"])
         res = cached_result(hop, glass_data, ff, settings, workdir)
-        results.append(res if res is not None else run_hop(hop, glass_data, ff, settings, workdir, launcher))
+        results.append(res if res is not None else run_hop(hop, glass_data, ff, settings, workdir, launcher,
+                                                                    runtime=runtime))
     return results
 
 
@@ -1057,7 +1068,8 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "config.yam
 
 
 def run_single_hop(data: str | Path, from_id: int, to_id: int, settings: NEBSettings, ff: ForceField,
-                   workdir: str | Path | None = None, launcher: str | None = None) -> dict:
+                   workdir: str | Path | None = None, launcher: str | None = None,
+            runtime: LammpsRuntime | None = None) -> dict:
     """``run_hop`` of the hop Li ``from_id`` -> site of Li ``to_id`` (LAMMPS atom ids; ``to_id``
     is removed, as in the stage) of the data file ``data``; scratch files in ``workdir`` or, when
     None, in a temporary folder that is deleted afterwards. Returns the result dict."""
@@ -1069,9 +1081,9 @@ def run_single_hop(data: str | Path, from_id: int, to_id: int, settings: NEBSett
     if not data.exists():
         raise FileNotFoundError(f"no data file {data}")
     if workdir is not None:
-        return run_hop(hop, data, ff, settings, workdir, launcher)
+        return run_hop(hop, data, ff, settings, workdir, launcher, runtime=runtime)
     with tempfile.TemporaryDirectory(prefix="lipsglass-neb-") as tmp:
-        return run_hop(hop, data, ff, settings, tmp, launcher)
+        return run_hop(hop, data, ff, settings, tmp, launcher, runtime=runtime)
 
 
 def _cli(args) -> int:

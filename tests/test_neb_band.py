@@ -68,6 +68,17 @@ def test_launch_command_uses_partitions_of_several_ranks():
         neb_launch_command(1)
 
 
+def test_launch_command_follows_the_lammps_section():
+    from lipsglass.lammps_runtime import LammpsRuntime
+
+    site = LammpsRuntime.from_config({"executable": "/opt/lammps/bin/lmp_kk", "launcher": "srun --cpu-bind=cores",
+                                      "switches": {"neb_batch": "-k on t {threads} -sf kk"}})
+    cmd = neb_launch_command(9, 2, launcher="srun", runtime=site)
+    # the configured launcher replaces the mpi resource; the site build and its switches run the partitions
+    assert cmd[:3] == ["srun", "--cpu-bind=cores", "/opt/lammps/bin/lmp_kk"]
+    assert cmd[3:8] == ["-k", "on", "t", "1", "-sf"] and cmd[cmd.index("-partition") + 1] == "9x2"
+
+
 # --- starting paths --------------------------------------------------------------------------------
 
 def _frame(n=30, edge=20.0, seed=1):

@@ -58,6 +58,7 @@ from scipy import stats
 from lipsglass.claims import write_claim_rows
 from lipsglass.forcefield import ForceField
 from lipsglass.jsonio import write_json
+from lipsglass.lammps_runtime import LammpsRuntime
 from lipsglass.lammpsio import iter_dump, read_data
 from lipsglass.neb import (CONVERGED, HOP_CLASSES, NEBSettings, barriers_by_class, collect_results, hop_dir,
                            li_motion_by_anion, read_hops_csv, read_path_csv, representative_hop, run_batch,
@@ -170,16 +171,18 @@ def select_job(glass_data: str, softness_csv: str, settings: Mapping, out_hops: 
 # ---- batches -------------------------------------------------------------------------------
 
 def batch_job(glass_data: str, hops_csv: str, forcefield: str, settings: Mapping, md: Mapping, batch_size: int,
-              batch: int, workdir: str, out_manifest: str, launcher: str | None = None) -> None:
+              batch: int, workdir: str, out_manifest: str, launcher: str | None = None,
+              lammps: Mapping | None = None) -> None:
     """Run batch ``batch`` of the hops of ``hops_csv`` in ``workdir`` (finished hops are reused)
     and write a manifest: hop ids, statuses, barriers and wall times of the batch. ``settings``:
     the NEB knobs (``NEBSettings`` fields) of the ``neb`` section; ``md``: kspace settings;
-    ``launcher``: MPI launcher (the rule's ``mpi`` resource)."""
+    ``launcher``: MPI launcher (the rule's ``mpi`` resource); ``lammps``: the config section
+    ``lammps`` (site executable, launcher, switches; ``LammpsRuntime``), not a rerun trigger."""
     hops = batch_slice(read_hops_csv(hops_csv), int(batch), int(batch_size))
     neb = neb_settings(settings, md)
     ff = ForceField.load(forcefield)
     log.info("batch %s: %d hops (%s) in %s", batch, len(hops), [h["hop_id"] for h in hops], workdir)
-    results = run_batch(hops, glass_data, ff, neb, workdir, launcher)
+    results = run_batch(hops, glass_data, ff, neb, workdir, launcher, runtime=LammpsRuntime.from_config(lammps))
     write_json(out_manifest, {
         "batch": int(batch), "hop_ids": [h["hop_id"] for h in hops],
         "note": "" if hops else "no hops in this batch (the selection returned fewer hops than requested)",
