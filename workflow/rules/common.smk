@@ -292,8 +292,15 @@ def neb_trajectory_file(name):
 
 # neb config keys each NEB rule uses (a rule gets only its own keys, so e.g. changing a claim
 # threshold reruns no hop)
-NEB_SELECTION_KEYS = ("classes", "n_per_class", "batch_size", "min_distance_A", "max_distance_A", "seed",
-                      "soft_threshold")
+NEB_SELECTION_KEYS = (
+    "classes",
+    "n_per_class",
+    "batch_size",
+    "min_distance_A",
+    "max_distance_A",
+    "seed",
+    "soft_threshold",
+)
 
 
 def _neb_band_keys():
@@ -335,8 +342,12 @@ def neb_outputs():
     """Per-glass hop selection, barriers and paths; Li motion at the trace temperature for every
     glass; NEB summary and claims (C9, C10); Fig. 4B, 4C, 4D and S3."""
     targets = neb_glass_files(["hops.csv", "selection.json", "barriers.csv", "barriers.json", "paths.csv"])
-    targets += expand("results/{glass}/r{replica}/neb/{name}", glass=GLASSES, replica=REPLICAS,
-                      name=["li_motion.csv", "li_motion.json"])
+    targets += expand(
+        "results/{glass}/r{replica}/neb/{name}",
+        glass=GLASSES,
+        replica=REPLICAS,
+        name=["li_motion.csv", "li_motion.json"],
+    )
     targets += ["results/summary/neb_summary.csv", "results/summary/neb_claims.csv"]
     for name in ["fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes", "fig4d_li_traces"]:
         targets += figure_files(name)
@@ -360,9 +371,16 @@ def scorecard_config_name():
 
 
 def summary_outputs():
-    return ["results/summary/scorecard.csv", "results/summary/scorecard.md", "results/summary/scorecard.html",
-            "results/summary/study_plan.csv", "results/summary/reproduction.yaml",
-            "results/validation/agreement.csv", "results/validation/agreement.md", "results/validation/agreement.html"]
+    return [
+        "results/summary/scorecard.csv",
+        "results/summary/scorecard.md",
+        "results/summary/scorecard.html",
+        "results/summary/study_plan.csv",
+        "results/summary/reproduction.yaml",
+        "results/validation/agreement.csv",
+        "results/validation/agreement.md",
+        "results/validation/agreement.html",
+    ]
 
 
 def all_outputs():

@@ -17,15 +17,23 @@ rule homology:
         pd_h1="results/{glass}/homology/pd_h1.csv",
         pd_h2="results/{glass}/homology/pd_h2.csv",
         rings="results/{glass}/homology/rings.json",
-    params:
-        settings=homology_settings("elements", "margin_A", "weighted", "radii", "min_persistence_A2",
-                                   "max_ring_size", "volume_epsilon_A2", "volume_cutoff_A"),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/homology.log",
     benchmark:
-        "benchmarks/{glass}/homology.tsv"
+        "results/benchmarks/{glass}/homology.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=homology_settings(
+            "elements",
+            "margin_A",
+            "weighted",
+            "radii",
+            "min_persistence_A2",
+            "max_ring_size",
+            "volume_epsilon_A2",
+            "volume_cutoff_A",
+        ),
     script:
         "../scripts/homology_run.py"
 
@@ -39,14 +47,23 @@ rule homology_fsdp_link:
         configuration=softness_run_file("final.data"),
     output:
         link="results/{glass}/homology/fsdp_link.json",
-    params:
-        settings=dict(homology_settings("elements", "min_persistence_A2", "max_ring_size", "ring_definition",
-                                        "ring_length", "large_ring_size", "fsdp_weighting"),
-                      claims={k: config["homology"]["claims"][k] for k in ("seed", "c11_n_random", "c11_thresholds_A2")}),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/homology_fsdp_link.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=dict(
+            homology_settings(
+                "elements",
+                "min_persistence_A2",
+                "max_ring_size",
+                "ring_definition",
+                "ring_length",
+                "large_ring_size",
+                "fsdp_weighting",
+            ),
+            claims={k: config["homology"]["claims"][k] for k in ("seed", "c11_n_random", "c11_thresholds_A2")},
+        ),
     script:
         "../scripts/homology_fsdp_link.py"
 
@@ -60,14 +77,17 @@ rule homology_softness:
         softness="results/{glass}/softness/softness.csv",
     output:
         result="results/{glass}/homology/softness_by_ring_size.json",
-    params:
-        settings=dict(homology_settings("min_persistence_A2", "max_ring_size", "ring_definition", "li_ring_cutoff_A",
-                                        "min_count"),
-                      claims={k: config["homology"]["claims"][k] for k in ("seed", "c12_n_shifts")}),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/homology_softness.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=dict(
+            homology_settings(
+                "min_persistence_A2", "max_ring_size", "ring_definition", "li_ring_cutoff_A", "min_count"
+            ),
+            claims={k: config["homology"]["claims"][k] for k in ("seed", "c12_n_shifts")},
+        ),
     script:
         "../scripts/homology_softness.py"
 
@@ -79,14 +99,15 @@ rule homology_claims:
         softness=homology_glass_files("softness_by_ring_size.json"),
     output:
         claims="results/summary/homology_claims.csv",
-    params:
-        glasses=GLASSES,
-        settings=homology_settings("min_persistence_A2", "ring_definition", "large_ring_size", "li_ring_cutoff_A",
-                                   "min_count", "claims"),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/summary/homology_claims.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
+        settings=homology_settings(
+            "min_persistence_A2", "ring_definition", "large_ring_size", "li_ring_cutoff_A", "min_count", "claims"
+        ),
     script:
         "../scripts/homology_claims.py"
 
@@ -102,12 +123,12 @@ rule persistence_diagrams_h1:
             category="Figures S4 and S5 (medium-range order)",
         ),
         pdf="results/figures/persistence_diagrams_h1.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/persistence_diagrams_h1.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/homology_fig_persistence.py"
 
@@ -123,13 +144,13 @@ rule ring_sizes_figure:
             category="Figures S4 and S5 (medium-range order)",
         ),
         pdf="results/figures/ring_sizes.pdf",
+    log:
+        "logs/figures/ring_sizes.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         settings=homology_settings("max_ring_size", "min_persistence_A2"),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/ring_sizes.log",
     script:
         "../scripts/homology_fig_ring_sizes.py"
 
@@ -145,12 +166,12 @@ rule figS4_rings_fsdp:
             category="Figures S4 and S5 (medium-range order)",
         ),
         pdf="results/figures/figS4_rings_fsdp.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/figS4_rings_fsdp.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/homology_figS4.py"
 
@@ -167,11 +188,11 @@ rule figS5_softness_by_ring_size:
             category="Figures S4 and S5 (medium-range order)",
         ),
         pdf="results/figures/figS5_softness_by_ring_size.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/figS5_softness_by_ring_size.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/homology_figS5.py"

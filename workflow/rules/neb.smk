@@ -15,12 +15,12 @@ rule neb_select:
     output:
         hops="results/{glass}/neb/hops.csv",
         selection="results/{glass}/neb/selection.json",
-    params:
-        settings=neb_params(NEB_SELECTION_KEYS),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/neb_select.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=neb_params(NEB_SELECTION_KEYS),
     script:
         "../scripts/neb_select.py"
 
@@ -35,24 +35,24 @@ rule neb_batch:
         hops="results/{glass}/neb/hops.csv",
     output:
         manifest="results/{glass}/neb/batches/batch_{batch}.json",
-    params:
-        settings=neb_params(NEB_BAND_KEYS),
-        batch_size=config["neb"]["batch_size"],
-        kspace={k: config["md"][k] for k in ("kspace_style", "kspace_accuracy") if k in config["md"]},
-        forcefield=config["forcefield"],
-        workdir=neb_hop_workdir,
+    log:
+        "logs/{glass}/neb_batch_{batch}.log",
+    benchmark:
+        "results/benchmarks/{glass}/neb_batch_{batch}.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     threads: neb_mpi_ranks()
     resources:
         tasks=neb_mpi_ranks(),
         # MPI launcher of the NEB bands (Snakemake's MPI pattern, as the MD rules): mpiexec here,
         # srun on a cluster (profiles/slurm)
         mpi="mpiexec",
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/neb_batch_{batch}.log",
-    benchmark:
-        "benchmarks/{glass}/neb_batch_{batch}.tsv"
+    params:
+        settings=neb_params(NEB_BAND_KEYS),
+        batch_size=config["neb"]["batch_size"],
+        kspace={k: config["md"][k] for k in ("kspace_style", "kspace_accuracy") if k in config["md"]},
+        forcefield=config["forcefield"],
+        workdir=neb_hop_workdir,
     script:
         "../scripts/neb_batch.py"
 
@@ -68,12 +68,12 @@ rule neb_collect:
         barriers="results/{glass}/neb/barriers.csv",
         summary="results/{glass}/neb/barriers.json",
         paths="results/{glass}/neb/paths.csv",
-    params:
-        workdir=neb_hop_workdir,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/neb_collect.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        workdir=neb_hop_workdir,
     script:
         "../scripts/neb_collect.py"
 
@@ -87,17 +87,17 @@ rule neb_li_motion:
     output:
         table="results/{glass}/r{replica}/neb/li_motion.csv",
         summary="results/{glass}/r{replica}/neb/li_motion.json",
+    log:
+        "logs/{glass}/r{replica}/neb_li_motion.log",
+    benchmark:
+        "results/benchmarks/{glass}/r{replica}/neb_li_motion.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         settings=neb_params(("trace_duration_ps", "hop_distance_A")),
         timestep_fs=config["md"]["timestep_fs"],
         radius_A=config["softness"]["anion_radius_A"],
         temperature_K=config["neb"]["trajectory_temperature_K"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/{glass}/r{replica}/neb_li_motion.log",
-    benchmark:
-        "benchmarks/{glass}/r{replica}/neb_li_motion.tsv"
     script:
         "../scripts/neb_li_motion.py"
 
@@ -109,13 +109,13 @@ rule neb_summary:
         barriers=neb_glass_files("barriers.csv"),
     output:
         table="results/summary/neb_summary.csv",
+    log:
+        "logs/summary/neb_summary.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=neb_glasses(),
         settings=neb_params(("n_bootstrap", "seed")),
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/neb_summary.log",
     script:
         "../scripts/neb_summary.py"
 
@@ -128,14 +128,14 @@ rule neb_claims:
         motion=expand("results/{glass}/r{replica}/neb/li_motion.json", glass=GLASSES, replica=REPLICAS),
     output:
         claims="results/summary/neb_claims.csv",
+    log:
+        "logs/summary/neb_claims.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         replicas=REPLICAS,
         claims=config["neb"]["claims"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/neb_claims.log",
     script:
         "../scripts/neb_claims.py"
 
@@ -152,12 +152,12 @@ rule fig4b_neb_paths:
             category="Figure 4 and S3 (migration barriers)",
         ),
         pdf="results/figures/fig4b_neb_paths.pdf",
-    params:
-        glass=neb_figure_glass(),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig4b_neb_paths.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glass=neb_figure_glass(),
     script:
         "../scripts/fig4b_neb_paths.py"
 
@@ -173,13 +173,13 @@ rule fig4c_barriers:
             category="Figure 4 and S3 (migration barriers)",
         ),
         pdf="results/figures/fig4c_barriers.pdf",
+    log:
+        "logs/figures/fig4c_barriers.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=neb_glasses(),
         classes=["soft->hard", "hard->soft"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/fig4c_barriers.log",
     script:
         "../scripts/fig4c_barriers.py"
 
@@ -195,13 +195,13 @@ rule figS3_barriers_all_classes:
             category="Figure 4 and S3 (migration barriers)",
         ),
         pdf="results/figures/figS3_barriers_all_classes.pdf",
+    log:
+        "logs/figures/figS3_barriers_all_classes.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=neb_glasses(),
         classes=["soft->hard", "hard->soft", "soft->soft", "hard->hard"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/figS3_barriers_all_classes.log",
     script:
         "../scripts/figS3_barriers_all_classes.py"
 
@@ -221,14 +221,14 @@ rule fig4d_li_traces:
             category="Figure 4 and S3 (migration barriers)",
         ),
         pdf="results/figures/fig4d_li_traces.pdf",
+    log:
+        "logs/figures/fig4d_li_traces.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glass=neb_figure_glass(),
         settings=neb_params(("trace_duration_ps", "seed", "traces_per_anion")),
         md={"timestep_fs": config["md"]["timestep_fs"]},
         radius_A=config["softness"]["anion_radius_A"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/fig4d_li_traces.log",
     script:
         "../scripts/fig4d_li_traces.py"

@@ -47,18 +47,18 @@ rule softness_dynamics:
         windows="results/{glass}/softness/windows.csv",
         summary="results/{glass}/softness/dynamics.json",
         features="results/{glass}/softness/features.npz",
+    log:
+        job="logs/{glass}/softness_dynamics.log",
+        lammps="logs/{glass}/softness_dynamics_lammps.log",
+    benchmark:
+        "results/benchmarks/{glass}/softness_dynamics.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         settings=config["softness"],
         dump_interval_ps=softness_label_dump_interval_ps(),
         forcefield=config["forcefield"],
         md=config["md"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        job="logs/{glass}/softness_dynamics.log",
-        lammps="logs/{glass}/softness_dynamics_lammps.log",
-    benchmark:
-        "benchmarks/{glass}/softness_dynamics.tsv"
     script:
         "../scripts/softness_dynamics.py"
 
@@ -70,14 +70,14 @@ rule softness_model:
         features="results/{glass}/softness/features.npz",
     output:
         model="results/{glass}/softness/model.json",
-    params:
-        settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/softness_model.log",
     benchmark:
-        "benchmarks/{glass}/softness_model.tsv"
+        "results/benchmarks/{glass}/softness_model.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=config["softness"],
     script:
         "../scripts/softness_model.py"
 
@@ -89,15 +89,15 @@ rule softness_pooled_model:
         features=softness_glass_files("features.npz"),
     output:
         model="results/summary/softness_model_pooled.json",
-    params:
-        glasses=GLASSES,
-        settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/summary/softness_pooled_model.log",
     benchmark:
-        "benchmarks/summary/softness_pooled_model.tsv"
+        "results/benchmarks/summary/softness_pooled_model.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
+        settings=config["softness"],
     script:
         "../scripts/softness_pooled_model.py"
 
@@ -110,17 +110,17 @@ rule softness_properties:
         trajectory=softness_run_file("trajectory.lammpstrj"),
     output:
         table="results/{glass}/softness/li_properties.csv",
-    params:
-        forcefield=config["forcefield"],
-        md=config["md"],
-        settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         job="logs/{glass}/softness_properties.log",
         lammps="logs/{glass}/softness_properties_lammps.log",
     benchmark:
-        "benchmarks/{glass}/softness_properties.tsv"
+        "results/benchmarks/{glass}/softness_properties.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        forcefield=config["forcefield"],
+        md=config["md"],
+        settings=config["softness"],
     script:
         "../scripts/softness_properties.py"
 
@@ -140,14 +140,14 @@ rule softness_per_li:
         softness="results/{glass}/softness/softness.csv",
         gr="results/{glass}/softness/lis_gr_soft_hard.csv",
         summary="results/{glass}/softness/softness_summary.json",
-    params:
-        settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/softness_per_li.log",
     benchmark:
-        "benchmarks/{glass}/softness_per_li.tsv"
+        "results/benchmarks/{glass}/softness_per_li.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=config["softness"],
     script:
         "../scripts/softness_per_li.py"
 
@@ -160,17 +160,17 @@ rule softness_replica_properties:
         trajectory=f"results/{{glass}}/r{{replica}}/nvt/{round(config['softness']['temperature_K'])}K/trajectory.lammpstrj",
     output:
         table="results/{glass}/softness/replicas/r{replica}/li_properties.csv",
-    params:
-        forcefield=config["forcefield"],
-        md=config["md"],
-        settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         job="logs/{glass}/softness_replica_properties_r{replica}.log",
         lammps="logs/{glass}/softness_replica_properties_r{replica}_lammps.log",
     benchmark:
-        "benchmarks/{glass}/softness_replica_properties_r{replica}.tsv"
+        "results/benchmarks/{glass}/softness_replica_properties_r{replica}.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        forcefield=config["forcefield"],
+        md=config["md"],
+        settings=config["softness"],
     script:
         "../scripts/softness_properties.py"
 
@@ -186,14 +186,14 @@ rule softness_replica_per_li:
         own_model="results/{glass}/softness/model.json",
     output:
         softness="results/{glass}/softness/replicas/r{replica}/softness.csv",
-    params:
-        settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/{glass}/softness_replica_per_li_r{replica}.log",
     benchmark:
-        "benchmarks/{glass}/softness_replica_per_li_r{replica}.tsv"
+        "results/benchmarks/{glass}/softness_replica_per_li_r{replica}.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=config["softness"],
     script:
         "../scripts/softness_replica_per_li.py"
 
@@ -205,13 +205,13 @@ rule softness_transfer:
         features=softness_glass_files("features.npz"),
     output:
         table="results/summary/softness_transfer.csv",
+    log:
+        "logs/summary/softness_transfer.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/softness_transfer.log",
     script:
         "../scripts/softness_transfer.py"
 
@@ -223,13 +223,13 @@ rule softness_correlations:
         softness=softness_glass_files("softness.csv"),
     output:
         table="results/summary/softness_correlations.csv",
+    log:
+        "logs/summary/softness_correlations.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/softness_correlations.log",
     script:
         "../scripts/softness_correlations.py"
 
@@ -247,15 +247,15 @@ rule softness_claims:
     output:
         table="results/summary/softness_claims.csv",
         report="results/summary/softness_claims.md",
+    log:
+        "logs/summary/softness_claims.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         other_replicas=SOFTNESS_OTHER_REPLICAS,
         units=glass_units(),
         settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/softness_claims.log",
     script:
         "../scripts/softness_claims.py"
 
@@ -272,12 +272,12 @@ rule figS1_accuracy:
             category="Figure 3 and S1 (softness)",
         ),
         pdf="results/figures/figS1_accuracy.pdf",
-    params:
-        glasses=GLASSES,
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/figS1_accuracy.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        glasses=GLASSES,
     script:
         "../scripts/figS1_accuracy.py"
 
@@ -296,10 +296,10 @@ rule fig3a_softness_snapshot:
             subcategory="{glass}",
         ),
         pdf="results/figures/fig3a_softness_snapshot_{glass}.pdf",
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig3a_softness_snapshot_{glass}.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/fig3a_softness_snapshot.py"
 
@@ -317,10 +317,10 @@ rule fig3c_anion_snapshot:
             subcategory="{glass}",
         ),
         pdf="results/figures/fig3c_anion_snapshot_{glass}.pdf",
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig3c_anion_snapshot_{glass}.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/fig3c_anion_snapshot.py"
 
@@ -336,13 +336,13 @@ rule fig3b_softness_distributions:
             category="Figure 3 and S1 (softness)",
         ),
         pdf="results/figures/fig3b_softness_distributions.pdf",
+    log:
+        "logs/figures/fig3b_softness_distributions.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         bins=config["softness"]["softness_bins"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/fig3b_softness_distributions.log",
     script:
         "../scripts/fig3b_softness_distributions.py"
 
@@ -359,10 +359,10 @@ rule fig3d_lis_gr_soft_hard:
             subcategory="{glass}",
         ),
         pdf="results/figures/fig3d_lis_gr_soft_hard_{glass}.pdf",
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/figures/fig3d_lis_gr_soft_hard_{glass}.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/fig3d_lis_gr_soft_hard.py"
 
@@ -378,13 +378,13 @@ rule fig3e_softness_by_anion:
             category="Figure 3 and S1 (softness)",
         ),
         pdf="results/figures/fig3e_softness_by_anion.pdf",
+    log:
+        "logs/figures/fig3e_softness_by_anion.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/fig3e_softness_by_anion.log",
     script:
         "../scripts/fig3e_softness_by_anion.py"
 
@@ -400,12 +400,12 @@ rule fig3f_pe_voronoi_vs_softness:
             category="Figure 3 and S1 (softness)",
         ),
         pdf="results/figures/fig3f_pe_voronoi_vs_softness.pdf",
+    log:
+        "logs/figures/fig3f_pe_voronoi_vs_softness.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         settings=config["softness"],
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/figures/fig3f_pe_voronoi_vs_softness.log",
     script:
         "../scripts/fig3f_pe_voronoi_vs_softness.py"

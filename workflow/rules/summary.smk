@@ -45,14 +45,14 @@ rule study_plan:
     output:
         plan="results/summary/study_plan.csv",
         overlay="results/summary/reproduction.yaml",
+    log:
+        "logs/summary/study_plan.log",
+    conda:
+        "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
         neb_glasses=neb_glasses(),
         study={k: config[k] for k in ("replicas", "compositions", "production", "md", "quench", "neb")},
-    conda:
-        "../../envs/lipsglass.yaml"
-    log:
-        "logs/summary/study_plan.log",
     script:
         "../scripts/study_plan.py"
 
@@ -96,11 +96,11 @@ rule validation:
             caption="../report/validation.rst",
             category="Validation",
         ),
-    conda:
-        "../../envs/lipsglass.yaml"
     log:
         "logs/summary/validation.log",
     benchmark:
-        "benchmarks/summary/validation.tsv"
+        "results/benchmarks/summary/validation.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
     script:
         "../scripts/validation.py"
