@@ -431,3 +431,46 @@ def production_dump_interval_ps(wildcards):
     if round(p["fine_T_K"]) == int(wildcards.T):
         return p["fine_dump_interval_ps"]
     return p["dump_interval_ps"]
+
+
+# ---- softness stage ----
+
+
+def softness_label_temperature():
+    """Temperature (K) of the production run whose windows are labelled (softness.label_temperature_K)."""
+    return round(config["softness"].get("label_temperature_K", config["softness"]["temperature_K"]))
+
+
+def softness_label_run_file(name):
+    """File ``name`` of the labelled production run (analysed replica), as a pattern in {glass}."""
+    return f"results/{{glass}}/r{PRIMARY_REPLICA}/nvt/{softness_label_temperature()}K/{name}"
+
+
+def softness_label_dump_interval_ps():
+    """Dump interval (ps) of the labelled run: the fine one at production.fine_T_K."""
+    production = config["production"]
+    if round(production["fine_T_K"]) == softness_label_temperature():
+        return production["fine_dump_interval_ps"]
+    return production["dump_interval_ps"]
+
+
+# Further replicas of every composition: scored with the models of the analysed replica (C4).
+SOFTNESS_OTHER_REPLICAS = [r for r in REPLICAS if r != PRIMARY_REPLICA]
+
+
+def softness_replica_files(name):
+    """Per-glass lists of file ``name`` of the further replicas, in GLASSES order, flattened."""
+    return expand(
+        "results/{glass}/softness/replicas/r{replica}/{name}",
+        glass=GLASSES,
+        replica=SOFTNESS_OTHER_REPLICAS,
+        name=name,
+    )
+
+
+# ---- homology stage ----
+
+
+def homology_settings(*keys):
+    """The homology config values a rule uses (a changed value reruns only the rules using it)."""
+    return {k: config["homology"][k] for k in keys}

@@ -3,11 +3,6 @@
 # so that rings and Li softness share coordinates.
 
 
-def homology_settings(*keys):
-    """The homology config values a rule uses (a changed value reruns only the rules using it)."""
-    return {k: config["homology"][k] for k in keys}
-
-
 rule homology:
     """Periodic alpha-complex persistence (H0, H1, H2) of the anion network and its H1 rings."""
     input:
