@@ -15,8 +15,8 @@ Cases:
 * **Energies vs Ariga's reference**: the 8069-atom 70Li2S-30P2S5 model with PPPM against
   ``reference_energies.json`` (the folder is ``--ariga-dir``, else $LIPSGLASS_ARIGA_REFERENCE,
   else tests/data/ariga2022, else ../shared/reference/ariga2022 next to the repository).
-* **One NEB barrier vs an ASE NEB**: :func:`neb_row` (a hook: reports 'not run' with the reason
-  until the ASE oracle is wired; never a made-up number).
+* **One NEB barrier vs an ASE NEB**: :func:`neb_row`, the Li vacancy hop of antifluorite Li2S
+  (forward and backward barriers, 7 images each, within 0.01 eV).
 
 A row that could not run (oracle not installed, reference absent) says 'not run: why'; such rows
 do not count as failures, rows that ran and disagree do.
@@ -33,7 +33,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -197,6 +197,21 @@ def ariga_reference_dir(given: str | Path | None = None) -> Path | None:
     return None
 
 
+def _unpacked(folder: Path, name: str, tmp: Path) -> Path:
+    """``folder/name``, or its gzipped copy ``name.gz`` (as tests/data carries it) unpacked into ``tmp``."""
+    if (folder / name).is_file():
+        return folder / name
+    packed = folder / f"{name}.gz"
+    if not packed.is_file():
+        raise FileNotFoundError(f"{folder}: neither {name} nor {name}.gz")
+    import gzip
+    import shutil
+
+    with gzip.open(packed, "rb") as src, open(tmp / name, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return tmp / name
+
+
 def energy_rows(reference_dir: str | Path | None = None, model: str = "70Li2S-30P2S5") -> list[Row]:
     ref_dir = ariga_reference_dir(reference_dir)
     case = f"Ariga's {model} model (8069 atoms), PPPM 1e-5"
@@ -206,7 +221,9 @@ def energy_rows(reference_dir: str | Path | None = None, model: str = "70Li2S-30
     from lipsglass.forcefield import ForceField
 
     reference = json.loads((ref_dir / "reference_energies.json").read_text())
-    got = evaluate_energy(ref_dir / f"{model}.data", ForceField.load("ariga2022"), ARIGA_TYPES, kspace="pppm")
+    with tempfile.TemporaryDirectory(prefix="lipsglass-validate-ariga-") as tmp:
+        got = evaluate_energy(_unpacked(ref_dir, f"{model}.data", Path(tmp)), ForceField.load("ariga2022"),
+                              ARIGA_TYPES, kspace="pppm")
     ref = reference[f"{model}_pppm"]
     version = f"Ariga et al. 2022 reference ({ref.get('kspace', 'pppm')}; {ref_dir.name})"
     rows = []
@@ -226,28 +243,66 @@ def energy_rows(reference_dir: str | Path | None = None, model: str = "70Li2S-30
 
 # ---- NEB barrier vs ASE -----------------------------------------------------------------------
 
-def neb_row() -> Row:
-    """HOOK, wired at merge: one NEB barrier of lipsglass (LAMMPS fix neb) against an ASE NEB on the
-    same force field, from ``lipsglass.oracles.ase_neb`` (LAMMPS data file + hopping/target Li
-    ids + number of images -> barrier in eV). Until both sides run on a standard case here, the
-    row says 'not run' with the reason; it never reports a number it did not compute."""
-    case = "one Li hop in a small glass (to be wired with lipsglass.oracles.ase_neb)"
+def neb_row() -> list[Row]:
+    """One NEB barrier of lipsglass (LAMMPS ``fix neb``, IDPP start, climbing image, refinement
+    check) against ASE's climbing-image NEB (FIRE) driving the same force field through the LAMMPS
+    Python module (``lipsglass.oracles.ase_neb``). Standard case: the Li vacancy hop between
+    neighbouring tetrahedral sites of a 2x2x2 antifluorite Li2S cell (no kspace: a cutoff model of
+    both sides alike), both bands 7 images relaxed to 0.01 eV/A. ASE's band is started from
+    rattled images (0.05 A): from its symmetric IDPP path it stalls on the second-order stationary
+    point of the straight path (0.705 eV) instead of the saddle (0.582 eV)."""
+    case = "Li vacancy hop, 2x2x2 antifluorite Li2S (a = 5.70 A), 7 images, forces < 0.01 eV/A"
     try:
-        from lipsglass.oracles import ase_neb  # noqa: F401
-    except ImportError:
-        return _not_run("NEB barrier (eV)", "the ASE NEB oracle (lipsglass.oracles.ase_neb) is not in this tree", case)
-    return _not_run("NEB barrier (eV)", "the standard NEB case is not wired to lipsglass.oracles.ase_neb yet", case)
+        import ase
+
+        from lipsglass.oracles.ase_neb import ase_neb
+    except ImportError as exc:
+        return [_not_run("NEB barrier (eV)", f"ASE is not installed ({exc})", case)]
+    from lipsglass.crystals import A_LI2S, li_neighbour, write_li2s
+    from lipsglass.forcefield import ForceField
+    from lipsglass.neb import CONVERGED, NEBSettings, run_single_hop
+
+    ff = ForceField.load("ariga2022")
+    version = f"ASE {ase.__version__} (NEB, climbing image, FIRE)"
+    with tempfile.TemporaryDirectory(prefix="lipsglass-validate-neb-") as tmp:
+        data = Path(tmp) / "li2s.data"
+        li_ids, li_pos = write_li2s(data, ff)
+        a, b = int(li_ids[0]), li_neighbour(li_ids, li_pos, 0, [A_LI2S / 2, 0, 0])
+        settings = NEBSettings(replicas=7, ftol_eV_A=0.01, n_steps_neb=500, n_steps_climb=500,
+                               refine_tolerance_eV=0.01)
+        ours = run_single_hop(data, a, b, settings, ff, Path(tmp) / "ours")
+        theirs = ase_neb(data, a, b, n_images=7, kspace_style=None, kspace_accuracy=None, fmax_eV_A=0.01,
+                         rattle_A=0.05, seed=1)
+    if ours["status"] != CONVERGED:
+        return [Row("NEB forward barrier (eV)", passed=False, oracle_version=version, case=case,
+                    note=f"lipsglass NEB did not converge: {ours['status']}")]
+    if not theirs["converged"]:
+        return [Row("NEB forward barrier (eV)", passed=False, oracle_version=version, case=case,
+                    note=f"ASE NEB did not converge in {theirs['steps']} steps")]
+    rows = []
+    for key, label in (("forward_barrier_eV", "NEB forward barrier (eV)"),
+                       ("backward_barrier_eV", "NEB backward barrier (eV)")):
+        diff = ours[key] - theirs[key]
+        rows.append(Row(label, f"{ours[key]:.4f}", f"{theirs[key]:.4f}", f"{diff:+.4f}", "|difference| <= 0.01 eV",
+                        abs(diff) <= 0.01, version, case))
+    return rows
 
 
 # ---- the page ---------------------------------------------------------------------------------
 
-def run_all(reference_dir: str | Path | None = None) -> list[Row]:
-    """Every check, each timed; a check that raises is a failed row with the error."""
+def run_all(reference_dir: str | Path | None = None, skip: Sequence[str] = ()) -> list[Row]:
+    """Every check (but those named in ``skip``), each timed; a check that raises is a failed row
+    with the error."""
     checks: list[tuple[str, Callable[[], list[Row] | Row]]] = [
         ("D (cm^2/s)", diffusion_rows), ("D2min (A^2)", d2min_row), ("H1 persistence diagram", homology_rows),
         ("energies", lambda: energy_rows(reference_dir)), ("NEB barrier (eV)", neb_row)]
+    unknown = set(skip) - {name for name, _ in checks}
+    if unknown:
+        raise ValueError(f"unknown checks {sorted(unknown)}")
     rows = []
     for name, check in checks:
+        if name in skip:
+            continue
         start = time.perf_counter()
         try:
             got = check()

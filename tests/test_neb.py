@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lipsglass.crystals import A_LI2S, li_neighbour, write_li2s
 from lipsglass.forcefield import ForceField
 from lipsglass.lammpsio import Box, DumpFrame
 from lipsglass.neb import (CONVERGED, HOP_CLASSES, NEBSettings, _header, _minimise_commands, barriers_by_class,
@@ -257,39 +258,8 @@ def test_figures_write_png_and_pdf(tmp_path):
 
 # --- LAMMPS NEB on Li2S (slow) -------------------------------------------------------------------
 
-A_LI2S = 5.70  # A, cubic cell edge (fixed; the cubic symmetry the test relies on holds at any edge)
-
-
-def write_li2s(path: Path, ff: ForceField, a: float = A_LI2S, n: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """n x n x n antifluorite Li2S (S0 on fcc sites, Li on all tetrahedral sites) as a data file
-    in the workflow's type order. Returns (ids of Li, Li positions)."""
-    topo = ff.default_topology_types()
-    t_li, t_s = topo.atom.index("Li") + 1, topo.atom.index("S0") + 1
-    q = ff.charges()
-    fcc = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
-    tet = np.array(list(itertools.product((0.25, 0.75), repeat=3)))
-    cells = np.array(list(itertools.product(range(n), repeat=3)))
-    s_pos = ((cells[:, None, :] + fcc[None]) * a).reshape(-1, 3)
-    li_pos = ((cells[:, None, :] + tet[None]) * a).reshape(-1, 3)
-    lines = ["Li2S antifluorite test crystal", "", f"{len(s_pos) + len(li_pos)} atoms", f"{len(topo.atom)} atom types",
-             f"{len(topo.bond)} bond types", f"{len(topo.angle)} angle types", f"{len(topo.dihedral)} dihedral types",
-             "", f"0 {n * a} xlo xhi", f"0 {n * a} ylo yhi", f"0 {n * a} zlo zhi", "", "Masses", ""]
-    lines += [f"{k} {ff.mass(t)} # {t}" for k, t in enumerate(topo.atom, 1)]
-    lines += ["", "Atoms # full", ""]
-    k = 0
-    for t, group in ((t_s, s_pos), (t_li, li_pos)):
-        for x, y, z in group:
-            k += 1
-            lines.append(f"{k} {k} {t} {q[topo.atom[t - 1]]} {x:.10f} {y:.10f} {z:.10f}")
-    path.write_text("\n".join(lines) + "\n")
-    li_ids = np.arange(len(s_pos) + 1, len(s_pos) + len(li_pos) + 1)
-    return li_ids, li_pos
-
-
 def _neighbour(li_ids, li_pos, k, shift):
-    j = np.flatnonzero(np.all(np.isclose(li_pos, li_pos[k] + shift), axis=1))
-    assert len(j) == 1
-    return int(li_ids[j[0]])
+    return li_neighbour(li_ids, li_pos, k, shift)
 
 
 def _hop(hop_id, a, b):

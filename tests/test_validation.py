@@ -19,7 +19,8 @@ def test_random_walk_case_has_the_planted_D(tmp_path):
 
 
 def test_every_row_that_runs_agrees_and_the_page_is_written(tmp_path):
-    rows = V.run_all()
+    # the NEB row runs two NEBs (minutes): tests/test_neb_oracle.py checks that row itself
+    rows = V.run_all(skip=["NEB barrier (eV)"])
     counts = V.write_page(rows, tmp_path)
     failed = [(r.quantity, r.note) for r in rows if r.passed is False]
     assert counts["FAIL"] == 0, failed
@@ -28,8 +29,6 @@ def test_every_row_that_runs_agrees_and_the_page_is_written(tmp_path):
             assert r.note.startswith("not run: ") and len(r.note) > 12
         else:
             assert r.oracle_version and r.tolerance and r.lipsglass and r.oracle
-    neb = [r for r in rows if r.quantity.startswith("NEB")]
-    assert len(neb) == 1  # the hook row is present; it reports a number only when wired
     with open(tmp_path / "agreement.csv") as fh:
         table = list(csv.DictReader(fh))
     assert len(table) == len(rows) and set(V.COLUMNS) <= set(table[0])
