@@ -225,7 +225,7 @@ def test_li_motion_by_anion():
 # --- figures -----------------------------------------------------------------------------------
 
 def test_figures_write_png_and_pdf(tmp_path):
-    from lipsglass.figures.neb import plot_barrier_distributions, plot_energy_paths, plot_li_traces
+    from lipsglass.figures.neb import plot_barrier_distributions, plot_energy_paths
 
     rc = np.linspace(0, 1, 5)
     plot_energy_paths({"soft->hard (hop 1)": (rc, [0, 0.2, 0.3, 0.2, 0.1]),
@@ -236,9 +236,6 @@ def test_figures_write_png_and_pdf(tmp_path):
     plot_barrier_distributions({"g1": {"soft->hard": rng.uniform(0.1, 0.4, 20), "hard->soft": rng.uniform(0.3, 0.7, 20)},
                                 "g2": {"soft->hard": [0.2], "hard->soft": []}},
                                tmp_path / "b.png", tmp_path / "b.pdf", classes=HOP_CLASSES)
-    plot_li_traces(rng.normal(size=(3, 10, 3)).cumsum(axis=1), rng.uniform(-3, 3, (12, 3)),
-                   ["PS4"] * 4 + ["P2S7"] * 4 + ["P2S6"] * 4, tmp_path / "c.png", tmp_path / "c.pdf",
-                   time_ps=np.linspace(0, 10, 10))
     from lipsglass.figures.neb import plot_representative_paths
     from lipsglass.neb import write_rows_csv
 
@@ -250,7 +247,7 @@ def test_figures_write_png_and_pdf(tmp_path):
                         for i, x in enumerate(rc)], ("replica", "reaction_coordinate", "energy_eV"))
     drawn = plot_representative_paths(rows, tmp_path / "w", tmp_path / "e.png", tmp_path / "e.pdf")
     assert [h["hop_id"] for h in drawn] == [2, 3]  # median of 0.2, 0.3, 0.4 is hop 2
-    for stem in "abce":
+    for stem in "abe":
         assert (tmp_path / f"{stem}.png").stat().st_size > 0 and (tmp_path / f"{stem}.pdf").stat().st_size > 0
     with pytest.raises(ValueError, match="must not decrease"):
         plot_energy_paths({"x": ([0, 1, 0.5], [0, 1, 0])}, tmp_path / "d.png", tmp_path / "d.pdf")

@@ -398,11 +398,24 @@ def test_li_motion_job_and_window(tmp_path):
     assert info["by_anion"]["PS4"]["n_hopped"] == 1 and info["by_anion"]["P2S6"]["n_hopped"] == 0
     with pytest.raises(ValueError, match="shorter than"):
         stage.trajectory_window(tmp_path / "traj.lammpstrj", 2.0, 1.0)
-    # Fig. 4D from the same inputs
-    stage.traces_figure_job("G", str(tmp_path / "traj.lammpstrj"), str(tmp_path / "atom_labels.csv"),
-                            str(tmp_path / "m.csv"), s, {"timestep_fs": 1.0}, 5.0, str(tmp_path / "d.png"),
-                            str(tmp_path / "d.pdf"))
-    assert (tmp_path / "d.png").stat().st_size > 0 and (tmp_path / "d.pdf").stat().st_size > 0
+
+
+def test_traced_li_is_seeded_and_takes_li_of_each_anion():
+    """Fig. 4D's Li: k per requested anion, only Li whose nearest anion is that type, the same
+    ids for the same seed, all Li of a type when it has fewer than k, none for an absent type."""
+    motion = ([{"id": i, "nearest_anion": "PS4"} for i in range(1, 41)]
+              + [{"id": i, "nearest_anion": "P2S6"} for i in range(41, 61)]
+              + [{"id": i, "nearest_anion": "P2S7"} for i in range(61, 81)]
+              + [{"id": i, "nearest_anion": "P2S6"} for i in (81, 82)])
+    s = {"seed": 7, "traces_per_anion": 3}
+    chosen = stage.traced_li(motion, s, ("PS4", "P2S6"))
+    assert len(chosen) == 6 and len(set(chosen)) == 6
+    assert all(1 <= i <= 40 for i in chosen[:3]) and all(41 <= i <= 60 or i in (81, 82) for i in chosen[3:])
+    assert chosen == stage.traced_li(motion, s, ("PS4", "P2S6"))
+    # another seed draws another set (3 of 40 PS4 Li: the same set for two seeds has p < 1e-4)
+    assert chosen[:3] != stage.traced_li(motion, dict(s, seed=8), ("PS4", "P2S6"))[:3]
+    assert stage.traced_li(motion, {"seed": 7, "traces_per_anion": 50}, ("P2S6", "other")) == \
+        list(range(41, 61)) + [81, 82]
 
 
 # ---- figures and workflow plan -------------------------------------------------------------------

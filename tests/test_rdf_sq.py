@@ -273,7 +273,7 @@ def test_reference_glass_fsdp_faber_ziman_agrees_with_direct_sum():
 # ---------------------------------------------------------------------------- figures
 
 def test_structure_figures_are_written(tmp_path):
-    from lipsglass.figures.structure import plot_partial_rdf, plot_snapshot, plot_sq, plot_ternary
+    from lipsglass.figures.structure import plot_partial_rdf, plot_sq, plot_ternary
 
     r = np.arange(0.01, 8, 0.02)
     table = {"r_A": r}
@@ -284,16 +284,10 @@ def test_structure_figures_are_written(tmp_path):
     lit.write_text("name,PS4,P2S7,P2S6,source\nglass A,40,40,20,Dietrich 2017\n")
     q = np.arange(0.5, 10, 0.01)
     s = 1 + 0.5 * np.exp(-((q - 1.15) ** 2) / 0.02)
-    box, pos = simple_cubic(3.0, 4)
-    n = len(pos)
-    units = np.array((["PS4"] * 5 + ["P2S7"] * 9 + ["P2S6"] * 8) * 2 + ["Li"] * (n - 44))
-    els = np.array((["P", "S", "S", "S", "S"] + ["S", "P", "P"] + ["S"] * 6 + ["P", "P"] + ["S"] * 6) * 2
-                   + ["Li"] * (n - 44))
     jobs = [
         (plot_ternary, ([{"name": "sim", "PS4": 0.15, "P2S7": 0.7, "P2S6": 0.15}], lit)),
         (plot_partial_rdf, (table,)),
         (plot_sq, ({"glass": {"q": q, "S": s, "fsdp": fsdp(q, s)}},)),
-        (plot_snapshot, (box, pos, els, units)),
     ]
     for k, (func, args) in enumerate(jobs):
         png, pdf = tmp_path / f"f{k}.png", tmp_path / f"f{k}.pdf"

@@ -271,7 +271,6 @@ def test_figures_are_written(tmp_path):
     r = np.linspace(0, 8, 81)
     calls = {
         "s1": lambda a, b: fs.plot_accuracy(metrics, a, b),
-        "3a": lambda a, b: fs.plot_softness_snapshot(rng.random((300, 3)) * 20, s, a, b),
         "3b": lambda a, b: fs.plot_softness_distributions({"x": s, "y": s + 0.5}, a, b),
         "3d": lambda a, b: fs.plot_lis_gr_by_anion({"PS4": {"soft": (r, r), "hard": (r, r / 2)}}, a, b),
         "3e": lambda a, b: fs.plot_softness_by_anion({"PS4": s, "P2S6": s[:0]}, a, b),

@@ -245,12 +245,11 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
     figs = tmp_path / "figs"
     figs.mkdir()
     stage.accuracy_figure_job({"A": str(own)}, str(pooled), figs / "s1.png", figs / "s1.pdf")
-    stage.snapshot_figure_job("A", case["data"], out["softness"], figs / "a.png", figs / "a.pdf")
     stage.distributions_figure_job({"A": out["softness"]}, 20, figs / "b.png", figs / "b.pdf")
     stage.lis_gr_figure_job("A", out["gr"], figs / "d.png", figs / "d.pdf")
     stage.by_anion_figure_job({"A": out["softness"]}, s, figs / "e.png", figs / "e.pdf")
     stage.property_figure_job({"A": out["softness"]}, s, figs / "f.png", figs / "f.pdf")
-    assert len(list(figs.glob("*.png"))) == 6 and len(list(figs.glob("*.pdf"))) == 6
+    assert len(list(figs.glob("*.png"))) == 5 and len(list(figs.glob("*.pdf"))) == 5
 
 
 def test_paper_claims_file_holds_all_thirteen():

@@ -1,7 +1,7 @@
 """NEB and Li-trace figures (matplotlib, Agg backend): energy along the minimum energy path of
-representative soft->hard and hard->soft hops (paper Fig. 4B), barrier distributions by hop
-class for each glass (Fig. 4C; all four classes: Fig. S3), and Li traces over time around the
-anions (Fig. 4D). Every function writes the same figure as PNG and PDF; inputs are precomputed
+representative soft->hard and hard->soft hops (paper Fig. 4B) and barrier distributions by hop
+class for each glass (Fig. 4C; all four classes: Fig. S3); the Li traces of Fig. 4D are rendered
+by ``lipsglass.stages.rendered``. Every function writes the same figure as PNG and PDF; inputs are precomputed
 arrays (see ``lipsglass.neb``)."""
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from mpl_toolkits.mplot3d.art3d import Line3DCollection  # noqa: E402
 
-from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
 from lipsglass.neb import HOP_CLASSES  # noqa: E402
 from lipsglass.figures import save_figure
 
@@ -102,52 +100,6 @@ def plot_barrier_distributions(barriers_by_glass: Mapping[str, Mapping[str, Sequ
     axes[0][0].set_ylabel("number of hops")
     if title:
         fig.suptitle(title)
-    save_figure(fig, out_png, out_pdf)
-
-
-def plot_li_traces(traces: np.ndarray, anion_positions: np.ndarray, anion_labels: Sequence[str], out_png, out_pdf,
-                   time_ps: np.ndarray | None = None, title: str | None = None, anion_marker_size: float = 6.0) -> None:
-    """Fig. 4D: 3D traces of Li (``traces`` (n_Li, n_t, 3), unwrapped A) coloured by time from
-    dark green (start) to bright green (end), with the anion atoms around them
-    (``anion_positions`` (M, 3) A, ``anion_labels`` their anion types) coloured by anion type."""
-    tr = np.asarray(traces, float)
-    if tr.ndim != 3 or tr.shape[2] != 3 or tr.shape[1] < 2:
-        raise ValueError(f"traces must be (n_Li, n_t >= 2, 3), got {tr.shape}")
-    anion = np.asarray(anion_positions, float).reshape(-1, 3)
-    labels = np.asarray(anion_labels).astype(str)
-    if labels.shape != (len(anion),):
-        raise ValueError(f"{len(labels)} anion labels for {len(anion)} anion positions")
-    if not np.all(np.isfinite(tr)):
-        raise ValueError("traces contain NaN/inf")
-    n_t = tr.shape[1]
-    t = np.arange(n_t, dtype=float) if time_ps is None else np.asarray(time_ps, float)
-    if t.shape != (n_t,):
-        raise ValueError(f"time_ps must have {n_t} entries")
-    fig = plt.figure(figsize=(5.5, 4.5))
-    ax = fig.add_subplot(projection="3d")
-    cmap = plt.get_cmap("Greens")
-    norm = plt.Normalize(t[0], t[-1])
-    for li in tr:
-        segments = np.stack([li[:-1], li[1:]], axis=1)
-        # time runs dark -> bright: reversed Greens from 0.95 (dark) down to 0.3 (bright)
-        colours = cmap(0.95 - 0.65 * norm(0.5 * (t[:-1] + t[1:])))
-        ax.add_collection3d(Line3DCollection(segments, colors=colours, linewidths=1.2))
-    for a in dict.fromkeys(labels):
-        m = labels == a
-        ax.scatter(*anion[m].T, s=anion_marker_size, color=ANION_COLOURS.get(a, ANION_COLOURS["other"]),
-                   label=ANION_TEX.get(a, a), depthshade=False)
-    everything = np.concatenate([tr.reshape(-1, 3), anion])
-    for setter, k in ((ax.set_xlim, 0), (ax.set_ylim, 1), (ax.set_zlim, 2)):
-        setter(everything[:, k].min(), everything[:, k].max())
-    ax.set_xlabel("x (Å)")
-    ax.set_ylabel("y (Å)")
-    ax.set_zlabel("z (Å)")
-    sm = plt.cm.ScalarMappable(cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0.95, 0.3, 256))), norm=norm)
-    fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.1, label="time (ps)" if time_ps is not None else "frame")
-    if len(labels):
-        ax.legend(frameon=False, fontsize=7, loc="upper left")
-    if title:
-        ax.set_title(title)
     save_figure(fig, out_png, out_pdf)
 
 

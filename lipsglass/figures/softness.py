@@ -1,6 +1,5 @@
-"""Softness figures (matplotlib, Agg backend): classifier accuracy (paper Fig. S1), Li snapshot
-coloured by softness (Fig. 3A), softness distributions per glass (3B), Li-S g(r) by anion type
-for soft and hard Li (3D), softness of Li near each anion type (3E), potential energy and
+"""Softness figures (matplotlib, Agg backend): classifier accuracy (paper Fig. S1), softness
+distributions per glass (3B), Li-S g(r) by anion type for soft and hard Li (3D), softness of Li near each anion type (3E), potential energy and
 Voronoi volume against softness (3F). Every function writes the same figure as PNG and PDF;
 inputs are precomputed arrays (see ``lipsglass.softness``)."""
 
@@ -14,10 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
-from lipsglass.lammpsio import Box  # noqa: E402
 from lipsglass.softness import BinnedMean  # noqa: E402
 from lipsglass.figures import save_figure
 
@@ -66,32 +63,6 @@ def plot_accuracy(metrics_by_glass: Mapping[str, Mapping], out_png, out_pdf,
     ax.set_ylabel("classification accuracy")
     ax.set_ylim(0.3, 1.0)
     ax.legend(frameon=False, fontsize=8, loc="lower left")
-    if title:
-        ax.set_title(title)
-    save_figure(fig, out_png, out_pdf)
-
-
-def plot_softness_snapshot(positions: np.ndarray, softness: np.ndarray, out_png, out_pdf,
-                           box: Box | None = None, title: str | None = None,
-                           marker_size: float = 6.0) -> None:
-    """Fig. 3A: 3D scatter of Li positions (A) coloured by softness on a diverging map centred at
-    S = 0 (blue hard, red soft); ``box`` sets the axis limits to the cell."""
-    pos = np.asarray(positions, float)
-    s = _finite(softness, "softness")
-    if pos.shape != (len(s), 3):
-        raise ValueError(f"positions {pos.shape} do not match {len(s)} softness values")
-    lim = max(abs(s.min()), abs(s.max()), 1e-12)
-    fig = plt.figure(figsize=(5.5, 4.5))
-    ax = fig.add_subplot(projection="3d")
-    sc = ax.scatter(pos[:, 0], pos[:, 1], pos[:, 2], c=s, cmap="coolwarm",
-                    norm=TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim), s=marker_size, depthshade=False)
-    if box is not None:  # axes span the cell's bounding box
-        for setter, lo, hi in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), box.lo, box.hi):
-            setter(lo, hi)
-    ax.set_xlabel("x (Å)")
-    ax.set_ylabel("y (Å)")
-    ax.set_zlabel("z (Å)")
-    fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.12, label=SOFTNESS_LABEL)
     if title:
         ax.set_title(title)
     save_figure(fig, out_png, out_pdf)

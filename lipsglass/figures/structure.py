@@ -1,6 +1,6 @@
 """Structure figures (matplotlib, Agg backend): speciation ternary diagram, partial g(r) by
-anion (paper Fig. 1D), S(q) with the FSDP marked, and a 3D snapshot coloured by anion type
-(Fig. 1C). Every function writes the same figure as PNG and PDF."""
+anion (paper Fig. 1D), and S(q) with the FSDP marked (the Fig. 1C snapshot is rendered by
+``lipsglass.stages.rendered``). Every function writes the same figure as PNG and PDF."""
 
 from __future__ import annotations
 
@@ -154,46 +154,3 @@ def plot_sq(curves: Mapping[str, Mapping], out_png, out_pdf, offset: float = 0.0
     save_figure(fig, out_png, out_pdf)
 
 
-def plot_snapshot(box, positions: np.ndarray, elements: Sequence[str], units: Sequence[str],
-                  out_png, out_pdf, title: str | None = None, slab: float | None = None,
-                  max_points: int | None = None, seed: int = 0) -> None:
-    """3D scatter of a glass coloured by anion type: every P and S atom takes the colour of its
-    unit (PS4 / P2S7 / P2S6; free S and 'other' units have their own colours), Li are small
-    orange points. slab (A): show only atoms with z within slab/2 of the cell centre (a thin
-    slab reads better than 8000 overlapping atoms); max_points: random subset (seeded)."""
-    pos = box.wrap(np.asarray(positions, float))
-    elements = np.asarray(elements).astype(str)
-    units = np.asarray(units).astype(str)
-    if not (len(pos) == len(elements) == len(units)):
-        raise ValueError("positions, elements and units must have one entry per atom")
-    keep = np.ones(len(pos), bool)
-    if slab is not None:
-        zc = box.lo[2] + 0.5 * box.lengths[2]
-        keep &= np.abs(pos[:, 2] - zc) <= 0.5 * slab
-    idx = np.flatnonzero(keep)
-    if max_points is not None and len(idx) > max_points:
-        idx = np.sort(np.random.default_rng(seed).choice(idx, max_points, replace=False))
-    fig = plt.figure(figsize=(6, 5.5))
-    ax = fig.add_subplot(projection="3d")
-    cat = np.where(elements == "Li", "Li", units)
-    for name in ("Li", "PS4", "P2S7", "P2S6", "S_free", "other"):
-        sel = idx[cat[idx] == name]
-        if not len(sel):
-            continue
-        size = 4 if name == "Li" else np.where(elements[sel] == "P", 14, 9)
-        ax.scatter(*pos[sel].T, s=size, color=ANION_COLOURS[name], depthshade=True, linewidths=0,
-                   label=f"{ANION_TEX[name]} ({len(sel)} atoms)")
-    # cell edges
-    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ box.matrix + box.lo
-    for a in range(8):
-        for b in range(a + 1, 8):
-            if bin(a ^ b).count("1") == 1:
-                ax.plot(*corners[[a, b]].T, color="k", lw=0.5)
-    ax.set_box_aspect(tuple(np.ptp(corners, axis=0)))  # true proportions of the cell
-    ax.set_xlabel(r"$x$ ($\mathrm{\AA}$)")
-    ax.set_ylabel(r"$y$ ($\mathrm{\AA}$)")
-    ax.set_zlabel(r"$z$ ($\mathrm{\AA}$)")
-    ax.legend(fontsize=7, frameon=False, loc="upper left", markerscale=2)
-    if title:
-        ax.set_title(title, fontsize=10)
-    save_figure(fig, out_png, out_pdf)

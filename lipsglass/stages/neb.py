@@ -1,6 +1,7 @@
-"""NEB stage (paper Fig. 4B, 4C, S3, 4D; claims C9, C10): Li migration barriers of sampled hops
+"""NEB stage (paper Fig. 4B, 4C, S3; claims C9, C10): Li migration barriers of sampled hops
 between Li sites, their statistics by hop class, and the motion of Li around each anion type
-over the first picoseconds of a production run.
+over the first picoseconds of a production run (``traced_li`` picks the Li that Fig. 4D traces;
+that figure is rendered by ``lipsglass.stages.rendered``).
 
 The science lives in ``lipsglass.neb`` (hop selection, end states, LAMMPS NEB, result caching,
 Li motion) and ``lipsglass.figures.neb``; this module reads job inputs, calls them with the
@@ -63,7 +64,6 @@ from lipsglass.lammpsio import iter_dump, read_data
 from lipsglass.neb import (CONVERGED, HOP_CLASSES, NEBSettings, barriers_by_class, collect_results, hop_dir,
                            li_motion_by_anion, read_hops_csv, read_path_csv, representative_hop, run_batch,
                            select_hops, status_counts, write_rows_csv)
-from lipsglass.neighbours import neighbour_pairs
 from lipsglass.stages.softness import read_atom_labels, s_anion_labels
 
 log = logging.getLogger(__name__)
@@ -699,6 +699,20 @@ def li_motion_job(trajectory: str, atom_labels: str, settings: Mapping, md: Mapp
     })
 
 
+def traced_li(motion_rows: Sequence[Mapping], settings: Mapping, anions: Sequence[str]) -> list[int]:
+    """Atom ids of the Li traced in Fig. 4D: for each of ``anions`` in turn, ``traces_per_anion``
+    Li (fewer if fewer exist) drawn without replacement, by one generator seeded with
+    ``settings["seed"]``, from the rows of ``li_motion.csv`` (``motion_rows``: ``id``,
+    ``nearest_anion``) whose nearest anion is that type; ids of each anion sorted."""
+    rng = np.random.default_rng(int(settings["seed"]))
+    chosen = []
+    for a in anions:
+        members = sorted(int(r["id"]) for r in motion_rows if r["nearest_anion"] == a)
+        k = min(int(settings["traces_per_anion"]), len(members))
+        chosen += sorted(rng.choice(members, size=k, replace=False).tolist()) if k else []
+    return chosen
+
+
 # ---- figures -------------------------------------------------------------------------------
 
 def _note_figure(text: str, out_png: str, out_pdf: str) -> None:
@@ -750,36 +764,3 @@ def barriers_figure_job(barriers: Mapping[str, str], classes: Sequence[str], out
                                title="converged hops only")
 
 
-def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv: str, settings: Mapping,
-                      md: Mapping, radius_A: float, out_png: str, out_pdf: str,
-                      anions: Sequence[str] = ("PS4", "P2S6")) -> None:
-    """Fig. 4D: traces over the analysed window of ``traces_per_anion`` Li (seeded random
-    choice) nearest to each of ``anions``, with the anion S within ``radius_A`` (A) of their
-    start positions (periodic images placed next to each Li)."""
-    from lipsglass.figures.neb import plot_li_traces
-
-    frames = trajectory_window(trajectory, float(settings["trace_duration_ps"]), float(md["timestep_fs"]))
-    motion = _read_rows(motion_csv)
-    radius = float(radius_A)
-    rng = np.random.default_rng(int(settings["seed"]))
-    chosen = []
-    for a in anions:
-        members = sorted(int(r["id"]) for r in motion if r["nearest_anion"] == a)
-        k = min(int(settings["traces_per_anion"]), len(members))
-        chosen += sorted(rng.choice(members, size=k, replace=False).tolist()) if k else []
-    if not chosen:
-        _note_figure(f"{glass}: no Li near {', '.join(anions)}", out_png, out_pdf)
-        return
-    ids = frames[0].ids
-    index = np.searchsorted(ids, chosen)
-    traces = np.stack([f.unwrapped_positions()[index] for f in frames], axis=1)  # (n_Li, n_t, 3)
-    labels = s_anion_labels(ids, read_atom_labels(atom_labels))
-    s_idx = np.flatnonzero(labels != "")
-    box = frames[0].box
-    i, j, vec = neighbour_pairs(box, box.wrap(traces[:, 0]), radius, other=box.wrap(frames[0].positions()[s_idx]))
-    # each S drawn next to the Li it surrounds (start + minimum-image vector); an S near two
-    # chosen Li appears once per Li
-    anion_pos = traces[i, 0] + vec
-    t_ps = (np.array([f.timestep for f in frames]) - frames[0].timestep) * float(md["timestep_fs"]) / 1000.0
-    plot_li_traces(traces, anion_pos, labels[s_idx][j], out_png, out_pdf, time_ps=t_ps,
-                   title=f"{glass}: {len(chosen)} Li near {'/'.join(anions)}, first {t_ps[-1]:g} ps")

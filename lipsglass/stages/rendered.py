@@ -88,23 +88,17 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
                       md: Mapping, radius_A: float, out_png: str, out_pdf: str,
                       anions: Sequence[str] = ("PS4", "P2S6"), scale_bar_A: float = 5.0) -> None:
     """Fig. 4D rendered: traces over the first ``trace_duration_ps`` of ``traces_per_anion`` Li
-    (seeded random choice, as ``lipsglass.stages.neb.traces_figure_job``) nearest to each of
+    (seeded random choice, ``lipsglass.stages.neb.traced_li``) nearest to each of
     ``anions``, drawn as lines coloured by time (dark to light purple, a colour no anion has), with every anion unit that
     has an atom within ``radius_A`` of a trace's start, bonded, whole and placed next to the Li."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap, Normalize
 
     from lipsglass.neighbours import neighbour_pairs
-    from lipsglass.stages.neb import _note_figure, _read_rows, trajectory_window
+    from lipsglass.stages.neb import _note_figure, _read_rows, traced_li, trajectory_window
 
     frames = trajectory_window(trajectory, float(settings["trace_duration_ps"]), float(md["timestep_fs"]))
-    motion = _read_rows(motion_csv)
-    rng = np.random.default_rng(int(settings["seed"]))
-    chosen = []
-    for a in anions:
-        members = sorted(int(r["id"]) for r in motion if r["nearest_anion"] == a)
-        k = min(int(settings["traces_per_anion"]), len(members))
-        chosen += sorted(rng.choice(members, size=k, replace=False).tolist()) if k else []
+    chosen = traced_li(_read_rows(motion_csv), settings, anions)
     if not chosen:
         _note_figure(f"{glass}: no Li near {', '.join(anions)}", out_png, out_pdf)
         return

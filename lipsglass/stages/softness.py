@@ -1364,14 +1364,6 @@ def accuracy_figure_job(models: Mapping[str, str], pooled_model: str, out_png: s
     plot_accuracy(metrics, out_png, out_pdf, title="Li mobility classification (Fig. S1)")
 
 
-def snapshot_figure_job(glass: str, glass_data: str, softness: str, out_png: str, out_pdf: str) -> None:
-    from lipsglass.figures.softness import plot_softness_snapshot
-
-    t = read_softness(softness)
-    plot_softness_snapshot(np.column_stack([t["x_A"], t["y_A"], t["z_A"]]), t["S"], out_png, out_pdf,
-                           box=read_data(glass_data).box, title=glass)
-
-
 def distributions_figure_job(softness: Mapping[str, str], bins: int, out_png: str, out_pdf: str) -> None:
     from lipsglass.figures.softness import plot_softness_distributions
 

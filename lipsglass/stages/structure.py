@@ -126,16 +126,6 @@ def sq_figure_job(sq_files: dict[str, str], fsdp_files: dict[str, str], out_png:
     plot_sq(curves, out_png, out_pdf, offset=1.0, weighting=weighting)
 
 
-def snapshot_figure_job(glass: str, glass_data: str, atom_labels: str, out_png: str, out_pdf: str) -> None:
-    from lipsglass.figures.structure import plot_snapshot
-
-    data = read_data(glass_data)
-    with open(atom_labels) as fh:
-        rows = list(csv.DictReader(fh))
-    units = np.array([r["unit"] for r in rows])
-    plot_snapshot(data.box, data.positions, data.elements(), units, out_png, out_pdf, title=glass)
-
-
 # ---- C7: first-shell Li-S distances by anion type -------------------------------------------
 
 def physical_minimum_windows(pair_names, settings: dict | None = None) -> dict[str, tuple[float, float]]:
