@@ -535,8 +535,6 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
     found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
     boundary edge ids) or None if infeasible."""
-    from scipy.optimize import linprog
-
     edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index = setup
     n = len(positions)
     u, v = sorted(birth_edge)
@@ -576,16 +574,53 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     bounds = np.tile([0.0, 1.0], (2 * m, 1))
     bounds[k_d] = (1.0, 1.0)
     bounds[m + k_d] = (0.0, 0.0)
-    res = linprog(np.ones(2 * m), A_eq=sparse.hstack([A, -A]).tocsr(), b_eq=np.zeros(len(erow)),
-                  bounds=bounds, method="highs")
-    if res.status != 0:
+    x = _solve_lp(np.ones(2 * m), sparse.hstack([A, -A]).tocsr(), np.zeros(len(erow)), bounds)
+    if x is None:
         return None
-    x = res.x[:m] - res.x[m:]
+    x = x[:m] - x[m:]
     used = np.abs(x) > 1e-5
     if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
         return None  # the volume reaches the edge of the searched region: maybe not optimal
     full = sparse.csr_matrix((vals, (rows, cols)), shape=(len(edges), m)) @ x
     return cand[used], np.flatnonzero(np.abs(full) > 1e-5)
+
+
+def _solve_lp(c: np.ndarray, A_eq, b_eq: np.ndarray, bounds: np.ndarray) -> np.ndarray | None:
+    """min c.x subject to A_eq x = b_eq, bounds[:, 0] <= x <= bounds[:, 1]: the solution, or None
+    if HiGHS does not report an optimum. The same HiGHS model and options as
+    ``scipy.optimize.linprog(method="highs")`` (presolve on, dual simplex strategy, no output),
+    hence the same solution, passed to scipy's bundled HiGHS directly: linprog's wrapper spends
+    more time than HiGHS itself on these small problems (a Python loop over the columns to
+    collect bound multipliers, option checks). Falls back to linprog if that module is absent."""
+    try:
+        from scipy.optimize._highspy import _core as h
+    except ImportError:  # another scipy layout: the public (slower) route gives the same answer
+        from scipy.optimize import linprog
+
+        res = linprog(c, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        return res.x if res.status == 0 else None
+    A = sparse.csc_array(A_eq)
+    lp = h.HighsLp()
+    lp.num_col_, lp.num_row_ = len(c), len(b_eq)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), len(b_eq)
+    lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_ = np.ascontiguousarray(bounds[:, 0], float)
+    lp.col_upper_ = np.ascontiguousarray(bounds[:, 1], float)
+    lp.row_lower_ = lp.row_upper_ = np.asarray(b_eq, float)
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    solver = h._Highs()
+    options = h.HighsOptions()
+    options.presolve = "on"
+    options.highs_debug_level = 0
+    options.log_to_console = False
+    options.output_flag = False
+    options.simplex_strategy = 1  # dual simplex, as linprog sets it
+    if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(lp) == h.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the optimal-volume linear program")
+    if solver.run() == h.HighsStatus.kError or solver.getModelStatus() != h.HighsModelStatus.kOptimal:
+        return None
+    return np.array(solver.getSolution().col_value)
 
 
 _CUTOFF_SKIN = 2.5  # A, about one S-S distance: volumes closer than this to the cutoff are redone larger
