@@ -518,8 +518,10 @@ def _volume_setup(st, positions: np.ndarray, box: Box | None):
     else:
         tree = origin = None  # triclinic: cutoff searches scan every triangle
     tri_index = {tuple(t): k for k, t in enumerate(tris.tolist())}
+    # cell matrix and its inverse once, for the minimum image of every LP (as Box.minimum_image)
+    cell = None if box is None else (box.matrix, np.linalg.inv(box.matrix))
     return (edges, np.asarray(edge_pos), sorter, ecode, tris, np.asarray(tri_pos), bnd, centroid,
-            np.asarray(values), tree, origin, tri_index)
+            np.asarray(values), tree, origin, tri_index, cell)
 
 
 def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0):
@@ -535,7 +537,15 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
     found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
     boundary edge ids) or None if infeasible."""
-    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index = setup
+    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index, cell = setup
+
+    def mi(vectors):  # Box.minimum_image with the inverse computed once
+        if cell is None:
+            return vectors
+        frac = vectors @ cell[1]
+        frac -= np.round(frac)
+        return frac @ cell[0]
+
     n = len(positions)
     u, v = sorted(birth_edge)
     e_b = sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
@@ -547,7 +557,7 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
         if pb >= pd:
             raise ValueError(f"epsilon {epsilon} A^2 is not smaller than the persistence of the pair")
     if cutoff is not None:
-        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
+        mid_b = positions[u] + 0.5 * mi(positions[v] - positions[u])
     if cutoff is not None and tree is not None:
         centres = np.vstack([mid_b, centroid[t_d]])
         if origin is not None:
@@ -557,8 +567,8 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     else:
         cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
     if cutoff is not None:
-        dist = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
-                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1))
+        dist = np.minimum(np.linalg.norm(mi(centroid[cand] - mid_b), axis=1),
+                          np.linalg.norm(mi(centroid[cand] - centroid[t_d]), axis=1))
         keep = (dist <= cutoff) | (cand == t_d)
         cand, dist = cand[keep], dist[keep]
     m = len(cand)
@@ -586,8 +596,9 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     used = np.abs(x) > 1e-5
     if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
         return None  # the volume reaches the edge of the searched region: maybe not optimal
-    full = np.bincount(rows, weights=vals * x[cols], minlength=len(edges))
-    return cand[used], np.flatnonzero(np.abs(full) > 1e-5)
+    touched, where = np.unique(rows, return_inverse=True)
+    full = np.bincount(where, weights=vals * x[cols])  # boundary of the volume on the edges it touches
+    return cand[used], touched[np.abs(full) > 1e-5]
 
 
 def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_rows: int,
