@@ -601,6 +601,9 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     return cand[used], touched[np.abs(full) > 1e-5]
 
 
+_HIGHS_OPTIONS: dict = {}
+
+
 def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_rows: int,
               bounds: np.ndarray) -> np.ndarray | None:
     """min c.x subject to A_eq x = 0, bounds[:, 0] <= x <= bounds[:, 1]; A_eq given as
@@ -631,12 +634,14 @@ def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_
     lp.a_matrix_.index_ = np.asarray(indices, np.int32)
     lp.a_matrix_.value_ = np.asarray(data, float)
     solver = h._Highs()
-    options = h.HighsOptions()
-    options.presolve = "on"
-    options.highs_debug_level = 0
-    options.log_to_console = False
-    options.output_flag = False
-    options.simplex_strategy = 1  # dual simplex, as linprog sets it
+    options = _HIGHS_OPTIONS.get("lp")
+    if options is None:  # built once: constructing HighsOptions costs as much as a small solve
+        options = _HIGHS_OPTIONS["lp"] = h.HighsOptions()
+        options.presolve = "on"
+        options.highs_debug_level = 0
+        options.log_to_console = False
+        options.output_flag = False
+        options.simplex_strategy = 1  # dual simplex, as linprog sets it
     if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(lp) == h.HighsStatus.kError:
         raise RuntimeError("HiGHS refused the optimal-volume linear program")
     if solver.run() == h.HighsStatus.kError or solver.getModelStatus() != h.HighsModelStatus.kOptimal:
