@@ -518,8 +518,10 @@ def _volume_setup(st, positions: np.ndarray, box: Box | None):
     else:
         tree = origin = None  # triclinic: cutoff searches scan every triangle
     tri_index = {tuple(t): k for k, t in enumerate(tris.tolist())}
+    # cell matrix and its inverse once, for the minimum image of every LP (as Box.minimum_image)
+    cell = None if box is None else (box.matrix, np.linalg.inv(box.matrix))
     return (edges, np.asarray(edge_pos), sorter, ecode, tris, np.asarray(tri_pos), bnd, centroid,
-            np.asarray(values), tree, origin, tri_index)
+            np.asarray(values), tree, origin, tri_index, cell)
 
 
 def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0):
@@ -535,9 +537,15 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
     found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
     boundary edge ids) or None if infeasible."""
-    from scipy.optimize import linprog
+    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index, cell = setup
 
-    edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index = setup
+    def mi(vectors):  # Box.minimum_image with the inverse computed once
+        if cell is None:
+            return vectors
+        frac = vectors @ cell[1]
+        frac -= np.round(frac)
+        return frac @ cell[0]
+
     n = len(positions)
     u, v = sorted(birth_edge)
     e_b = sorter[np.searchsorted(ecode, u * n + v, sorter=sorter)]
@@ -548,8 +556,9 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
         pb = max(pb, int(np.searchsorted(values, values[pb] + epsilon, side="right")) - 1)
         if pb >= pd:
             raise ValueError(f"epsilon {epsilon} A^2 is not smaller than the persistence of the pair")
+    if cutoff is not None:
+        mid_b = positions[u] + 0.5 * mi(positions[v] - positions[u])
     if cutoff is not None and tree is not None:
-        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
         centres = np.vstack([mid_b, centroid[t_d]])
         if origin is not None:
             centres = np.mod(centres - origin, box.lengths)
@@ -558,34 +567,86 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     else:
         cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
     if cutoff is not None:
-        mid_b = positions[u] + 0.5 * _mi(box, positions[v] - positions[u])
-        near = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
-                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1)) <= cutoff
-        cand = cand[near | (cand == t_d)]
-        dist = np.minimum(np.linalg.norm(_mi(box, centroid[cand] - mid_b), axis=1),
-                          np.linalg.norm(_mi(box, centroid[cand] - centroid[t_d]), axis=1))
+        dist = np.minimum(np.linalg.norm(mi(centroid[cand] - mid_b), axis=1),
+                          np.linalg.norm(mi(centroid[cand] - centroid[t_d]), axis=1))
+        keep = (dist <= cutoff) | (cand == t_d)
+        cand, dist = cand[keep], dist[keep]
+    m = len(cand)
     k_d = int(np.flatnonzero(cand == t_d)[0])
-    sign = np.array([1.0, -1.0, 1.0])
     rows = bnd[cand].ravel()
-    cols = np.repeat(np.arange(len(cand)), 3)
-    vals = np.tile(sign, len(cand))
+    cols = np.repeat(np.arange(m), 3)
+    vals = np.tile(np.array([1.0, -1.0, 1.0]), m)
+    # equality constraints: the boundary vanishes on every edge later than the (moved) birth;
+    # the matrix [A, -A] (x = x+ - x-) in compressed-column form, row indices sorted per column
     constrained = edge_pos[rows] > pb
     erow, inverse = np.unique(rows[constrained], return_inverse=True)
-    A = sparse.csr_matrix((vals[constrained], (inverse, cols[constrained])), shape=(len(erow), len(cand)))
-    m = len(cand)
+    ccol, cval = cols[constrained], vals[constrained]
+    order = np.lexsort((inverse, ccol))
+    indptr = np.zeros(m + 1, np.int64)
+    np.cumsum(np.bincount(ccol, minlength=m), out=indptr[1:])
+    indptr = np.concatenate([indptr, indptr[-1] + indptr[1:]])
     bounds = np.tile([0.0, 1.0], (2 * m, 1))
     bounds[k_d] = (1.0, 1.0)
     bounds[m + k_d] = (0.0, 0.0)
-    res = linprog(np.ones(2 * m), A_eq=sparse.hstack([A, -A]).tocsr(), b_eq=np.zeros(len(erow)),
-                  bounds=bounds, method="highs")
-    if res.status != 0:
+    x = _solve_lp(np.ones(2 * m), (indptr, np.tile(inverse[order], 2), np.concatenate([cval[order], -cval[order]])),
+                  len(erow), bounds)
+    if x is None:
         return None
-    x = res.x[:m] - res.x[m:]
+    x = x[:m] - x[m:]
     used = np.abs(x) > 1e-5
     if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
         return None  # the volume reaches the edge of the searched region: maybe not optimal
-    full = sparse.csr_matrix((vals, (rows, cols)), shape=(len(edges), m)) @ x
-    return cand[used], np.flatnonzero(np.abs(full) > 1e-5)
+    touched, where = np.unique(rows, return_inverse=True)
+    full = np.bincount(where, weights=vals * x[cols])  # boundary of the volume on the edges it touches
+    return cand[used], touched[np.abs(full) > 1e-5]
+
+
+_HIGHS_OPTIONS: dict = {}
+
+
+def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_rows: int,
+              bounds: np.ndarray) -> np.ndarray | None:
+    """min c.x subject to A_eq x = 0, bounds[:, 0] <= x <= bounds[:, 1]; A_eq given as
+    compressed columns (indptr, row indices sorted within each column, values) with ``n_rows``
+    rows. The solution, or None if HiGHS does not report an optimum. The same HiGHS model and
+    options as ``scipy.optimize.linprog(method="highs")`` (presolve on, dual simplex strategy, no
+    output), hence the same solution, passed to scipy's bundled HiGHS directly: linprog's wrapper
+    spends more time than HiGHS itself on these small problems (a Python loop over the columns
+    to collect bound multipliers, option checks). Falls back to linprog if that module is absent."""
+    indptr, indices, data = A_eq
+    try:
+        from scipy.optimize._highspy import _core as h
+    except ImportError:  # another scipy layout: the public (slower) route gives the same answer
+        from scipy.optimize import linprog
+
+        A = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, len(c)))
+        res = linprog(c, A_eq=A, b_eq=np.zeros(n_rows), bounds=bounds, method="highs")
+        return res.x if res.status == 0 else None
+    lp = h.HighsLp()
+    lp.num_col_, lp.num_row_ = len(c), n_rows
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), n_rows
+    lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_ = np.ascontiguousarray(bounds[:, 0], float)
+    lp.col_upper_ = np.ascontiguousarray(bounds[:, 1], float)
+    lp.row_lower_ = lp.row_upper_ = np.zeros(n_rows)
+    lp.a_matrix_.start_ = np.asarray(indptr, np.int32)
+    lp.a_matrix_.index_ = np.asarray(indices, np.int32)
+    lp.a_matrix_.value_ = np.asarray(data, float)
+    solver = h._Highs()
+    options = _HIGHS_OPTIONS.get("lp")
+    if options is None:  # built once: constructing HighsOptions costs as much as a small solve
+        options = _HIGHS_OPTIONS["lp"] = h.HighsOptions()
+        options.presolve = "on"
+        options.highs_debug_level = 0
+        options.log_to_console = False
+        options.output_flag = False
+        options.simplex_strategy = 1  # dual simplex, as linprog sets it
+    if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(lp) == h.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the optimal-volume linear program")
+    if solver.run() == h.HighsStatus.kError or solver.getModelStatus() != h.HighsModelStatus.kOptimal:
+        return None
+    return np.array(solver.getSolution().col_value)
 
 
 _CUTOFF_SKIN = 2.5  # A, about one S-S distance: volumes closer than this to the cutoff are redone larger

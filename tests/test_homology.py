@@ -394,3 +394,37 @@ def test_figures_write_png_and_pdf(tmp_path):
     for stem in ("pd", "rs", "s4", "s5"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{stem}.{ext}").stat().st_size > 1000
+
+
+def test_direct_highs_call_matches_linprog(monkeypatch):
+    # the optimal-volume LPs go to scipy's bundled HiGHS directly; the solutions must equal
+    # scipy.optimize.linprog(method="highs") exactly (same model and options), since equally small
+    # volumes with different boundaries make the ring depend on which optimum the solver returns
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    import lipsglass.homology as hom
+
+    solve = hom._solve_lp
+    checked = []
+
+    def both(c, a_eq, n_rows, bounds):
+        x = solve(c, a_eq, n_rows, bounds)
+        indptr, indices, data = a_eq
+        a = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, len(c)))
+        ref = linprog(c, A_eq=a, b_eq=np.zeros(n_rows), bounds=bounds, method="highs")
+        assert (x is None) == (ref.status != 0)  # infeasible within a cutoff: searched larger
+        if x is not None:
+            assert np.array_equal(x, ref.x)
+            checked.append(len(c))
+        return x
+
+    monkeypatch.setattr(hom, "_solve_lp", both)
+    from pathlib import Path
+
+    # the committed periodic random set of the HomCloud oracle test (14 A cell)
+    pts = np.loadtxt(Path(__file__).parent / "data" / "homology" / "points.csv", delimiter=",", skiprows=1)
+    box = Box(np.zeros(3), np.full(3, 14.0))
+    _, rings = alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=1.0,
+                                 ring_definition="optimal_volume", volume_epsilon=0.5)
+    assert len(checked) >= len(rings.size[rings.persistence > 1.0]) > 10
