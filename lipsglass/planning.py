@@ -80,21 +80,18 @@ def size_factor(effect: float, se: float, threshold: float = 0.0, alpha: float =
     return max(1.0, (z_sum(alpha, power) * se / gap) ** 2)
 
 
-def hops_per_class_needed(barriers_a: Sequence[float], barriers_b: Sequence[float], alpha: float = ALPHA,
-                          power: float = POWER) -> tuple[float, dict]:
-    """Converged hops per class for a two-sample test of the class barriers (eV) to detect the
-    measured difference of their medians: n = 2 ((z_a + z_b) sd / delta)^2 / 0.955 (normal
-    approximation; 0.955 = asymptotic efficiency of the Mann-Whitney test), sd pooled within the
-    classes. Needs >= 3 barriers in all with >= 1 degree of freedom for the spread."""
-    a, b = np.asarray(barriers_a, float), np.asarray(barriers_b, float)
-    if len(a) < 1 or len(b) < 1 or len(a) + len(b) < 3:
-        raise ValueError(f"needs >= 1 barrier per class and >= 3 in all, got {len(a)} and {len(b)}")
-    dof = (len(a) - 1) + (len(b) - 1)
-    ss = np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2)
-    sd = math.sqrt(ss / dof)
-    delta = abs(float(np.median(a) - np.median(b)))
-    n = math.inf if delta == 0 else 2 * (z_sum(alpha, power) * sd / delta) ** 2 / 0.955
-    return n, {"sd_eV": sd, "difference_eV": delta, "n_a": len(a), "n_b": len(b), "dof": dof}
+def paired_differences(barriers: Mapping[str, Sequence[Mapping]]) -> np.ndarray:
+    """C9's paired differences (eV) of the converged soft->hard and hard->soft hops of
+    barriers.csv rows: barrier out of the soft site minus barrier out of the hard site of the
+    same path (forward - backward for soft->hard, backward - forward for hard->soft)."""
+    out = []
+    for rows in barriers.values():
+        for r in rows:
+            if str(r.get("status")) != "converged" or r.get("class") not in ("soft->hard", "hard->soft"):
+                continue
+            fwd, bwd = float(r["E_forward_eV"]), float(r["E_backward_eV"])
+            out.append(fwd - bwd if r["class"] == "soft->hard" else bwd - fwd)
+    return np.asarray(out, float)
 
 
 _INTERVAL = re.compile(r"([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*\[\s*([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*,\s*"
@@ -197,28 +194,36 @@ def _production_need(row: Mapping, arrhenius: Mapping[str, Mapping], config: Map
 
 
 def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: Mapping) -> Need:
+    """C9 by the NEB stage's own design (lipsglass.stages.neb.c9_claim): converged hops of both
+    classes as pairs, the signed-rank size ``pairs_needed`` at the claim's margin and power from
+    the observed spread of the paired differences (the configured assumed spread below 3 hops),
+    divided by the measured yield (converged / attempted) for the hops to attempt."""
+    from lipsglass.stages.neb import pairs_needed
+
     dim = CLAIM_DIMENSIONS["C9"][0]
-    by_class = {"soft->hard": [], "hard->soft": []}
-    for rows in barriers.values():
-        for r in rows:
-            if str(r.get("status")) == "converged" and r.get("class") in by_class:
-                by_class[r["class"]].append(float(r["E_forward_eV"]))
-    a, b = by_class["soft->hard"], by_class["hard->soft"]
-    now = len(a) + len(b)
-    try:
-        n, info = hops_per_class_needed(a, b)
-    except ValueError as exc:
-        return Need("C9", dim, basis=f"{exc}: the spread of the barriers is unknown; run the NEB stage with more hops")
-    if not np.isfinite(n):
-        return Need("C9", dim, basis="the class medians are equal: no size decides a difference")
-    n = int(math.ceil(n))
+    claims = config.get("neb", {}).get("claims", {})
+    margin, power = float(claims.get("c9_margin_eV", 0.1)), float(claims.get("c9_power", POWER))
+    diffs = paired_differences(barriers)
+    attempted = sum(1 for rows in barriers.values() for r in rows if r.get("class") in ("soft->hard", "hard->soft"))
+    if len(diffs) >= 3 and np.std(diffs, ddof=1) > 0:
+        sd, spread = float(np.std(diffs, ddof=1)), f"observed paired SD {np.std(diffs, ddof=1):.3g} eV of {len(diffs)} hops"
+    else:
+        sd = float(claims.get("c9_assumed_sd_eV", 0.3))
+        spread = f"assumed paired SD {sd:g} eV (neb.claims.c9_assumed_sd_eV; {len(diffs)} converged hops)"
+    # C9 also needs claims.min_hops_per_class converged hops of each class
+    need = max(pairs_needed(sd, margin, power=power), 2 * int(claims.get("min_hops_per_class", 10)))
+    if not attempted or not len(diffs):
+        return Need("C9", dim, current=float(len(diffs)), needed=float(need),
+                    basis=f"{need} converged hops from the {spread} at a {margin:g} eV advantage; no hop converged "
+                          f"of {attempted} attempted, so the yield (and the number to attempt) is unknown")
+    rate = len(diffs) / attempted
     glasses = max(1, len(barriers))
-    per_glass = int(math.ceil(n / glasses))
-    return Need("C9", dim, factor=n / max(1, min(len(a), len(b))), current=float(min(len(a), len(b))), needed=float(n),
-                basis=(f"pooled within-class SD {info['sd_eV']:.3g} eV ({info['dof']} dof) and median difference "
-                       f"{info['difference_eV']:.3g} eV of {len(a)} soft->hard and {len(b)} hard->soft converged hops "
-                       f"over {glasses} glass(es); {per_glass} per class and glass"),
-                config_changes={"neb": {"n_per_class": per_glass}})
+    per_class_and_glass = max(int(math.ceil(need / rate / (2 * glasses))), int(config["neb"].get("n_per_class", 0)))
+    return Need("C9", dim, factor=need / len(diffs), current=float(len(diffs)), needed=float(need),
+                basis=(f"{need} converged hops (signed-rank test, power {power:g}, {margin:g} eV advantage, {spread}); "
+                       f"{len(diffs)} of {attempted} attempted hops converged, so ~{math.ceil(need / rate)} attempted: "
+                       f"{per_class_and_glass} per class and glass over {glasses} glass(es)"),
+                config_changes={"neb": {"n_per_class": per_class_and_glass}})
 
 
 def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
@@ -304,17 +309,32 @@ def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: fl
             glasses = len(config["neb"]["glasses"]) if isinstance(config["neb"]["glasses"], list) else len(config["compositions"])
             hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * glasses
             now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * glasses
-            n.core_hours = (hops - now) * neb_core_hours_per_hop
+            n.core_hours = max(0, hops - now) * neb_core_hours_per_hop
             n.cost_basis = f"{hops} hops at {neb_core_hours_per_hop:.3g} core-h each (measured at this cell size)"
         else:
             n.core_hours = md_core_hours(_merge(dict(config), n.config_changes), atom_steps_per_core_s) - base
             n.cost_basis = f"MD from python -m lipsglass cost at {atom_steps_per_core_s:.3g} atom-steps/s/core"
 
 
-def neb_core_hours_per_hop(barriers: Mapping[str, Sequence[Mapping]], ranks: int) -> float | None:
-    """Mean measured wall time of a hop (``wall_s`` of barriers.csv) x MPI ranks, in core-hours."""
-    walls = [float(r["wall_s"]) for rows in barriers.values() for r in rows if r.get("wall_s") not in (None, "")]
-    return float(np.mean(walls)) * ranks / 3600.0 if walls else None
+def neb_core_hours_per_hop(barriers: Mapping[str, Sequence[Mapping]], ranks_per_replica: int = 1,
+                           cores: int | None = None) -> float | None:
+    """Mean measured core-hours of a hop: ``wall_s`` of barriers.csv x the cores its ranks kept
+    busy. A hop that reached the NEB ran its band (``replicas`` images) and its refinement
+    (``refined_replicas``) at ``ranks_per_replica`` MPI ranks per image; busy-polling ranks occupy
+    min(ranks, ``cores`` of the machine that ran it) cores (None: this machine's). A hop rejected
+    at its end states ran one process. An upper bound: the larger band's ranks for the whole hop."""
+    import os
+
+    cores = int(cores or os.cpu_count() or 1)
+    core_s = []
+    for rows in barriers.values():
+        for r in rows:
+            if r.get("wall_s") in (None, ""):
+                continue
+            images = max(int(float(r.get(k) or 0)) for k in ("replicas", "refined_replicas"))
+            ranks = images * int(ranks_per_replica) if images else 1
+            core_s.append(float(r["wall_s"]) * min(ranks, cores))
+    return float(np.mean(core_s)) / 3600.0 if core_s else None
 
 
 def read_csv_rows(path: str | Path) -> list[dict]:
@@ -331,8 +351,8 @@ def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mappin
     rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
     rows = [dict(r, measured=r.get("measured") or r.get("numbers", "")) for r in claim_rows]
     needs = [n for n in (plan_need(r, config, arrhenius, barriers) for r in rows) if n is not None]
-    ranks = int(config.get("neb", {}).get("replicas", 1))
-    cost_needs(needs, config, rate, neb_core_hours_per_hop(barriers or {}, ranks))
+    ranks_per_replica = int(config.get("neb", {}).get("ranks_per_replica", 1))
+    cost_needs(needs, config, rate, neb_core_hours_per_hop(barriers or {}, ranks_per_replica))
     return needs, combined_changes(needs)
 
 

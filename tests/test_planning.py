@@ -2,6 +2,7 @@
 and the plan is read from claim rows and turned into a config overlay with its cost."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -36,22 +37,27 @@ def test_size_factor_edge_cases():
         P.size_factor(1.0, float("nan"))
 
 
-def test_hops_per_class_have_power_with_the_mann_whitney_test():
-    rng = np.random.default_rng(3)
-    sd, delta = 0.15, 0.12
-    pilot_a, pilot_b = rng.normal(0.40, sd, 8), rng.normal(0.40 + delta, sd, 8)
-    # plan from the true spread and difference (the pilot's noise is not what is tested here)
-    n, info = P.hops_per_class_needed([0.40 - sd, 0.40 + sd, 0.40], [0.52 - sd, 0.52 + sd, 0.52])
-    assert info["difference_eV"] == pytest.approx(delta)
-    n = int(math.ceil(n))
-    hits = 0
-    for _ in range(400):
-        a, b = rng.normal(0.40, sd, n), rng.normal(0.40 + delta, sd, n)
-        hits += stats.mannwhitneyu(a, b).pvalue < 0.05
-    assert hits / 400 > 0.72
-    with pytest.raises(ValueError, match=">= 3"):
-        P.hops_per_class_needed([0.3], [0.4])
-    assert pilot_a.size == pilot_b.size == 8
+def test_c9_plan_uses_the_paired_design_and_the_yield():
+    from lipsglass.stages.neb import pairs_needed
+
+    # 4 converged hops with known paired differences (soft-site minus hard-site barrier), 4 rejected
+    conv = [("soft->hard", 0.40, 0.50), ("soft->hard", 0.30, 0.60), ("hard->soft", 0.70, 0.45),
+            ("hard->soft", 0.55, 0.50)]
+    rows = [{"status": "converged", "class": c, "E_forward_eV": f, "E_backward_eV": b, "wall_s": "10"}
+            for c, f, b in conv]
+    rows += [{"status": "concerted_move", "class": "soft->hard", "wall_s": "10"} for _ in range(4)]
+    diffs = P.paired_differences({"g": rows})
+    assert diffs.tolist() == pytest.approx([-0.10, -0.30, -0.25, -0.05])
+    config = {"neb": {"claims": {"c9_margin_eV": 0.1, "c9_power": 0.8, "min_hops_per_class": 10}}}
+    need = P._neb_need({"claim": "C9"}, {"g": rows}, config)
+    n = max(pairs_needed(float(np.std(diffs, ddof=1)), 0.1, power=0.8), 20)
+    assert need.needed == n and need.current == 4
+    # half the attempted hops converged: twice as many attempted, over 2 classes x 1 glass
+    assert need.config_changes == {"neb": {"n_per_class": math.ceil(n / 0.5 / 2)}}
+    # below 3 converged hops the configured assumed spread is used
+    few = P._neb_need({"claim": "C9"}, {"g": rows[:2] + rows[4:]},
+                      {"neb": {"claims": {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3}}})
+    assert few.needed == max(pairs_needed(0.3, 0.1, power=0.8), 20)
 
 
 def test_intervals_skip_baselines_and_decided_ones():
@@ -78,9 +84,11 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
     config = load_config("config/config.yaml")
     arrhenius = {g: {"run_length_needed": [{"T_K": 300.0, "duration_ps": 401.0}, {"T_K": 500.0, "duration_ps": 52.0}]}
                  for g in config["compositions"]}
-    barriers = {"g": [{"status": "converged", "class": "soft->hard", "E_forward_eV": e, "wall_s": "36"}
-                      for e in (0.30, 0.40, 0.50)]
-                + [{"status": "converged", "class": "hard->soft", "E_forward_eV": e, "wall_s": "36"} for e in (0.55, 0.65)]}
+    # 5 converged hops, 9-image bands refined to 17 images, 36 s wall each
+    barriers = {"g": [{"status": "converged", "class": "soft->hard", "E_forward_eV": e, "E_backward_eV": 0.45,
+                       "wall_s": "36", "replicas": "9", "refined_replicas": "17"} for e in (0.30, 0.40, 0.50)]
+                + [{"status": "converged", "class": "hard->soft", "E_forward_eV": e, "E_backward_eV": 0.45,
+                    "wall_s": "36", "replicas": "9", "refined_replicas": "17"} for e in (0.55, 0.65)]}
     rows = [{"claim": "C1", "verdict": "not tested", "measured": ""},
             {"claim": "C9", "verdict": "not tested", "measured": ""},
             {"claim": "C7", "verdict": "does not hold", "measured": "0.05 [0.04, 0.06]"},
@@ -91,10 +99,17 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
     assert overlay["production"]["duration_ps"] == 410.0
     assert 400.0 in overlay["production"]["temperatures_K"]  # a third glassy temperature for C1's chi2 test
     assert by["C1"].core_hours > 0
-    sd = math.sqrt((0.02 + 0.005) / 3)  # pooled within-class SD of the planted barriers (3 dof)
-    assert by["C9"].needed == math.ceil(2 * (P.z_sum() * sd / 0.2) ** 2 / 0.955)
-    assert by["C9"].core_hours == pytest.approx(
-        (overlay["neb"]["n_per_class"] - 1) * 2 * 1 * 36 * config["neb"]["replicas"] / 3600.0 * len(config["neb"]["glasses"]))
+    from lipsglass.stages.neb import pairs_needed
+
+    diffs = [-0.15, -0.05, 0.05, -0.10, -0.20]  # soft-site minus hard-site barrier of the planted hops
+    claims = config["neb"]["claims"]
+    assert by["C9"].needed == max(pairs_needed(float(np.std(diffs, ddof=1)), claims["c9_margin_eV"],
+                                               power=claims["c9_power"]), 2 * claims["min_hops_per_class"])
+    # every hop converged (yield 1); each kept min(17 ranks, cores) cores busy for its 36 s
+    cores = min(17 * config["neb"].get("ranks_per_replica", 1), os.cpu_count())
+    hops_now = config["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(config["neb"]["glasses"])
+    hops = overlay["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(config["neb"]["glasses"])
+    assert hops >= hops_now and by["C9"].core_hours == pytest.approx((hops - hops_now) * 36 * cores / 3600.0)
     assert by["C8"].factor > P.MAX_FACTOR and not by["C8"].config_changes
     P.write_plan(needs, overlay, config, tmp_path / "plan.csv", tmp_path / "repro.yaml")
     assert yaml.safe_load((tmp_path / "repro.yaml").read_text()) == overlay
