@@ -6,29 +6,9 @@ import pytest
 
 from lipsglass.d2min import d2min
 from lipsglass.lammpsio import Box
+from lipsglass.oracles.ovito_d2min import ovito_d2min
 
 ovito = pytest.importorskip("ovito", reason="OVITO is not installed (make setup installs envs/requirements-checks.txt)")
-
-
-def ovito_d2min(box: Box, ref: np.ndarray, cur: np.ndarray, cutoff: float) -> np.ndarray:
-    from ovito.data import DataCollection
-    from ovito.modifiers import AtomicStrainModifier
-    from ovito.pipeline import Pipeline, StaticSource
-
-    def collection(positions):
-        data = DataCollection()
-        cell = np.column_stack([box.matrix.T, box.lo])  # OVITO: cell vectors as columns + origin
-        data.create_cell(cell, pbc=(True, True, True))
-        particles = data.create_particles(count=len(positions))
-        particles.create_property("Position", data=positions)
-        return data
-
-    pipeline = Pipeline(source=StaticSource(data=collection(cur)))
-    modifier = AtomicStrainModifier(cutoff=cutoff, output_nonaffine_squared_displacements=True)
-    modifier.reference = StaticSource(data=collection(ref))
-    pipeline.modifiers.append(modifier)
-    out = pipeline.compute()
-    return np.array(out.particles["Nonaffine Squared Displacement"])
 
 
 @pytest.mark.parametrize("tilt", [(0.0, 0.0, 0.0), (1.5, -1.0, 0.8)])

@@ -21,7 +21,8 @@ def ovito_d2min(box, ref: np.ndarray, cur: np.ndarray, cutoff: float) -> np.ndar
 
     def collection(positions):
         data = DataCollection()
-        data.create_cell(np.column_stack([box.matrix.T, box.lo]), pbc=(True, True, True))
+        cell = np.column_stack([box.matrix.T, box.lo])  # OVITO: cell vectors as columns + origin
+        data.create_cell(cell, pbc=(True, True, True))
         particles = data.create_particles(count=len(positions))
         particles.create_property("Position", data=positions)
         return data
