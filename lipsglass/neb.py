@@ -1102,7 +1102,9 @@ def _cli(args) -> int:
             knobs[key] = value
     settings = NEBSettings.from_config(knobs, cfg["md"])
     ff = ForceField.load(args.forcefield or cfg["forcefield"])
-    result = run_single_hop(args.data, args.from_id, args.to_id, settings, ff, args.workdir, args.launcher)
+    # the config's lammps section (site executable, launcher, switches) starts the NEB, as in the stage
+    result = run_single_hop(args.data, args.from_id, args.to_id, settings, ff, args.workdir, args.launcher,
+                            runtime=LammpsRuntime.from_config(cfg.get("lammps")))
     json.dump(result, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0 if result["status"] != FAILED else 1
