@@ -2,8 +2,11 @@
 
 Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away):
 
-1. **End states (one vacancy scheme).** The target Li ``to_id`` is deleted from the glass,
-   leaving a vacancy at its site. Initial state = that glass with the hopping Li on its own
+1. **End states (one vacancy scheme).** The glass is first minimised as it is (its inherent
+   structure): its atom positions are the *sites* of the hop and of every check below (a
+   thermal snapshot is not a minimum: starting from it, the end-state minimisations moved the
+   hopping Li 0.2-0.8 A and sent distant Li into different minima in the two end states).
+   The target Li ``to_id`` is deleted from the inherent structure, leaving a vacancy at its site. Initial state = that glass with the hopping Li on its own
    site; final state = the same glass with the hopping Li moved onto the former position of
    ``to_id`` (its own site is now the vacancy). Both states therefore hold the same atoms and
    the same single vacancy, so their energies are directly comparable. Deleting a Li+ leaves
@@ -12,13 +15,16 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    of ``ewald.cpp``/``pppm.cpp``). That term depends only on the total charge and the volume,
    both identical in every state and replica here, so it shifts all energies equally and
    cancels in every barrier. Both states are minimised (conjugate gradient, then FIRE, at
-   fixed cell, with the force field's model and the MD's kspace settings).
+   fixed cell, with the force field's model and the MD's kspace settings), the final state
+   from the minimised initial state with the hopping Li moved onto the target site.
 2. **Checks.** A hop is rejected when the minimised initial state moved the hopping Li more
    than ``relax_tolerance_A`` from its site ("initial_moved"), when the minimised final state
    put it closer to its own old site than to the target ("final_relaxed_back"), or more than
    ``relax_tolerance_A`` from the target site ("final_off_target"), when any *other* atom
-   moved more than ``max_other_displacement_A`` between the end states (a concerted move, not
-   a single-Li hop: "concerted_move"), or when the *relaxed* hop length (hopping Li, minimised
+   changed its site between the end states (its nearest inherent-structure site of its own
+   species differs: another Li filled a vacancy, an anion turned) or moved more than
+   ``max_other_displacement_A`` (a concerted move, not a single-Li hop: "concerted_move"), or
+   when the *relaxed* hop length (hopping Li, minimised
    initial to minimised final position) lies outside [min_distance_A, max_distance_A]
    ("length_outside_window").
 3. **Starting path.** Image-dependent pair potential (IDPP, Smidstrup et al. 2014) images
@@ -67,7 +73,7 @@ from lipsglass.forcefield import ForceField
 from lipsglass.lammps_runtime import LammpsRuntime
 from lipsglass.lammpsio import Box, read_data, read_dump
 from lipsglass.md import SimulationFailed, run_lammps
-from lipsglass.neighbours import neighbour_pairs
+from lipsglass.neighbours import nearest_site, neighbour_pairs
 from lipsglass.simulation import setup_commands
 from lipsglass.softness import ANION_TYPES, anion_environment
 from lipsglass.units import EV_TO_KCAL_MOL, KCAL_MOL_TO_EV
@@ -78,7 +84,7 @@ HOP_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from", "S
 CONVERGED, NOT_CONVERGED = "converged", "not_converged"
 REJECTIONS = ("initial_moved", "final_relaxed_back", "final_off_target", "concerted_move", "length_outside_window")
 FAILED = "failed"
-RESULT_VERSION = 2
+RESULT_VERSION = 3  # 3: end states from the glass's inherent structure, site-change check
 
 
 # --- 1. hop selection ------------------------------------------------------------------------
@@ -227,7 +233,9 @@ class NEBSettings:
     relax_tolerance_A: end-state acceptance tolerance (see module docstring).
     min_distance_A / max_distance_A: window of the relaxed hop length (A).
     max_other_displacement_A: largest displacement of any other atom between the minimised end
-    states; above it the hop is a concerted move and is rejected ("concerted_move").
+    states; above it, or when any other atom changes its site (nearest inherent-structure site
+    of its species), the hop is a concerted move and is rejected ("concerted_move"). Li beside
+    a vacancy relax towards it by up to ~2 A without leaving their sites.
     idpp_cutoff_A: pair cutoff of the IDPP starting path (A); 0 = linear interpolation.
     refine_tolerance_eV: a band is converged only when a refined band (2R - 1 images, started
     from the converged one with midpoints inserted) reproduces both barriers within this.
@@ -254,7 +262,7 @@ class NEBSettings:
     relax_tolerance_A: float = 1.0
     min_distance_A: float = 0.0
     max_distance_A: float = float("inf")
-    max_other_displacement_A: float = 1.0
+    max_other_displacement_A: float = 2.0
     idpp_cutoff_A: float = 6.0
     refine_tolerance_eV: float = 0.05
     retries: int = 1
@@ -321,13 +329,14 @@ class EndStates:
     final_coords: Path
     energy_initial_kcal_mol: float
     energy_final_kcal_mol: float
-    initial_shift_A: float        # hopping Li: minimised initial position - its glass site
-    final_to_target_A: float      # hopping Li: minimised final position - target site
+    initial_shift_A: float        # hopping Li: minimised initial position - its inherent-structure site
+    final_to_target_A: float      # hopping Li: minimised final position - target (inherent-structure) site
     final_to_origin_A: float      # hopping Li: minimised final position - its minimised initial site
     hop_length_A: float           # = final_to_origin_A: the relaxed hop length
     max_other_displacement_A: float  # largest displacement of any other atom between the end states
     max_other_atom_id: int        # the atom that moved most (besides the hopping Li)
     rejection: str | None
+    site_changed_ids: tuple = ()  # other atoms whose nearest inherent-structure site differs between the end states
     ids: np.ndarray = field(repr=False, default=None)          # atom ids of both states (sorted)
     initial_positions: np.ndarray = field(repr=False, default=None)  # (N, 3) A
     final_positions: np.ndarray = field(repr=False, default=None)    # (N, 3) A
@@ -366,8 +375,9 @@ def write_neb_coords(path: str | Path, ids: np.ndarray, positions: np.ndarray, c
 def prepare_end_states(glass_data: str | Path, ff: ForceField, from_id: int, to_id: int,
                        settings: NEBSettings, workdir: str | Path) -> EndStates:
     """Build and minimise the initial and final states of the hop from_id -> site of to_id
-    (vacancy scheme of the module docstring) in ``workdir``; check them (rejection reason or
-    None). Raises ValueError if the ids are not two different Li of the glass."""
+    (vacancy scheme of the module docstring, from the glass's inherent structure) in
+    ``workdir``; check them (rejection reason or None). Raises ValueError if the ids are not two
+    different Li of the glass."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     glass_data = Path(glass_data).resolve()
@@ -381,16 +391,24 @@ def prepare_end_states(glass_data: str | Path, ff: ForceField, from_id: int, to_
             raise ValueError(f"atom {a} of {glass_data} is type {glass.types[index[int(a)]]}, not Li ({li_type})")
     if int(from_id) == int(to_id):
         raise ValueError("from_id and to_id are the same atom")
-    origin = glass.positions[index[int(from_id)]]
-    target = glass.positions[index[int(to_id)]]
     box = glass.box
 
     labelmap = "labelmap atom " + " ".join(f"{n} {t}" for n, t in enumerate(ff.default_topology_types().atom, 1))
     minimise = ["thermo_style custom step pe fnorm fmax", "thermo 100"] + _minimise_commands(settings)
 
+    # (0) the glass's inherent structure: the sites of the hop and of the checks
+    inherent_data = workdir / "inherent.data"
+    cmds = _header(ff, glass_data, workdir, settings) + [labelmap] + minimise + [f"write_data {inherent_data} nocoeff"]
+    run_lammps(cmds, workdir / "inherent.log", input_copy=workdir / "in.inherent")
+    sites = read_data(inherent_data)
+    site_order = np.argsort(sites.ids)
+    site_ids, site_types, site_positions = sites.ids[site_order], sites.types[site_order], sites.positions[site_order]
+    origin = site_positions[np.searchsorted(site_ids, int(from_id))]
+    target = site_positions[np.searchsorted(site_ids, int(to_id))]
+
     # (a) initial state: target Li deleted, everything relaxed
     initial_data = workdir / "initial.data"
-    cmds = _header(ff, glass_data, workdir, settings)
+    cmds = _header(ff, inherent_data, workdir, settings)
     cmds += [labelmap, f"group hop_target id {int(to_id)}",
              # molecular systems keep their ids (compress no): the NEB files address atoms by id
              "delete_atoms group hop_target compress no", "group hop_target delete"]
@@ -417,31 +435,53 @@ def prepare_end_states(glass_data: str | Path, ff: ForceField, from_id: int, to_
     moved = np.linalg.norm(box.minimum_image(fin.positions() - ini.positions()), axis=1)
     moved[k] = 0.0
     j = int(np.argmax(moved))
+    types = site_types[np.searchsorted(site_ids, ini.ids)]
+    changed = site_changes(box, site_positions, site_types, types, ini.positions(), fin.positions())
+    changed = changed[ini.ids[changed] != int(from_id)]
 
     final_coords = write_neb_coords(workdir / "final.coords", fin.ids, fin.positions(),
                                     f"minimised final state of hop {from_id} -> site of {to_id}")
 
     rejection = end_state_rejection(initial_shift, to_target, to_origin, settings.relax_tolerance_A,
-                                    max_other_displacement_A=float(moved[j]), settings=settings)
+                                    max_other_displacement_A=float(moved[j]), settings=settings,
+                                    other_site_changes=len(changed))
     return EndStates(initial_data, final_coords, e_ini, e_fin, initial_shift, to_target, to_origin, to_origin,
-                     float(moved[j]), int(fin.ids[j]), rejection, ids=ini.ids.copy(),
+                     float(moved[j]), int(fin.ids[j]), rejection,
+                     site_changed_ids=tuple(int(a) for a in ini.ids[changed]), ids=ini.ids.copy(),
                      initial_positions=ini.positions(), final_positions=fin.positions(), box=box)
+
+
+def site_changes(box: Box, site_positions: np.ndarray, site_types: np.ndarray, types: np.ndarray,
+                 initial: np.ndarray, final: np.ndarray) -> np.ndarray:
+    """Indices of the atoms (rows of ``initial``/``final``, species ``types``) whose nearest site
+    of their own species (``site_positions`` of species ``site_types``: the inherent structure)
+    differs between the two states: the atoms that changed site rather than relaxed around it."""
+    types = np.asarray(types)
+    site_types = np.asarray(site_types)
+    changed = np.zeros(len(types), bool)
+    for t in np.unique(types):
+        atoms = np.flatnonzero(types == t)
+        own = site_positions[site_types == t]
+        if len(own) == 0:
+            raise ValueError(f"no sites of species type {t}")
+        changed[atoms] = (nearest_site(box, own, initial[atoms]) != nearest_site(box, own, final[atoms]))
+    return np.flatnonzero(changed)
 
 
 def end_state_rejection(initial_shift_A: float, final_to_target_A: float, final_to_origin_A: float,
                         tolerance_A: float, max_other_displacement_A: float = 0.0,
-                        settings: NEBSettings | None = None) -> str | None:
+                        settings: NEBSettings | None = None, other_site_changes: int = 0) -> str | None:
     """Why a hop's minimised end states do not describe the intended hop, or None if they do.
 
     initial_shift_A: how far the minimised initial state moved the hopping Li off its site;
     final_to_target_A / final_to_origin_A: distance of the hopping Li in the minimised final
     state to the target site / to its own (minimised initial) site (= the relaxed hop length);
-    max_other_displacement_A: largest displacement of any other atom between the end states.
-    In order of precedence: "initial_moved" (shift > tolerance: the Li left its own site
+    max_other_displacement_A: largest displacement of any other atom between the end states;
+    other_site_changes: how many other atoms changed their site between them. In order of precedence: "initial_moved" (shift > tolerance: the Li left its own site
     before hopping), "final_relaxed_back" (closer to its own site than to the target),
     "final_off_target" (farther than tolerance from the target site: it settled in some other
-    site), and with ``settings``: "concerted_move" (another atom moved more than
-    settings.max_other_displacement_A: not a single-Li hop), "length_outside_window" (relaxed
+    site), and with ``settings``: "concerted_move" (another atom changed its site or moved more
+    than settings.max_other_displacement_A: not a single-Li hop), "length_outside_window" (relaxed
     hop length outside [settings.min_distance_A, settings.max_distance_A])."""
     if not tolerance_A > 0:
         raise ValueError(f"tolerance_A must be positive, got {tolerance_A}")
@@ -452,7 +492,7 @@ def end_state_rejection(initial_shift_A: float, final_to_target_A: float, final_
     if final_to_target_A > tolerance_A:
         return "final_off_target"
     if settings is not None:
-        if max_other_displacement_A > settings.max_other_displacement_A:
+        if other_site_changes > 0 or max_other_displacement_A > settings.max_other_displacement_A:
             return "concerted_move"
         if not settings.min_distance_A <= final_to_origin_A <= settings.max_distance_A:
             return "length_outside_window"
@@ -802,37 +842,171 @@ def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings:
     return summary, band
 
 
+# an image of a band that is lower than both neighbours is minimised into its basin; the basin is
+# an intermediate state of the hop when it lies farther than this (largest atom displacement, A)
+# from both states it separates (else the minimisation fell back into one of them)
+BASIN_SEPARATION_A = 0.3
+# a band is split into elementary hops at its basins, and a segment at its own basins, to this depth
+MAX_SPLIT_DEPTH = 2
+# a climbing image this far (eV) above the highest image of the relaxed regular band has left the
+# valley of the path (a saddle lies within ~0.1-0.3 eV of the nearest image of a 1-per-A band)
+CLIMB_RUNAWAY_EV = 1.0
+
+
 def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.ndarray, settings: NEBSettings,
                    workdir: str | Path, launcher: str | None = None,
-            runtime: LammpsRuntime | None = None) -> dict:
-    """NEB of ``path`` followed by the refinement test: when the band converged, a band of
-    2R - 1 images started from it (``refined_path``) is run too, and the result is converged
-    only when that band converged as well and both barriers agree within
-    ``settings.refine_tolerance_eV``. Returns the refined band's summary (the coarse one's when
-    no refinement ran) with ``coarse`` (the first band's summary), ``refined_replicas``,
-    ``refinement_change_eV`` (largest |change| of the two barriers) and
-    ``not_converged_reason`` (None, "climb_step_limit", "refinement_not_converged",
-    "refinement_changed_barrier")."""
+                   runtime: LammpsRuntime | None = None, depth: int = 0) -> dict:
+    """NEB of ``path`` in three steps: a regular band, then either a split into elementary hops
+    or a climbing-image band and its refinement test.
+
+    1. The regular band (no climbing image) is relaxed (``workdir/regular``). When it has an
+       interior image lower than both neighbours, the hop passes an intermediate basin: one
+       climbing image cannot converge every peak of such a band (on the default glasses it ran
+       away to 7-25 eV, or a refined band moved the barrier by 0.05-0.23 eV). The band is then
+       split (``split_band``): every such image is minimised into its basin, and each elementary
+       hop between consecutive states gets its own band (this function again, to
+       ``MAX_SPLIT_DEPTH``).
+    2. Otherwise the climbing-image band starts from the relaxed regular band (``workdir/band``).
+       A climbing image that rose more than ``CLIMB_RUNAWAY_EV`` above the highest image of the
+       regular band left the valley ("climb_runaway").
+    3. When it converged, a band of 2R - 1 images started from it (``refined_path``) is run too,
+       and the result is converged only when that band converged as well and both barriers
+       agree within ``settings.refine_tolerance_eV``.
+
+    Returns the refined band's summary (the climbing band's when no refinement ran) with
+    ``coarse`` (the climbing band's summary), ``refined_replicas``, ``refinement_change_eV``
+    (largest |change| of the two barriers), ``segments`` (1 for an unsplit band) and
+    ``not_converged_reason`` (None, "climb_step_limit", "climb_runaway",
+    "refinement_not_converged", "refinement_changed_barrier", or those of segments, prefixed
+    "segment k:"); a split band's summary is described in ``split_band``."""
     workdir = Path(workdir)
-    coarse, band = run_band(header, ids, path, settings, workdir / "band", launcher, runtime=runtime)
-    out = dict(coarse, replicas=len(path), refined_replicas=None, refinement_change_eV=None, coarse=None,
-               not_converged_reason=None if coarse["converged"] else "climb_step_limit")
-    if not coarse["converged"]:
+    regular, relaxed = run_band(header, ids, path, replace(settings, n_steps_climb=0), workdir / "regular", launcher,
+                                runtime=runtime)
+    if regular["intermediate_minimum"] and depth < MAX_SPLIT_DEPTH:
+        split = split_band(header, ids, box, relaxed, regular, settings, workdir, launcher, runtime, depth)
+        if split is not None:
+            return split
+    coarse, band = run_band(header, ids, relaxed, settings, workdir / "band", launcher, runtime=runtime)
+    rise = max(coarse["path_energy_eV"]) - max(regular["path_energy_eV"])
+    reason = None if coarse["converged"] else "climb_step_limit"
+    if rise > CLIMB_RUNAWAY_EV:
+        reason = "climb_runaway"
+    out = dict(coarse, converged=reason is None, replicas=len(path), refined_replicas=None,
+               refinement_change_eV=None, coarse=None, segments=1, not_converged_reason=reason,
+               climb_rise_eV=float(rise))
+    if reason is not None:
         return out
     fine_path = refined_path(box, band)
     fine, _ = run_band(header, ids, fine_path, settings, workdir / "refine", launcher, runtime=runtime)
     change = max(abs(fine["forward_barrier_eV"] - coarse["forward_barrier_eV"]),
                  abs(fine["backward_barrier_eV"] - coarse["backward_barrier_eV"]))
-    reason = None
     if not fine["converged"]:
         reason = "refinement_not_converged"
     elif change > settings.refine_tolerance_eV:
         reason = "refinement_changed_barrier"
-    coarse_keys = ("forward_barrier_eV", "backward_barrier_eV", "saddle_replica", "neb_steps", "climb_steps",
-                   "converged", "path_reaction_coordinate", "path_energy_eV")
     return dict(fine, converged=reason is None, replicas=len(path), refined_replicas=len(fine_path),
-                refinement_change_eV=float(change), not_converged_reason=reason,
-                coarse={k: coarse[k] for k in coarse_keys})
+                refinement_change_eV=float(change), not_converged_reason=reason, segments=1,
+                climb_rise_eV=float(rise), coarse={k: coarse[k] for k in COARSE_KEYS})
+
+
+COARSE_KEYS = ("forward_barrier_eV", "backward_barrier_eV", "saddle_replica", "neb_steps", "climb_steps",
+               "converged", "path_reaction_coordinate", "path_energy_eV")
+
+
+def minimise_state(header: Sequence[str], dump: str | Path, settings: NEBSettings, prefix: str | Path,
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Minimise the atoms of the model ``header`` placed at the last frame of ``dump`` (a LAMMPS
+    dump with id x y z); writes ``<prefix>.dump`` and ``<prefix>_energy.txt``. Returns (ids,
+    positions (N, 3) A, energy kcal/mol)."""
+    dump = Path(dump).resolve()
+    prefix = Path(prefix).resolve()
+    frame = read_dump(dump)[-1]
+    cmds = list(header) + [f"read_dump {dump} {int(frame.timestep)} x y z box no replace yes",
+                           "thermo_style custom step pe fnorm fmax", "thermo 100"]
+    cmds += _minimise_commands(settings) + _output_commands(prefix)
+    run_lammps(cmds, prefix.with_suffix(".log"), input_copy=prefix.parent / f"in.{prefix.name}")
+    state = read_dump(prefix.with_suffix(".dump"))[-1]
+    return state.ids, state.positions(), float(Path(f"{prefix}_energy.txt").read_text().split()[-1])
+
+
+def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarray, summary: Mapping,
+               settings: NEBSettings, workdir: Path, launcher: str | None, runtime: LammpsRuntime | None,
+               depth: int) -> dict | None:
+    """Split a relaxed regular ``band`` (its NEB ``summary``; images in ``workdir/regular``) at its
+    basins into elementary hops; None when no image minimises into a basin distinct from its
+    neighbouring states.
+
+    Each interior image lower than both neighbours is minimised (``minimise_state``); a basin
+    within ``BASIN_SEPARATION_A`` (largest atom displacement) of the previous state or of the
+    final state is dropped. Each elementary hop between consecutive states starts from an IDPP
+    path with ``settings.replicas_for`` its largest atom displacement images and runs through
+    ``converged_band``. The energies of all segments, on the scale of the initial state, make
+    one profile: barriers from the lowest preceding minimum (``path_barriers``); the reaction
+    coordinate of each segment is scaled by its share of the 3N-dimensional path length. The
+    split is converged when every segment is."""
+    workdir = Path(workdir)
+    e0 = summary["energy_initial_kcal_mol"]
+    states = [(np.asarray(band[0], float), float(e0), None)]
+    for m in summary["intermediate_minima"]:   # 1-based replica numbers
+        got_ids, x, e = minimise_state(header, workdir / "regular" / f"relaxed.{int(m)}.dump", settings,
+                                       workdir / f"basin_{int(m)}")
+        if not np.array_equal(got_ids, ids):
+            raise SimulationFailed(f"minimised basin of image {m} in {workdir} holds other atoms")
+        apart = [float(np.linalg.norm(box.minimum_image(x - y), axis=1).max()) for y in (states[-1][0], band[-1])]
+        if min(apart) > BASIN_SEPARATION_A:
+            states.append((x, e, workdir / f"basin_{int(m)}.dump"))
+    if len(states) == 1:
+        return None
+    states.append((np.asarray(band[-1], float), float(summary["energy_final_kcal_mol"]), None))
+    segments, energies, coords = [], [], []
+    lengths = [float(np.linalg.norm(box.minimum_image(b[0] - a[0]))) for a, b in zip(states, states[1:])]
+    offset = 0.0
+    for k, ((xa, _, dump_a), (xb, _, _), length) in enumerate(zip(states, states[1:], lengths)):
+        seg_header = list(header)
+        if dump_a is not None:
+            frame = read_dump(dump_a)[-1]
+            seg_header.append(f"read_dump {Path(dump_a).resolve()} {int(frame.timestep)} x y z box no replace yes")
+        largest = float(np.linalg.norm(box.minimum_image(xb - xa), axis=1).max())
+        n = settings.replicas_for(largest)
+        path = idpp_path(box, xa, xb, n, settings.idpp_cutoff_A) if settings.idpp_cutoff_A > 0 \
+            else linear_path(box, xa, xb, n)
+        seg = converged_band(seg_header, ids, box, path, settings, workdir / f"segment_{k}", launcher,
+                             runtime=runtime, depth=depth + 1)
+        segments.append(seg)
+        e_abs = (seg["energy_initial_kcal_mol"] - e0) * KCAL_MOL_TO_EV + np.asarray(seg["path_energy_eV"])
+        rd = offset + np.asarray(seg["path_reaction_coordinate"]) * length
+        energies.append(e_abs if k == 0 else e_abs[1:])
+        coords.append(rd if k == 0 else rd[1:])
+        offset += length
+    e = np.concatenate(energies)
+    rd = np.concatenate(coords) / offset
+    b = path_barriers(e)
+    failed = [(k, s["not_converged_reason"]) for k, s in enumerate(segments) if not s["converged"]]
+    changes = [s["refinement_change_eV"] for s in segments if s.get("refinement_change_eV") is not None]
+    return {
+        "forward_barrier_eV": b["forward"], "backward_barrier_eV": b["backward"], "reaction_energy_eV": float(e[-1]),
+        "saddle_replica": b["forward_top"] + 1, "climbing_replica": None,
+        "converged": not failed, "stop_criteria": [c for s in segments for c in s["stop_criteria"]],
+        "regular_forward_barrier_eV": summary["regular_forward_barrier_eV"],
+        "regular_backward_barrier_eV": summary["regular_backward_barrier_eV"],
+        "neb_steps": sum(s["neb_steps"] for s in segments), "climb_steps": sum(s["climb_steps"] for s in segments),
+        "final_max_force_component_eV_A": max(s["final_max_force_component_eV_A"] for s in segments),
+        "intermediate_minima": [k + 1 for k in b["intermediate_minima"]],
+        "intermediate_minimum": bool(b["intermediate_minima"]),
+        "intermediate_below_ends": bool(b["below_initial"] and b["below_final"]),
+        "lowest_intermediate_eV": float(e[1:-1].min()),
+        "path_reaction_coordinate": [float(x) for x in rd], "path_energy_eV": [float(x) for x in e],
+        "energy_initial_kcal_mol": float(e0), "energy_final_kcal_mol": float(summary["energy_final_kcal_mol"]),
+        "replicas": len(band), "refined_replicas": None,
+        "refinement_change_eV": max(changes) if changes else None,
+        "not_converged_reason": None if not failed else "; ".join(f"segment {k}: {r}" for k, r in failed),
+        "segments": len(segments),
+        "basin_energies_eV": [float((st[1] - e0) * KCAL_MOL_TO_EV) for st in states],
+        "segment_results": [{key: s.get(key) for key in ("forward_barrier_eV", "backward_barrier_eV", "converged",
+                                                         "not_converged_reason", "replicas", "refined_replicas",
+                                                         "refinement_change_eV", "segments")} for s in segments],
+        "coarse": None, "regular": {k: summary[k] for k in COARSE_KEYS},
+    }
 
 
 def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: NEBSettings,
@@ -864,7 +1038,8 @@ def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: 
                       initial_shift_A=ends.initial_shift_A, final_to_target_A=ends.final_to_target_A,
                       final_to_origin_A=ends.final_to_origin_A, hop_length_A=ends.hop_length_A,
                       max_other_displacement_A=ends.max_other_displacement_A,
-                      max_other_atom_id=ends.max_other_atom_id, end_state_wall_s=time.perf_counter() - t0)
+                      max_other_atom_id=ends.max_other_atom_id, other_site_changes=len(ends.site_changed_ids),
+                      site_changed_atom_ids=list(ends.site_changed_ids), end_state_wall_s=time.perf_counter() - t0)
         result["status"] = ends.rejection
     if ends is not None and ends.rejection is None:
         t1 = time.perf_counter()

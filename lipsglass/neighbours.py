@@ -12,13 +12,16 @@ from scipy.spatial import cKDTree
 from lipsglass.lammpsio import Box
 
 
-def _tree(box: Box, positions: np.ndarray) -> cKDTree:
+def _wrapped(box: Box, positions: np.ndarray) -> np.ndarray:
     wrapped = box.wrap(positions) - box.lo
     lengths = box.lengths
     # cKDTree requires coordinates strictly inside [0, L)
     wrapped = np.where(wrapped >= lengths, wrapped - lengths, wrapped)
-    wrapped = np.clip(wrapped, 0.0, np.nextafter(lengths, 0))
-    return cKDTree(wrapped, boxsize=lengths)
+    return np.clip(wrapped, 0.0, np.nextafter(lengths, 0))
+
+
+def _tree(box: Box, positions: np.ndarray) -> cKDTree:
+    return cKDTree(_wrapped(box, positions), boxsize=box.lengths)
 
 
 def neighbour_pairs(box: Box, positions: np.ndarray, cutoff: float,
@@ -97,3 +100,21 @@ def neighbour_lists(box: Box, positions: np.ndarray, cutoff: float, centres: np.
         ci, nj, v = ci[mask], nj[mask], v[mask]
     order = np.argsort(ci, kind="stable")
     return ci[order], nj[order], v[order]
+
+
+def nearest_site(box: Box, sites: np.ndarray, positions: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Index of the nearest of ``sites`` (periodic, minimum image) for every position. Orthogonal
+    cells use the periodic KD-tree; triclinic cells a chunked minimum-image search (exact)."""
+    sites = np.asarray(sites, float).reshape(-1, 3)
+    positions = np.asarray(positions, float).reshape(-1, 3)
+    if len(sites) == 0:
+        raise ValueError("nearest_site needs at least one site")
+    if box.is_orthogonal:
+        _, index = _tree(box, sites).query(_wrapped(box, positions))
+        return np.asarray(index, int)
+    out = np.empty(len(positions), int)
+    for start in range(0, len(positions), chunk):
+        block = positions[start:start + chunk]
+        d = np.linalg.norm(box.minimum_image(sites[None, :, :] - block[:, None, :]), axis=-1)
+        out[start:start + chunk] = np.argmin(d, axis=1)
+    return out

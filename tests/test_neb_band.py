@@ -8,6 +8,7 @@ constructed energy profiles; end-state checks on constructed displacements.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from lipsglass.lammpsio import Box
-from lipsglass.neb import (NEBSettings, closest_approach, converged_band, end_state_rejection,
+from lipsglass.neb import (NEBSettings, closest_approach, converged_band, end_state_rejection, site_changes,
                            idpp_path, linear_path, max_band_ranks, neb_launch_command, path_barriers,
                            refined_path)
 from lipsglass.units import EV_TO_KCAL_MOL
@@ -187,6 +188,28 @@ def test_concerted_moves_and_relaxed_lengths_are_rejected():
     # precedence: the hopping Li's own checks come first
     assert end_state_rejection(**dict(ok, initial_shift_A=1.5), max_other_displacement_A=3.0,
                                settings=s) == "initial_moved"
+    # a neighbour that changed its site is a concerted move however little it moved
+    assert end_state_rejection(**ok, max_other_displacement_A=0.5, settings=s, other_site_changes=1) == "concerted_move"
+
+
+def test_site_changes_tell_relaxation_from_a_refilled_vacancy():
+    """Sites on a simple cubic lattice (spacing 3 A, periodic): an atom displaced 1.4 A towards a
+    neighbouring site relaxed around its own (kept); one displaced 1.6 A (past the midpoint)
+    changed site, also across the cell boundary; species are matched only with their own
+    sites."""
+    box = Box(np.zeros(3), np.full(3, 12.0))
+    grid = np.array(list(itertools.product(range(4), repeat=3)), float) * 3.0
+    site_types = np.where(np.arange(len(grid)) % 2 == 0, 1, 2)
+    initial = grid.copy()
+    final = grid.copy()
+    final[0] += [-1.6, 0.0, 0.0]        # site (0,0,0) -> (9,0,0) through the x boundary: changed
+    final[5] += [0.0, 1.4, 0.0]         # relaxed towards (., +3, .): kept
+    final[6] += [0.0, 0.0, 1.6]         # a type-1 atom past the midpoint towards a type-2 site: the
+    # nearest type-1 site along z is 6 A away, so it keeps its own site
+    changed = site_changes(box, grid, site_types, site_types, initial, final)
+    assert changed.tolist() == [0]
+    final[6] += [0.0, 0.0, 1.5]         # now 3.1 A along z: nearer the next type-1 site (6 A away)
+    assert site_changes(box, grid, site_types, site_types, initial, final).tolist() == [0, 6]
 
 
 # --- LAMMPS NEB on analytic Morse landscapes (slow) ------------------------------------------------
@@ -284,10 +307,14 @@ def test_intermediate_minimum_is_flagged_and_barrier_taken_from_it(tmp_path):
                     refine_tolerance_eV=0.02)
     res = _band(centres, xa, xb, 13, tmp_path, s)
     assert res["intermediate_minimum"] and res["lowest_intermediate_eV"] < -0.2
-    # the climbing image sits on the highest peak; the other peak is resolved by the band
-    # (images ~0.4 A apart on a peak of curvature ~1 eV/A^2: within 0.03 eV)
-    assert res["forward_barrier_eV"] == pytest.approx(expected_forward, abs=0.03)
-    assert res["backward_barrier_eV"] == pytest.approx(expected_backward, abs=0.03)
+    # the band was split at the basin into two elementary hops, each with its own climbing image
+    # and refinement: the basin is the minimised one, and both peaks are saddles (3 meV, as for
+    # one saddle above)
+    assert res["segments"] == 2 and res["converged"], res
+    assert res["basin_energies_eV"][1] == pytest.approx(e["m"] - e["a"], abs=1e-3)
+    assert [seg["refined_replicas"] for seg in res["segment_results"]] == [25, 25]
+    assert res["forward_barrier_eV"] == pytest.approx(expected_forward, abs=3e-3)
+    assert res["backward_barrier_eV"] == pytest.approx(expected_backward, abs=3e-3)
 
 
 

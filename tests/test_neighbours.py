@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lipsglass.lammpsio import Box
-from lipsglass.neighbours import _pairs_triclinic, neighbour_lists, neighbour_pairs
+from lipsglass.neighbours import _pairs_triclinic, nearest_site, neighbour_lists, neighbour_pairs
 
 
 def brute_force_count(box: Box, x: np.ndarray, cutoff: float) -> int:
@@ -51,3 +51,16 @@ def test_neighbour_lists_are_symmetric():
     pairs = set(zip(ci, nj))
     assert all((b, a) in pairs for a, b in pairs)
     assert np.allclose(v, box.minimum_image(x[nj] - x[ci]))
+
+
+@pytest.mark.parametrize("tilt", [(0.0, 0.0, 0.0), (2.0, 1.0, -1.5)])
+def test_nearest_site_matches_all_images(tilt):
+    """Nearest site over all periodic images (brute force over 5^3 image shifts), for points
+    outside the cell too: the orthogonal KD-tree path and the triclinic path agree with it."""
+    rng = np.random.default_rng(11)
+    box = Box(np.array([1.0, -2.0, 0.5]), np.array([11.0, 9.0, 12.5]), np.array(tilt))
+    sites = box.wrap(rng.uniform(-5, 15, (40, 3)))
+    x = rng.uniform(-8, 20, (200, 3))
+    shifts = np.array(list(itertools.product(range(-2, 3), repeat=3))) @ box.matrix
+    d = np.linalg.norm(x[:, None, None, :] - sites[None, :, None, :] - shifts[None, None, :, :], axis=-1).min(axis=2)
+    assert np.array_equal(nearest_site(box, sites, x), np.argmin(d, axis=1))
