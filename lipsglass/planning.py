@@ -69,6 +69,8 @@ CLAIM_DIMENSIONS = {
     "C8": ("Li per glass (cell size)", "cell"),
     "C9": ("converged soft->hard + hard->soft hops", "neb"),
     "C10": ("Li per group (cell size)", "cell"),
+    "C11": ("rings per glass (cell size)", "cell"),
+    "C12": ("Li per ring-size class (cell size)", "cell"),
 }
 
 

@@ -72,6 +72,17 @@ def test_intervals_skip_baselines_and_decided_ones():
     assert P.plan_need(dict(row, verdict="holds"), {}) is None
 
 
+def test_every_claim_that_a_study_can_grow_maps_to_a_costed_config_change():
+    # C13 (peak positions, set by the g(r) bin) is the only claim no sample size decides
+    assert set(P.CLAIM_DIMENSIONS) == {f"C{i}" for i in range(1, 13)}
+    config = {"compositions": {"g": {"units": {"PS4": 2}}}, "replicas": 2}
+    for claim, (_, kind) in P.CLAIM_DIMENSIONS.items():
+        if kind in ("cell", "replicas"):
+            need = P.plan_need({"claim": claim, "verdict": "not tested", "effect": "0.1", "effect_se": "0.1",
+                                "threshold": "0"}, config)
+            assert need.config_changes and need.needed > need.current, claim
+
+
 def test_structured_columns_win_and_replicas_scale():
     row = {"claim": "C4", "verdict": "not tested", "measured": "difference 9 +- 1",
            "effect": "0.1", "effect_se": "0.1"}
