@@ -3,7 +3,8 @@ reproduction scorecard that gathers them.
 
 Every stage that tests claims writes rows with the columns of :data:`CLAIM_COLUMNS`:
 ``verdict`` is one of :data:`VERDICTS`, ``measured`` states the numbers with their
-uncertainties, ``criterion`` the rule applied, ``source`` the rule output the numbers come from.
+uncertainties, ``criterion`` the rule applied, ``source`` the rule output the numbers come from;
+optionally the :data:`STRUCTURED_COLUMNS` the study plan sizes an undecided claim from.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import yaml
 from scipy import stats
 
 CLAIM_COLUMNS = ("claim", "verdict", "measured", "criterion", "source")
+# optional, for the study plan (lipsglass.planning): the estimate, its standard error, the value it
+# is decided against, and the count of independent samples it came from (with their unit)
+STRUCTURED_COLUMNS = ("effect", "effect_se", "threshold", "sample_size", "sample_unit")
 VERDICTS = ("holds", "does not hold", "not tested")
 
 
@@ -29,8 +33,9 @@ def write_claim_rows(path: str | Path, rows: list[dict]) -> None:
     for row in rows:
         if row["verdict"] not in VERDICTS:
             raise ValueError(f"claim {row['claim']}: verdict {row['verdict']!r} not in {VERDICTS}")
+    fields = CLAIM_COLUMNS + tuple(c for c in STRUCTURED_COLUMNS if any(c in row for row in rows))
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CLAIM_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 

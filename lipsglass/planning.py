@@ -15,13 +15,20 @@ Where the numbers come from, per claim row (``measured`` and ``verdict`` of the 
   ``threshold`` and optionally ``sample_size`` / ``sample_unit``;
 * C1, C2: ``run_length_needed`` of each composition's ``arrhenius.json`` (production length per
   glassy temperature that would pass the diffusive check) and the number of glassy temperatures;
-* C9: converged barriers of every NEB glass (``barriers.csv``): hops per class from the pooled
-  spread of the barriers and the measured difference of the class medians;
+* C9: converged barriers of every NEB glass (``barriers.csv``): converged hops from the spread of
+  the paired differences (the configured assumed spread below 3 converged hops), divided by the
+  NEB yield (converged / attempted) for the hops to attempt. With no converged hop the yield is
+  unknown: the hops to attempt are then a lower bound, at the one-sided 95 % Clopper-Pearson upper
+  limit of the yield (:func:`yield_upper_limit`), and so is their cost ("at least");
 * otherwise every "value [lo, hi]" interval in ``measured`` that contains the claim's threshold
   (95 % intervals; the threshold from :data:`CLAIM_THRESHOLDS`): the largest factor decides.
 
-A factor beyond :data:`MAX_FACTOR` is reported as such (the measured effect is too close to the
-threshold for a size plan: test an equivalence margin instead).
+A factor beyond :data:`MAX_FACTOR` is reported with its size and cost, but left out of the config
+overlay (the measured effect is too close to the threshold for a size plan: test an equivalence
+margin instead).
+
+Temperatures in the overlay are whole kelvin (ints), as the config schema and the run folders
+``nvt/<T>K`` want them.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import csv
 import json
 import math
 import re
+import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -40,6 +48,7 @@ from scipy import stats
 
 ALPHA = 0.05
 POWER = 0.80
+YIELD_LEVEL = 0.95          # one-sided level of the upper limit of an NEB yield with no converged hop
 MAX_FACTOR = 400.0          # beyond this the effect is practically indistinguishable from the threshold
 INTERVAL_LEVEL = 0.95       # level of the intervals read from the measured text
 UNDECIDED = ("not tested", "not testable")
@@ -58,8 +67,10 @@ CLAIM_DIMENSIONS = {
     "C6": ("Li per glass (cell size)", "cell"),
     "C7": ("Li-S distance samples (replicas)", "replicas"),
     "C8": ("Li per glass (cell size)", "cell"),
-    "C9": ("converged hops per class", "neb"),
+    "C9": ("converged soft->hard + hard->soft hops", "neb"),
     "C10": ("Li per group (cell size)", "cell"),
+    "C11": ("rings per glass (cell size)", "cell"),
+    "C12": ("Li per ring-size class (cell size)", "cell"),
 }
 
 
@@ -78,6 +89,16 @@ def size_factor(effect: float, se: float, threshold: float = 0.0, alpha: float =
     if gap == 0:
         return math.inf
     return max(1.0, (z_sum(alpha, power) * se / gap) ** 2)
+
+
+def yield_upper_limit(converged: int, attempted: int, level: float = YIELD_LEVEL) -> float:
+    """One-sided Clopper-Pearson upper limit of a yield (success probability) from ``converged``
+    of ``attempted``: 1 - (1 - level)^(1/n) when none converged; 1 with nothing attempted."""
+    if not 0 <= converged <= attempted or not 0 < level < 1:
+        raise ValueError(f"need 0 <= converged <= attempted and 0 < level < 1; got {converged}, {attempted}, {level}")
+    if converged == attempted:
+        return 1.0
+    return float(stats.beta.ppf(level, converged + 1, attempted - converged))
 
 
 def paired_differences(barriers: Mapping[str, Sequence[Mapping]]) -> np.ndarray:
@@ -127,13 +148,16 @@ class Need:
     config_changes: dict = field(default_factory=dict)
     core_hours: float | None = None    # extra core-hours over the current study
     cost_basis: str = ""
+    core_hours_bound: str = ""         # "at least" when size and cost are lower bounds
+    in_overlay: bool = True            # False: sized and costed, but not put into reproduction.yaml
 
     def summary(self) -> str:
         if self.needed is None and self.factor is None:
             return f"not computable: {self.basis}"
         size = f"{self.dimension}: {self.needed:g} (now {self.current:g})" if self.needed is not None else \
             f"{self.dimension} x{self.factor:.3g}"
-        cost = f"; +{self.core_hours:.3g} core-h ({self.cost_basis})" if self.core_hours is not None else ""
+        bound = f"{self.core_hours_bound} " if self.core_hours_bound else ""
+        cost = f"; {bound}+{self.core_hours:.3g} core-h ({self.cost_basis})" if self.core_hours is not None else ""
         return f"{size}{cost}; {self.basis}"
 
 
@@ -142,9 +166,15 @@ def _from_structured(row: Mapping) -> tuple[float, str] | None:
         effect, se = float(row["effect"]), float(row["effect_se"])
     except (KeyError, TypeError, ValueError):
         return None
-    t = float(row.get("threshold") or CLAIM_THRESHOLDS.get(row["claim"], 0.0))
+    given = row.get("threshold")
+    t = float(given) if given not in (None, "") else CLAIM_THRESHOLDS.get(row["claim"], 0.0)
     f = size_factor(effect, se, t)
-    return f, f"measured {effect:g} +- {se:g} (SE) against {t:g}"
+    basis = f"measured {effect:.3g} +- {se:.3g} (SE) against {t:g}"
+    if row.get("sample_size") not in (None, ""):
+        n = float(row["sample_size"])
+        unit = row.get("sample_unit") or "independent samples"
+        basis += f"; {unit}: {n:g} now, ~{math.ceil(n * f) if math.isfinite(f) else 'inf'} needed"
+    return f, basis
 
 
 def _from_text(row: Mapping) -> tuple[float, str] | None:
@@ -180,12 +210,13 @@ def _production_need(row: Mapping, arrhenius: Mapping[str, Mapping], config: Map
     longest = max(needed.values())
     target = float(math.ceil(longest / 10.0) * 10)
     changes = {"production": {"duration_ps": target}}
-    temps = sorted(float(T) for T in config["production"]["temperatures_K"])
+    temps = sorted(int(round(float(T))) for T in config["production"]["temperatures_K"])  # whole kelvin
     basis = ("longest over compositions and replicas of the production length at which the MSD passes the "
              "diffusive check: " + ", ".join(f"{T:g} K {d:.0f} ps" for T, d in sorted(needed.items())))
     glassy = sorted(T for T in temps if T <= max(needed))  # the temperatures studied as glasses now
     if len(glassy) < 3:  # C1's chi2 test of the Arrhenius form needs >= 3 glassy temperatures
-        extra = [0.5 * (a + b) for a, b in zip(glassy, glassy[1:])][: 3 - len(glassy)]
+        extra = [m for m in (int(round(0.5 * (a + b))) for a, b in zip(glassy, glassy[1:])) if m not in temps]
+        extra = extra[: 3 - len(glassy)]
         if extra:
             changes["production"]["temperatures_K"] = sorted(temps + extra)
             basis += f"; adds {', '.join(f'{T:g} K' for T in extra)} for >= 3 glassy temperatures (C1's chi2 test)"
@@ -197,7 +228,8 @@ def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: M
     """C9 by the NEB stage's own design (lipsglass.stages.neb.c9_claim): converged hops of both
     classes as pairs, the signed-rank size ``pairs_needed`` at the claim's margin and power from
     the observed spread of the paired differences (the configured assumed spread below 3 hops),
-    divided by the measured yield (converged / attempted) for the hops to attempt."""
+    divided by the measured yield (converged / attempted) for the hops to attempt; with no
+    converged hop, the hops to attempt at the yield's one-sided upper limit (a lower bound)."""
     from lipsglass.stages.neb import pairs_needed
 
     dim = CLAIM_DIMENSIONS["C9"][0]
@@ -212,12 +244,23 @@ def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: M
         spread = f"assumed paired SD {sd:g} eV (neb.claims.c9_assumed_sd_eV; {len(diffs)} converged hops)"
     # C9 also needs claims.min_hops_per_class converged hops of each class
     need = max(pairs_needed(sd, margin, power=power), 2 * int(claims.get("min_hops_per_class", 10)))
-    if not attempted or not len(diffs):
-        return Need("C9", dim, current=float(len(diffs)), needed=float(need),
-                    basis=f"{need} converged hops from the {spread} at a {margin:g} eV advantage; no hop converged "
-                          f"of {attempted} attempted, so the yield (and the number to attempt) is unknown")
-    rate = len(diffs) / attempted
     glasses = max(1, len(barriers))
+    if not len(diffs):
+        # yield unknown: at its one-sided upper limit the hops to attempt (and their cost) are a lower bound
+        hi = yield_upper_limit(0, attempted)
+        median = float(stats.beta.median(0.5, attempted + 0.5)) if attempted else None
+        to_attempt = int(math.ceil(need / hi))
+        per_class_and_glass = max(int(math.ceil(to_attempt / (2 * glasses))), int(config["neb"].get("n_per_class", 0)))
+        basis = (f"{need} converged hops from the {spread} at a {margin:g} eV advantage; 0 of {attempted} attempted "
+                 f"hops converged, so the yield is at most {hi:.3g} (one-sided {YIELD_LEVEL:.0%} Clopper-Pearson) and "
+                 f"at least {to_attempt} hops must be attempted: {per_class_and_glass} per class and glass over "
+                 f"{glasses} glass(es)")
+        if median is not None:
+            basis += (f"; at the Jeffreys-prior median yield {median:.3g} about {math.ceil(need / median)} hops to "
+                      f"attempt (the yield must rise first: end states, concerted-move limit, shorter hops)")
+        return Need("C9", dim, current=0.0, needed=float(need), basis=basis, core_hours_bound="at least",
+                    config_changes={"neb": {"n_per_class": per_class_and_glass}})
+    rate = len(diffs) / attempted
     per_class_and_glass = max(int(math.ceil(need / rate / (2 * glasses))), int(config["neb"].get("n_per_class", 0)))
     return Need("C9", dim, factor=need / len(diffs), current=float(len(diffs)), needed=float(need),
                 basis=(f"{need} converged hops (signed-rank test, power {power:g}, {margin:g} eV advantage, {spread}); "
@@ -242,10 +285,13 @@ def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | 
     if found is None:
         return Need(claim, dim, basis="the claim row reports no effect with an interval or SE (add effect, effect_se)")
     f, basis = found
-    if f > MAX_FACTOR:
-        return Need(claim, dim, factor=f, basis=f"{basis}: would need x{f:.3g} the samples (> {MAX_FACTOR:g}); "
-                                                 "the effect is practically at the threshold (test an equivalence margin)")
     need = Need(claim, dim, factor=f, basis=basis)
+    if f > MAX_FACTOR:
+        need.in_overlay = False
+        need.basis = (f"{basis}: would need x{f:.3g} the samples (> {MAX_FACTOR:g}; not in reproduction.yaml); "
+                      "the effect is practically at the threshold (test an equivalence margin)")
+        if not math.isfinite(f):
+            return need
     if kind == "replicas":
         now = int(config.get("replicas", 1))
         need.current, need.needed = float(now), float(int(math.ceil(now * f)))
@@ -284,7 +330,8 @@ def combined_changes(needs: Iterable[Need]) -> dict:
                 dst[k] = max(dst[k], v) if k in dst else v
 
     for n in needs:
-        fold(out, n.config_changes)
+        if n.in_overlay:
+            fold(out, n.config_changes)
     return out
 
 
@@ -310,7 +357,10 @@ def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: fl
             hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * glasses
             now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * glasses
             n.core_hours = max(0, hops - now) * neb_core_hours_per_hop
-            n.cost_basis = f"{hops} hops at {neb_core_hours_per_hop:.3g} core-h each (measured at this cell size)"
+            n.cost_basis = (f"{hops} hops at {neb_core_hours_per_hop:.3g} core-h each (mean of the attempted hops, "
+                            f"measured at this cell size")
+            n.cost_basis += ("; the hop count is a lower bound, and the mean is mostly of cheap rejected hops)"
+                             if n.core_hours_bound else ")")
         else:
             n.core_hours = md_core_hours(_merge(dict(config), n.config_changes), atom_steps_per_core_s) - base
             n.cost_basis = f"MD from python -m lipsglass cost at {atom_steps_per_core_s:.3g} atom-steps/s/core"
@@ -356,7 +406,8 @@ def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mappin
     return needs, combined_changes(needs)
 
 
-PLAN_COLUMNS = ("claim", "dimension", "current", "needed", "factor", "core_hours", "basis", "cost_basis", "config_changes")
+PLAN_COLUMNS = ("claim", "dimension", "current", "needed", "factor", "core_hours", "core_hours_bound", "basis",
+                "cost_basis", "config_changes", "in_overlay")
 
 
 def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv: str | Path, out_yaml: str | Path,
@@ -375,17 +426,29 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
             d = asdict(n)
             d["config_changes"] = json.dumps(d["config_changes"], sort_keys=True)
             w.writerow({k: ("" if d.get(k) is None else d[k]) for k in PLAN_COLUMNS})
-    total = md_core_hours(_merge(dict(config), overlay), rate)
+    merged = _merge(dict(config), overlay)
+    total = md_core_hours(merged, rate)
     head = [
         "# Study that would decide the undecided claims of the scorecard (generated by the study_plan rule,",
         "# lipsglass.planning): each setting is the largest any claim needs, at alpha 0.05 and power 0.8,",
         "# from the measured effects and spreads; see results/summary/study_plan.csv for the claim-by-claim basis.",
         f"# MD of the whole study: {total:.4g} core-hours at {rate:.3g} atom-steps/s per core (python -m lipsglass cost).",
+    ]
+    if "neb" in overlay and "compositions" in overlay:
+        from lipsglass.composition import composition_from_config
+
+        def atoms(c):
+            return sum(composition_from_config(g, e).n_atoms for g, e in c["compositions"].items())
+
+        head.append(f"# NEB hops are costed per hop at the current cell size; this overlay's cells hold "
+                    f"x{atoms(merged) / atoms(config):.3g} the atoms, and a hop costs at least that much more.")
+    head += [
         "# Plan it on a cluster:",
         "#   snakemake -n --workflow-profile profiles/slurm --configfile config/reproduction.yaml",
     ]
     for n in needs:
-        head.append(f"#   {n.claim}: {n.summary()}"[:300])
+        head += textwrap.wrap(f"{n.claim}: {n.summary()}", width=110, initial_indent="#   ", subsequent_indent="#       ",
+                              break_long_words=False, break_on_hyphens=False)
     Path(out_yaml).write_text("\n".join(head) + "\n" + (yaml.safe_dump(dict(overlay), sort_keys=True) if overlay else "{}\n"))
 
 
@@ -412,6 +475,7 @@ def read_plan(path: str | Path) -> dict[str, str]:
         n = Need(r["claim"], r["dimension"], float(r["factor"]) if r["factor"] else None,
                  float(r["current"]) if r["current"] else None, float(r["needed"]) if r["needed"] else None,
                  r["basis"], json.loads(r["config_changes"] or "{}"),
-                 float(r["core_hours"]) if r["core_hours"] else None, r["cost_basis"])
+                 float(r["core_hours"]) if r["core_hours"] else None, r["cost_basis"],
+                 r.get("core_hours_bound") or "", r.get("in_overlay", "True") != "False")
         out[n.claim] = n.summary()
     return out

@@ -314,6 +314,42 @@ def test_mantel_haenszel_recovers_a_common_odds_ratio_and_resists_simpson():
     assert t["p_value"] > 0.5
 
 
+def test_mantel_haenszel_log_odds_ratio_se_is_robins_breslow_greenland(tmp_path):
+    # one stratum: the RBG variance reduces to Woolf's 1/a + 1/b + 1/c + 1/d
+    t = stage.mantel_haenszel([[[12, 18], [5, 25]]])
+    assert t["log_odds_ratio"] == pytest.approx(math.log(12 * 25 / (18 * 5)))
+    assert t["log_odds_ratio_se"] == pytest.approx(math.sqrt(1 / 12 + 1 / 18 + 1 / 5 + 1 / 25))
+    # K identical strata: the same odds ratio, variance / K
+    t4 = stage.mantel_haenszel([[[12, 18], [5, 25]]] * 4)
+    assert t4["log_odds_ratio"] == pytest.approx(t["log_odds_ratio"])
+    assert t4["log_odds_ratio_se"] == pytest.approx(t["log_odds_ratio_se"] / 2)
+    # the interval is log OR +- 1.96 SE
+    assert math.log(t["ci_high"]) - t["log_odds_ratio"] == pytest.approx(stats.norm.ppf(0.975) * t["log_odds_ratio_se"])
+    # unequal strata against statsmodels' StratifiedTable (an independent implementation)
+    contingency = pytest.importorskip("statsmodels.stats.contingency_tables")
+    tables = [[[14, 45], [27, 39]], [[28, 32], [23, 27]], [[3, 5], [7, 1]], [[24, 46], [6, 14]]]
+    ref = contingency.StratifiedTable([np.array(tab, float) for tab in tables])
+    t = stage.mantel_haenszel(tables)
+    assert t["log_odds_ratio"] == pytest.approx(ref.logodds_pooled)
+    assert t["log_odds_ratio_se"] == pytest.approx(ref.logodds_pooled_se)
+
+
+def test_c10_row_carries_the_structured_columns_the_study_plan_reads(tmp_path):
+    from lipsglass.claims import read_claim_rows, write_claim_rows
+
+    m = {"1": motion((12, 30), (5, 30)), "2": motion((10, 40), (4, 25))}
+    row = stage.c10_claim({"A": m}, CLAIMS, "src")
+    t = stage.mantel_haenszel([[[12, 18], [5, 25]], [[10, 30], [4, 21]]])
+    assert row["effect"] == pytest.approx(t["log_odds_ratio"]) and row["effect_se"] == pytest.approx(t["log_odds_ratio_se"])
+    assert row["threshold"] == 0.0 and row["sample_size"] == 55 and "P2S6" in row["sample_unit"]
+    write_claim_rows(tmp_path / "c.csv", [row, {"claim": "C9", "verdict": "not tested", "measured": "",
+                                                 "criterion": "", "source": ""}])
+    back = read_claim_rows(tmp_path / "c.csv")
+    assert float(back[0]["effect_se"]) == pytest.approx(row["effect_se"]) and back[1]["effect"] == ""
+    # too few Li: no effect to plan from
+    assert "effect" not in stage.c10_claim({"A": {"1": motion((3, 5), (0, 4))}}, CLAIMS, "src")
+
+
 # ---- statistics helpers -----------------------------------------------------------------------
 
 def test_bootstrap_ci_matches_normal_theory():

@@ -72,6 +72,17 @@ def test_intervals_skip_baselines_and_decided_ones():
     assert P.plan_need(dict(row, verdict="holds"), {}) is None
 
 
+def test_every_claim_that_a_study_can_grow_maps_to_a_costed_config_change():
+    # C13 (peak positions, set by the g(r) bin) is the only claim no sample size decides
+    assert set(P.CLAIM_DIMENSIONS) == {f"C{i}" for i in range(1, 13)}
+    config = {"compositions": {"g": {"units": {"PS4": 2}}}, "replicas": 2}
+    for claim, (_, kind) in P.CLAIM_DIMENSIONS.items():
+        if kind in ("cell", "replicas"):
+            need = P.plan_need({"claim": claim, "verdict": "not tested", "effect": "0.1", "effect_se": "0.1",
+                                "threshold": "0"}, config)
+            assert need.config_changes and need.needed > need.current, claim
+
+
 def test_structured_columns_win_and_replicas_scale():
     row = {"claim": "C4", "verdict": "not tested", "measured": "difference 9 +- 1",
            "effect": "0.1", "effect_se": "0.1"}
@@ -110,7 +121,117 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
     hops_now = config["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(config["neb"]["glasses"])
     hops = overlay["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(config["neb"]["glasses"])
     assert hops >= hops_now and by["C9"].core_hours == pytest.approx((hops - hops_now) * 36 * cores / 3600.0)
-    assert by["C8"].factor > P.MAX_FACTOR and not by["C8"].config_changes
+    # beyond MAX_FACTOR: sized and costed, but kept out of the overlay
+    assert by["C8"].factor > P.MAX_FACTOR and by["C8"].config_changes and not by["C8"].in_overlay
+    assert by["C8"].core_hours > 0 and "compositions" not in overlay
     P.write_plan(needs, overlay, config, tmp_path / "plan.csv", tmp_path / "repro.yaml")
     assert yaml.safe_load((tmp_path / "repro.yaml").read_text()) == overlay
-    assert set(P.read_plan(tmp_path / "plan.csv")) == {"C1", "C9", "C8"}
+    plan = P.read_plan(tmp_path / "plan.csv")
+    assert set(plan) == {"C1", "C9", "C8"} and all("core-h" in text for text in plan.values())
+
+
+def test_yield_upper_limit_is_the_one_sided_clopper_pearson_limit():
+    # at the limit, observing <= k successes of n has probability 1 - level
+    for k, n in ((0, 40), (0, 5), (3, 40), (10, 12)):
+        hi = P.yield_upper_limit(k, n)
+        assert stats.binom.cdf(k, n, hi) == pytest.approx(0.05, abs=1e-9)
+    assert P.yield_upper_limit(0, 40) == pytest.approx(1 - 0.05 ** (1 / 40))
+    assert P.yield_upper_limit(0, 0) == 1.0 and P.yield_upper_limit(4, 4) == 1.0
+    with pytest.raises(ValueError):
+        P.yield_upper_limit(5, 4)
+
+
+def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
+    from lipsglass.stages.neb import pairs_needed
+
+    # 30 attempted hops in 2 glasses, none converged: 20 rejected at the end states (10 s), 10 ran a band (100 s)
+    barriers = {g: [{"status": "concerted_move", "class": c, "wall_s": "10", "replicas": "", "refined_replicas": ""}
+                    for c in ("soft->hard", "hard->soft") for _ in range(5)]
+                + [{"status": "not_converged", "class": "soft->hard", "wall_s": "100", "replicas": "9",
+                    "refined_replicas": ""} for _ in range(5)] for g in ("a", "b")}
+    claims = {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3, "min_hops_per_class": 10}
+    config = load_config("config/config.yaml")
+    config["neb"].update(claims=claims, n_per_class=10, classes=["soft->hard", "hard->soft"], glasses=["a", "b"])
+    need = P._neb_need({"claim": "C9"}, barriers, config)
+    n = max(pairs_needed(0.3, 0.1, power=0.8), 20)
+    hi = 1 - 0.05 ** (1 / 30)
+    per = math.ceil(math.ceil(n / hi) / 4)  # 2 classes x 2 glasses
+    assert need.needed == n and need.current == 0 and need.core_hours_bound == "at least"
+    assert need.config_changes == {"neb": {"n_per_class": per}}
+    assert "at most" in need.basis and "Jeffreys" in need.basis
+    per_hop = P.neb_core_hours_per_hop(barriers, 1, cores=64)
+    assert per_hop == pytest.approx((20 * 10 + 10 * 100 * 9) / 30 / 3600)
+    P.cost_needs([need], config, 1e5, per_hop)
+    assert need.core_hours == pytest.approx((per * 4 - 40) * per_hop)
+    assert need.summary().count("at least +") == 1
+
+
+def test_c10_plan_from_the_stratified_odds_ratio_has_nominal_power_on_a_planted_effect():
+    """Two glasses whose Li hop at different base rates with a common odds ratio 12/7 (PS4 9 of 30
+    vs P2S6 6 of 30; PS4 18 of 30 vs P2S6 14 of 30): the planned growth factor f of the Li per
+    stratum gives a stratified study that decides C10 with power ~0.8 (the cell grows by ceil(f)),
+    and a null study of that size is rejected at <= 5 %."""
+    from lipsglass.stages import neb as stage
+
+    def motion(ps4, p2s6):
+        return {"by_anion": {"PS4": {"n": ps4[1], "n_hopped": ps4[0]}, "P2S6": {"n": p2s6[1], "n_hopped": p2s6[0]}},
+                "duration_ps": 10.0, "temperature_K": 500.0, "hop_distance_A": 3.0}
+
+    strata = [((9, 30), (6, 30)), ((18, 30), (14, 30))]
+    row = stage.c10_claim({"g1": {"1": motion(*strata[0])}, "g2": {"1": motion(*strata[1])}},
+                          {"min_li_per_anion": 10}, "src")
+    assert row["verdict"] == "not tested" and row["sample_size"] == 60 and row["threshold"] == 0.0
+    config = {"compositions": {"g": {"units": {"PS4": 1, "P2S6": 1}}}}
+    need = P.plan_need(row, config)
+    k = int(need.needed)
+    assert k == math.ceil(need.factor) and need.config_changes == {"compositions": {"g": {"units": {"PS4": k, "P2S6": k}}}}
+    assert 3 <= need.factor <= 12 and f"60 now, ~{math.ceil(60 * need.factor)} needed" in need.basis
+    rng = np.random.default_rng(11)
+    p_rates = [(k1 / n1, k2 / n2) for (k1, n1), (k2, n2) in strata]
+    m = int(round(30 * need.factor))  # Li per group and stratum of the planned study
+    hits = nulls = 0
+    trials = 1500
+    for _ in range(trials):
+        tabs, tabs0 = [], []
+        for p1, p2 in p_rates:
+            a, c = rng.binomial(m, p1), rng.binomial(m, p2)
+            tabs.append([[a, m - a], [c, m - c]])
+            a0, c0 = rng.binomial(m, p2), rng.binomial(m, p2)
+            tabs0.append([[a0, m - a0], [c0, m - c0]])
+        t, t0 = stage.mantel_haenszel(tabs), stage.mantel_haenszel(tabs0)
+        hits += t["ci_low"] > 1 or t["ci_high"] < 1
+        nulls += t0["ci_low"] > 1 or t0["ci_high"] < 1
+    assert 0.75 < hits / trials < 0.85
+    assert nulls / trials <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / trials)
+
+
+def test_generated_overlay_validates_against_the_config_schema(tmp_path):
+    """The overlay that adds a glassy temperature between 300 and 500 K writes whole kelvin (ints),
+    and merged over config/config.yaml (as snakemake --configfile does) passes the schema."""
+    from lipsglass.config import validate_config
+
+    config = load_config("config/config.yaml")
+    arrhenius = {g: {"run_length_needed": [{"T_K": 300.0, "duration_ps": 425.0}, {"T_K": 500.0, "duration_ps": 57.0}]}
+                 for g in config["compositions"]}
+    rows = [{"claim": "C1", "verdict": "not tested", "measured": ""},
+            {"claim": "C9", "verdict": "not tested", "measured": ""},
+            {"claim": "C10", "verdict": "not tested", "measured": "", "effect": "-0.12", "effect_se": "0.15",
+             "threshold": "0", "sample_size": "312", "sample_unit": "Li near P2S6"}]
+    barriers = {g: [{"status": "concerted_move", "class": "soft->hard", "wall_s": "8"}] * 20
+                for g in config["neb"]["glasses"]}
+    needs, overlay = P.study_plan(rows, config, arrhenius, barriers)
+    P.write_plan(needs, overlay, config, tmp_path / "plan.csv", tmp_path / "repro.yaml")
+    written = yaml.safe_load((tmp_path / "repro.yaml").read_text())
+    temps = written["production"]["temperatures_K"]
+    assert temps == [300, 400, 500] and all(type(T) is int for T in temps)
+    assert {"production", "neb", "compositions"} <= set(written)
+    validate_config(P._merge(config, written))
+    assert all(n.core_hours is not None and n.core_hours > 0 for n in needs)
+
+
+def test_committed_reproduction_config_validates():
+    from lipsglass.config import validate_config
+
+    overlay = yaml.safe_load(open("config/reproduction.yaml"))
+    validate_config(P._merge(load_config("config/config.yaml"), overlay))
+    assert all(type(T) is int for T in overlay.get("production", {}).get("temperatures_K", []))

@@ -551,7 +551,8 @@ def mantel_haenszel(tables: Sequence[Sequence[Sequence[int]]], level: float = 0.
     columns: event, no event), one per stratum: the Mantel-Haenszel common odds ratio with the
     Robins-Breslow-Greenland (1986) interval, and the CMH chi-square test (continuity corrected,
     two-sided p). Strata with fewer than 2 members or an empty row are skipped (they carry no
-    information)."""
+    information). ``log_odds_ratio`` and ``log_odds_ratio_se`` (the RBG standard error) are
+    returned for study planning (lipsglass.planning)."""
     num = den = 0.0
     sum_pr = sum_ps_qr = sum_qs = 0.0
     sum_r = sum_s = 0.0
@@ -577,7 +578,7 @@ def mantel_haenszel(tables: Sequence[Sequence[Sequence[int]]], level: float = 0.
         e_sum += n1 * m1 / n
         v_sum += n1 * (c + d) * m1 * (b + d) / (n * n * (n - 1))
     out = {"strata": used, "odds_ratio": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
-           "p_value": float("nan")}
+           "p_value": float("nan"), "log_odds_ratio": float("nan"), "log_odds_ratio_se": float("nan")}
     if used == 0:
         return out
     if v_sum > 0:
@@ -590,7 +591,7 @@ def mantel_haenszel(tables: Sequence[Sequence[Sequence[int]]], level: float = 0.
         var = sum_pr / (2 * sum_r ** 2) + sum_ps_qr / (2 * sum_r * sum_s) + sum_qs / (2 * sum_s ** 2)
         z = stats.norm.ppf(0.5 + level / 2)
         out.update(odds_ratio=num / den, ci_low=math.exp(lor - z * math.sqrt(var)),
-                   ci_high=math.exp(lor + z * math.sqrt(var)))
+                   ci_high=math.exp(lor + z * math.sqrt(var)), log_odds_ratio=lor, log_odds_ratio_se=math.sqrt(var))
     elif num > 0:
         out.update(odds_ratio=math.inf)
     elif den > 0:
@@ -626,10 +627,17 @@ def c10_claim(motion: Mapping[str, Mapping[str, Mapping]], claims: Mapping, sour
                  f"of the common odds ratio lies above 1, does not hold when it lies below 1, not tested otherwise "
                  f"or with fewer than {min_n} Li per group")
     verdict = "not tested"
+    plan = {}
     if n1 < min_n or n2 < min_n:
         parts.append(f"too few Li: {n1} near PS4, {n2} near P2S6 (need {min_n} each)")
     else:
         t = mantel_haenszel(tables)
+        if math.isfinite(t["log_odds_ratio_se"]):
+            # structured columns for lipsglass.planning: log MH odds ratio against 0 (odds ratio 1); its
+            # SE falls as 1/sqrt(Li) per group, so the smaller group sizes the study
+            plan = {"effect": t["log_odds_ratio"], "effect_se": t["log_odds_ratio_se"], "threshold": 0.0,
+                    "sample_size": min(n1, n2),
+                    "sample_unit": f"Li near {'PS4' if n1 <= n2 else 'P2S6'} (smaller group, all strata)"}
         parts.append(f"all strata: PS4 {k1}/{n1}, P2S6 {k2}/{n2} hopped; Mantel-Haenszel odds ratio "
                      f"{t['odds_ratio']:.3g} [{t['ci_low']:.3g}, {t['ci_high']:.3g}] over {t['strata']} strata, "
                      f"CMH p = {t['p_value']:.3g}")
@@ -640,7 +648,7 @@ def c10_claim(motion: Mapping[str, Mapping[str, Mapping]], claims: Mapping, sour
         else:
             parts.append("the interval includes 1: more Li (glasses, replicas or a longer window) would decide it")
     return {"claim": "C10", "verdict": verdict, "measured": "; ".join(parts), "criterion": criterion,
-            "source": source}
+            "source": source, **plan}
 
 
 def claims_job(summary_csv: str, motion: Mapping[str, Mapping[str, str]], claims: Mapping, out_csv: str) -> None:
