@@ -42,6 +42,11 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
    otherwise the hop is "not_converged" with the reason. A LAMMPS failure is retried with half
    the timestep (``retries``) and then reported as "failed" with the error.
+   A band whose relaxed regular stage (no climbing image yet) passes intermediate basins is
+   split into elementary hops instead (``split_band``): the basin images are minimised and each
+   hop between consecutive states gets its own band, climbing image and refinement test; the
+   hop is converged when every segment is. A climbing image that rises more than
+   ``CLIMB_RUNAWAY_EV`` above the regular band has left the path ("climb_runaway").
 5. **Barriers** from the last line of the (refined) NEB log, measured from the lowest
    preceding minimum (``path_barriers``): forward = max_i (E_i - min_{j<=i} E_j), backward =
    max_i (E_i - min_{j>=i} E_j) (eV) -- the backward barrier is the forward barrier of the
@@ -846,8 +851,12 @@ def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings:
 # an intermediate state of the hop when it lies farther than this (largest atom displacement, A)
 # from both states it separates (else the minimisation fell back into one of them)
 BASIN_SEPARATION_A = 0.3
-# a band is split into elementary hops at its basins, and a segment at its own basins, to this depth
-MAX_SPLIT_DEPTH = 2
+# a band is split into elementary hops at its basins (one level: a 5-10 A hop through a glass passes
+# ~3 basins, and splitting segments again multiplied the cost of a hop by ~10)
+MAX_SPLIT_DEPTH = 1
+# images of an elementary hop (segment): one per A of its largest atom displacement and at least
+# this many; the refinement test (2R - 1 = 9 images) still shows that the barrier is converged
+SEGMENT_MIN_REPLICAS = 5
 # a climbing image this far (eV) above the highest image of the relaxed regular band has left the
 # valley of the path (a saddle lies within ~0.1-0.3 eV of the nearest image of a 1-per-A band)
 CLIMB_RUNAWAY_EV = 1.0
@@ -865,7 +874,8 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
        away to 7-25 eV, or a refined band moved the barrier by 0.05-0.23 eV). The band is then
        split (``split_band``): every such image is minimised into its basin, and each elementary
        hop between consecutive states gets its own band (this function again, to
-       ``MAX_SPLIT_DEPTH``).
+       ``MAX_SPLIT_DEPTH``; a segment with basins of its own keeps its barrier from the lowest
+       preceding image and its refinement test).
     2. Otherwise the climbing-image band starts from the relaxed regular band (``workdir/band``).
        A climbing image that rose more than ``CLIMB_RUNAWAY_EV`` above the highest image of the
        regular band left the valley ("climb_runaway").
@@ -939,8 +949,8 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
     Each interior image lower than both neighbours is minimised (``minimise_state``); a basin
     within ``BASIN_SEPARATION_A`` (largest atom displacement) of the previous state or of the
     final state is dropped. Each elementary hop between consecutive states starts from an IDPP
-    path with ``settings.replicas_for`` its largest atom displacement images and runs through
-    ``converged_band``. The energies of all segments, on the scale of the initial state, make
+    path of one image per A of its largest atom displacement (at least ``SEGMENT_MIN_REPLICAS``;
+    ``settings.replicas`` when fixed) and runs through ``converged_band``. The energies of all segments, on the scale of the initial state, make
     one profile: barriers from the lowest preceding minimum (``path_barriers``); the reaction
     coordinate of each segment is scaled by its share of the 3N-dimensional path length. The
     split is converged when every segment is."""
@@ -967,7 +977,8 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
             frame = read_dump(dump_a)[-1]
             seg_header.append(f"read_dump {Path(dump_a).resolve()} {int(frame.timestep)} x y z box no replace yes")
         largest = float(np.linalg.norm(box.minimum_image(xb - xa), axis=1).max())
-        n = settings.replicas_for(largest)
+        n = settings.replicas_for(largest) if settings.replicas is not None else \
+            max(SEGMENT_MIN_REPLICAS, int(math.ceil(largest * settings.replicas_per_A)) + 1)
         path = idpp_path(box, xa, xb, n, settings.idpp_cutoff_A) if settings.idpp_cutoff_A > 0 \
             else linear_path(box, xa, xb, n)
         seg = converged_band(seg_header, ids, box, path, settings, workdir / f"segment_{k}", launcher,

@@ -72,8 +72,9 @@ MAIN_CLASSES = ("soft->hard", "hard->soft")
 BARRIER_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from", "S_to", "E_forward_eV",
                    "E_backward_eV", "converged", "status", "not_converged_reason", "reaction_energy_eV",
                    "regular_forward_eV", "max_force_eV_A", "initial_shift_A", "final_to_target_A", "hop_length_A",
-                   "max_other_displacement_A", "replicas", "refined_replicas", "refinement_change_eV",
-                   "intermediate_minimum", "linear_closest_approach_A", "attempts", "wall_s", "error")
+                   "max_other_displacement_A", "other_site_changes", "replicas", "refined_replicas",
+                   "refinement_change_eV", "segments", "intermediate_minimum", "linear_closest_approach_A", "attempts",
+                   "wall_s", "error")
 PATH_COLUMNS = ("hop_id", "class", "status", "replica", "reaction_coordinate", "energy_eV")
 SUMMARY_COLUMNS = ("glass", "kind", "class", "n", "n_not_converged", "n_excluded", "n_failed", "failure_rate", "mean_eV", "mean_ci_low_eV",
                    "mean_ci_high_eV", "median_eV", "median_ci_low_eV", "median_ci_high_eV", "n_other",
@@ -212,8 +213,9 @@ def barrier_rows(results: Sequence[Mapping]) -> list[dict]:
                     "initial_shift_A": r.get("initial_shift_A"), "final_to_target_A": r.get("final_to_target_A"),
                     "hop_length_A": r.get("hop_length_A"),
                     "max_other_displacement_A": r.get("max_other_displacement_A"),
+                    "other_site_changes": r.get("other_site_changes"),
                     "replicas": r.get("replicas"), "refined_replicas": r.get("refined_replicas"),
-                    "refinement_change_eV": r.get("refinement_change_eV"),
+                    "refinement_change_eV": r.get("refinement_change_eV"), "segments": r.get("segments"),
                     "intermediate_minimum": r.get("intermediate_minimum"),
                     "linear_closest_approach_A": r.get("linear_closest_approach_A"), "attempts": r.get("attempts"),
                     "wall_s": r.get("wall_s"), "error": r.get("error")})
