@@ -9,6 +9,7 @@ constructed energy profiles; end-state checks on constructed displacements.
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -303,16 +304,20 @@ def test_intermediate_minimum_is_flagged_and_barrier_taken_from_it(tmp_path):
     expected_backward = max(e["s2"] - e["b"], e["s1"] - e["m"])
     from_initial = max(e["s1"], e["s2"]) - e["a"]  # the old definition
     assert expected_forward - from_initial > 0.2
-    s = NEBSettings(replicas=13, ftol_eV_A=0.005, n_steps_neb=3000, n_steps_climb=3000, print_every=50,
-                    refine_tolerance_eV=0.02)
-    res = _band(centres, xa, xb, 13, tmp_path, s)
+    # 10 images for the whole hop; its segments get one image per A (at least 5), as in the stage.
+    # Segments start from linear paths: IDPP would move the held attractors and the mover off its
+    # line, where the constraints of this model keep them
+    s = NEBSettings(ftol_eV_A=0.005, n_steps_neb=3000, n_steps_climb=3000, print_every=50, refine_tolerance_eV=0.02,
+                    idpp_cutoff_A=0.0)
+    res = _band(centres, xa, xb, 10, tmp_path, s)
     assert res["intermediate_minimum"] and res["lowest_intermediate_eV"] < -0.2
     # the band was split at the basin into two elementary hops, each with its own climbing image
     # and refinement: the basin is the minimised one, and both peaks are saddles (3 meV, as for
     # one saddle above)
     assert res["segments"] == 2 and res["converged"], res
     assert res["basin_energies_eV"][1] == pytest.approx(e["m"] - e["a"], abs=1e-3)
-    assert [seg["refined_replicas"] for seg in res["segment_results"]] == [25, 25]
+    assert [seg["refined_replicas"] for seg in res["segment_results"]] == [
+        2 * max(5, math.ceil(abs(x1 - x0)) + 1) - 1 for x0, x1 in ((xa, xm), (xm, xb))]
     assert res["forward_barrier_eV"] == pytest.approx(expected_forward, abs=3e-3)
     assert res["backward_barrier_eV"] == pytest.approx(expected_backward, abs=3e-3)
 
