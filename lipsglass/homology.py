@@ -41,8 +41,10 @@ Conventions
   (Obayashi 2023): the fewest triangles, between the birth (plus epsilon) and the death in the
   filtration order, whose boundary vanishes on every later edge. Solved as HomCloud does, as the
   linear-programming relaxation (coefficients in [-1, 1]), with scipy's HiGHS; triangles are
-  searched near the pair first (``volume_cutoff``), and the search is redone larger when the
-  volume touches that limit, so the optimum equals the unrestricted one. On a periodic set the
+  searched near the pair first (``volume_cutoff``), and the search is redone larger (twice the
+  cutoff) when the volume touches that limit; a volume still touching it is found by the LP over
+  all triangles of the pair, solved by column generation from that region (triangles are added
+  while the LP duals price one below zero), whose optimum is the whole LP's by LP duality. On a periodic set the
   number of triangles of every volume equals HomCloud 5.4's (tests/test_homology_oracle.py).
   A shortest cycle born close to the percolation of the network can be a long detour around a
   small hole; the volume's boundary follows the hole. The optimum (number of triangles) is
@@ -713,17 +715,6 @@ def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_
         if res.status != 0:
             return None
         return (res.x, res.eqlin.marginals) if duals else res.x
-    lp = h.HighsLp()
-    lp.num_col_, lp.num_row_ = len(c), n_rows
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), n_rows
-    lp.a_matrix_.format_ = h.MatrixFormat.kColwise
-    lp.col_cost_ = np.asarray(c, float)
-    lp.col_lower_ = np.ascontiguousarray(bounds[:, 0], float)
-    lp.col_upper_ = np.ascontiguousarray(bounds[:, 1], float)
-    lp.row_lower_ = lp.row_upper_ = np.zeros(n_rows)
-    lp.a_matrix_.start_ = np.asarray(indptr, np.int32)
-    lp.a_matrix_.index_ = np.asarray(indices, np.int32)
-    lp.a_matrix_.value_ = np.asarray(data, float)
     solver = h._Highs()
     options = _HIGHS_OPTIONS.get("lp")
     if options is None:  # built once: constructing HighsOptions costs as much as a small solve
@@ -733,7 +724,15 @@ def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_
         options.log_to_console = False
         options.output_flag = False
         options.simplex_strategy = 1  # dual simplex, as linprog sets it
-    if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(lp) == h.HighsStatus.kError:
+    # the model as arrays (Highs::passModel(num_col, num_row, num_nz, format, sense, offset, costs, bounds,
+    # matrix, integrality)): the same HighsLp as filling its fields one by one, without the copies
+    zeros = np.zeros(n_rows)
+    if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(
+            len(c), n_rows, len(data), int(h.MatrixFormat.kColwise), int(h.ObjSense.kMinimize), 0.0,
+            np.asarray(c, float), np.ascontiguousarray(bounds[:, 0], float),
+            np.ascontiguousarray(bounds[:, 1], float), zeros, zeros, np.asarray(indptr, np.int32),
+            np.asarray(indices, np.int32), np.asarray(data, float),
+            np.zeros(len(c), np.int32)) == h.HighsStatus.kError:  # integrality: all continuous
         raise RuntimeError("HiGHS refused the optimal-volume linear program")
     if solver.run() == h.HighsStatus.kError or solver.getModelStatus() != h.HighsModelStatus.kOptimal:
         return None
