@@ -41,8 +41,10 @@ Conventions
   (Obayashi 2023): the fewest triangles, between the birth (plus epsilon) and the death in the
   filtration order, whose boundary vanishes on every later edge. Solved as HomCloud does, as the
   linear-programming relaxation (coefficients in [-1, 1]), with scipy's HiGHS; triangles are
-  searched near the pair first (``volume_cutoff``), and the search is redone larger when the
-  volume touches that limit, so the optimum equals the unrestricted one. On a periodic set the
+  searched near the pair first (``volume_cutoff``), and the search is redone larger (twice the
+  cutoff) when the volume touches that limit; a volume still touching it is found by the LP over
+  all triangles of the pair, solved by column generation from that region (triangles are added
+  while the LP duals price one below zero), whose optimum is the whole LP's by LP duality. On a periodic set the
   number of triangles of every volume equals HomCloud 5.4's (tests/test_homology_oracle.py).
   A shortest cycle born close to the percolation of the network can be a long detour around a
   small hole; the volume's boundary follows the hole. The optimum (number of triangles) is
@@ -524,7 +526,8 @@ def _volume_setup(st, positions: np.ndarray, box: Box | None):
             np.asarray(values), tree, origin, tri_index, cell)
 
 
-def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0):
+def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float | None, epsilon: float = 0.0,
+                    grow_from: float | None = None):
     """Volume-optimal cycle (Obayashi, SIAM J. Appl. Algebra Geom. 2 (2018) 508) of an H1 pair,
     as the linear-programming relaxation: minimise sum |x_t| over the triangles t between the
     birth edge and the death triangle in the filtration order (x_death = 1, -1 <= x_t <= 1),
@@ -535,8 +538,10 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     birth may short-cut the ring. ``cutoff`` (A): only triangles whose centroid lies
     within this distance of the birth edge's midpoint or of the death triangle's centroid
     (None: all); a volume with a triangle within ``_CUTOFF_SKIN`` of that limit counts as not
-    found (a larger region might hold a smaller volume). Returns (triangle ids of the volume,
-    boundary edge ids) or None if infeasible."""
+    found (a larger region might hold a smaller volume). With ``cutoff`` None and ``grow_from``
+    (A) the LP over all triangles is solved by column generation (:func:`_grown_volume_lp`)
+    from the triangles within ``grow_from``: the same optimum, much faster than the whole LP.
+    Returns (triangle ids of the volume, boundary edge ids) or None if infeasible."""
     edges, edge_pos, sorter, ecode, tris, tri_pos, bnd, centroid, values, tree, origin, tri_index, cell = setup
 
     def mi(vectors):  # Box.minimum_image with the inverse computed once
@@ -556,26 +561,60 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
         pb = max(pb, int(np.searchsorted(values, values[pb] + epsilon, side="right")) - 1)
         if pb >= pd:
             raise ValueError(f"epsilon {epsilon} A^2 is not smaller than the persistence of the pair")
-    if cutoff is not None:
-        mid_b = positions[u] + 0.5 * mi(positions[v] - positions[u])
-    if cutoff is not None and tree is not None:
-        centres = np.vstack([mid_b, centroid[t_d]])
-        if origin is not None:
-            centres = np.mod(centres - origin, box.lengths)
-        near = np.unique(np.concatenate([np.asarray(x, np.int64) for x in tree.query_ball_point(centres, cutoff)]))
-        cand = near[(tri_pos[near] >= pb) & (tri_pos[near] <= pd)]
-    else:
-        cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
-    if cutoff is not None:
+    mid_b = positions[u] + 0.5 * mi(positions[v] - positions[u])
+
+    def within(region):  # candidate triangles (sorted ids) within ``region`` A, and their distances
+        if region is not None and tree is not None:
+            centres = np.vstack([mid_b, centroid[t_d]])
+            if origin is not None:
+                centres = np.mod(centres - origin, box.lengths)
+            near = np.unique(np.concatenate([np.asarray(x, np.int64)
+                                             for x in tree.query_ball_point(centres, region)]))
+            cand = near[(tri_pos[near] >= pb) & (tri_pos[near] <= pd)]
+        else:
+            cand = np.flatnonzero((tri_pos >= pb) & (tri_pos <= pd))
+        if region is None:
+            return cand, None
         dist = np.minimum(np.linalg.norm(mi(centroid[cand] - mid_b), axis=1),
                           np.linalg.norm(mi(centroid[cand] - centroid[t_d]), axis=1))
-        keep = (dist <= cutoff) | (cand == t_d)
-        cand, dist = cand[keep], dist[keep]
+        keep = (dist <= region) | (cand == t_d)
+        return cand[keep], dist[keep]
+
+    if cutoff is None and grow_from is not None:
+        sol = _grown_volume_lp(bnd, edge_pos, len(edges), within(grow_from)[0], within(None)[0], t_d, pb)
+    else:
+        cand, dist = within(cutoff)
+        sol = _volume_lp(bnd, edge_pos, cand, t_d, pb)
+    if sol is None:
+        return None
+    cand, x = sol[0], sol[1]
+    used = np.abs(x) > 1e-5
+    if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
+        return None  # the volume reaches the edge of the searched region: maybe not optimal
+    rows = bnd[cand].ravel()
+    touched, where = np.unique(rows, return_inverse=True)
+    full = np.bincount(where, weights=np.tile(_TRIANGLE_SIGNS, len(cand)) * np.repeat(x, 3))
+    return cand[used], touched[np.abs(full) > 1e-5]  # boundary of the volume on the edges it touches
+
+
+_TRIANGLE_SIGNS = np.array([1.0, -1.0, 1.0])  # d[a,b,c] = [b,c] - [a,c] + [a,b], the columns of ``bnd``
+_PRICING_TOLERANCE = 1e-9  # reduced costs above -this count as non-negative (HiGHS' own dual tolerance: 1e-7)
+_MAX_GROWTH_ROUNDS = 50    # column-generation rounds before the whole LP is solved instead
+
+
+def _volume_lp(bnd: np.ndarray, edge_pos: np.ndarray, cand: np.ndarray, t_d: int, pb: int,
+               duals: bool = False, penalty: float | None = None):
+    """The optimal-volume LP over the triangles ``cand`` (sorted triangle ids, containing the
+    death triangle ``t_d``): variables x = x+ - x- per triangle, x_death = 1, equality rows for
+    the edges later than filtration position ``pb`` that these triangles touch (sorted edge ids).
+    Returns (cand, x) or, with ``duals``, (cand, x, row edge ids, row duals y, residual); None if
+    HiGHS reports no optimum. ``penalty``: each row also gets a residual r = r+ - r- (>= 0 each,
+    cost ``penalty`` per unit), so the LP is always feasible; ``residual`` = sum |r| (0 without)."""
     m = len(cand)
     k_d = int(np.flatnonzero(cand == t_d)[0])
     rows = bnd[cand].ravel()
     cols = np.repeat(np.arange(m), 3)
-    vals = np.tile(np.array([1.0, -1.0, 1.0]), m)
+    vals = np.tile(_TRIANGLE_SIGNS, m)
     # equality constraints: the boundary vanishes on every edge later than the (moved) birth;
     # the matrix [A, -A] (x = x+ - x-) in compressed-column form, row indices sorted per column
     constrained = edge_pos[rows] > pb
@@ -588,31 +627,83 @@ def _optimal_volume(setup, positions, box, birth_edge, death_tri, cutoff: float 
     bounds = np.tile([0.0, 1.0], (2 * m, 1))
     bounds[k_d] = (1.0, 1.0)
     bounds[m + k_d] = (0.0, 0.0)
-    x = _solve_lp(np.ones(2 * m), (indptr, np.tile(inverse[order], 2), np.concatenate([cval[order], -cval[order]])),
-                  len(erow), bounds)
-    if x is None:
+    a_eq = (indptr, np.tile(inverse[order], 2), np.concatenate([cval[order], -cval[order]]))
+    cost = np.ones(2 * m)
+    if penalty is not None:  # residual columns +e_r and -e_r of every row
+        k = len(erow)
+        a_eq = (np.concatenate([indptr, indptr[-1] + np.arange(1, 2 * k + 1)]),
+                np.concatenate([a_eq[1], np.arange(k), np.arange(k)]),
+                np.concatenate([a_eq[2], np.ones(k), -np.ones(k)]))
+        bounds = np.vstack([bounds, np.tile([0.0, np.inf], (2 * k, 1))])
+        cost = np.concatenate([cost, np.full(2 * k, float(penalty))])
+    if not duals:
+        x = _solve_lp(cost, a_eq, len(erow), bounds)
+        return None if x is None else (cand, x[:m] - x[m:2 * m])
+    sol = _solve_lp(cost, a_eq, len(erow), bounds, duals=True)
+    if sol is None:
         return None
-    x = x[:m] - x[m:]
-    used = np.abs(x) > 1e-5
-    if cutoff is not None and np.any(dist[used] > cutoff - _CUTOFF_SKIN):
-        return None  # the volume reaches the edge of the searched region: maybe not optimal
-    touched, where = np.unique(rows, return_inverse=True)
-    full = np.bincount(where, weights=vals * x[cols])  # boundary of the volume on the edges it touches
-    return cand[used], touched[np.abs(full) > 1e-5]
+    return cand, sol[0][:m] - sol[0][m:2 * m], erow, sol[1], float(np.sum(sol[0][2 * m:]))
+
+
+_PENALTY = 100.0  # cost of a unit boundary residual, when the start region holds no volume (x 10 until none is left)
+
+
+def _grown_volume_lp(bnd: np.ndarray, edge_pos: np.ndarray, n_edges: int, start: np.ndarray,
+                     everything: np.ndarray, t_d: int, pb: int):
+    """The optimal-volume LP over the triangles ``everything`` (sorted ids, the whole filtration
+    range of the pair) solved by column generation from the triangles ``start``: solve the LP
+    restricted to a set of triangles, then price every other triangle with the row duals y of
+    that solution (edges outside the restricted LP: y = 0, edges not later than the birth carry
+    no constraint). The reduced costs of x+_t and x-_t are 1 -+ (d t . y); when no triangle has
+    |d t . y| > 1, y with zero duals on the missing rows is dual feasible for the whole LP with the
+    same objective, so by LP duality the restricted optimum is the optimum of the whole LP (the
+    optimal value, sum |x_t|, is the same; among several optimal volumes the one returned may
+    differ). Otherwise the violating triangles are added and the LP is solved again. If the start
+    region holds no volume (infeasible), boundary residuals at a cost (``_PENALTY``) keep the
+    restricted LP feasible; the answer is accepted only once no residual is left (the residual
+    columns are then extra columns at zero: the optimality argument is unchanged). Falls back to
+    the whole LP after ``_MAX_GROWTH_ROUNDS`` rounds. Returns (cand, x) as :func:`_volume_lp`,
+    or None if the whole LP has no optimum."""
+    cand = np.union1d(start, [t_d])
+    y_full = np.zeros(n_edges)
+    column = bnd[everything]
+    penalty = None
+    for _ in range(_MAX_GROWTH_ROUNDS):
+        sol = _volume_lp(bnd, edge_pos, cand, t_d, pb, duals=True, penalty=penalty)
+        if sol is None:
+            if penalty is not None:
+                break
+            penalty = _PENALTY
+            continue
+        _, x, erow, y, residual = sol
+        y_full[:] = 0.0
+        y_full[erow] = y
+        price = np.abs(y_full[column] @ _TRIANGLE_SIGNS)
+        add = everything[price > 1.0 + _PRICING_TOLERANCE]
+        add = add[~np.isin(add, cand, assume_unique=True)]
+        if len(add) == 0:
+            if residual <= _PRICING_TOLERANCE:
+                return cand, x
+            penalty *= 10.0  # the residual is cheaper than any volume yet: make it dearer
+            continue
+        cand = np.union1d(cand, add)
+    return _volume_lp(bnd, edge_pos, everything, t_d, pb)
 
 
 _HIGHS_OPTIONS: dict = {}
 
 
 def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_rows: int,
-              bounds: np.ndarray) -> np.ndarray | None:
+              bounds: np.ndarray, duals: bool = False):
     """min c.x subject to A_eq x = 0, bounds[:, 0] <= x <= bounds[:, 1]; A_eq given as
     compressed columns (indptr, row indices sorted within each column, values) with ``n_rows``
     rows. The solution, or None if HiGHS does not report an optimum. The same HiGHS model and
     options as ``scipy.optimize.linprog(method="highs")`` (presolve on, dual simplex strategy, no
     output), hence the same solution, passed to scipy's bundled HiGHS directly: linprog's wrapper
     spends more time than HiGHS itself on these small problems (a Python loop over the columns
-    to collect bound multipliers, option checks). Falls back to linprog if that module is absent."""
+    to collect bound multipliers, option checks). Falls back to linprog if that module is absent.
+    With ``duals``: (x, y), y the row duals (reduced costs c - A_eq^T y, HiGHS' and linprog's
+    ``eqlin.marginals`` convention)."""
     indptr, indices, data = A_eq
     try:
         from scipy.optimize._highspy import _core as h
@@ -621,18 +712,9 @@ def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_
 
         A = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, len(c)))
         res = linprog(c, A_eq=A, b_eq=np.zeros(n_rows), bounds=bounds, method="highs")
-        return res.x if res.status == 0 else None
-    lp = h.HighsLp()
-    lp.num_col_, lp.num_row_ = len(c), n_rows
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), n_rows
-    lp.a_matrix_.format_ = h.MatrixFormat.kColwise
-    lp.col_cost_ = np.asarray(c, float)
-    lp.col_lower_ = np.ascontiguousarray(bounds[:, 0], float)
-    lp.col_upper_ = np.ascontiguousarray(bounds[:, 1], float)
-    lp.row_lower_ = lp.row_upper_ = np.zeros(n_rows)
-    lp.a_matrix_.start_ = np.asarray(indptr, np.int32)
-    lp.a_matrix_.index_ = np.asarray(indices, np.int32)
-    lp.a_matrix_.value_ = np.asarray(data, float)
+        if res.status != 0:
+            return None
+        return (res.x, res.eqlin.marginals) if duals else res.x
     solver = h._Highs()
     options = _HIGHS_OPTIONS.get("lp")
     if options is None:  # built once: constructing HighsOptions costs as much as a small solve
@@ -642,11 +724,21 @@ def _solve_lp(c: np.ndarray, A_eq: tuple[np.ndarray, np.ndarray, np.ndarray], n_
         options.log_to_console = False
         options.output_flag = False
         options.simplex_strategy = 1  # dual simplex, as linprog sets it
-    if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(lp) == h.HighsStatus.kError:
+    # the model as arrays (Highs::passModel(num_col, num_row, num_nz, format, sense, offset, costs, bounds,
+    # matrix, integrality)): the same HighsLp as filling its fields one by one, without the copies
+    zeros = np.zeros(n_rows)
+    if solver.passOptions(options) == h.HighsStatus.kError or solver.passModel(
+            len(c), n_rows, len(data), int(h.MatrixFormat.kColwise), int(h.ObjSense.kMinimize), 0.0,
+            np.asarray(c, float), np.ascontiguousarray(bounds[:, 0], float),
+            np.ascontiguousarray(bounds[:, 1], float), zeros, zeros, np.asarray(indptr, np.int32),
+            np.asarray(indices, np.int32), np.asarray(data, float),
+            np.zeros(len(c), np.int32)) == h.HighsStatus.kError:  # integrality: all continuous
         raise RuntimeError("HiGHS refused the optimal-volume linear program")
     if solver.run() == h.HighsStatus.kError or solver.getModelStatus() != h.HighsModelStatus.kOptimal:
         return None
-    return np.array(solver.getSolution().col_value)
+    solution = solver.getSolution()
+    x = np.array(solution.col_value)
+    return (x, np.array(solution.row_dual)) if duals else x
 
 
 _CUTOFF_SKIN = 2.5  # A, about one S-S distance: volumes closer than this to the cutoff are redone larger
@@ -698,8 +790,9 @@ def _volume_rings(st, diagram: PersistenceDiagram, positions: np.ndarray, box: B
             continue
         found = None
         for cut in ((cutoff, 2 * cutoff, None) if cutoff is not None else (None,)):
+            # last round: the LP over all triangles, grown from the previous region (same optimum)
             found = _optimal_volume(setup, positions, box, diagram.birth_simplex[k], diagram.death_simplex[k], cut,
-                                    epsilon)
+                                    epsilon, grow_from=None if cutoff is None else 2 * cutoff)
             if found is not None:
                 break
         if found is None:

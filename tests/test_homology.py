@@ -408,16 +408,22 @@ def test_direct_highs_call_matches_linprog(monkeypatch):
     solve = hom._solve_lp
     checked = []
 
-    def both(c, a_eq, n_rows, bounds):
-        x = solve(c, a_eq, n_rows, bounds)
+    def both(c, a_eq, n_rows, bounds, duals=False):
+        out = solve(c, a_eq, n_rows, bounds, duals=duals)
+        x, y = out if duals and out is not None else (out, None)
         indptr, indices, data = a_eq
         a = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, len(c)))
         ref = linprog(c, A_eq=a, b_eq=np.zeros(n_rows), bounds=bounds, method="highs")
         assert (x is None) == (ref.status != 0)  # infeasible within a cutoff: searched larger
         if x is not None:
             assert np.array_equal(x, ref.x)
+            if duals:  # column generation prices with them: linprog's marginals, c - A^T y >= 0 at x = 0
+                assert np.array_equal(y, ref.eqlin.marginals)
+                reduced = c - a.T @ y
+                at_lower = (x <= bounds[:, 0] + 1e-9) & (bounds[:, 0] < bounds[:, 1])  # not the fixed ones
+                assert np.all(reduced[at_lower] >= -1e-7)
             checked.append(len(c))
-        return x
+        return out
 
     monkeypatch.setattr(hom, "_solve_lp", both)
     from pathlib import Path
@@ -428,3 +434,44 @@ def test_direct_highs_call_matches_linprog(monkeypatch):
     _, rings = alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=1.0,
                                  ring_definition="optimal_volume", volume_epsilon=0.5)
     assert len(checked) >= len(rings.size[rings.persistence > 1.0]) > 10
+    n_local = len(checked)
+    # a cutoff inside the skin sends every pair to the column-generation round (LPs with duals)
+    alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=1.0,
+                      ring_definition="optimal_volume", volume_epsilon=0.5, volume_cutoff=1.0)
+    assert len(checked) - n_local > 2 * n_local
+
+
+def test_column_generation_reaches_the_whole_lp_optimum(monkeypatch):
+    # the last round of the optimal-volume search (no volume accepted within the cutoffs) solves
+    # the LP over all triangles of the pair by column generation; its optimum (sum |x_t|) must be
+    # the one of the whole LP, for starts that hold a volume and starts that hold none
+    from pathlib import Path
+
+    import lipsglass.homology as hom
+
+    grown = hom._grown_volume_lp
+    seen = []
+
+    def both(bnd, edge_pos, n_edges, start, everything, t_d, pb):
+        cand, x = grown(bnd, edge_pos, n_edges, start, everything, t_d, pb)
+        feasible = hom._volume_lp(bnd, edge_pos, np.union1d(start, [t_d]), t_d, pb) is not None
+        whole_cand, whole_x = hom._volume_lp(bnd, edge_pos, everything, t_d, pb)
+        assert np.abs(x).sum() == pytest.approx(np.abs(whole_x).sum(), abs=1e-6)
+        assert set(cand) <= set(everything) and np.isin(cand, everything).all()
+        d = cand[np.abs(x) > 1e-5]  # the volume has no boundary on the edges after the birth
+        edges = bnd[d].ravel()
+        later = edge_pos[edges] > pb
+        net = np.bincount(edges[later], weights=np.tile(hom._TRIANGLE_SIGNS, len(d))[later]
+                          * np.repeat(x[np.abs(x) > 1e-5], 3)[later], minlength=n_edges)
+        assert np.allclose(net, 0.0, atol=1e-6)
+        seen.append((feasible, len(cand) < len(everything)))
+        return cand, x
+
+    monkeypatch.setattr(hom, "_grown_volume_lp", both)
+    pts = np.loadtxt(Path(__file__).parent / "data" / "homology" / "points.csv", delimiter=",", skiprows=1)
+    box = Box(np.zeros(3), np.full(3, 14.0))
+    for cutoff in (1.0, 2.0):  # inside the skin: every pair reaches the last round (from 2 A / 4 A)
+        alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=1.0,
+                          ring_definition="optimal_volume", volume_epsilon=0.5, volume_cutoff=cutoff)
+    assert sum(f for f, _ in seen) >= 5 and sum(not f for f, _ in seen) >= 5  # both kinds of start
+    assert sum(s for _, s in seen) >= 0.8 * len(seen)  # and it is a real saving: fewer columns than the whole LP

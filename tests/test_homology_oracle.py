@@ -80,3 +80,16 @@ def test_volumes_against_homcloud(reference, epsilon, column):
         assert rings.n_cells[k] == int(row[f"{column}_cells"])
         same_size += rings.size[k] == len(row[column].split())
     assert same_size >= 0.9 * len(rows)
+
+
+@pytest.mark.parametrize("epsilon, column", [(0.0, "optimal_volume"), (EPSILON, "stable_volume")])
+def test_volumes_by_column_generation_against_homcloud(reference, epsilon, column):
+    # a cutoff of 1 A is inside the 2.5 A skin, so no local volume is accepted and every pair goes
+    # to the last round: the LP over all triangles solved by column generation from a 2 A region
+    # (most of which hold no volume: the residual-penalty start). Its optimum must still be
+    # HomCloud's, pair by pair
+    box, pts, _, rows = reference
+    _, rings = alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=MIN_PERSISTENCE,
+                                 ring_definition="optimal_volume", volume_epsilon=epsilon, volume_cutoff=1.0)
+    for row in rows:
+        assert rings.n_cells[_match(rings, row)] == int(row[f"{column}_cells"])
