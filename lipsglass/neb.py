@@ -32,7 +32,8 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    straight line pushes the hopping Li through S atoms (0.5 A apart), which crashed LAMMPS.
 4. **NEB.** LAMMPS ``neb`` (REPLICA package), R images by the relaxed hop length (about one
    per A, at least ``min_replicas``), ``-partition RxP`` with P MPI ranks per image
-   (``neb_launch_command``, the one place the command line is built), FIRE damped dynamics,
+   (``neb_launch_command``, the one place the command line is built), quickmin damped dynamics
+   (``band_min_style``; FIRE let climbing images run away on glass hops),
    ``fix neb`` with a parallel spring (no perpendicular spring by default: LAMMPS applies it to
    the climbing image too), then the climbing-image stage. Both end replicas are held at their
    minimised states (``fix setforce`` 0 on replicas 1 and R), so the path's end energies are
@@ -232,7 +233,7 @@ class NEBSettings:
     etol: NEB energy tolerance (relative change per step; 0 disables it so only ftol counts).
     ftol_eV_A: NEB force tolerance, largest per-atom force incl. nudging (``min_modify norm max``).
     n_steps_neb, n_steps_climb: step limits of the regular and the climbing-image stage
-    (multiples of print_every). timestep_fs: FIRE timestep.
+    (multiples of print_every). timestep_fs: timestep of the damped dynamics.
     minimise_ftol_eV_A / minimise_max_iterations: end-state minimisation (cg then FIRE).
     kspace_style / kspace_accuracy: as in the MD (None = force-field default).
     relax_tolerance_A: end-state acceptance tolerance (see module docstring).
@@ -246,6 +247,9 @@ class NEBSettings:
     from the converged one with midpoints inserted) reproduces both barriers within this.
     retries: further attempts of a hop whose LAMMPS run failed, each with half the timestep.
     timeout_s: wall-time limit of one NEB run (None: none).
+    band_min_style: damped dynamics of the bands (``min_style`` of ``neb``): quickmin (default)
+    or fire. With fire, climbing images of glass hops whose regular band had converged ran away
+    (10-29 eV, also with ``min_modify tmax 2``); quickmin converged the same climbing band.
     """
 
     replicas: int | None = None
@@ -272,8 +276,11 @@ class NEBSettings:
     refine_tolerance_eV: float = 0.05
     retries: int = 1
     timeout_s: float | None = None
+    band_min_style: str = "quickmin"
 
     def __post_init__(self):
+        if self.band_min_style not in ("quickmin", "fire"):
+            raise ValueError(f"NEB setting band_min_style must be quickmin or fire, got {self.band_min_style!r}")
         if self.replicas is not None and int(self.replicas) < 3:
             raise ValueError(f"NEB setting replicas must be >= 3 (one free image at least), got {self.replicas}")
         if int(self.min_replicas) < 3:
@@ -612,7 +619,7 @@ def band_commands(header: Sequence[str], settings: NEBSettings, replicas: int, c
         "variable p world " + " ".join(str(k) for k in range(1, r + 1)),
         "thermo_style custom step pe fnorm fmax", f"thermo {settings.print_every}",
         f"timestep {settings.timestep_fs}",
-        "min_style fire",
+        f"min_style {settings.band_min_style}",
         # ftol tests the largest per-atom force, independent of system size
         "min_modify norm max",
         f"fix nudge all neb {_kcal(settings.spring_constant_eV_A2)!r} parallel neigh"
