@@ -6,7 +6,8 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    structure): its atom positions are the *sites* of the hop and of every check below (a
    thermal snapshot is not a minimum: starting from it, the end-state minimisations moved the
    hopping Li 0.2-0.8 A and sent distant Li into different minima in the two end states).
-   The target Li ``to_id`` is deleted from the inherent structure, leaving a vacancy at its site. Initial state = that glass with the hopping Li on its own
+   The target Li ``to_id`` is deleted from the inherent structure, leaving a vacancy at its
+   site. Initial state = that glass with the hopping Li on its own
    site; final state = the same glass with the hopping Li moved onto the former position of
    ``to_id`` (its own site is now the vacancy). Both states therefore hold the same atoms and
    the same single vacancy, so their energies are directly comparable. Deleting a Li+ leaves
@@ -489,7 +490,8 @@ def end_state_rejection(initial_shift_A: float, final_to_target_A: float, final_
     final_to_target_A / final_to_origin_A: distance of the hopping Li in the minimised final
     state to the target site / to its own (minimised initial) site (= the relaxed hop length);
     max_other_displacement_A: largest displacement of any other atom between the end states;
-    other_site_changes: how many other atoms changed their site between them. In order of precedence: "initial_moved" (shift > tolerance: the Li left its own site
+    other_site_changes: how many other atoms changed their site between them. In order of
+    precedence: "initial_moved" (shift > tolerance: the Li left its own site
     before hopping), "final_relaxed_back" (closer to its own site than to the target),
     "final_off_target" (farther than tolerance from the target site: it settled in some other
     site), and with ``settings``: "concerted_move" (another atom changed its site or moved more
@@ -930,16 +932,20 @@ COARSE_KEYS = ("forward_barrier_eV", "backward_barrier_eV", "saddle_replica", "n
                "converged", "path_reaction_coordinate", "path_energy_eV")
 
 
+def place_atoms_command(dump: str | Path) -> str:
+    """LAMMPS command moving the atoms of the current model to the positions of the last frame of
+    ``dump`` (a LAMMPS dump with id x y z), keeping the cell."""
+    dump = Path(dump).resolve()
+    return f"read_dump {dump} {int(read_dump(dump)[-1].timestep)} x y z box no replace yes"
+
+
 def minimise_state(header: Sequence[str], dump: str | Path, settings: NEBSettings, prefix: str | Path,
                    ) -> tuple[np.ndarray, np.ndarray, float]:
     """Minimise the atoms of the model ``header`` placed at the last frame of ``dump`` (a LAMMPS
     dump with id x y z); writes ``<prefix>.dump`` and ``<prefix>_energy.txt``. Returns (ids,
     positions (N, 3) A, energy kcal/mol)."""
-    dump = Path(dump).resolve()
     prefix = Path(prefix).resolve()
-    frame = read_dump(dump)[-1]
-    cmds = list(header) + [f"read_dump {dump} {int(frame.timestep)} x y z box no replace yes",
-                           "thermo_style custom step pe fnorm fmax", "thermo 100"]
+    cmds = list(header) + [place_atoms_command(dump), "thermo_style custom step pe fnorm fmax", "thermo 100"]
     cmds += _minimise_commands(settings) + _output_commands(prefix)
     run_lammps(cmds, prefix.with_suffix(".log"), input_copy=prefix.parent / f"in.{prefix.name}")
     state = read_dump(prefix.with_suffix(".dump"))[-1]
@@ -957,10 +963,11 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
     within ``BASIN_SEPARATION_A`` (largest atom displacement) of the previous state or of the
     final state is dropped. Each elementary hop between consecutive states starts from an IDPP
     path of one image per A of its largest atom displacement (at least ``SEGMENT_MIN_REPLICAS``;
-    ``settings.replicas`` when fixed) and runs through ``converged_band``. The energies of all segments, on the scale of the initial state, make
-    one profile: barriers from the lowest preceding minimum (``path_barriers``); the reaction
-    coordinate of each segment is scaled by its share of the 3N-dimensional path length. The
-    split is converged when every segment is."""
+    ``settings.replicas`` when fixed) and runs through ``converged_band``. The energies of all
+    segments, on the scale of the initial state, make one profile: barriers from the lowest
+    preceding minimum (``path_barriers``); the reaction coordinate of each segment is scaled by
+    its share of the 3N-dimensional path length. The split is converged when every segment is.
+    """
     workdir = Path(workdir)
     e0 = summary["energy_initial_kcal_mol"]
     states = [(np.asarray(band[0], float), float(e0), None)]
@@ -979,10 +986,7 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
     lengths = [float(np.linalg.norm(box.minimum_image(b[0] - a[0]))) for a, b in zip(states, states[1:])]
     offset = 0.0
     for k, ((xa, _, dump_a), (xb, _, _), length) in enumerate(zip(states, states[1:], lengths)):
-        seg_header = list(header)
-        if dump_a is not None:
-            frame = read_dump(dump_a)[-1]
-            seg_header.append(f"read_dump {Path(dump_a).resolve()} {int(frame.timestep)} x y z box no replace yes")
+        seg_header = list(header) + ([place_atoms_command(dump_a)] if dump_a is not None else [])
         largest = float(np.linalg.norm(box.minimum_image(xb - xa), axis=1).max())
         n = settings.replicas_for(largest) if settings.replicas is not None else \
             max(SEGMENT_MIN_REPLICAS, int(math.ceil(largest * settings.replicas_per_A)) + 1)
