@@ -3,7 +3,7 @@
 Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away):
 
 1. **End states (one vacancy scheme).** The glass is first minimised as it is (its inherent
-   structure): its atom positions are the *sites* of the hop and of every check below (a
+   structure, once per batch: ``inherent_structure``): its atom positions are the *sites* of the hop and of every check below (a
    thermal snapshot is not a minimum: starting from it, the end-state minimisations moved the
    hopping Li 0.2-0.8 A and sent distant Li into different minima in the two end states).
    The target Li ``to_id`` is deleted from the inherent structure, leaving a vacancy at its
@@ -40,15 +40,17 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    minimised states (``fix setforce`` 0 on replicas 1 and R), so the path's end energies are
    exactly the separately minimised energies. A band has converged when the climbing stage
    stopped on ``ftol`` (largest per-atom force incl. nudging, ``min_modify norm max``) before
-   its step limit *and* a refined band of 2R - 1 images, started from it with midpoints
+   its step limit (a climb that reached it is continued from where it stopped with twice the
+   limit, ``climb_retries`` times: ``climbing_band``) *and* a refined band of 2R - 1 images, started from it with midpoints
    inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
    otherwise the hop is "not_converged" with the reason. A LAMMPS failure is retried with half
    the timestep (``retries``) and then reported as "failed" with the error.
    A band whose relaxed regular stage (no climbing image yet) passes intermediate basins is
    split into elementary hops instead (``split_band``): the basin images are minimised and each
-   hop between consecutive states gets its own band, climbing image and refinement test; the
+   hop between consecutive states gets its own band, climbing image and refinement test (a
+   segment passing basins of its own is split again, to ``max_split_depth`` levels); the
    hop is converged when every segment is. A climbing image that rises more than
-   ``CLIMB_RUNAWAY_EV`` above the regular band has left the path ("climb_runaway").
+   ``climb_runaway_eV`` above the regular band has left the path ("climb_runaway").
 5. **Barriers** from the last line of the (refined) NEB log, measured from the lowest
    preceding minimum (``path_barriers``): forward = max_i (E_i - min_{j<=i} E_j), backward =
    max_i (E_i - min_{j>=i} E_j) (eV) -- the backward barrier is the forward barrier of the
@@ -66,6 +68,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -91,7 +94,7 @@ HOP_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from", "S
 CONVERGED, NOT_CONVERGED = "converged", "not_converged"
 REJECTIONS = ("initial_moved", "final_relaxed_back", "final_off_target", "concerted_move", "length_outside_window")
 FAILED = "failed"
-RESULT_VERSION = 3  # 3: end states from the glass's inherent structure, site-change check
+RESULT_VERSION = 4  # 3: end states from the glass's inherent structure, site-change check; 4: split depth, climb retries
 
 
 # --- 1. hop selection ------------------------------------------------------------------------
@@ -251,6 +254,21 @@ class NEBSettings:
     band_min_style: damped dynamics of the bands (``min_style`` of ``neb``): quickmin (default)
     or fire. With fire, climbing images of glass hops whose regular band had converged ran away
     (10-29 eV, also with ``min_modify tmax 2``); quickmin converged the same climbing band.
+    climb_retries: a climbing stage that reached ``n_steps_climb`` without converging is run
+    again this often from where it stopped, retry k with ``n_steps_climb`` * 2^k steps
+    (quickmin from rest; the largest atom force of a stuck glass band swung between 0.04 and
+    0.5 eV/A for 500 steps at 1 fs).
+    max_split_depth: levels of splitting a band at its basins (``split_band``): 0 = never; 1 =
+    the hop's band only; 2 = segments with basins of their own are split too (on the default
+    glass, 2 of 3 unconverged hops had a depth-1 segment that passed a basin and whose refined
+    band found it 0.08-0.14 eV deeper).
+    segment_min_replicas: images of an elementary hop (segment), at least (one per A of its
+    largest atom displacement otherwise; its refinement then has 2R - 1 >= 9).
+    basin_separation_A: a minimised basin image is an intermediate state when it lies farther
+    than this (largest atom displacement, A) from both states it separates.
+    climb_runaway_eV: a climbing image this far above the highest image of its relaxed regular
+    band left the valley of the path ("climb_runaway"; a saddle lies ~0.1-0.3 eV above the
+    nearest image of a one-per-A band).
     """
 
     replicas: int | None = None
@@ -278,6 +296,11 @@ class NEBSettings:
     retries: int = 1
     timeout_s: float | None = None
     band_min_style: str = "quickmin"
+    climb_retries: int = 1
+    max_split_depth: int = 2
+    segment_min_replicas: int = 5
+    basin_separation_A: float = 0.3
+    climb_runaway_eV: float = 1.0
 
     def __post_init__(self):
         if self.band_min_style not in ("quickmin", "fire"):
@@ -289,12 +312,16 @@ class NEBSettings:
         if int(self.ranks_per_replica) < 1:
             raise ValueError(f"NEB setting ranks_per_replica must be >= 1, got {self.ranks_per_replica}")
         for name in ("spring_constant_eV_A2", "ftol_eV_A", "timestep_fs", "minimise_ftol_eV_A", "relax_tolerance_A",
-                     "replicas_per_A", "max_other_displacement_A", "refine_tolerance_eV"):
+                     "replicas_per_A", "max_other_displacement_A", "refine_tolerance_eV", "basin_separation_A",
+                     "climb_runaway_eV"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"NEB setting {name} must be positive, got {getattr(self, name)}")
-        for name in ("perp_spring_constant_eV_A2", "etol", "idpp_cutoff_A", "retries", "min_distance_A"):
+        for name in ("perp_spring_constant_eV_A2", "etol", "idpp_cutoff_A", "retries", "min_distance_A",
+                     "climb_retries", "max_split_depth"):
             if float(getattr(self, name)) < 0:
                 raise ValueError(f"NEB setting {name} must be >= 0, got {getattr(self, name)}")
+        if int(self.segment_min_replicas) < 3:
+            raise ValueError(f"NEB setting segment_min_replicas must be >= 3, got {self.segment_min_replicas}")
         if not float(self.min_distance_A) < float(self.max_distance_A):
             raise ValueError(f"NEB settings need min_distance_A < max_distance_A, got {self.min_distance_A}, "
                              f"{self.max_distance_A}")
@@ -385,12 +412,45 @@ def write_neb_coords(path: str | Path, ids: np.ndarray, positions: np.ndarray, c
     return path
 
 
+def _labelmap(ff: ForceField) -> str:
+    return "labelmap atom " + " ".join(f"{n} {t}" for n, t in enumerate(ff.default_topology_types().atom, 1))
+
+
+def _minimise_state_commands(settings: NEBSettings) -> list[str]:
+    return ["thermo_style custom step pe fnorm fmax", "thermo 100"] + _minimise_commands(settings)
+
+
+def inherent_structure(glass_data: str | Path, ff: ForceField, settings: NEBSettings,
+                       workdir: str | Path) -> Path:
+    """The glass minimised as it is (its inherent structure: the sites of every hop of the
+    glass), as ``workdir/inherent_<key>.data``: computed once and reused by every hop of a
+    batch. The key hashes what the minimum depends on (the glass file's content, the force
+    field, the minimisation and kspace settings), so a changed input is never served a stale
+    structure; the file appears only complete (written to a temporary name, then renamed)."""
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    glass_data = Path(glass_data).resolve()
+    depends = [_sha256(glass_data), ff.name, settings.minimise_ftol_eV_A, settings.minimise_max_iterations,
+               settings.timestep_fs, settings.kspace_style, settings.kspace_accuracy]
+    key = hashlib.sha256(json.dumps(depends).encode()).hexdigest()[:16]
+    path = workdir / f"inherent_{key}.data"
+    if path.exists():
+        return path
+    partial = workdir / f"inherent_{key}.partial.data"
+    cmds = _header(ff, glass_data, workdir, settings) + [_labelmap(ff)] + _minimise_state_commands(settings)
+    cmds += [f"write_data {partial} nocoeff"]
+    run_lammps(cmds, workdir / f"inherent_{key}.log", input_copy=workdir / f"in.inherent_{key}")
+    partial.replace(path)
+    return path
+
+
 def prepare_end_states(glass_data: str | Path, ff: ForceField, from_id: int, to_id: int,
-                       settings: NEBSettings, workdir: str | Path) -> EndStates:
+                       settings: NEBSettings, workdir: str | Path,
+                       inherent_dir: str | Path | None = None) -> EndStates:
     """Build and minimise the initial and final states of the hop from_id -> site of to_id
-    (vacancy scheme of the module docstring, from the glass's inherent structure) in
-    ``workdir``; check them (rejection reason or None). Raises ValueError if the ids are not two
-    different Li of the glass."""
+    (vacancy scheme of the module docstring, from the glass's inherent structure, cached in
+    ``inherent_dir``, default ``workdir``) in ``workdir``; check them (rejection reason or None).
+    Raises ValueError if the ids are not two different Li of the glass."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     glass_data = Path(glass_data).resolve()
@@ -406,13 +466,11 @@ def prepare_end_states(glass_data: str | Path, ff: ForceField, from_id: int, to_
         raise ValueError("from_id and to_id are the same atom")
     box = glass.box
 
-    labelmap = "labelmap atom " + " ".join(f"{n} {t}" for n, t in enumerate(ff.default_topology_types().atom, 1))
-    minimise = ["thermo_style custom step pe fnorm fmax", "thermo 100"] + _minimise_commands(settings)
+    labelmap = _labelmap(ff)
+    minimise = _minimise_state_commands(settings)
 
     # (0) the glass's inherent structure: the sites of the hop and of the checks
-    inherent_data = workdir / "inherent.data"
-    cmds = _header(ff, glass_data, workdir, settings) + [labelmap] + minimise + [f"write_data {inherent_data} nocoeff"]
-    run_lammps(cmds, workdir / "inherent.log", input_copy=workdir / "in.inherent")
+    inherent_data = inherent_structure(glass_data, ff, settings, workdir if inherent_dir is None else inherent_dir)
     sites = read_data(inherent_data)
     site_order = np.argsort(sites.ids)
     site_ids, site_types, site_positions = sites.ids[site_order], sites.types[site_order], sites.positions[site_order]
@@ -856,19 +914,31 @@ def run_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings:
     return summary, band
 
 
-# an image of a band that is lower than both neighbours is minimised into its basin; the basin is
-# an intermediate state of the hop when it lies farther than this (largest atom displacement, A)
-# from both states it separates (else the minimisation fell back into one of them)
-BASIN_SEPARATION_A = 0.3
-# a band is split into elementary hops at its basins (one level: a 5-10 A hop through a glass passes
-# ~3 basins, and splitting segments again multiplied the cost of a hop by ~10)
-MAX_SPLIT_DEPTH = 1
-# images of an elementary hop (segment): one per A of its largest atom displacement and at least
-# this many; the refinement test (2R - 1 = 9 images) still shows that the barrier is converged
-SEGMENT_MIN_REPLICAS = 5
-# a climbing image this far (eV) above the highest image of the relaxed regular band has left the
-# valley of the path (a saddle lies within ~0.1-0.3 eV of the nearest image of a 1-per-A band)
-CLIMB_RUNAWAY_EV = 1.0
+def climbing_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, settings: NEBSettings,
+                  workdir: str | Path, regular_top_eV: float, launcher: str | None = None,
+                  runtime: LammpsRuntime | None = None) -> tuple[dict, np.ndarray]:
+    """``run_band`` of ``path`` with its climbing stage in ``workdir``; a climbing stage that
+    reached its step limit is run again from where it stopped (``workdir``_retry_k, with
+    ``n_steps_climb`` * 2^k steps), ``settings.climb_retries`` times, unless its climbing image already
+    rose more than ``settings.climb_runaway_eV`` above ``regular_top_eV`` (the highest image of
+    the relaxed regular band). Returns the last run's summary, with ``climb_steps`` summed over
+    the runs and ``climb_runs``, and its relaxed images."""
+    workdir = Path(workdir)
+    summary, band = run_band(header, ids, path, settings, workdir, launcher, runtime=runtime)
+    climb_steps, runs = summary["climb_steps"], 1
+    for retry in range(1, int(settings.climb_retries) + 1):
+        if summary["converged"] or max(summary["path_energy_eV"]) - regular_top_eV > float(settings.climb_runaway_eV):
+            break
+        # LAMMPS neb needs at least one logged block of regular steps first (N1 = 0 aborts in its
+        # run summary); they pull the climbing image back down a little, so each retry gets twice
+        # the previous step limit. Quickmin starts from rest. (Halving the timestep instead slowed
+        # a smooth climb that needed 79 steps past 150: tests/test_neb_band.py.)
+        again = replace(settings, n_steps_neb=int(settings.print_every),
+                        n_steps_climb=int(settings.n_steps_climb) * 2 ** retry)
+        summary, band = run_band(header, ids, band, again, workdir.with_name(f"{workdir.name}_retry_{retry}"),
+                                 launcher, runtime=runtime)
+        climb_steps, runs = climb_steps + summary["climb_steps"], runs + 1
+    return dict(summary, climb_steps=climb_steps, climb_runs=runs), band
 
 
 def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.ndarray, settings: NEBSettings,
@@ -883,11 +953,13 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
        away to 7-25 eV, or a refined band moved the barrier by 0.05-0.23 eV). The band is then
        split (``split_band``): every such image is minimised into its basin, and each elementary
        hop between consecutive states gets its own band (this function again, to
-       ``MAX_SPLIT_DEPTH``; a segment with basins of its own keeps its barrier from the lowest
-       preceding image and its refinement test).
+       ``settings.max_split_depth``; a segment at that depth with basins of its own keeps its
+       barrier from the lowest preceding image and its refinement test).
     2. Otherwise the climbing-image band starts from the relaxed regular band (``workdir/band``).
-       A climbing image that rose more than ``CLIMB_RUNAWAY_EV`` above the highest image of the
-       regular band left the valley ("climb_runaway").
+       A climbing stage that reached its step limit is continued from where it stopped,
+       ``settings.climb_retries`` times (``climbing_band``). A climbing image that rose more than
+       ``settings.climb_runaway_eV`` above the highest image of the regular band left the valley
+       ("climb_runaway").
     3. When it converged, a band of 2R - 1 images started from it (``refined_path``) is run too,
        and the result is converged only when that band converged as well and both barriers
        agree within ``settings.refine_tolerance_eV``.
@@ -901,14 +973,15 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
     workdir = Path(workdir)
     regular, relaxed = run_band(header, ids, path, replace(settings, n_steps_climb=0), workdir / "regular", launcher,
                                 runtime=runtime)
-    if regular["intermediate_minimum"] and depth < MAX_SPLIT_DEPTH:
+    if regular["intermediate_minimum"] and depth < int(settings.max_split_depth):
         split = split_band(header, ids, box, relaxed, regular, settings, workdir, launcher, runtime, depth)
         if split is not None:
             return split
-    coarse, band = run_band(header, ids, relaxed, settings, workdir / "band", launcher, runtime=runtime)
-    rise = max(coarse["path_energy_eV"]) - max(regular["path_energy_eV"])
+    top = max(regular["path_energy_eV"])
+    coarse, band = climbing_band(header, ids, relaxed, settings, workdir / "band", top, launcher, runtime)
+    rise = max(coarse["path_energy_eV"]) - top
     reason = None if coarse["converged"] else "climb_step_limit"
-    if rise > CLIMB_RUNAWAY_EV:
+    if rise > float(settings.climb_runaway_eV):
         reason = "climb_runaway"
     out = dict(coarse, converged=reason is None, replicas=len(path), refined_replicas=None,
                refinement_change_eV=None, coarse=None, segments=1, not_converged_reason=reason,
@@ -916,7 +989,7 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
     if reason is not None:
         return out
     fine_path = refined_path(box, band)
-    fine, _ = run_band(header, ids, fine_path, settings, workdir / "refine", launcher, runtime=runtime)
+    fine, _ = climbing_band(header, ids, fine_path, settings, workdir / "refine", top, launcher, runtime)
     change = max(abs(fine["forward_barrier_eV"] - coarse["forward_barrier_eV"]),
                  abs(fine["backward_barrier_eV"] - coarse["backward_barrier_eV"]))
     if not fine["converged"]:
@@ -929,7 +1002,7 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
 
 
 COARSE_KEYS = ("forward_barrier_eV", "backward_barrier_eV", "saddle_replica", "neb_steps", "climb_steps",
-               "converged", "path_reaction_coordinate", "path_energy_eV")
+               "climb_runs", "converged", "path_reaction_coordinate", "path_energy_eV")
 
 
 def place_atoms_command(dump: str | Path) -> str:
@@ -960,9 +1033,9 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
     neighbouring states.
 
     Each interior image lower than both neighbours is minimised (``minimise_state``); a basin
-    within ``BASIN_SEPARATION_A`` (largest atom displacement) of the previous state or of the
+    within ``settings.basin_separation_A`` (largest atom displacement) of the previous state or of the
     final state is dropped. Each elementary hop between consecutive states starts from an IDPP
-    path of one image per A of its largest atom displacement (at least ``SEGMENT_MIN_REPLICAS``;
+    path of one image per A of its largest atom displacement (at least ``segment_min_replicas``;
     ``settings.replicas`` when fixed) and runs through ``converged_band``. The energies of all
     segments, on the scale of the initial state, make one profile: barriers from the lowest
     preceding minimum (``path_barriers``); the reaction coordinate of each segment is scaled by
@@ -977,7 +1050,7 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
         if not np.array_equal(got_ids, ids):
             raise SimulationFailed(f"minimised basin of image {m} in {workdir} holds other atoms")
         apart = [float(np.linalg.norm(box.minimum_image(x - y), axis=1).max()) for y in (states[-1][0], band[-1])]
-        if min(apart) > BASIN_SEPARATION_A:
+        if min(apart) > float(settings.basin_separation_A):
             states.append((x, e, workdir / f"basin_{int(m)}.dump"))
     if len(states) == 1:
         return None
@@ -989,7 +1062,7 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
         seg_header = list(header) + ([place_atoms_command(dump_a)] if dump_a is not None else [])
         largest = float(np.linalg.norm(box.minimum_image(xb - xa), axis=1).max())
         n = settings.replicas_for(largest) if settings.replicas is not None else \
-            max(SEGMENT_MIN_REPLICAS, int(math.ceil(largest * settings.replicas_per_A)) + 1)
+            max(int(settings.segment_min_replicas), int(math.ceil(largest * settings.replicas_per_A)) + 1)
         path = idpp_path(box, xa, xb, n, settings.idpp_cutoff_A) if settings.idpp_cutoff_A > 0 \
             else linear_path(box, xa, xb, n)
         seg = converged_band(seg_header, ids, box, path, settings, workdir / f"segment_{k}", launcher,
@@ -1012,6 +1085,7 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
         "regular_forward_barrier_eV": summary["regular_forward_barrier_eV"],
         "regular_backward_barrier_eV": summary["regular_backward_barrier_eV"],
         "neb_steps": sum(s["neb_steps"] for s in segments), "climb_steps": sum(s["climb_steps"] for s in segments),
+        "climb_runs": sum(s.get("climb_runs", 0) for s in segments),
         "final_max_force_component_eV_A": max(s["final_max_force_component_eV_A"] for s in segments),
         "intermediate_minima": [k + 1 for k in b["intermediate_minima"]],
         "intermediate_minimum": bool(b["intermediate_minima"]),
@@ -1026,8 +1100,9 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
         "basin_energies_eV": [float((st[1] - e0) * KCAL_MOL_TO_EV) for st in states],
         "segment_results": [{key: s.get(key) for key in ("forward_barrier_eV", "backward_barrier_eV", "converged",
                                                          "not_converged_reason", "replicas", "refined_replicas",
-                                                         "refinement_change_eV", "segments")} for s in segments],
-        "coarse": None, "regular": {k: summary[k] for k in COARSE_KEYS},
+                                                         "refinement_change_eV", "segments", "climb_runs")}
+                            for s in segments],
+        "coarse": None, "regular": {k: summary.get(k) for k in COARSE_KEYS},
     }
 
 
@@ -1041,16 +1116,19 @@ def run_hop(hop_row: Mapping, glass_data: str | Path, ff: ForceField, settings: 
     still fail are finished results too, with their status and reason; nothing is dropped."""
     hop = {k: hop_row[k] for k in HOP_COLUMNS}
     out = hop_dir(workdir, hop["hop_id"]).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in ("result.json", "path.csv"):
-        (out / stale).unlink(missing_ok=True)
+    # a hop is computed from scratch: bands, basins and segments of an earlier run (other
+    # settings, a killed job) must not be mistaken for this run's
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
     glass_data = Path(glass_data).resolve()
     result = dict(hop, version=RESULT_VERSION, glass_data=str(glass_data), glass_sha256=_sha256(glass_data),
                   forcefield=ff.name, settings=settings.to_dict())
     t0 = time.perf_counter()
     errors = []
     try:
-        ends = prepare_end_states(glass_data, ff, int(hop["from_id"]), int(hop["to_id"]), settings, out)
+        ends = prepare_end_states(glass_data, ff, int(hop["from_id"]), int(hop["to_id"]), settings, out,
+                                  inherent_dir=Path(workdir).resolve())
     except SimulationFailed as exc:
         ends = None
         errors.append(f"end states: {exc}")

@@ -101,6 +101,16 @@ def yield_upper_limit(converged: int, attempted: int, level: float = YIELD_LEVEL
     return float(stats.beta.ppf(level, converged + 1, attempted - converged))
 
 
+def yield_lower_limit(converged: int, attempted: int, level: float = YIELD_LEVEL) -> float:
+    """One-sided Clopper-Pearson lower limit of a yield from ``converged`` of ``attempted``:
+    (1 - level)^(1/n) when all converged; 0 when none did."""
+    if not 0 <= converged <= attempted or not 0 < level < 1:
+        raise ValueError(f"need 0 <= converged <= attempted and 0 < level < 1; got {converged}, {attempted}, {level}")
+    if converged == 0:
+        return 0.0
+    return float(stats.beta.ppf(1 - level, converged, attempted - converged + 1))
+
+
 def paired_differences(barriers: Mapping[str, Sequence[Mapping]]) -> np.ndarray:
     """C9's paired differences (eV) of the converged soft->hard and hard->soft hops of
     barriers.csv rows: barrier out of the soft site minus barrier out of the hard site of the
@@ -261,11 +271,13 @@ def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: M
         return Need("C9", dim, current=0.0, needed=float(need), basis=basis, core_hours_bound="at least",
                     config_changes={"neb": {"n_per_class": per_class_and_glass}})
     rate = len(diffs) / attempted
+    lo = yield_lower_limit(len(diffs), attempted)
     per_class_and_glass = max(int(math.ceil(need / rate / (2 * glasses))), int(config["neb"].get("n_per_class", 0)))
     return Need("C9", dim, factor=need / len(diffs), current=float(len(diffs)), needed=float(need),
                 basis=(f"{need} converged hops (signed-rank test, power {power:g}, {margin:g} eV advantage, {spread}); "
-                       f"{len(diffs)} of {attempted} attempted hops converged, so ~{math.ceil(need / rate)} attempted: "
-                       f"{per_class_and_glass} per class and glass over {glasses} glass(es)"),
+                       f"{len(diffs)} of {attempted} attempted hops converged, so ~{math.ceil(need / rate)} attempted "
+                       f"(up to {math.ceil(need / lo)} at the yield's one-sided {YIELD_LEVEL:.0%} Clopper-Pearson "
+                       f"lower limit {lo:.3g}): {per_class_and_glass} per class and glass over {glasses} glass(es)"),
                 config_changes={"neb": {"n_per_class": per_class_and_glass}})
 
 

@@ -131,6 +131,10 @@ def test_settings_validation_and_config():
         NEBSettings(replicas=2)
     with pytest.raises(ValueError, match="perp_spring_constant_eV_A2"):
         NEBSettings(perp_spring_constant_eV_A2=-1.0)
+    for bad in (dict(max_split_depth=-1), dict(climb_retries=-1), dict(segment_min_replicas=2),
+                dict(basin_separation_A=0.0), dict(climb_runaway_eV=-1.0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            NEBSettings(**bad)
 
 
 def test_end_state_rejection_reasons():
@@ -335,9 +339,38 @@ def test_killed_batch_resumes_only_missing_hops(tmp_path, ff):
         assert r2["backward_barrier_eV"] == pytest.approx(r1["backward_barrier_eV"], abs=1e-9)
     # both hops are symmetry-equivalent (x and y neighbours in a cubic crystal)
     assert second[0]["forward_barrier_eV"] == pytest.approx(second[1]["forward_barrier_eV"], abs=2e-3)
+    # the glass's inherent structure was minimised once for the batch, not once per hop
+    assert len(list(work.glob("inherent_*.data"))) == 1
+    assert not list(work.glob("hop_*/inherent*"))
     # a changed setting invalidates the cache
     assert cached_result(hops[0], data, ff, settings, work) is not None
     assert cached_result(hops[0], data, ff, NEBSettings(replicas=3, n_steps_neb=100, n_steps_climb=100,
                                                           print_every=50, ftol_eV_A=0.04), work) is None
     rows = collect_results(files)
     assert [r["hop_id"] for r in rows] == [0, 1] and all(r["status"] == CONVERGED for r in rows)
+
+
+@pytest.mark.slow
+def test_inherent_structure_is_computed_once_and_keyed_by_what_it_depends_on(tmp_path, ff):
+    from lipsglass.lammpsio import read_data
+    from lipsglass.neb import inherent_structure
+
+    data = tmp_path / "li2s.data"
+    write_li2s(data, ff)
+    settings = NEBSettings(replicas=3, print_every=50)
+    first = inherent_structure(data, ff, settings, tmp_path / "cache")
+    stamp = first.stat().st_mtime_ns
+    assert inherent_structure(data, ff, settings, tmp_path / "cache") == first
+    assert first.stat().st_mtime_ns == stamp                     # reused, not recomputed
+    assert not list((tmp_path / "cache").glob("*.partial.data"))  # only a complete file is left
+    # another minimisation tolerance or another glass file gives another structure file
+    other = inherent_structure(data, ff, NEBSettings(replicas=3, print_every=50, minimise_ftol_eV_A=0.01),
+                               tmp_path / "cache")
+    assert other != first
+    shifted = tmp_path / "li2s_moved.data"
+    glass = data.read_text().splitlines()
+    shifted.write_text("\n".join(glass[:1] + ["# another glass"] + glass[1:]) + "\n")
+    assert inherent_structure(shifted, ff, settings, tmp_path / "cache") not in (first, other)
+    # the structure is the minimised glass: same atoms, same cell
+    a, b = read_data(data), read_data(first)
+    assert sorted(a.ids.tolist()) == sorted(b.ids.tolist())

@@ -293,6 +293,29 @@ def test_off_centre_saddle_matches_the_analytic_barrier(tmp_path):
 
 
 @pytest.mark.slow
+def test_climb_that_reached_its_step_limit_continues_from_where_it_stopped(tmp_path):
+    """The off-centre saddle above needs ~80 climbing steps: with a 50-step limit and no retry the
+    band is "climb_step_limit"; with a retry the climb continues from the stopped band (with a
+    100-step limit; steps summed over the runs) and reaches the analytic barrier as the
+    uninterrupted climb does."""
+    centres = {10.0: 1.0, 15.0: 0.4}
+    xa, xb = _minimum(centres, 9.0, 12.5), _minimum(centres, 12.5, 16.0)
+    forward = _energy_1d(_saddle(centres, xa, xb), centres) - _energy_1d(xa, centres)
+    base = dict(replicas=9, ftol_eV_A=0.005, n_steps_neb=2000, n_steps_climb=50, print_every=50,
+                refine_tolerance_eV=0.005)
+    for name in ("stuck", "retried"):
+        (tmp_path / name).mkdir()
+    stuck = _band(centres, xa, xb, 9, tmp_path / "stuck", NEBSettings(**base, climb_retries=0))
+    assert not stuck["converged"] and stuck["not_converged_reason"] == "climb_step_limit"
+    assert (stuck["climb_runs"], stuck["climb_steps"]) == (1, 50)
+    res = _band(centres, xa, xb, 9, tmp_path / "retried", NEBSettings(**base, climb_retries=1))
+    assert res["converged"], res["not_converged_reason"]
+    assert res["coarse"]["climb_runs"] == 2 and res["coarse"]["climb_steps"] > 50
+    assert (tmp_path / "retried" / "neb" / "band_retry_1" / "neb.log").exists()
+    assert res["forward_barrier_eV"] == pytest.approx(forward, abs=3e-3)
+
+
+@pytest.mark.slow
 def test_intermediate_minimum_is_flagged_and_barrier_taken_from_it(tmp_path):
     # three attractors: the middle, deepest one makes a basin below the initial state
     centres = {10.0: 1.0, 14.5: 1.3, 19.0: 0.8}

@@ -54,6 +54,8 @@ def test_c9_plan_uses_the_paired_design_and_the_yield():
     assert need.needed == n and need.current == 4
     # half the attempted hops converged: twice as many attempted, over 2 classes x 1 glass
     assert need.config_changes == {"neb": {"n_per_class": math.ceil(n / 0.5 / 2)}}
+    # the basis also states the hops to attempt at the yield's lower confidence limit
+    assert f"up to {math.ceil(n / P.yield_lower_limit(4, 8))} at the yield's" in need.basis
     # below 3 converged hops the configured assumed spread is used
     few = P._neb_need({"claim": "C9"}, {"g": rows[:2] + rows[4:]},
                       {"neb": {"claims": {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3}}})
@@ -139,6 +141,17 @@ def test_yield_upper_limit_is_the_one_sided_clopper_pearson_limit():
     assert P.yield_upper_limit(0, 0) == 1.0 and P.yield_upper_limit(4, 4) == 1.0
     with pytest.raises(ValueError):
         P.yield_upper_limit(5, 4)
+
+
+def test_yield_lower_limit_is_the_one_sided_clopper_pearson_limit():
+    # at the limit, observing >= k successes of n has probability 1 - level
+    for k, n in ((4, 4), (1, 5), (3, 40), (10, 12)):
+        lo = P.yield_lower_limit(k, n)
+        assert stats.binom.sf(k - 1, n, lo) == pytest.approx(0.05, abs=1e-9)
+    assert P.yield_lower_limit(4, 4) == pytest.approx(0.05 ** (1 / 4))
+    assert P.yield_lower_limit(0, 7) == 0.0
+    with pytest.raises(ValueError):
+        P.yield_lower_limit(5, 4)
 
 
 def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
