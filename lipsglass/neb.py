@@ -3,21 +3,21 @@
 Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away):
 
 1. **End states (one vacancy scheme).** The glass is first minimised as it is (its inherent
-   structure, once per batch: ``inherent_structure``): its atom positions are the *sites* of the hop and of every check below (a
-   thermal snapshot is not a minimum: starting from it, the end-state minimisations moved the
-   hopping Li 0.2-0.8 A and sent distant Li into different minima in the two end states).
-   The target Li ``to_id`` is deleted from the inherent structure, leaving a vacancy at its
-   site. Initial state = that glass with the hopping Li on its own
+   structure, once per batch: ``inherent_structure``): its atom positions are the *sites* of the
+   hop and of every check below (a thermal snapshot is not a minimum: starting from it, the
+   end-state minimisations moved the hopping Li 0.2-0.8 A and sent distant Li into different minima
+   in the two end states). The target Li ``to_id`` is deleted from the inherent structure,
+   leaving a vacancy at its site. Initial state = that glass with the hopping Li on its own
    site; final state = the same glass with the hopping Li moved onto the former position of
    ``to_id`` (its own site is now the vacancy). Both states therefore hold the same atoms and
-   the same single vacancy, so their energies are directly comparable. Deleting a Li+ leaves
-   the cell with net charge -q_Li; LAMMPS Ewald/PPPM then warns "System is not charge neutral"
-   and adds the energy of a uniform neutralising background (the -pi q_tot^2 / (2 g^2 V) term
-   of ``ewald.cpp``/``pppm.cpp``). That term depends only on the total charge and the volume,
-   both identical in every state and replica here, so it shifts all energies equally and
-   cancels in every barrier. Both states are minimised (conjugate gradient, then FIRE, at
-   fixed cell, with the force field's model and the MD's kspace settings), the final state
-   from the minimised initial state with the hopping Li moved onto the target site.
+   the same single vacancy, so their energies are directly comparable. Deleting a Li+ leaves the
+   cell with net charge -q_Li; LAMMPS Ewald/PPPM then warns "System is not charge neutral" and
+   adds the energy of a uniform neutralising background (the -pi q_tot^2 / (2 g^2 V) term of
+   ``ewald.cpp``/``pppm.cpp``). That term depends only on the total charge and the volume, both
+   identical in every state and replica here, so it shifts all energies equally and cancels in
+   every barrier. Both states are minimised (conjugate gradient, then FIRE, at fixed cell, with
+   the force field's model and the MD's kspace settings), the final state from the minimised
+   initial state with the hopping Li moved onto the target site.
 2. **Checks.** A hop is rejected when the minimised initial state moved the hopping Li more
    than ``relax_tolerance_A`` from its site ("initial_moved"), when the minimised final state
    put it closer to its own old site than to the target ("final_relaxed_back"), or more than
@@ -41,8 +41,8 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    exactly the separately minimised energies. A band has converged when the climbing stage
    stopped on ``ftol`` (largest per-atom force incl. nudging, ``min_modify norm max``) before
    its step limit (a climb that reached it is continued from where it stopped with twice the
-   limit, ``climb_retries`` times: ``climbing_band``) *and* a refined band of 2R - 1 images, started from it with midpoints
-   inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
+   limit, ``climb_retries`` times: ``climbing_band``) *and* a refined band of 2R - 1 images,
+   started from it with midpoints inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
    otherwise the hop is "not_converged" with the reason. A LAMMPS failure is retried with half
    the timestep (``retries``) and then reported as "failed" with the error.
    A band whose relaxed regular stage (no climbing image yet) passes intermediate basins is
@@ -94,7 +94,8 @@ HOP_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from", "S
 CONVERGED, NOT_CONVERGED = "converged", "not_converged"
 REJECTIONS = ("initial_moved", "final_relaxed_back", "final_off_target", "concerted_move", "length_outside_window")
 FAILED = "failed"
-RESULT_VERSION = 4  # 3: end states from the glass's inherent structure, site-change check; 4: split depth, climb retries
+# 3: end states from the glass's inherent structure, site-change check; 4: split depth, climb retries
+RESULT_VERSION = 4
 
 
 # --- 1. hop selection ------------------------------------------------------------------------
@@ -965,7 +966,9 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
        agree within ``settings.refine_tolerance_eV``.
 
     Returns the refined band's summary (the climbing band's when no refinement ran) with
-    ``coarse`` (the climbing band's summary), ``refined_replicas``, ``refinement_change_eV``
+    ``coarse`` (the climbing band's summary), ``climb_runs`` (climbing-stage runs of both bands,
+    retries included; summed over the segments of a split band), ``refined_replicas``,
+    ``refinement_change_eV``
     (largest |change| of the two barriers), ``segments`` (1 for an unsplit band) and
     ``not_converged_reason`` (None, "climb_step_limit", "climb_runaway",
     "refinement_not_converged", "refinement_changed_barrier", or those of segments, prefixed
@@ -998,6 +1001,7 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
         reason = "refinement_changed_barrier"
     return dict(fine, converged=reason is None, replicas=len(path), refined_replicas=len(fine_path),
                 refinement_change_eV=float(change), not_converged_reason=reason, segments=1,
+                climb_runs=coarse["climb_runs"] + fine["climb_runs"],
                 climb_rise_eV=float(rise), coarse={k: coarse[k] for k in COARSE_KEYS})
 
 
