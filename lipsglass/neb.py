@@ -45,8 +45,8 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    started from it with midpoints inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
    otherwise the hop is "not_converged" with the reason. A LAMMPS failure is retried with half
    the timestep (``retries``) and then reported as "failed" with the error.
-   A band whose relaxed regular stage (no climbing image yet) passes intermediate basins is
-   split into elementary hops instead (``split_band``): the basin images are minimised and each
+   A band whose relaxed regular stage (no climbing image yet), climbing band or refined band
+   passes intermediate basins is split into elementary hops instead (``split_band``): the basin images are minimised and each
    hop between consecutive states gets its own band, climbing image and refinement test (a
    segment passing basins of its own is split again, to ``max_split_depth`` levels); the
    hop is converged when every segment is. A climbing image that rises more than
@@ -94,8 +94,9 @@ HOP_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from", "S
 CONVERGED, NOT_CONVERGED = "converged", "not_converged"
 REJECTIONS = ("initial_moved", "final_relaxed_back", "final_off_target", "concerted_move", "length_outside_window")
 FAILED = "failed"
-# 3: end states from the glass's inherent structure, site-change check; 4: split depth, climb retries
-RESULT_VERSION = 4
+# 3: end states from the glass's inherent structure, site-change check; 4: split depth, climb retries;
+# 5: split also at basins that the climbing or the refined band shows
+RESULT_VERSION = 5
 
 
 # --- 1. hop selection ------------------------------------------------------------------------
@@ -926,7 +927,7 @@ def climbing_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, sett
     the runs and ``climb_runs``, and its relaxed images."""
     workdir = Path(workdir)
     summary, band = run_band(header, ids, path, settings, workdir, launcher, runtime=runtime)
-    climb_steps, runs = summary["climb_steps"], 1
+    climb_steps, runs, last = summary["climb_steps"], 1, workdir
     for retry in range(1, int(settings.climb_retries) + 1):
         if summary["converged"] or max(summary["path_energy_eV"]) - regular_top_eV > float(settings.climb_runaway_eV):
             break
@@ -936,10 +937,10 @@ def climbing_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, sett
         # a smooth climb that needed 79 steps past 150: tests/test_neb_band.py.)
         again = replace(settings, n_steps_neb=int(settings.print_every),
                         n_steps_climb=int(settings.n_steps_climb) * 2 ** retry)
-        summary, band = run_band(header, ids, band, again, workdir.with_name(f"{workdir.name}_retry_{retry}"),
-                                 launcher, runtime=runtime)
+        last = workdir.with_name(f"{workdir.name}_retry_{retry}")
+        summary, band = run_band(header, ids, band, again, last, launcher, runtime=runtime)
         climb_steps, runs = climb_steps + summary["climb_steps"], runs + 1
-    return dict(summary, climb_steps=climb_steps, climb_runs=runs), band
+    return dict(summary, climb_steps=climb_steps, climb_runs=runs, band_dir=last.name), band
 
 
 def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.ndarray, settings: NEBSettings,
@@ -961,9 +962,13 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
        ``settings.climb_retries`` times (``climbing_band``). A climbing image that rose more than
        ``settings.climb_runaway_eV`` above the highest image of the regular band left the valley
        ("climb_runaway").
-    3. When it converged, a band of 2R - 1 images started from it (``refined_path``) is run too,
-       and the result is converged only when that band converged as well and both barriers
-       agree within ``settings.refine_tolerance_eV``.
+       When the converged climbing band shows basins its regular band did not (the climbing
+       image pulled images into them), the band is split there as in 1.
+    3. Otherwise a band of 2R - 1 images started from it (``refined_path``) is run too, and the
+       result is converged only when that band converged as well and both barriers agree
+       within ``settings.refine_tolerance_eV``. A refined band that moved the barrier because it
+       resolved basins between the coarse images is split there as in 1 (on P2S6-5, a 1.00 eV
+       refined barrier against 0.85 eV coarse, with basins at two of its images).
 
     Returns the refined band's summary (the climbing band's when no refinement ran) with
     ``coarse`` (the climbing band's summary), ``climb_runs`` (climbing-stage runs of both bands,
@@ -991,14 +996,28 @@ def converged_band(header: Sequence[str], ids: np.ndarray, box: Box, path: np.nd
                climb_rise_eV=float(rise))
     if reason is not None:
         return out
+    can_split = depth < int(settings.max_split_depth)
+    if coarse["intermediate_minimum"] and can_split:
+        # the climbing image pulled the band into basins its regular band did not show
+        split = split_band(header, ids, box, band, coarse, settings, workdir, launcher, runtime, depth,
+                           band_dir=coarse["band_dir"])
+        if split is not None:
+            return split
     fine_path = refined_path(box, band)
-    fine, _ = climbing_band(header, ids, fine_path, settings, workdir / "refine", top, launcher, runtime)
+    fine, fine_band = climbing_band(header, ids, fine_path, settings, workdir / "refine", top, launcher, runtime)
     change = max(abs(fine["forward_barrier_eV"] - coarse["forward_barrier_eV"]),
                  abs(fine["backward_barrier_eV"] - coarse["backward_barrier_eV"]))
     if not fine["converged"]:
         reason = "refinement_not_converged"
     elif change > settings.refine_tolerance_eV:
         reason = "refinement_changed_barrier"
+        if fine["intermediate_minimum"] and can_split:
+            # the refined band resolved basins between the coarse band's images: the hop is not
+            # elementary, and its barrier is that of its elementary hops
+            split = split_band(header, ids, box, fine_band, fine, settings, workdir, launcher, runtime, depth,
+                               band_dir=fine["band_dir"])
+            if split is not None:
+                return split
     return dict(fine, converged=reason is None, replicas=len(path), refined_replicas=len(fine_path),
                 refinement_change_eV=float(change), not_converged_reason=reason, segments=1,
                 climb_runs=coarse["climb_runs"] + fine["climb_runs"],
@@ -1031,8 +1050,9 @@ def minimise_state(header: Sequence[str], dump: str | Path, settings: NEBSetting
 
 def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarray, summary: Mapping,
                settings: NEBSettings, workdir: Path, launcher: str | None, runtime: LammpsRuntime | None,
-               depth: int) -> dict | None:
-    """Split a relaxed regular ``band`` (its NEB ``summary``; images in ``workdir/regular``) at its
+               depth: int, band_dir: str = "regular") -> dict | None:
+    """Split a relaxed ``band`` (its NEB ``summary``; images in ``workdir/band_dir``: the regular
+    band, or a climbing or refined band that showed basins the regular band did not) at its
     basins into elementary hops; None when no image minimises into a basin distinct from its
     neighbouring states.
 
@@ -1049,13 +1069,13 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
     e0 = summary["energy_initial_kcal_mol"]
     states = [(np.asarray(band[0], float), float(e0), None)]
     for m in summary["intermediate_minima"]:   # 1-based replica numbers
-        got_ids, x, e = minimise_state(header, workdir / "regular" / f"relaxed.{int(m)}.dump", settings,
-                                       workdir / f"basin_{int(m)}")
+        basin = workdir / (f"basin_{int(m)}" if band_dir == "regular" else f"basin_{band_dir}_{int(m)}")
+        got_ids, x, e = minimise_state(header, workdir / band_dir / f"relaxed.{int(m)}.dump", settings, basin)
         if not np.array_equal(got_ids, ids):
             raise SimulationFailed(f"minimised basin of image {m} in {workdir} holds other atoms")
         apart = [float(np.linalg.norm(box.minimum_image(x - y), axis=1).max()) for y in (states[-1][0], band[-1])]
         if min(apart) > float(settings.basin_separation_A):
-            states.append((x, e, workdir / f"basin_{int(m)}.dump"))
+            states.append((x, e, basin.with_suffix(".dump")))
     if len(states) == 1:
         return None
     states.append((np.asarray(band[-1], float), float(summary["energy_final_kcal_mol"]), None))
@@ -1106,7 +1126,7 @@ def split_band(header: Sequence[str], ids: np.ndarray, box: Box, band: np.ndarra
                                                          "not_converged_reason", "replicas", "refined_replicas",
                                                          "refinement_change_eV", "segments", "climb_runs")}
                             for s in segments],
-        "coarse": None, "regular": {k: summary.get(k) for k in COARSE_KEYS},
+        "coarse": None, "regular": {k: summary.get(k) for k in COARSE_KEYS}, "split_from": band_dir,
     }
 
 
