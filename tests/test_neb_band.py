@@ -339,12 +339,33 @@ def test_intermediate_minimum_is_flagged_and_barrier_taken_from_it(tmp_path):
     # and refinement: the basin is the minimised one, and both peaks are saddles (3 meV, as for
     # one saddle above)
     assert res["segments"] == 2 and res["converged"], res
+    assert res["split_from"] == "regular"
     assert res["basin_energies_eV"][1] == pytest.approx(e["m"] - e["a"], abs=1e-3)
     assert [seg["refined_replicas"] for seg in res["segment_results"]] == [
         2 * max(5, math.ceil(abs(x1 - x0)) + 1) - 1 for x0, x1 in ((xa, xm), (xm, xb))]
     assert res["forward_barrier_eV"] == pytest.approx(expected_forward, abs=3e-3)
     assert res["backward_barrier_eV"] == pytest.approx(expected_backward, abs=3e-3)
 
+
+
+@pytest.mark.slow
+def test_basin_that_only_the_climbing_or_refined_band_resolves_splits_the_hop(tmp_path):
+    """The triple well above with a 4-image band: no image of the regular band lies lower than
+    both neighbours (its images straddle the basin), so the regular band is not split. The
+    refined band (7 images) resolves the basin; the hop is then split there, and both barriers
+    of the two elementary hops match the analytic ones as when the regular band is split."""
+    centres = {10.0: 1.0, 14.5: 1.3, 19.0: 0.8}
+    xa, xm, xb = _minimum(centres, 9.0, 12.0), _minimum(centres, 12.5, 16.5), _minimum(centres, 17.0, 20.0)
+    s1, s2 = _saddle(centres, xa, xm), _saddle(centres, xm, xb)
+    e = {k: _energy_1d(v, centres) for k, v in dict(a=xa, m=xm, b=xb, s1=s1, s2=s2).items()}
+    s = NEBSettings(replicas=4, ftol_eV_A=0.005, n_steps_neb=3000, n_steps_climb=3000, print_every=50,
+                    refine_tolerance_eV=0.02, idpp_cutoff_A=0.0, max_split_depth=1)
+    res = _band(centres, xa, xb, 4, tmp_path, s)
+    assert res["split_from"] in ("band", "refine"), res.get("split_from")
+    assert res["segments"] == 2 and res["converged"], res["not_converged_reason"]
+    assert res["basin_energies_eV"][1] == pytest.approx(e["m"] - e["a"], abs=1e-3)
+    assert res["forward_barrier_eV"] == pytest.approx(max(e["s1"] - e["a"], e["s2"] - e["m"]), abs=3e-3)
+    assert res["backward_barrier_eV"] == pytest.approx(max(e["s2"] - e["b"], e["s1"] - e["m"]), abs=3e-3)
 
 
 @pytest.mark.slow
