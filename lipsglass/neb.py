@@ -39,18 +39,19 @@ Pipeline for one hop of Li ``from_id`` to the site of Li ``to_id`` (5-10 A away)
    the climbing image too), then the climbing-image stage. Both end replicas are held at their
    minimised states (``fix setforce`` 0 on replicas 1 and R), so the path's end energies are
    exactly the separately minimised energies. A band has converged when the climbing stage
-   stopped on ``ftol`` (largest per-atom force incl. nudging, ``min_modify norm max``) before
-   its step limit (a climb that reached it is continued from where it stopped with twice the
-   limit, ``climb_retries`` times: ``climbing_band``) *and* a refined band of 2R - 1 images,
-   started from it with midpoints inserted, converged too and reproduced both barriers within ``refine_tolerance_eV``;
-   otherwise the hop is "not_converged" with the reason. A LAMMPS failure is retried with half
-   the timestep (``retries``) and then reported as "failed" with the error.
-   A band whose relaxed regular stage (no climbing image yet), climbing band or refined band
-   passes intermediate basins is split into elementary hops instead (``split_band``): the basin images are minimised and each
-   hop between consecutive states gets its own band, climbing image and refinement test (a
-   segment passing basins of its own is split again, to ``max_split_depth`` levels); the
-   hop is converged when every segment is. A climbing image that rises more than
-   ``climb_runaway_eV`` above the regular band has left the path ("climb_runaway").
+   stopped on ``ftol`` (largest per-atom force incl. nudging, ``min_modify norm max``) before its
+   step limit (a climb that reached it is continued from where it stopped with twice the limit,
+   ``climb_retries`` times: ``climbing_band``) *and* a refined band of 2R - 1 images, started
+   from it with midpoints inserted, converged too and reproduced both barriers within
+   ``refine_tolerance_eV``; otherwise the hop is "not_converged" with the reason. A LAMMPS
+   failure is retried with half the timestep (``retries``) and then reported as "failed" with the
+   error. A band whose relaxed regular stage (no climbing image yet), climbing band or refined
+   band passes intermediate basins is split into elementary hops instead (``split_band``): the
+   basin images are minimised and each hop between consecutive states gets its own band, climbing
+   image and refinement test (a segment passing basins of its own is split again, to
+   ``max_split_depth`` levels); the hop is converged when every segment is. A climbing image that
+   rises more than ``climb_runaway_eV`` above the regular band has left the path
+   ("climb_runaway").
 5. **Barriers** from the last line of the (refined) NEB log, measured from the lowest
    preceding minimum (``path_barriers``): forward = max_i (E_i - min_{j<=i} E_j), backward =
    max_i (E_i - min_{j>=i} E_j) (eV) -- the backward barrier is the forward barrier of the
@@ -921,10 +922,11 @@ def climbing_band(header: Sequence[str], ids: np.ndarray, path: np.ndarray, sett
                   runtime: LammpsRuntime | None = None) -> tuple[dict, np.ndarray]:
     """``run_band`` of ``path`` with its climbing stage in ``workdir``; a climbing stage that
     reached its step limit is run again from where it stopped (``workdir``_retry_k, with
-    ``n_steps_climb`` * 2^k steps), ``settings.climb_retries`` times, unless its climbing image already
-    rose more than ``settings.climb_runaway_eV`` above ``regular_top_eV`` (the highest image of
-    the relaxed regular band). Returns the last run's summary, with ``climb_steps`` summed over
-    the runs and ``climb_runs``, and its relaxed images."""
+    ``n_steps_climb`` * 2^k steps), ``settings.climb_retries`` times, unless its climbing image
+    already rose more than ``settings.climb_runaway_eV`` above ``regular_top_eV`` (the highest
+    image of the relaxed regular band). Returns the last run's summary, with ``climb_steps``
+    summed over the runs, ``climb_runs`` and ``band_dir`` (the folder name of the last run's
+    images), and its relaxed images."""
     workdir = Path(workdir)
     summary, band = run_band(header, ids, path, settings, workdir, launcher, runtime=runtime)
     climb_steps, runs, last = summary["climb_steps"], 1, workdir
@@ -1041,8 +1043,7 @@ def minimise_state(header: Sequence[str], dump: str | Path, settings: NEBSetting
     dump with id x y z); writes ``<prefix>.dump`` and ``<prefix>_energy.txt``. Returns (ids,
     positions (N, 3) A, energy kcal/mol)."""
     prefix = Path(prefix).resolve()
-    cmds = list(header) + [place_atoms_command(dump), "thermo_style custom step pe fnorm fmax", "thermo 100"]
-    cmds += _minimise_commands(settings) + _output_commands(prefix)
+    cmds = list(header) + [place_atoms_command(dump)] + _minimise_state_commands(settings) + _output_commands(prefix)
     run_lammps(cmds, prefix.with_suffix(".log"), input_copy=prefix.parent / f"in.{prefix.name}")
     state = read_dump(prefix.with_suffix(".dump"))[-1]
     return state.ids, state.positions(), float(Path(f"{prefix}_energy.txt").read_text().split()[-1])
