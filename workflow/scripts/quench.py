@@ -13,6 +13,7 @@ run_quench_job(
     threads=snakemake.threads,
     glass=snakemake.wildcards.glass,
     ranks=snakemake.resources.tasks,
-    mpi_launcher=snakemake.resources.mpi,
+    # None (no mpi resource): the environment's mpiexec when tasks > 1
+    mpi_launcher=snakemake.resources.get("mpi"),
     lammps=snakemake.config.get("lammps"),
 )
