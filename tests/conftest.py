@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -85,3 +86,28 @@ def plan(workdir: Path, *configfiles: str, extra: tuple[str, ...] = (), check: b
     files = [str(REPO / c) if not Path(c).is_absolute() else c for c in (configfiles or ("config/config.yaml",))]
     return run_snakemake("-n", "--cores", "2", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
                          "--configfile", *files, *extra, check=check)
+
+
+TINY_CONFIG = REPO / "tests" / "config" / "config.yaml"
+
+
+@pytest.fixture(scope="session")
+def site_lammps_profile(tmp_path_factory) -> Path:
+    """A user's profile declaring LAMMPS as an external program, the way a cluster user declares
+    the site build (here the environment's own `lmp` binary, run as a separate process)."""
+    from lipsglass.lammps_runtime import lammps_executable
+    profile = tmp_path_factory.mktemp("site-profile")
+    (profile / "config.yaml").write_text(yaml.safe_dump({"config": {"lammps": {
+        "executable": lammps_executable(), "launcher": None,
+        "switches": {"default": None, "production": "-sf omp -pk omp {threads}"}}}}))
+    return profile
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, site_lammps_profile) -> Path:
+    """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes), with the
+    MD run by an external `lmp` declared in a profile."""
+    workdir = tmp_path_factory.mktemp("tiny-workflow")
+    run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
+                  "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
+    return workdir

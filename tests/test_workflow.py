@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import REPO, plan, run_snakemake
+from conftest import REPO, TINY_CONFIG, plan, run_snakemake
 from lipsglass.lammpsio import iter_dump, read_data
 
 
@@ -118,31 +118,6 @@ def _block_stderr(x: np.ndarray, n_blocks: int = 5) -> float:
 # A block SE of 5 blocks has 4 degrees of freedom: +-3 SE would be a 96 % interval (a correct run
 # fails it 4 % of the time); t(0.995, 4) makes it 99 %.
 BLOCK_T99 = 4.604
-
-
-TINY_CONFIG = REPO / "tests" / "config" / "config.yaml"
-
-
-@pytest.fixture(scope="module")
-def site_lammps_profile(tmp_path_factory) -> Path:
-    """A user's profile declaring LAMMPS as an external program, the way a cluster user declares
-    the site build (here the environment's own `lmp` binary, run as a separate process)."""
-    from lipsglass.lammps_runtime import lammps_executable
-    profile = tmp_path_factory.mktemp("site-profile")
-    (profile / "config.yaml").write_text(yaml.safe_dump({"config": {"lammps": {
-        "executable": lammps_executable(), "launcher": None,
-        "switches": {"default": None, "production": "-sf omp -pk omp {threads}"}}}}))
-    return profile
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, site_lammps_profile) -> Path:
-    """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes), with the
-    MD run by an external `lmp` declared in a profile."""
-    workdir = tmp_path_factory.mktemp("tiny-workflow")
-    run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
-                  "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
-    return workdir
 
 
 @pytest.mark.slow
