@@ -365,7 +365,10 @@ def _cli(args: argparse.Namespace) -> int:
     if args.profile:
         if not Path(args.profile).is_file():
             raise SystemExit(f"cost: profile {args.profile} not found")
-        ranks = {profile_tasks(args.profile, r) for r in MD_RULES}
+        try:
+            ranks = {profile_tasks(args.profile, r) for r in MD_RULES}
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise SystemExit(f"cost: {args.profile}: tasks of quench/production under set-resources unreadable ({exc})") from None
         if len(ranks) != 1:
             raise SystemExit(f"cost: {args.profile}: quench and production have different tasks {sorted(ranks)}")
         md_ranks = ranks.pop()
@@ -374,7 +377,11 @@ def _cli(args: argparse.Namespace) -> int:
     if args.profile:
         resources = profile_resources(rows)
         path = Path(args.profile)
-        path.write_text(write_profile_resources(path.read_text(), resources, rows))
+        try:
+            text = write_profile_resources(path.read_text(), resources, rows)
+        except ValueError as exc:
+            raise SystemExit(f"cost: {path}: {exc}") from None
+        path.write_text(text)
         for rule, res in resources.items():
             print(f"{path}: {rule:<28} runtime {res['runtime']:>6} min  mem_mb {res['mem_mb']:>7}")
         return 0
@@ -404,16 +411,23 @@ def _cli(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("cost", help="core-hours and wall time of every heavy rule of a config; "
                                            "--profile writes runtime/mem_mb into a SLURM profile")
     p.add_argument("config", help="config YAML (e.g. config/paper.yaml)")
     p.add_argument("--measure", action="store_true", help="measure the MD throughput now (builds the first glass)")
     p.add_argument("--atom-steps-per-core-s", type=float, help="MD throughput to assume")
-    p.add_argument("--nodes", type=int, default=4, help="nodes for the wall-time estimate (default 4)")
-    p.add_argument("--cores-per-node", type=int, default=128,
+    p.add_argument("--nodes", type=_positive_int, default=4, help="nodes for the wall-time estimate (default 4)")
+    p.add_argument("--cores-per-node", type=_positive_int, default=128,
                    help="cores per node assumed for the wall-time estimate (default 128, e.g. 2 x 64-core AMD EPYC)")
-    p.add_argument("--md-ranks", type=int, default=8,
+    p.add_argument("--md-ranks", type=_positive_int, default=8,
                    help="MPI ranks of a quench or production job (default 8, as profiles/slurm; --profile reads its tasks)")
     p.add_argument("--profile", help="write runtime and mem_mb of the heavy rules into this SLURM profile "
                                      "(e.g. profiles/slurm/config.yaml), comments kept")
