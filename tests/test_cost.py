@@ -1,7 +1,9 @@
 """Cost model: steps from the config's durations, core-hours from atoms x steps / throughput,
-restart segments from md.segment_ps."""
+restart segments from md.segment_ps; every heavy rule's jobs, tasks, wall time and memory; the
+SLURM profile's runtime/mem_mb equal to the model's times the stated margins."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -9,9 +11,12 @@ import pytest
 import yaml
 
 from conftest import REPO
-from lipsglass.cost import cost_table
+from lipsglass import cost
+from lipsglass.composition import composition_from_config
+from lipsglass.cost import cost_table, profile_resources, profile_tasks, study_cost, write_profile_resources
 
 CONFIG = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 
 
 def test_steps_segments_and_core_hours_follow_from_the_config():
@@ -41,4 +46,106 @@ def test_cli_prints_json_before_anything_runs():
                           "--atom-steps-per-core-s", "2e5", "--json"], capture_output=True, text=True, check=True)
     report = json.loads(out.stdout)
     assert report["atom_steps_per_core_s"] == 2e5 and report["source"] == "given"
-    assert all(row["segments"] == 1 for row in report["rows"])   # the demo config is not segmented
+    assert all(row["segments"] == 1 for row in report["md_rows"])   # the demo config is not segmented
+    assert {r["rule"] for r in report["rules"]} == set(cost.HEAVY_RULES)
+
+
+def test_every_heavy_rule_is_costed_with_its_jobs_and_tasks():
+    rows = {r["rule"]: r for r in study_cost(CONFIG, md_ranks=8)}
+    assert set(rows) == set(cost.HEAVY_RULES)
+    glasses, replicas, temps = len(CONFIG["compositions"]), CONFIG["replicas"], len(CONFIG["production"]["temperatures_K"])
+    assert rows["quench"]["jobs"] == glasses * replicas and rows["production"]["jobs"] == glasses * replicas * temps
+    assert rows["softness_replica_properties"]["jobs"] == glasses * (replicas - 1)
+    neb = CONFIG["neb"]
+    assert rows["neb_batch"]["jobs"] == glasses * math.ceil(neb["n_per_class"] * len(neb["classes"]) / neb["batch_size"])
+    # tasks of a NEB batch: ranks_per_replica x the refined band (2R - 1) of the longest hop (10 A: R = 11)
+    assert rows["neb_batch"]["tasks"] == neb["ranks_per_replica"] * (2 * (math.ceil(neb["max_distance_A"]) + 1) - 1) == 84
+    for r in rows.values():
+        assert r["wall_s"] > 0 and r["mem_mb"] > 0
+        assert r["core_hours"] == pytest.approx(r["jobs"] * r["tasks"] * r["wall_s"] / 3600.0)
+
+
+def test_md_wall_time_follows_ranks_and_efficiency():
+    one = {r["rule"]: r for r in study_cost(CONFIG, md_ranks=1)}
+    eight = {r["rule"]: r for r in study_cost(CONFIG, md_ranks=8)}
+    for rule in cost.MD_RULES:
+        segments = cost.md_steps(CONFIG)[rule]["segments"]
+        work_1 = one[rule]["wall_s"] - segments * cost.MD_STARTUP_S
+        work_8 = eight[rule]["wall_s"] - segments * cost.MD_STARTUP_S
+        atoms = max(composition_from_config(g, e).n_atoms for g, e in CONFIG["compositions"].items())
+        assert work_1 == pytest.approx(cost.md_steps(CONFIG)[rule]["steps"] * atoms * cost.MD_CORE_S_PER_ATOM_STEP)
+        assert work_8 == pytest.approx(work_1 / (8 * min(1.0, cost.MPI_EFFICIENCY_2_RANKS) ** 3))
+        assert eight[rule]["mem_mb"] == pytest.approx(8 * one[rule]["mem_mb"])
+
+
+def test_cli_prints_md_neb_analysis_and_total_core_hours_and_wall_time_on_nodes():
+    out = subprocess.run([sys.executable, "-m", "lipsglass", "cost", str(REPO / "config" / "paper.yaml"),
+                          "--nodes", "3", "--cores-per-node", "64"], capture_output=True, text=True, check=True).stdout
+    summary = cost.totals(study_cost(CONFIG, md_ranks=8), nodes=3, cores_per_node=64)
+    for label in ("MD", "NEB", "analysis"):
+        assert f"{label}: {summary[label]:.{1 if label == 'analysis' else 0}f} core-hours" in out
+    assert f"total: {summary['total']:.0f} core-hours" in out
+    assert f"wall time on 3 nodes of 64 cores: {summary['wall_h']:.1f} h" in out
+    assert summary["total"] == pytest.approx(summary["MD"] + summary["NEB"] + summary["analysis"])
+    assert summary["wall_h"] >= summary["total"] / (3 * 64)
+
+
+def test_shipped_profile_resources_are_the_cost_model_times_the_margins():
+    """runtime (min) and mem_mb of every heavy rule in profiles/slurm equal the cost model of
+    config/paper.yaml times TIME_MARGIN / MEM_MARGIN (rewrite them with
+    `python -m lipsglass cost config/paper.yaml --profile profiles/slurm/config.yaml`)."""
+    rows = study_cost(CONFIG, md_ranks=profile_tasks(PROFILE, "quench"))
+    assert profile_tasks(PROFILE, "production") == profile_tasks(PROFILE, "quench")
+    shipped = yaml.safe_load(PROFILE.read_text())["set-resources"]
+    for r in rows:
+        want = profile_resources([r])[r["rule"]]
+        got = {k: shipped[r["rule"]][k] for k in ("runtime", "mem_mb")}
+        assert got == want, f"{r['rule']}: profile {got}, cost model x margins {want}"
+        assert got["runtime"] >= r["wall_s"] / 60.0 * cost.TIME_MARGIN
+        assert got["mem_mb"] >= r["mem_mb"] * cost.MEM_MARGIN
+    # the file is what the writer makes of it (so the writer keeps it unchanged)
+    text = PROFILE.read_text()
+    assert write_profile_resources(text, profile_resources(rows), rows) == text
+
+
+def test_profile_writer_edits_values_in_place_and_keeps_comments():
+    text = """# head comment
+executor: slurm
+default-resources:
+  runtime: 60                # wall time, minutes
+  mem_mb: 4000
+set-resources:
+  quench:
+    tasks: 8                 # MPI ranks
+    runtime: 2880            # an old estimate
+                             # that went on over two lines
+    mpi: "srun"
+  homology:
+    cpus_per_task: 1         # one core
+
+# tail comment
+other: 1
+"""
+    rows = [{"rule": "quench", "wall_s": 600.0, "mem_mb": 1234.0}, {"rule": "homology", "wall_s": 60.0, "mem_mb": 300.0},
+            {"rule": "structure", "wall_s": 6000.0, "mem_mb": 800.0}]
+    resources = profile_resources(rows)
+    out = write_profile_resources(text, resources, rows)
+    data = yaml.safe_load(out)
+    assert data["set-resources"]["quench"] == {"tasks": 8, "runtime": math.ceil(10 * cost.TIME_MARGIN),
+                                               "mpi": "srun", "mem_mb": 100 * math.ceil(12.34 * cost.MEM_MARGIN)}
+    assert data["set-resources"]["homology"]["runtime"] == max(cost.MIN_RUNTIME_MIN, math.ceil(cost.TIME_MARGIN))
+    assert data["set-resources"]["structure"]["runtime"] == math.ceil(100 * cost.TIME_MARGIN)
+    assert data["default-resources"] == {"runtime": 60, "mem_mb": 4000} and data["other"] == 1
+    for kept in ("# head comment", "# wall time, minutes", "# MPI ranks", "# one core", "# tail comment"):
+        assert kept in out
+    assert "an old estimate" not in out and "over two lines" not in out
+    assert write_profile_resources(out, resources, rows) == out
+
+
+def test_profile_errors_name_the_file_or_section(tmp_path):
+    with pytest.raises(ValueError, match="set-resources"):
+        write_profile_resources("executor: slurm\n", {}, [])
+    missing = tmp_path / "none.yaml"
+    out = subprocess.run([sys.executable, "-m", "lipsglass", "cost", str(REPO / "config" / "paper.yaml"),
+                          "--profile", str(missing)], capture_output=True, text=True)
+    assert out.returncode != 0 and str(missing) in out.stderr and len(out.stderr.strip().splitlines()) == 1
