@@ -233,6 +233,31 @@ def test_the_environment_mpiexec_runs_its_ranks_inside_a_job_of_one_task(slurm, 
     assert "1 by 1 by 2 MPI processor grid" in (tmp_path / "lj.log").read_text()
 
 
+def rule_bodies() -> dict[str, str]:
+    bodies = {}
+    for path in (REPO / "workflow" / "rules").glob("*.smk"):
+        for m in re.finditer(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", path.read_text(), re.M | re.S):
+            bodies[m.group(1)] = m.group(2)
+    return bodies
+
+
+def test_local_rules_are_safe_on_a_login_node():
+    """Local rules run in the Snakemake process on the submit host: none renders with OVITO (a
+    Vulkan driver a login node may lack) and none reads a trajectory or an MD configuration
+    (work that grows with the cell); they read the summary tables of other jobs."""
+    bodies = rule_bodies()
+    local = localrules() - {"all"}
+    assert local <= set(bodies)
+    assert not local & RENDERED_RULES
+    for rule in sorted(local):
+        inputs = bodies[rule].split("output:")[0]
+        scripts = re.findall(r'script:\s*"([^"]+)"', bodies[rule])
+        assert not re.search(r"lammpstrj|trajectory|final\.data|softness_run_file", inputs), rule
+        for script in scripts:
+            text = (REPO / "workflow" / "rules" / script).resolve().read_text()
+            assert "rendered" not in text and "ovito" not in text.lower(), rule
+
+
 # --- every paper-scale job is submittable (no cluster needed) -----------------------------------
 
 def submit_commands(workdir: Path, profile: Path, *configfiles: str) -> list[dict]:
