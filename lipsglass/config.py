@@ -29,7 +29,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key {key}: {error.message} (unknown key; check spelling against config/config.yaml)"
     if error.validator == "anyOf" and key.endswith("units"):
         return f"config key {key}: a glass needs P: give PS4, P2S7 or P2S6 a positive count (got {error.instance})"
-    if error.validator == "propertyNames":
+    if key == "compositions" and "propertyNames" in error.schema_path:
         return (f"config key {key}: name {error.instance!r} is not safe as a path and wildcard "
                 "(letters, digits, '_', '.', '+', '-'; must start with a letter or digit)")
     return f"config key {key}: {error.message}"
@@ -48,6 +48,7 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
         except ValueError as exc:
             raise ConfigError(f"config key compositions.{name}: {exc}") from exc
     _check_glass_names(config)
+    _check_cell_sizes(config)
     _check_analysed_temperatures(config)
     hom = config.get("homology")
     if hom and not hom["volume_epsilon_A2"] < hom["min_persistence_A2"]:
@@ -71,18 +72,97 @@ def selected_glasses(config: dict) -> list[str]:
     return names if wanted == "all" else [g for g in names if g in wanted]
 
 
+def neb_glasses(config: dict) -> list[str]:
+    """Glasses with NEB hops, in the order of ``compositions``: config ``neb.glasses`` is "first"
+    (the first selected glass: P2S6-25, the glass of the paper's Fig. 4, in the default study),
+    "all" (every selected glass) or a list of names, of which the selected ones are taken."""
+    wanted = config["neb"].get("glasses", "first")
+    selected = selected_glasses(config)
+    if wanted == "first":
+        return selected[:1]
+    if wanted == "all":
+        return selected
+    return [g for g in selected if g in wanted]
+
+
 def _check_glass_names(config: dict) -> None:
-    """Glass selections name compositions that exist."""
+    """Glass selections name compositions that exist; a stage's list names a selected glass."""
     known = list(config["compositions"])
     for key, wanted in (("glasses", config.get("glasses", "all")),
-                        ("neb.glasses", config.get("neb", {}).get("glasses", "all"))):
-        unknown = [] if wanted == "all" else [g for g in wanted if g not in known]
+                        ("neb.glasses", config.get("neb", {}).get("glasses", "first"))):
+        unknown = [] if wanted in ("all", "first") else [g for g in wanted if g not in known]
         if unknown:
             raise ConfigError(f"config key {key}: {unknown} not among compositions {known}")
-    neb = config.get("neb", {}).get("glasses", "all")
-    if neb != "all" and not set(neb) & set(selected_glasses(config)):
-        raise ConfigError(f"config key neb.glasses: none of {neb} is among the selected glasses "
-                          f"{selected_glasses(config)}")
+    if "neb" in config and not neb_glasses(config):
+        raise ConfigError(f"config key neb.glasses: none of {config['neb']['glasses']} is among the selected glasses "
+                          f"{selected_glasses(config)}; set neb.glasses: first (or all), or name a selected glass")
+
+
+# Standard atomic masses (g/mol) for the cell-size estimate
+_ELEMENT_MASS_G_MOL = {"Li": 6.941, "P": 30.974, "S": 32.06}
+# Glass density (g/cm3) for the cell-size estimate: the default study measured 1.797-1.811 at 300 K
+_GLASS_DENSITY_G_CM3 = 1.8
+
+
+def analysis_minimum_li(config: dict) -> dict[str, tuple[int, str]]:
+    """Smallest Li count per glass each analysis needs, {config key: (Li, what it needs them for)}.
+
+    Only ``softness.outer_folds`` stops a stage (the softness model cannot be cross-fitted); below
+    the others a claim is "not tested" for that glass."""
+    need = {}
+    soft = config.get("softness")
+    if soft:
+        outer, inner = int(soft["outer_folds"]), int(soft["cv_folds"])
+        # every outer fold holds >= 1 labelled Li, and each training part (outer - 1 of the folds)
+        # >= cv_folds Li for the inner choice of C
+        need["softness.outer_folds"] = (max(outer, -(-inner * outer // (outer - 1))),
+                                        f"the softness model cross-fits over Li in {outer} folds with "
+                                        f"{inner} inner folds")
+    if "homology" in config:
+        need["homology.min_count"] = (int(config["homology"]["min_count"]),
+                                      "C12 tests ring-size classes covering at least this many Li")
+    if "structure" in config:
+        need["structure.claims.c7_min_li"] = (int(config["structure"]["claims"]["c7_min_li"]),
+                                              "C7 compares anion types touched by at least this many Li")
+    if "neb" in config:
+        need["neb.claims.min_li_per_anion"] = (int(config["neb"]["claims"]["min_li_per_anion"]),
+                                               "C10 needs this many Li nearest PS4 and as many nearest P2S6")
+    return need
+
+
+def cell_size_warnings(config: dict) -> list[str]:
+    """Selected glasses too small for an analysis whose claim they would leave "not tested"."""
+    from lipsglass.builder import box_edge_A
+
+    messages = []
+    need = analysis_minimum_li(config)
+    for glass in selected_glasses(config):
+        comp = composition_from_config(glass, config["compositions"][glass])
+        for key, (n_min, why) in need.items():
+            if key != "softness.outer_folds" and comp.n_Li < n_min:
+                messages.append(f"glass {glass}: {comp.n_Li} Li, fewer than {n_min} ({key}: {why}); "
+                                "that claim will not be tested for it")
+        if "neb" in config and glass in neb_glasses(config):
+            mass = sum(_ELEMENT_MASS_G_MOL[e] * n for e, n in comp.element_counts().items())
+            half_edge = 0.5 * box_edge_A(mass, _GLASS_DENSITY_G_CM3)
+            if half_edge < config["neb"]["min_distance_A"]:
+                messages.append(f"glass {glass}: half its cell (~{half_edge:.1f} A at {_GLASS_DENSITY_G_CM3} g/cm3) is "
+                                f"shorter than neb.min_distance_A ({config['neb']['min_distance_A']} A): no NEB hop fits")
+    return messages
+
+
+def _check_cell_sizes(config: dict) -> None:
+    """A selected glass with fewer Li than a stage needs to run stops the run."""
+    need = analysis_minimum_li(config).get("softness.outer_folds")
+    if need is None:
+        return
+    n_min, why = need
+    for glass in selected_glasses(config):
+        comp = composition_from_config(glass, config["compositions"][glass])
+        if comp.n_Li < n_min:
+            raise ConfigError(f"config key compositions.{glass}.units: {comp.n_Li} Li ({comp.n_atoms} atoms) is below "
+                              f"the {n_min} Li the analyses need ({why}); scale the units up "
+                              f"(python -m lipsglass composition --atoms 800 gives a demonstration-size cell)")
 
 
 def _check_analysed_temperatures(config: dict) -> None:

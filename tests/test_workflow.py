@@ -44,6 +44,11 @@ def test_an_extra_config_selects_glasses(tmp_path):
     only its tiny glass; a selection naming no composition stops with the key named."""
     out = plan(tmp_path, "config/config.yaml", "tests/config/config.yaml").stdout
     assert set(re.findall(r"wildcards: glass=([^,\s]+)", out)) == {"tiny-A"}
+    other = tmp_path / "other.yaml"
+    other.write_text("glasses: [P2S6-10, P2S6-5]\n")            # without P2S6-25: NEB on the first selected
+    out = plan(tmp_path, "config/config.yaml", str(other)).stdout
+    assert set(re.findall(r"wildcards: glass=([^,\s]+)", out)) == {"P2S6-10", "P2S6-5"}
+    assert job_counts(out)["neb_select"] == 1 and "results/P2S6-10/neb/hops.csv" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("glasses: [P2S6-25, P2S6-99]\n")
     proc = plan(tmp_path, "config/config.yaml", str(bad), check=False)

@@ -16,12 +16,15 @@ if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
     if str(SOURCE_ROOT.resolve()) not in sys.path:
         sys.path.insert(0, str(SOURCE_ROOT.resolve()))
 
-from lipsglass.config import selected_glasses, validate_config
+from lipsglass.config import cell_size_warnings, neb_glasses as neb_glasses_of, selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
+# Glasses too small for a claim's test run, but say so before any job starts.
+for _message in cell_size_warnings(config):
+    print(f"warning: {_message}", file=sys.stderr)
 
 # The compositions this run studies (config glasses: "all" or a list; validated above).
 GLASSES = selected_glasses(config)
@@ -258,11 +261,9 @@ def homology_outputs():
 
 
 def neb_glasses():
-    """Glasses with NEB hops: neb.glasses ("all" or a list of composition names)."""
-    wanted = config["neb"]["glasses"]  # names checked by validate_config
-    if wanted == "all":
-        return list(GLASSES)
-    return [g for g in GLASSES if g in wanted]
+    """Glasses with NEB hops: neb.glasses ("first" selected glass, "all" selected glasses, or the
+    selected ones of a list; lipsglass.config.neb_glasses)."""
+    return neb_glasses_of(config)
 
 
 def neb_batch_labels():
