@@ -61,6 +61,11 @@ localrules:
     figS3_barriers_all_classes,
     fig4d_li_traces,
     scorecard,
+    overview_figure,
+
+
+onsuccess:
+    print_study_summary()
 
 
 rule all:

@@ -371,8 +371,30 @@ def scorecard_config_name():
     return ", ".join(str(f) for f in workflow.configfiles) or "config/config.yaml"
 
 
+# Key panels of the one-page overview (results/figures/overview.png), {title: PNG}
+OVERVIEW_PANELS = {
+    "Fig. 2A: Li diffusion, Arrhenius (C1)": "results/figures/fig2a_arrhenius.png",
+    "Fig. 3B: softness distributions": "results/figures/fig3b_softness_distributions.png",
+    "Fig. 3E: softness by nearby anion (C5)": "results/figures/fig3e_softness_by_anion.png",
+    "Fig. 4C: NEB barriers (C9)": "results/figures/fig4c_barriers.png",
+}
+
+
+def print_study_summary():
+    """End of a successful run: where the scorecard and report are, and the claims' verdicts."""
+    from lipsglass.claims import study_summary
+
+    print(
+        study_summary(
+            "results/summary/scorecard.csv",
+            "results/summary/scorecard.md",
+            "results/report.html",
+        )
+    )
+
+
 def summary_outputs():
-    return [
+    return figure_files("overview") + [
         "results/summary/scorecard.csv",
         "results/summary/scorecard.md",
         "results/summary/scorecard.html",
