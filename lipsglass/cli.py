@@ -68,6 +68,26 @@ def _composition(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_keys(args: argparse.Namespace) -> int:
+    """The key table of config/README.md from the schema: printed, or written into a Markdown file
+    between its markers."""
+    from pathlib import Path
+
+    from lipsglass.config import config_key_table, key_table_in
+
+    table = config_key_table()
+    if args.write is None:
+        print(table)
+        return 0
+    path = Path(args.write)
+    text = path.read_text()
+    current = key_table_in(text)
+    if not current:
+        raise ValueError(f"{path} has no generated key table (its first marker line is missing)")
+    path.write_text(text.replace(current, table))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lipsglass", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default {DEFAULT_FRACTION_TOLERANCE}: two-decimal fractions kept to their last digit)")
     p.add_argument("--forcefield", default="ariga2022", help="force field of the partial-charge check")
     p.set_defaults(func=_composition)
+
+    p = sub.add_parser("config-keys", help="Markdown table of every config key (description, unit, default, "
+                                           "allowed values) from the config schema")
+    p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (config/README.md)")
+    p.set_defaults(func=_config_keys)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser

@@ -3,6 +3,7 @@ the offending key, plus the semantic checks a schema cannot express."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jsonschema
@@ -182,3 +183,108 @@ def _check_analysed_temperatures(config: dict) -> None:
 
 def load_config(path: str | Path) -> dict:
     return validate_config(yaml.safe_load(Path(path).read_text()))
+
+
+# ---- the key table of config/README.md, generated from the schema ----
+
+KEY_TABLE_BEGIN = "<!-- config keys: generated from workflow/schemas/config.schema.yaml by python -m lipsglass config-keys -->"
+KEY_TABLE_END = "<!-- end of config keys -->"
+
+
+def _resolve(node: dict, schema: dict) -> dict:
+    """``node`` with a ``$ref`` into ``#/definitions/`` merged in (its own keys win)."""
+    if "$ref" not in node:
+        return node
+    target = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def _allowed(node: dict, schema: dict) -> str:
+    """The values a key accepts, in words, from its constraints."""
+    node = _resolve(node, schema)
+    alternatives = node.get("oneOf") or (node.get("anyOf") if "type" not in node else None)
+    if alternatives:
+        return " or ".join(_allowed(alt, schema) for alt in alternatives)
+    if "const" in node:
+        return repr(node["const"]) if not isinstance(node["const"], str) else node["const"]
+    if "enum" in node:
+        return "one of " + ", ".join(str(v) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "null":
+        return "null"
+    if kind == "array":
+        size = ""
+        if node.get("minItems") == node.get("maxItems") and "minItems" in node:
+            size = f"{node['minItems']} "
+        elif node.get("minItems"):
+            size = f">= {node['minItems']} "
+        items = _allowed(node.get("items", {}), schema) if node.get("items") else "values"
+        return f"list of {size}({items})" + (", each once" if node.get("uniqueItems") else "")
+    if kind == "object":
+        return "mapping"
+    bounds = []
+    if "minimum" in node:
+        bounds.append(f">= {node['minimum']}")
+    if "exclusiveMinimum" in node:
+        bounds.append(f"> {node['exclusiveMinimum']}")
+    if "maximum" in node:
+        bounds.append(f"<= {node['maximum']}")
+    if "exclusiveMaximum" in node:
+        bounds.append(f"< {node['exclusiveMaximum']}")
+    if "not" in node and "const" in node["not"]:
+        bounds.append(f"not {node['not']['const']}")
+    words = {"number": "number", "integer": "integer", "string": "text", "boolean": "true or false"}.get(kind, kind or "any")
+    if "pattern" in node:
+        words += f" matching {node['pattern']}"
+    if "minLength" in node:
+        words = "non-empty " + words
+    return words + (" " + ", ".join(bounds) if bounds else "")
+
+
+# what the free-named entries of a mapping are called in the key table
+_ENTRY_NAMES = {"compositions": "glass", "switches": "rule", "radii": "element", "voronoi_radii_A": "element"}
+
+
+def config_key_rows(schema_path: str | Path = SCHEMA_PATH) -> list[dict[str, str]]:
+    """Every key of the schema in its order: dotted key, description, unit, default, allowed."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    rows: list[dict[str, str]] = []
+
+    def walk(node: dict, dotted: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            visit(sub, f"{dotted}.{key}" if dotted else key)
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict) and extra:
+            visit(extra, f"{dotted}.<{_ENTRY_NAMES.get(dotted.rsplit('.', 1)[-1], 'name')}>")
+        for alt in node.get("anyOf", []) + node.get("oneOf", []):
+            if isinstance(alt, dict) and alt.get("type") == "object":
+                walk(alt, dotted)
+
+    def visit(sub: dict, dotted: str) -> None:
+        default = sub.get("default", "")
+        rows.append({"key": dotted, "description": sub.get("description", ""), "unit": sub.get("unit", ""),
+                     "default": "" if "default" not in sub else json.dumps(default),
+                     "allowed": "section" if "properties" in sub else _allowed(sub, schema)})
+        walk(sub, dotted)
+
+    walk(schema, "")
+    return rows
+
+
+def config_key_table(schema_path: str | Path = SCHEMA_PATH) -> str:
+    """The Markdown table of every config key (between KEY_TABLE_BEGIN and KEY_TABLE_END in
+    config/README.md)."""
+    lines = [KEY_TABLE_BEGIN, "", "| key | what it sets | unit | default | allowed |", "|---|---|---|---|---|"]
+    for r in config_key_rows(schema_path):
+        cells = [f"`{r['key']}`", r["description"], r["unit"], f"`{r['default']}`" if r["default"] else "",
+                 r["allowed"]]
+        lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines + ["", KEY_TABLE_END])
+
+
+def key_table_in(markdown: str) -> str:
+    """The generated key table inside a Markdown text (markers included), or '' if absent."""
+    if KEY_TABLE_BEGIN not in markdown:
+        return ""
+    start = markdown.index(KEY_TABLE_BEGIN)
+    return markdown[start:markdown.index(KEY_TABLE_END, start) + len(KEY_TABLE_END)]
