@@ -279,9 +279,10 @@ def test_the_own_glass_recipe_builds_and_quenches(tmp_path):
     assert proc.returncode == 0, proc.stderr
     overlay = work / "my-glass.yaml"
     assert yaml.safe_load(overlay.read_text())["glasses"] == ["my-glass"]
-    run_snakemake("--cores", "2", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-                  "--configfile", str(REPO / "config" / "config.yaml"), str(REPO / "tests" / "config" / "config.yaml"),
-                  str(overlay), "--until", "quench", timeout=1500)
+    proc = run_snakemake("--cores", "2", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+                         "--configfile", str(REPO / "config" / "config.yaml"),
+                         str(REPO / "tests" / "config" / "config.yaml"), str(overlay), "--until", "quench", timeout=1500)
+    assert "The scorecard has not been built by this run" in proc.stdout + proc.stderr   # onsuccess
     for replica in (1, 2):
         glass = work / "results" / "my-glass" / f"r{replica}" / "quench" / "glass.data"
         assert glass.is_file() and glass.stat().st_size > 0

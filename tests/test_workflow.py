@@ -145,9 +145,21 @@ def tiny_run(tmp_path_factory, site_lammps_profile) -> Path:
     """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes), with the
     MD run by an external `lmp` declared in a profile."""
     workdir = tmp_path_factory.mktemp("tiny-workflow")
-    run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
-                  "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
+    proc = run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
+                         "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
+    (workdir / "snakemake_output.txt").write_text(proc.stdout + proc.stderr)
     return workdir
+
+
+@pytest.mark.slow
+def test_the_run_ends_with_the_scorecard_summary(tiny_run):
+    """onsuccess: where the scorecard is, and the verdict counts read from it."""
+    from lipsglass.claims import verdict_counts
+    counts = verdict_counts(tiny_run / "results" / "summary" / "scorecard.csv")
+    output = (tiny_run / "snakemake_output.txt").read_text()
+    assert (f"{counts['holds']} of {sum(counts.values())} hold, {counts['does not hold']} do not hold, "
+            f"{counts['not tested']} not tested") in output
+    assert "Scorecard: results/summary/scorecard.md" in output and (tiny_run / "results/figures/overview.png").is_file()
 
 
 @pytest.mark.slow
