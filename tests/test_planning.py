@@ -164,6 +164,7 @@ def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
                     "refined_replicas": ""} for _ in range(5)] for g in ("a", "b")}
     claims = {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3, "min_hops_per_class": 10}
     config = load_config("config/config.yaml")
+    config["compositions"] = {g: config["compositions"]["P2S6-25"] for g in ("a", "b")}   # the two NEB glasses
     config["neb"].update(claims=claims, n_per_class=10, classes=["soft->hard", "hard->soft"], glasses=["a", "b"])
     need = P._neb_need({"claim": "C9"}, barriers, config)
     n = max(pairs_needed(0.3, 0.1, power=0.8), 20)
