@@ -31,12 +31,13 @@ def overview_figure(scorecard_csv: str | Path, panels: list[tuple[str, str | Pat
     step = 1.0 / max(len(rows), 1)
     for k, row in enumerate(rows):
         y = 1.0 - (k + 0.5) * step
-        table.text(0.0, y, f"{row['claim']} ({row['figure']})", fontsize=9, va="center", weight="bold",
+        table.text(0.0, y, row["claim"], fontsize=9, va="bottom", weight="bold", transform=table.transAxes)
+        table.text(0.0, y, textwrap.shorten(row["figure"], 22, placeholder="..."), fontsize=7, va="top",
                    transform=table.transAxes)
-        table.text(0.25, y, row["verdict"], fontsize=9, va="center", transform=table.transAxes,
+        table.text(0.24, y, row["verdict"], fontsize=9, va="center", transform=table.transAxes,
                    bbox={"facecolor": VERDICT_COLOURS.get(row["verdict"], "#ffffff"), "edgecolor": "#777777"})
         statement = textwrap.shorten(row["statement"], 150, placeholder=" ...")
-        table.text(0.45, y, "\n".join(textwrap.wrap(statement, 48)), fontsize=7.5, va="center",
+        table.text(0.46, y, "\n".join(textwrap.wrap(statement, 48)), fontsize=7.5, va="center",
                    transform=table.transAxes)
     for k, (title, png) in enumerate(panels):
         ax = fig.add_subplot(grid[k // 2, 1 + k % 2])
