@@ -2,6 +2,7 @@
 #   make setup   create .venv with the pinned environment and install lipsglass
 #   make run     (sets up if needed) run the default study with all cores
 #   make test    (sets up if needed, with Debian's slurm-wlm when root) run the whole test suite
+#   make report  (after make run) results/report.html, every figure checked in headless Chromium
 #   make validate  kernels beside independent implementations: results/validation/agreement.md
 #   make reproduction-config  config/reproduction.yaml from the finished study's plan (no MD)
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup slurm-packages run test lint dry-run validate reproduction-config clean-results
+.PHONY: setup slurm-packages run test report lint dry-run validate reproduction-config clean-results
 
 setup: $(STAMP)
 
@@ -47,6 +48,15 @@ slurm-packages:
 		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm >/dev/null; } \
 		|| echo "note: no SLURM; the cluster tests will be skipped (install Debian's slurm-wlm as root)"
+
+# The HTML report of the finished study (figures with captions, the scorecard, the overview first), then
+# opened in headless Chromium: every figure and the scorecard must be displayed and captioned.
+report: setup
+	$(BIN)/snakemake --cores 1 --report results/report.html
+	if $(BIN)/python -c "import sys; from lipsglass.report_check import find_chromium; sys.exit(find_chromium() is None)"; \
+	then $(BIN)/python -m lipsglass check-report results/report.html \
+		--expect results/figures/*.png results/summary/scorecard.html; \
+	else echo "note: no chromium, report not checked (make setup installs Debian's chromium as root)"; fi
 
 validate: setup
 	$(BIN)/python -m lipsglass validate --out results/validation

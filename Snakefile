@@ -60,6 +60,11 @@ localrules:
     fig4c_barriers,
     figS3_barriers_all_classes,
     scorecard,
+    overview_figure,
+
+
+onsuccess:
+    print_study_summary()
 
 
 rule all:

@@ -464,3 +464,28 @@ def scorecard_html(rows: list[dict], title: str, counts: str) -> str:
 
 def load_json(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def verdict_counts(scorecard_csv: str | Path) -> dict[str, int]:
+    """Number of claims of each verdict (:data:`VERDICTS`) in a scorecard CSV (``write_scorecard``)."""
+    with open(scorecard_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    unknown = {r["verdict"] for r in rows} - set(VERDICTS)
+    if unknown:
+        raise ValueError(f"{scorecard_csv}: verdicts {sorted(unknown)} not among {VERDICTS}")
+    return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+
+
+def study_summary(scorecard_csv: str | Path, scorecard_md: str | Path, report_html: str | Path) -> str:
+    """The lines a finished run ends with: where the scorecard and the report are, and how many
+    claims hold, do not hold and are not tested (nothing about the claims when this run did not
+    reach the scorecard, e.g. ``--until quench``)."""
+    if not Path(scorecard_csv).is_file():
+        return "The scorecard has not been built by this run (make run builds it)."
+    counts = verdict_counts(scorecard_csv)
+    total = sum(counts.values())
+    report = (f"report: {report_html}" if Path(report_html).is_file()
+              else f"report: make report (snakemake --report {report_html})")
+    return (f"Claims of Chen et al. (2023): {counts['holds']} of {total} hold, {counts['does not hold']} do not hold, "
+            f"{counts['not tested']} not tested.\nScorecard: {scorecard_md}; {report}; figures: results/figures/ "
+            f"(overview.png first).")

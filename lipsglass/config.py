@@ -3,6 +3,7 @@ the offending key, plus the semantic checks a schema cannot express."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jsonschema
@@ -29,7 +30,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key {key}: {error.message} (unknown key; check spelling against config/config.yaml)"
     if error.validator == "anyOf" and key.endswith("units"):
         return f"config key {key}: a glass needs P: give PS4, P2S7 or P2S6 a positive count (got {error.instance})"
-    if error.validator == "propertyNames":
+    if key == "compositions" and "propertyNames" in error.schema_path:
         return (f"config key {key}: name {error.instance!r} is not safe as a path and wildcard "
                 "(letters, digits, '_', '.', '+', '-'; must start with a letter or digit)")
     return f"config key {key}: {error.message}"
@@ -48,6 +49,7 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
         except ValueError as exc:
             raise ConfigError(f"config key compositions.{name}: {exc}") from exc
     _check_glass_names(config)
+    _check_cell_sizes(config)
     _check_analysed_temperatures(config)
     hom = config.get("homology")
     if hom and not hom["volume_epsilon_A2"] < hom["min_persistence_A2"]:
@@ -71,18 +73,97 @@ def selected_glasses(config: dict) -> list[str]:
     return names if wanted == "all" else [g for g in names if g in wanted]
 
 
+def neb_glasses(config: dict) -> list[str]:
+    """Glasses with NEB hops, in the order of ``compositions``: config ``neb.glasses`` is "first"
+    (the first selected glass: P2S6-25, the glass of the paper's Fig. 4, in the default study),
+    "all" (every selected glass) or a list of names, of which the selected ones are taken."""
+    wanted = config["neb"].get("glasses", "first")
+    selected = selected_glasses(config)
+    if wanted == "first":
+        return selected[:1]
+    if wanted == "all":
+        return selected
+    return [g for g in selected if g in wanted]
+
+
 def _check_glass_names(config: dict) -> None:
-    """Glass selections name compositions that exist."""
+    """Glass selections name compositions that exist; a stage's list names a selected glass."""
     known = list(config["compositions"])
     for key, wanted in (("glasses", config.get("glasses", "all")),
-                        ("neb.glasses", config.get("neb", {}).get("glasses", "all"))):
-        unknown = [] if wanted == "all" else [g for g in wanted if g not in known]
+                        ("neb.glasses", config.get("neb", {}).get("glasses", "first"))):
+        unknown = [] if wanted in ("all", "first") else [g for g in wanted if g not in known]
         if unknown:
             raise ConfigError(f"config key {key}: {unknown} not among compositions {known}")
-    neb = config.get("neb", {}).get("glasses", "all")
-    if neb != "all" and not set(neb) & set(selected_glasses(config)):
-        raise ConfigError(f"config key neb.glasses: none of {neb} is among the selected glasses "
-                          f"{selected_glasses(config)}")
+    if "neb" in config and not neb_glasses(config):
+        raise ConfigError(f"config key neb.glasses: none of {config['neb']['glasses']} is among the selected glasses "
+                          f"{selected_glasses(config)}; set neb.glasses: first (or all), or name a selected glass")
+
+
+# Standard atomic masses (g/mol) for the cell-size estimate
+_ELEMENT_MASS_G_MOL = {"Li": 6.941, "P": 30.974, "S": 32.06}
+# Glass density (g/cm3) for the cell-size estimate: the default study measured 1.797-1.811 at 300 K
+_GLASS_DENSITY_G_CM3 = 1.8
+
+
+def analysis_minimum_li(config: dict) -> dict[str, tuple[int, str]]:
+    """Smallest Li count per glass each analysis needs, {config key: (Li, what it needs them for)}.
+
+    Only ``softness.outer_folds`` stops a stage (the softness model cannot be cross-fitted); below
+    the others a claim is "not tested" for that glass."""
+    need = {}
+    soft = config.get("softness")
+    if soft:
+        outer, inner = int(soft["outer_folds"]), int(soft["cv_folds"])
+        # every outer fold holds >= 1 labelled Li, and each training part (outer - 1 of the folds)
+        # >= cv_folds Li for the inner choice of C
+        need["softness.outer_folds"] = (max(outer, -(-inner * outer // (outer - 1))),
+                                        f"the softness model cross-fits over Li in {outer} folds with "
+                                        f"{inner} inner folds")
+    if "homology" in config:
+        need["homology.min_count"] = (int(config["homology"]["min_count"]),
+                                      "C12 tests ring-size classes covering at least this many Li")
+    if "structure" in config:
+        need["structure.claims.c7_min_li"] = (int(config["structure"]["claims"]["c7_min_li"]),
+                                              "C7 compares anion types touched by at least this many Li")
+    if "neb" in config:
+        need["neb.claims.min_li_per_anion"] = (int(config["neb"]["claims"]["min_li_per_anion"]),
+                                               "C10 needs this many Li nearest PS4 and as many nearest P2S6")
+    return need
+
+
+def cell_size_warnings(config: dict) -> list[str]:
+    """Selected glasses too small for an analysis whose claim they would leave "not tested"."""
+    from lipsglass.builder import box_edge_A
+
+    messages = []
+    need = analysis_minimum_li(config)
+    for glass in selected_glasses(config):
+        comp = composition_from_config(glass, config["compositions"][glass])
+        for key, (n_min, why) in need.items():
+            if key != "softness.outer_folds" and comp.n_Li < n_min:
+                messages.append(f"glass {glass}: {comp.n_Li} Li, fewer than {n_min} ({key}: {why}); "
+                                "that claim will not be tested for it")
+        if "neb" in config and glass in neb_glasses(config):
+            mass = sum(_ELEMENT_MASS_G_MOL[e] * n for e, n in comp.element_counts().items())
+            half_edge = 0.5 * box_edge_A(mass, _GLASS_DENSITY_G_CM3)
+            if half_edge < config["neb"]["min_distance_A"]:
+                messages.append(f"glass {glass}: half its cell (~{half_edge:.1f} A at {_GLASS_DENSITY_G_CM3} g/cm3) is "
+                                f"shorter than neb.min_distance_A ({config['neb']['min_distance_A']} A): no NEB hop fits")
+    return messages
+
+
+def _check_cell_sizes(config: dict) -> None:
+    """A selected glass with fewer Li than a stage needs to run stops the run."""
+    need = analysis_minimum_li(config).get("softness.outer_folds")
+    if need is None:
+        return
+    n_min, why = need
+    for glass in selected_glasses(config):
+        comp = composition_from_config(glass, config["compositions"][glass])
+        if comp.n_Li < n_min:
+            raise ConfigError(f"config key compositions.{glass}.units: {comp.n_Li} Li ({comp.n_atoms} atoms) is below "
+                              f"the {n_min} Li the analyses need ({why}); scale the units up "
+                              f"(python -m lipsglass composition --atoms 800 gives a demonstration-size cell)")
 
 
 def _check_analysed_temperatures(config: dict) -> None:
@@ -102,3 +183,108 @@ def _check_analysed_temperatures(config: dict) -> None:
 
 def load_config(path: str | Path) -> dict:
     return validate_config(yaml.safe_load(Path(path).read_text()))
+
+
+# ---- the key table of config/README.md, generated from the schema ----
+
+KEY_TABLE_BEGIN = "<!-- config keys: generated from workflow/schemas/config.schema.yaml by python -m lipsglass config-keys -->"
+KEY_TABLE_END = "<!-- end of config keys -->"
+
+
+def _resolve(node: dict, schema: dict) -> dict:
+    """``node`` with a ``$ref`` into ``#/definitions/`` merged in (its own keys win)."""
+    if "$ref" not in node:
+        return node
+    target = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def _allowed(node: dict, schema: dict) -> str:
+    """The values a key accepts, in words, from its constraints."""
+    node = _resolve(node, schema)
+    alternatives = node.get("oneOf") or (node.get("anyOf") if "type" not in node else None)
+    if alternatives:
+        return " or ".join(_allowed(alt, schema) for alt in alternatives)
+    if "const" in node:
+        return repr(node["const"]) if not isinstance(node["const"], str) else node["const"]
+    if "enum" in node:
+        return "one of " + ", ".join(str(v) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "null":
+        return "null"
+    if kind == "array":
+        size = ""
+        if node.get("minItems") == node.get("maxItems") and "minItems" in node:
+            size = f"{node['minItems']} "
+        elif node.get("minItems"):
+            size = f">= {node['minItems']} "
+        items = _allowed(node.get("items", {}), schema) if node.get("items") else "values"
+        return f"list of {size}({items})" + (", each once" if node.get("uniqueItems") else "")
+    if kind == "object":
+        return "mapping"
+    bounds = []
+    if "minimum" in node:
+        bounds.append(f">= {node['minimum']}")
+    if "exclusiveMinimum" in node:
+        bounds.append(f"> {node['exclusiveMinimum']}")
+    if "maximum" in node:
+        bounds.append(f"<= {node['maximum']}")
+    if "exclusiveMaximum" in node:
+        bounds.append(f"< {node['exclusiveMaximum']}")
+    if "not" in node and "const" in node["not"]:
+        bounds.append(f"not {node['not']['const']}")
+    words = {"number": "number", "integer": "integer", "string": "text", "boolean": "true or false"}.get(kind, kind or "any")
+    if "pattern" in node:
+        words += f" matching {node['pattern']}"
+    if "minLength" in node:
+        words = "non-empty " + words
+    return words + (" " + ", ".join(bounds) if bounds else "")
+
+
+# what the free-named entries of a mapping are called in the key table
+_ENTRY_NAMES = {"compositions": "glass", "switches": "rule", "radii": "element", "voronoi_radii_A": "element"}
+
+
+def config_key_rows(schema_path: str | Path = SCHEMA_PATH) -> list[dict[str, str]]:
+    """Every key of the schema in its order: dotted key, description, unit, default, allowed."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    rows: list[dict[str, str]] = []
+
+    def walk(node: dict, dotted: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            visit(sub, f"{dotted}.{key}" if dotted else key)
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict) and extra:
+            visit(extra, f"{dotted}.<{_ENTRY_NAMES.get(dotted.rsplit('.', 1)[-1], 'name')}>")
+        for alt in node.get("anyOf", []) + node.get("oneOf", []):
+            if isinstance(alt, dict) and alt.get("type") == "object":
+                walk(alt, dotted)
+
+    def visit(sub: dict, dotted: str) -> None:
+        default = sub.get("default", "")
+        rows.append({"key": dotted, "description": sub.get("description", ""), "unit": sub.get("unit", ""),
+                     "default": "" if "default" not in sub else json.dumps(default),
+                     "allowed": "section" if "properties" in sub else _allowed(sub, schema)})
+        walk(sub, dotted)
+
+    walk(schema, "")
+    return rows
+
+
+def config_key_table(schema_path: str | Path = SCHEMA_PATH) -> str:
+    """The Markdown table of every config key (between KEY_TABLE_BEGIN and KEY_TABLE_END in
+    config/README.md)."""
+    lines = [KEY_TABLE_BEGIN, "", "| key | what it sets | unit | default | allowed |", "|---|---|---|---|---|"]
+    for r in config_key_rows(schema_path):
+        cells = [f"`{r['key']}`", r["description"], r["unit"], f"`{r['default']}`" if r["default"] else "",
+                 r["allowed"]]
+        lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines + ["", KEY_TABLE_END])
+
+
+def key_table_in(markdown: str) -> str:
+    """The generated key table inside a Markdown text (markers included), or '' if absent."""
+    if KEY_TABLE_BEGIN not in markdown:
+        return ""
+    start = markdown.index(KEY_TABLE_BEGIN)
+    return markdown[start:markdown.index(KEY_TABLE_END, start) + len(KEY_TABLE_END)]

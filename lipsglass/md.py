@@ -72,18 +72,30 @@ class MDSettings:
         return max(1, int(round(self.thermo_interval_fs / self.timestep_fs)))
 
 
+def _thermo_style(extra: str = "") -> list[str]:
+    keywords = " ".join(kw for _, kw, _ in THERMO_COLUMNS)
+    # cpuremain (column CPULeft): LAMMPS' estimate of the time left in the current run (s), so that
+    # `tail -f logs/...` shows progress (it does not enter thermo.csv)
+    return [f"thermo_style custom {keywords} elong cpuremain{extra}", "thermo_modify norm no flush yes"]
+
+
 def _thermo_setup(md: MDSettings) -> list[str]:
     cmds = [f"variable th_{name} equal {expr}" for name, _, expr in THERMO_COLUMNS]
-    keywords = " ".join(kw for _, kw, _ in THERMO_COLUMNS)
-    cmds += [
-        f"timestep {md.timestep_fs}",
-        # cpuremain (column CPULeft): LAMMPS' estimate of the time left in the current run (s), so that
-        # `tail -f logs/...` shows progress (it does not enter thermo.csv)
-        f"thermo_style custom {keywords} elong cpuremain",
-        "thermo_modify norm no flush yes",
-        f"thermo {md.thermo_every}",
-    ]
-    return cmds
+    return cmds + [f"timestep {md.timestep_fs}"] + _thermo_style() + [f"thermo {md.thermo_every}"]
+
+
+def _stage_progress(protocol: Protocol, index: int) -> list[str]:
+    """Log lines of stage ``index`` of a one-instance run: which stage starts, and a thermo column
+    v_job_left_s, the wall time left for the whole job (s) at the stage's pace so far (LAMMPS'
+    cpuremain of this run scaled by the steps left in the job over those left in the run)."""
+    stage = protocol.stages[index]
+    after = sum(s.steps for s in protocol.stages[index + 1:])
+    return [
+        f'print "#### stage {index + 1}/{len(protocol.stages)}: {stage.name}, {stage.steps} steps; '
+        f'{after} steps in the stages after it"',
+        f"variable stage_end equal $(step+{stage.steps})",
+        f'variable job_left_s equal "cpuremain*(v_stage_end-step+1+{after})/(v_stage_end-step+1)"',
+    ] + _thermo_style(" v_job_left_s")
 
 
 def _stage(name: str, md: MDSettings, thermo_csv: str, fix: str, steps: int, run_options: str = "",
@@ -172,9 +184,10 @@ def protocol_commands(ff: ForceField, protocol: Protocol, workdir: str, md: MDSe
     """The whole protocol as one LAMMPS input (one instance, one ``run`` per stage)."""
     cmds = _header(ff, protocol.data_file, workdir, md) + _labelmap(ff) + _thermo_setup(md)
     cmds += list(protocol.preamble)
-    for stage in protocol.stages:
+    for index, stage in enumerate(protocol.stages):
         if stage.reset_timestep:
             cmds.append("reset_timestep 0")
+        cmds += _stage_progress(protocol, index)
         if stage.dump_every:
             cmds += _dump_commands(ff, trajectory, stage.dump_every)
         if stage.mean_volume:

@@ -67,6 +67,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -85,6 +86,8 @@ from lipsglass.lammps_runtime import LammpsRuntime
 from lipsglass.lammpsio import Box, read_data, read_dump
 from lipsglass.md import SimulationFailed, run_lammps
 from lipsglass.neighbours import nearest_site, neighbour_pairs
+
+log = logging.getLogger(__name__)
 from lipsglass.simulation import setup_commands
 from lipsglass.softness import ANION_TYPES, anion_environment
 from lipsglass.units import EV_TO_KCAL_MOL, KCAL_MOL_TO_EV
@@ -1227,16 +1230,38 @@ def run_batch(hops: Iterable[Mapping], glass_data: str | Path, ff: ForceField, s
     """Run every hop not already finished (see ``cached_result``), in order; a killed batch
     rerun resumes where it stopped. Returns the results in hop order. ``launcher``: MPI
     launcher of the NEB runs (``neb_launch_command``)."""
+    hops = list(hops)
     results = []
     seen = set()
-    for hop in hops:
+    computed_s = []   # wall time of each hop computed by this job (finished ones are reused)
+    for k, hop in enumerate(hops):
         if hop["hop_id"] in seen:
             raise ValueError(f"hop_id {hop['hop_id']} appears twice")
         seen.add(hop["hop_id"])
         res = cached_result(hop, glass_data, ff, settings, workdir)
-        results.append(res if res is not None else run_hop(hop, glass_data, ff, settings, workdir, launcher,
-                                                                    runtime=runtime))
+        label = f"hop {k + 1}/{len(hops)} (id {hop['hop_id']}, {hop['class']}, Li {hop['from_id']} -> site of Li {hop['to_id']})"
+        if res is not None:
+            log.info("%s: finished earlier, %s", label, res["status"])
+        else:
+            log.info("%s: started", label)
+            started = time.perf_counter()
+            res = run_hop(hop, glass_data, ff, settings, workdir, launcher, runtime=runtime)
+            computed_s.append(time.perf_counter() - started)
+            barrier = res.get("forward_barrier_eV")
+            log.info("%s: %s%s in %.0f s; %s", label, res["status"],
+                     "" if barrier is None else f", forward barrier {barrier:.3f} eV", computed_s[-1],
+                     batch_time_left(computed_s, len(hops) - k - 1))
+        results.append(res)
     return results
+
+
+def batch_time_left(hop_wall_s: Sequence[float], hops_left: int) -> str:
+    """The time the rest of a batch needs at the mean wall time of its hops so far (hops differ
+    by 100x: a rejected hop costs its minimisations, a split one several bands)."""
+    if hops_left == 0:
+        return "batch done"
+    mean_s = sum(hop_wall_s) / len(hop_wall_s)
+    return f"{hops_left} hops left, about {hops_left * mean_s / 60:.0f} min at {mean_s / 60:.1f} min per hop so far"
 
 
 RESULT_COLUMNS = HOP_COLUMNS + ("status", "forward_barrier_eV", "backward_barrier_eV", "reaction_energy_eV",

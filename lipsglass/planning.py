@@ -46,6 +46,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from lipsglass.config import neb_glasses
+
 ALPHA = 0.05
 POWER = 0.80
 YIELD_LEVEL = 0.95          # one-sided level of the upper limit of an NEB yield with no converged hop
@@ -365,7 +367,7 @@ def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: fl
             if neb_core_hours_per_hop is None:
                 n.cost_basis = "no measured NEB hop time"
                 continue
-            glasses = len(config["neb"]["glasses"]) if isinstance(config["neb"]["glasses"], list) else len(config["compositions"])
+            glasses = len(neb_glasses(config))
             hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * glasses
             now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * glasses
             n.core_hours = max(0, hops - now) * neb_core_hours_per_hop

@@ -1194,7 +1194,8 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                  width: float = DEFAULT_WIDTH, truncation: float = DEFAULT_TRUNCATION,
                  labels: np.ndarray | None = None, type_elements: Sequence[str] | None = None,
                  max_windows: int | None = None, min_neighbours: int = DEFAULT_MIN_NEIGHBOURS,
-                 count_species: str | None = "S", structure=None, average_frames: int = 1) -> list[WindowSample]:
+                 count_species: str | None = "S", structure=None, average_frames: int = 1,
+                 on_window=None) -> list[WindowSample]:
     """Cut a LAMMPS text dump into windows and analyse each (features + D_cum + hops).
 
     A window holds ``frames_per_window`` increments (frames_per_window + 1 frames); windows start
@@ -1210,7 +1211,8 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
     first frame (default: the first frame itself). ``average_frames`` > 1: the features are
     taken on the positions averaged over the ``average_frames`` frames ending at the window's
     first frame (past frames only, so the window's own motion does not enter its features;
-    fewer at the start of the trajectory; needs unwrapped coordinates).
+    fewer at the start of the trajectory; needs unwrapped coordinates). ``on_window``: called
+    with each finished window (e.g. to log progress).
     """
     from collections import deque
 
@@ -1266,6 +1268,8 @@ def dump_windows(path: str | Path, frames_per_window: int, stride: int | None = 
                 coord = count_within(boxes[0], first, centres, np.flatnonzero(elements == count_species), cutoff)
             out.append(WindowSample(frames[0].timestep, frames[-1].timestep, ids0[centres], feats, dyn, coord,
                                     start_frame=next_start))
+            if on_window is not None:
+                on_window(out[-1])
             if max_windows is not None and len(out) >= max_windows:
                 break
             next_start += stride

@@ -108,6 +108,7 @@ def tiny_run(tmp_path_factory, site_lammps_profile) -> Path:
     """The whole workflow (every stage and figure) on a 126-atom glass (a few minutes), with the
     MD run by an external `lmp` declared in a profile."""
     workdir = tmp_path_factory.mktemp("tiny-workflow")
-    run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
-                  "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
+    proc = run_snakemake("--cores", "2", "--configfile", str(TINY_CONFIG), "--directory", str(workdir),
+                         "--snakefile", str(REPO / "Snakefile"), "--profile", str(site_lammps_profile), timeout=1800)
+    (workdir / "snakemake_output.txt").write_text(proc.stdout + proc.stderr)
     return workdir

@@ -141,3 +141,42 @@ def test_scorecard_has_one_row_per_claim_and_marks_untested(tmp_path):
     assert "2.07 A" in page and "<b>holds</b>" in page
     with pytest.raises(ValueError):
         write_claim_rows(part, [{"claim": "C1", "verdict": "maybe", "measured": "", "criterion": "", "source": ""}])
+
+
+def _scorecard(tmp_path, verdicts):
+    from lipsglass.claims import write_scorecard
+    rows = [{"claim": f"C{k + 1}", "figure": "Fig. 2A", "statement": f"statement {k + 1}", "verdict": v,
+             "measured": "", "criterion": "", "source": ""} for k, v in enumerate(verdicts)]
+    write_scorecard(rows, tmp_path / "scorecard.csv", tmp_path / "scorecard.md", "config/config.yaml")
+    return tmp_path / "scorecard.csv"
+
+
+def test_the_end_of_a_run_counts_the_verdicts_of_the_scorecard(tmp_path):
+    from lipsglass.claims import study_summary, verdict_counts
+    verdicts = ["holds", "not tested", "does not hold", "not tested", "holds", "not tested"]
+    csv_path = _scorecard(tmp_path, verdicts)
+    assert verdict_counts(csv_path) == {"holds": 2, "does not hold": 1, "not tested": 3}
+    text = study_summary(csv_path, tmp_path / "scorecard.md", tmp_path / "report.html")
+    assert "2 of 6 hold, 1 do not hold, 3 not tested" in text
+    assert f"Scorecard: {tmp_path / 'scorecard.md'}" in text and "make report" in text
+    (tmp_path / "report.html").write_text("<html></html>")
+    assert f"report: {tmp_path / 'report.html'}" in study_summary(csv_path, "s.md", tmp_path / "report.html")
+    assert "has not been built" in study_summary(tmp_path / "absent.csv", "s.md", "r.html")
+    csv_path.write_text(csv_path.read_text().replace("does not hold", "maybe"))
+    with pytest.raises(ValueError, match="maybe"):
+        verdict_counts(csv_path)
+
+
+def test_the_overview_figure_shows_the_verdicts_beside_the_panels(tmp_path):
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+    from lipsglass.figures.overview import overview_figure
+    panel = tmp_path / "panel.png"
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(panel)
+    plt.close(fig)
+    csv_path = _scorecard(tmp_path, ["holds", "does not hold", "not tested"])
+    overview_figure(csv_path, [("A", panel), ("B", panel), ("C", panel)], tmp_path / "o.png", tmp_path / "o.pdf")
+    image = mpimg.imread(tmp_path / "o.png")
+    assert image.shape[1] > image.shape[0] > 300 and (tmp_path / "o.pdf").stat().st_size > 0

@@ -60,8 +60,8 @@ def test_glass_without_phosphorus(config):
 
 @pytest.mark.parametrize("name", ["a/b", "../up", "has space", "{glass}", "-dash"])
 def test_unsafe_glass_names(config, name):
-    config["compositions"][name] = {"units": {"PS4": 1}}
-    with pytest.raises(ConfigError, match="compositions"):
+    config["compositions"][name] = {"units": {"PS4": 30}}
+    with pytest.raises(ConfigError, match=r"config key compositions: name .* is not safe as a path and wildcard"):
         validate_config(config)
 
 
@@ -101,3 +101,50 @@ def test_glass_selection(config):
     config["neb"]["glasses"] = ["P2S6-99"]
     with pytest.raises(ConfigError, match=r"config key neb\.glasses: \['P2S6-99'\]"):
         validate_config(config)
+
+
+def test_neb_glasses_follow_the_selection(config):
+    """The default (neb.glasses: first) runs NEB on P2S6-25 in the default study and on whatever
+    glass is selected first otherwise; a list is cut to the selection; a list naming no selected
+    glass stops with the key and the fix."""
+    from lipsglass.config import neb_glasses
+    assert config["neb"]["glasses"] == "first" and neb_glasses(config) == ["P2S6-25"]
+    config["glasses"] = ["P2S6-5", "P2S6-10"]
+    assert neb_glasses(validate_config(config)) == ["P2S6-10"]          # compositions order
+    config["neb"]["glasses"] = "all"
+    assert neb_glasses(validate_config(config)) == ["P2S6-10", "P2S6-5"]
+    config["neb"]["glasses"] = ["P2S6-25", "P2S6-5"]
+    assert neb_glasses(validate_config(config)) == ["P2S6-5"]
+    config["neb"]["glasses"] = ["P2S6-25"]
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    message = str(err.value)
+    assert "config key neb.glasses: none of ['P2S6-25'] is among the selected glasses" in message
+    assert "set neb.glasses: first" in message and "\n" not in message
+
+
+def test_a_cell_too_small_for_the_analyses_is_refused(config):
+    """{PS4: 1} is 3 Li and 8 atoms: the softness model cannot be cross-fitted over 3 Li."""
+    from lipsglass.config import analysis_minimum_li
+    n_min, _ = analysis_minimum_li(config)["softness.outer_folds"]
+    outer, inner = config["softness"]["outer_folds"], config["softness"]["cv_folds"]
+    assert n_min == max(outer, -(-inner * outer // (outer - 1)))          # 7 for 5 and 5 folds
+    config["compositions"]["speck"] = {"units": {"PS4": 1}}
+    with pytest.raises(ConfigError, match=rf"compositions\.speck\.units: 3 Li \(8 atoms\) is below the {n_min} Li"):
+        validate_config(config)
+    config["compositions"]["speck"] = {"units": {"PS4": 3}}               # 9 Li: enough to run
+    validate_config(config)
+
+
+def test_a_cell_too_small_for_a_claim_is_warned_about(config):
+    """Below homology.min_count Li, C12 cannot be tested for the glass; the warning names the key
+    and the minimum. The default study's glasses and the tiny test glass draw no warning."""
+    from lipsglass.config import cell_size_warnings
+    assert cell_size_warnings(config) == []
+    tiny = yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
+    assert cell_size_warnings(validate_config(tiny)) == []
+    config["compositions"]["small"] = {"units": {"PS4": 5}}              # 15 Li, 40 atoms
+    config["glasses"] = ["small"]
+    warnings = cell_size_warnings(validate_config(config))
+    assert any("glass small: 15 Li, fewer than 20 (homology.min_count" in w for w in warnings)
+    assert any("neb.min_distance_A" in w for w in warnings)              # a ~7 A cell holds no 5 A hop

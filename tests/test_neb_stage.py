@@ -13,6 +13,7 @@ import yaml
 from scipy import stats
 
 from conftest import REPO, plan
+from lipsglass.config import neb_glasses
 from lipsglass.lammpsio import Box, write_dump_frame
 from lipsglass.neb import HOP_CLASSES, HOP_COLUMNS, RESULT_VERSION, write_rows_csv
 from lipsglass.stages import neb as stage
@@ -473,7 +474,7 @@ def test_plan_shows_the_neb_rules(tmp_path):
     out = plan(tmp_path).stdout
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     neb = cfg["neb"]
-    n_glass = len(cfg["compositions"]) if neb["glasses"] == "all" else len(neb["glasses"])
+    n_glass = len(neb_glasses(cfg))
     counts = {}
     for line in out[out.index("job "):].splitlines()[2:]:
         parts = line.split()

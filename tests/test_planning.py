@@ -10,7 +10,7 @@ import yaml
 from scipy import stats
 
 from lipsglass import planning as P
-from lipsglass.config import load_config
+from lipsglass.config import load_config, neb_glasses
 
 
 def test_size_factor_gives_nominal_power_on_a_planted_effect():
@@ -120,8 +120,8 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
                                                power=claims["c9_power"]), 2 * claims["min_hops_per_class"])
     # every hop converged (yield 1); each kept min(17 ranks, cores) cores busy for its 36 s
     cores = min(17 * config["neb"].get("ranks_per_replica", 1), os.cpu_count())
-    hops_now = config["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(config["neb"]["glasses"])
-    hops = overlay["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(config["neb"]["glasses"])
+    hops_now = config["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(neb_glasses(config))
+    hops = overlay["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(neb_glasses(config))
     assert hops >= hops_now and by["C9"].core_hours == pytest.approx((hops - hops_now) * 36 * cores / 3600.0)
     # beyond MAX_FACTOR: sized and costed, but kept out of the overlay
     assert by["C8"].factor > P.MAX_FACTOR and by["C8"].config_changes and not by["C8"].in_overlay
@@ -164,6 +164,7 @@ def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
                     "refined_replicas": ""} for _ in range(5)] for g in ("a", "b")}
     claims = {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3, "min_hops_per_class": 10}
     config = load_config("config/config.yaml")
+    config["compositions"] = {g: config["compositions"]["P2S6-25"] for g in ("a", "b")}   # the two NEB glasses
     config["neb"].update(claims=claims, n_per_class=10, classes=["soft->hard", "hard->soft"], glasses=["a", "b"])
     need = P._neb_need({"claim": "C9"}, barriers, config)
     n = max(pairs_needed(0.3, 0.1, power=0.8), 20)
@@ -231,7 +232,7 @@ def test_generated_overlay_validates_against_the_config_schema(tmp_path):
             {"claim": "C10", "verdict": "not tested", "measured": "", "effect": "-0.12", "effect_se": "0.15",
              "threshold": "0", "sample_size": "312", "sample_unit": "Li near P2S6"}]
     barriers = {g: [{"status": "concerted_move", "class": "soft->hard", "wall_s": "8"}] * 20
-                for g in config["neb"]["glasses"]}
+                for g in neb_glasses(config)}
     needs, overlay = P.study_plan(rows, config, arrhenius, barriers)
     P.write_plan(needs, overlay, config, tmp_path / "plan.csv", tmp_path / "repro.yaml")
     written = yaml.safe_load((tmp_path / "repro.yaml").read_text())

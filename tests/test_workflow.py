@@ -44,6 +44,11 @@ def test_an_extra_config_selects_glasses(tmp_path):
     only its tiny glass; a selection naming no composition stops with the key named."""
     out = plan(tmp_path, "config/config.yaml", "tests/config/config.yaml").stdout
     assert set(re.findall(r"wildcards: glass=([^,\s]+)", out)) == {"tiny-A"}
+    other = tmp_path / "other.yaml"
+    other.write_text("glasses: [P2S6-10, P2S6-5]\n")            # without P2S6-25: NEB on the first selected
+    out = plan(tmp_path, "config/config.yaml", str(other)).stdout
+    assert set(re.findall(r"wildcards: glass=([^,\s]+)", out)) == {"P2S6-10", "P2S6-5"}
+    assert job_counts(out)["neb_select"] == 1 and "results/P2S6-10/neb/hops.csv" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("glasses: [P2S6-25, P2S6-99]\n")
     proc = plan(tmp_path, "config/config.yaml", str(bad), check=False)
@@ -118,6 +123,17 @@ def _block_stderr(x: np.ndarray, n_blocks: int = 5) -> float:
 # A block SE of 5 blocks has 4 degrees of freedom: +-3 SE would be a 96 % interval (a correct run
 # fails it 4 % of the time); t(0.995, 4) makes it 99 %.
 BLOCK_T99 = 4.604
+
+
+@pytest.mark.slow
+def test_the_run_ends_with_the_scorecard_summary(tiny_run):
+    """onsuccess: where the scorecard is, and the verdict counts read from it."""
+    from lipsglass.claims import verdict_counts
+    counts = verdict_counts(tiny_run / "results" / "summary" / "scorecard.csv")
+    output = (tiny_run / "snakemake_output.txt").read_text()
+    assert (f"{counts['holds']} of {sum(counts.values())} hold, {counts['does not hold']} do not hold, "
+            f"{counts['not tested']} not tested") in output
+    assert "Scorecard: results/summary/scorecard.md" in output and (tiny_run / "results/figures/overview.png").is_file()
 
 
 @pytest.mark.slow

@@ -84,6 +84,7 @@ import csv
 import json
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -348,6 +349,21 @@ def persistence_report(stats_by_recipe: Mapping[str, np.ndarray], settings: Soft
     return out
 
 
+def window_logger(pass_name: str):
+    """Logs each finished label window: its timesteps, the Li that hopped and the elapsed time
+    (the windows of a trajectory are analysed in order, each taking about as long)."""
+    started = time.perf_counter()
+    count = [0]
+
+    def on_window(window) -> None:
+        count[0] += 1
+        log.info("%s: window %d (timesteps %d-%d) done, %.0f %% of %d Li hopped; %.0f s so far", pass_name,
+                 count[0], window.start_timestep, window.end_timestep, 100 * window.dynamics.hop_fraction,
+                 len(window.ids), time.perf_counter() - started)
+
+    return on_window
+
+
 def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: SoftnessSettings | Mapping,
                  outputs: Mapping[str, str], dump_interval_ps: float | None = None, data: str | None = None,
                  forcefield: str | None = None, md: Mapping | None = None, lammps_log: str | None = None,
@@ -380,10 +396,12 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
     alt = None
     with structure_engine(settings, data, forcefield, md, lammps_log, threads, switches) as structure:
         windows = dump_windows(trajectory, settings.window_frames, settings.window_stride_frames, cutoff=cutoff,
-                               structure=structure, **common)
+                               structure=structure, on_window=window_logger(f"D2min cutoff {cutoff:g} A"), **common)
         if settings.d2min_cutoff_sensitivity_A is not None:
-            alt = dump_windows(trajectory, settings.window_frames, settings.window_stride_frames,
-                               cutoff=float(settings.d2min_cutoff_sensitivity_A), structure=structure, **common)
+            sensitivity = float(settings.d2min_cutoff_sensitivity_A)
+            alt = dump_windows(trajectory, settings.window_frames, settings.window_stride_frames, cutoff=sensitivity,
+                               structure=structure, on_window=window_logger(f"sensitivity cutoff {sensitivity:g} A"),
+                               **common)
         n_minimised = 0 if structure is None else structure.n_minimised
         max_fmax = None if structure is None else structure.max_fmax
     if len(windows) < 2:

@@ -38,3 +38,10 @@ def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md
 
     plan = read_plan(plan_csv) if plan_csv else None
     write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files, plan), out_csv, out_md, config_name, out_html)
+
+
+def overview_job(scorecard_csv: str, panels: dict[str, str], out_png: str, out_pdf: str) -> None:
+    """``results/figures/overview.png`` (+ PDF): the verdicts beside ``panels`` {title: PNG}."""
+    from lipsglass.figures.overview import overview_figure
+
+    overview_figure(scorecard_csv, list(panels.items()), out_png, out_pdf)

@@ -16,12 +16,15 @@ if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
     if str(SOURCE_ROOT.resolve()) not in sys.path:
         sys.path.insert(0, str(SOURCE_ROOT.resolve()))
 
-from lipsglass.config import selected_glasses, validate_config
+from lipsglass.config import cell_size_warnings, neb_glasses as neb_glasses_of, selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
+# Glasses too small for a claim's test run, but say so before any job starts.
+for _message in cell_size_warnings(config):
+    print(f"warning: {_message}", file=sys.stderr)
 
 # The compositions this run studies (config glasses: "all" or a list; validated above).
 GLASSES = selected_glasses(config)
@@ -258,11 +261,9 @@ def homology_outputs():
 
 
 def neb_glasses():
-    """Glasses with NEB hops: neb.glasses ("all" or a list of composition names)."""
-    wanted = config["neb"]["glasses"]  # names checked by validate_config
-    if wanted == "all":
-        return list(GLASSES)
-    return [g for g in GLASSES if g in wanted]
+    """Glasses with NEB hops: neb.glasses ("first" selected glass, "all" selected glasses, or the
+    selected ones of a list; lipsglass.config.neb_glasses)."""
+    return neb_glasses_of(config)
 
 
 def neb_batch_labels():
@@ -370,8 +371,30 @@ def scorecard_config_name():
     return ", ".join(str(f) for f in workflow.configfiles) or "config/config.yaml"
 
 
+# Key panels of the one-page overview (results/figures/overview.png), {title: PNG}
+OVERVIEW_PANELS = {
+    "Fig. 2A: Li diffusion, Arrhenius (C1)": "results/figures/fig2a_arrhenius.png",
+    "Fig. 3B: softness distributions": "results/figures/fig3b_softness_distributions.png",
+    "Fig. 3E: softness by nearby anion (C5)": "results/figures/fig3e_softness_by_anion.png",
+    "Fig. 4C: NEB barriers (C9)": "results/figures/fig4c_barriers.png",
+}
+
+
+def print_study_summary():
+    """End of a successful run: where the scorecard and report are, and the claims' verdicts."""
+    from lipsglass.claims import study_summary
+
+    print(
+        study_summary(
+            "results/summary/scorecard.csv",
+            "results/summary/scorecard.md",
+            "results/report.html",
+        )
+    )
+
+
 def summary_outputs():
-    return [
+    return figure_files("overview") + [
         "results/summary/scorecard.csv",
         "results/summary/scorecard.md",
         "results/summary/scorecard.html",

@@ -104,3 +104,25 @@ rule validation:
         "../../envs/lipsglass.yaml"
     script:
         "../scripts/validation.py"
+
+
+rule overview_figure:
+    """One page: the scorecard's verdicts beside Fig. 2A, 3B, 3E and 4C (the report's first entry)."""
+    input:
+        scorecard="results/summary/scorecard.csv",
+        panels=list(OVERVIEW_PANELS.values()),
+    output:
+        png=report(
+            "results/figures/overview.png",
+            caption="../report/overview.rst",
+            category="At a glance",
+        ),
+        pdf="results/figures/overview.pdf",
+    log:
+        "logs/figures/overview.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        titles=list(OVERVIEW_PANELS),
+    script:
+        "../scripts/overview_figure.py"
