@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from lipsglass.composition import composition_from_config
-from lipsglass.config import load_config, selected_glasses
+from lipsglass.config import load_config, neb_glasses, selected_glasses
 from lipsglass.md import MDSettings, needs_segments, production_protocol, quench_protocol, segment_plan
 
 # ---- measured by benchmarks/paper_scale_rehearsal.py, run of 2026-12-07 04:02 UTC on this 2-core
@@ -187,8 +187,7 @@ def study_cost(config: dict, md_ranks: int = 8, atom_steps_per_core_s: float | N
                          f"{run['steps']} steps x {atoms} atoms, {run['segments']} segments, "
                          f"{md_ranks} ranks at efficiency {mpi_efficiency(md_ranks):.2f}"))
 
-    neb_glass_count = len(glasses) if config["neb"]["glasses"] == "all" else \
-        len([g for g in glasses if g in config["neb"]["glasses"]])
+    neb_glass_count = len(neb_glasses(config))
     batch = neb_batch_cost(config, atoms)
     rows.append(_job("neb_batch", "NEB", neb_glass_count * n_batches(config["neb"]), batch["tasks"], batch["wall_s"],
                      NEB_RSS_MB_PER_RANK * batch["tasks"],

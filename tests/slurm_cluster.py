@@ -147,6 +147,8 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 # finished jobs stay visible to squeue for 10 min: the executor's status queries (no sacct)
 MinJobAge=600
+# a job without --mem gets this much per CPU, not the whole node
+DefMemPerCPU=1000
 ReturnToService=2
 SlurmdParameters=config_overrides
 NodeName={self.host} NodeAddr=127.0.0.1 CPUs={NODE_CPUS} RealMemory={NODE_MEMORY_MB} State=UNKNOWN
@@ -207,18 +209,41 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP Over
                            f"see {self.scratch}/slurmctld.log and slurmd.log")
 
     def squeue(self, *args: str) -> str:
-        return subprocess.run(["squeue", "-h", *args], capture_output=True, text=True, env=self.env,
-                              check=True).stdout
+        return subprocess.run(["squeue", "-h", *args], capture_output=True, text=True, env=self.env).stdout
+
+    def job_processes(self) -> list[int]:
+        """Processes of this cluster: slurmstepd and every job process inherit ``SLURM_CONF`` of
+        this cluster (slurmd from us, jobs through sbatch --export=ALL); never this process."""
+        marker = f"SLURM_CONF={self.conf}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
 
     def stop(self) -> None:
-        """Cancel what is queued, stop the daemons this object started (slurmd, slurmctld, munged,
-        in that order), remove the configuration link and the scratch folder."""
+        """Cancel the jobs, stop the daemons this object started (slurmd, slurmctld, munged, in that
+        order) and every process left of this cluster's jobs (job steps outlive a stopped slurmd),
+        remove the configuration link and the scratch folder."""
         if "slurmctld" in self.started:
             subprocess.run(["scancel", "--full", "--user", "root"], capture_output=True, env=self.env)
-        for name in ("slurmd", "slurmctld", "munged"):
+            deadline = time.time() + 30
+            while time.time() < deadline and self.squeue().strip():
+                time.sleep(0.5)
+        for name in ("slurmd", "slurmctld"):
             pid = self.started.pop(name, None)
             if pid is not None:
                 _stop_pid(pid)
+        for pid in self.job_processes():
+            _stop_pid(pid, timeout_s=5.0)
+        pid = self.started.pop("munged", None)
+        if pid is not None:
+            _stop_pid(pid)
         if self._munged is not None:
             self._munged.wait(timeout=20)       # reap our child
             self._munged = None

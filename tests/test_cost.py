@@ -149,3 +149,18 @@ def test_profile_errors_name_the_file_or_section(tmp_path):
     out = subprocess.run([sys.executable, "-m", "lipsglass", "cost", str(REPO / "config" / "paper.yaml"),
                           "--profile", str(missing)], capture_output=True, text=True)
     assert out.returncode != 0 and str(missing) in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_readme_states_the_cost_models_paper_scale_totals():
+    """The README's cluster table is the model's output (python -m lipsglass cost config/paper.yaml),
+    so a changed constant or config cannot leave it stale."""
+    rows = study_cost(CONFIG, md_ranks=profile_tasks(PROFILE, "quench"))
+    t = cost.totals(rows, nodes=4, cores_per_node=128)
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Cluster"):readme.index("## Outputs")]
+    assert f"| {round(t['MD'])} |" in section
+    assert f"| {round(t['analysis'])} |" in section
+    assert f"at most {round(t['NEB'])} " in section and f"**at most {round(t['total'])}**" in section
+    assert f"{round(t['MD'] + t['analysis'])} without NEB" in section
+    assert f"4 nodes of 128 cores: {round(t['wall_h'])} h" in section
+    assert f"{round(t['critical_path_h'])} h critical path" in section

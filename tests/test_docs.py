@@ -37,8 +37,6 @@ from lipsglass.config import SCHEMA_PATH, config_key_table, key_table_in
 
 DOCS = [REPO / "README.md", REPO / "config" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LANGUAGES = {"sh", "yaml", "text"}
-# paths another branch of the project writes (the SLURM profiles' own README)
-LINKS_WRITTEN_ELSEWHERE = {"profiles/README.md"}
 # the repository's entries a scratch folder links (never results, logs or Snakemake's state)
 NOT_LINKED = {".git", "results", "logs", ".snakemake"}
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
@@ -189,8 +187,6 @@ def test_links_point_at_files_and_headings_that_exist(doc):
         path, _, anchor = target.partition("#")
         file = (doc.parent / path).resolve() if path else doc
         relative = os.path.relpath(file, REPO)
-        if relative in LINKS_WRITTEN_ELSEWHERE:
-            continue
         assert file.exists(), f"{doc.name}: link to {target}: no such file"
         if anchor:
             headings = [slug(h) for h in re.findall(r"^#+ (.+)$", file.read_text(), re.M)]
