@@ -65,7 +65,8 @@ def test_launch_command_uses_partitions_of_several_ranks():
     i = cmd.index("-partition")
     assert cmd[i + 1] == "9x4"
     local = neb_launch_command(11)
-    assert local[1:3] == ["-n", "11"] and local[local.index("-partition") + 1] == "11x1"
+    # the environment's mpiexec, its ranks forked on this node (also inside a SLURM job)
+    assert local[1:5] == ["-launcher", "fork", "-n", "11"] and local[local.index("-partition") + 1] == "11x1"
     with pytest.raises(ValueError):
         neb_launch_command(1)
 
