@@ -125,6 +125,10 @@ class OneNodeSlurm:
         self.conf.write_text(f"""\
 # one-node test cluster of the lipsglass test suite (tests/slurm_cluster.py)
 ClusterName=lipsglass-test
+# job ids unique across test clusters: MPICH names its shared-memory segments after the job and
+# step (srun --mpi=pmi2), so a segment left by a killed run of an earlier cluster's job 41.2
+# would be taken up by this cluster's job 41.2, whose ranks then wait in MPI_Init for ever
+FirstJobId={1000 + int(time.time()) % 60_000_000}
 SlurmctldHost={self.host}(127.0.0.1)
 SlurmctldPort={_free_port()}
 SlurmdPort={_free_port()}
