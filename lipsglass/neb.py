@@ -70,6 +70,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -721,6 +722,8 @@ def run_neb(commands: list[str], workdir: str | Path, replicas: int, timeout_s: 
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "in.neb").write_text("\n".join(commands) + "\n")
     cmd = neb_launch_command(replicas, ranks_per_replica, launcher, runtime=runtime)
+    # the batch log says how each band ran (launcher, ranks, partitions)
+    log.info("band %s: %s", workdir, shlex.join(cmd))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     try:
         proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout_s)

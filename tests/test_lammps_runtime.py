@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from lipsglass.lammps_runtime import LammpsRuntime, lammps_executable, mpiexec_executable
+from lipsglass.lammps_runtime import (LammpsRuntime, lammps_executable, mpiexec_executable, oversubscription_args,
+                                      usable_cores)
 
 
 def test_default_is_the_python_module_on_one_rank_and_the_environment_lmp_on_more():
@@ -15,8 +16,12 @@ def test_default_is_the_python_module_on_one_rank_and_the_environment_lmp_on_mor
     assert rt.command("production", ranks=1, threads=1) is None          # in-process wheel
     assert rt.switch_args("production", threads=1) == []
     assert rt.switch_args("production", threads=4) == ["-sf", "omp", "-pk", "omp", "4"]
-    assert rt.command("quench", ranks=4, threads=2) == [mpiexec_executable(), "-launcher", "fork", "-n", "4",
+    assert rt.command("quench", ranks=4, threads=2) == [mpiexec_executable(), "-launcher", "fork",
+                                                         *oversubscription_args(4), "-n", "4",
                                                          lammps_executable(), "-sf", "omp", "-pk", "omp", "2"]
+    # more ranks than cores: MPICH throttles its idle polling; as many as there are: nothing added
+    assert oversubscription_args(usable_cores() + 1) == ["-genv", "MPIR_CVAR_CH4_PROGRESS_THROTTLE", "1"]
+    assert oversubscription_args(usable_cores()) == []
     assert rt.command("quench", ranks=4, threads=1, mpi="srun") == ["srun", "-n", "4", lammps_executable()]
 
 
