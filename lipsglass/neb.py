@@ -730,8 +730,8 @@ def run_neb(commands: list[str], workdir: str | Path, replicas: int, timeout_s: 
     except subprocess.TimeoutExpired as exc:
         raise SimulationFailed(f"NEB exceeded its time limit of {timeout_s} s in {workdir}") from exc
     errors = []
-    for log in sorted(workdir.glob("neb.log*")):
-        errors += [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.startswith("ERROR")]
+    for neb_log in sorted(workdir.glob("neb.log*")):
+        errors += [ln.strip() for ln in neb_log.read_text(errors="replace").splitlines() if ln.startswith("ERROR")]
     if proc.returncode != 0 or errors:
         detail = "; ".join(dict.fromkeys(errors)) or (proc.stderr.strip()[-2000:] or proc.stdout.strip()[-2000:])
         raise SimulationFailed(f"NEB failed (exit code {proc.returncode}) in {workdir}: {detail}")
