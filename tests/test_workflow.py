@@ -298,7 +298,10 @@ def test_cluster_profile_plans_paper_scale_with_resources(tmp_path):
     assert counts["quench"] == 5 * n_rep and counts["production"] == 25 * n_rep
     quench = out[out.index("rule quench:"):]
     quench = quench[: quench.index("\n\n")]
-    assert "cpus_per_task=8" in quench and "runtime=2880" in quench
+    # the plan carries the shipped profile's resources of the MPI job (tasks, launcher, wall time)
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]["quench"]
+    for key in ("tasks", "cpus_per_task", "runtime", "mpi"):
+        assert f"{key}={profile[key]}" in quench, key
     # light jobs are localrules (a dry run does not print where jobs run, so check the list):
     # every name is a rule of the workflow, none is an MD, NEB or analysis job of a trajectory
     assert "localrules directive specifies rules that are not present" not in out
