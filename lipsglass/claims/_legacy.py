@@ -1,4 +1,6 @@
-"""The paper's claims (config/paper_claims.yaml) tested against this study's outputs, and the
+"""Claims C1, C2 (transport), C7 and C13 (structure) as first decided (to be moved to their own modules).
+
+The paper's claims (config/paper_claims.yaml) tested against this study's outputs, and the
 reproduction scorecard that gathers them.
 
 Every stage that tests claims writes rows with the columns of :data:`CLAIM_COLUMNS`:
@@ -18,31 +20,7 @@ import numpy as np
 import yaml
 from scipy import stats
 
-CLAIM_COLUMNS = ("claim", "verdict", "measured", "criterion", "source")
-# optional, for the study plan (lipsglass.planning): the estimate, its standard error, the value it
-# is decided against, and the count of independent samples it came from (with their unit)
-STRUCTURED_COLUMNS = ("effect", "effect_se", "threshold", "sample_size", "sample_unit")
-VERDICTS = ("holds", "does not hold", "not tested")
-
-
-def read_claim_texts(path: str | Path) -> list[dict]:
-    return yaml.safe_load(Path(path).read_text())["claims"]
-
-
-def write_claim_rows(path: str | Path, rows: list[dict]) -> None:
-    for row in rows:
-        if row["verdict"] not in VERDICTS:
-            raise ValueError(f"claim {row['claim']}: verdict {row['verdict']!r} not in {VERDICTS}")
-    fields = CLAIM_COLUMNS + tuple(c for c in STRUCTURED_COLUMNS if any(c in row for row in rows))
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def read_claim_rows(path: str | Path) -> list[dict]:
-    with open(path) as fh:
-        return list(csv.DictReader(fh))
+from lipsglass.claims.scorecard import load_json  # noqa: F401
 
 
 # ---- transport: C1, C2 ------------------------------------------------------------------------
@@ -380,112 +358,3 @@ def c7_claim(per_composition, margin_A: float, level: float = 0.90, n_bootstrap:
             "criterion": criterion, "source": source, "details": ev}
 
 
-# ---- scorecard ------------------------------------------------------------------------------
-
-def scorecard(claim_texts: list[dict], claim_files: list[str | Path], plan: dict[str, str] | None = None) -> list[dict]:
-    """One row per claim of the paper: statement, verdict, numbers, criterion and source; claims no
-    stage reported are 'not tested' with the reason. ``plan`` (claim -> text, from
-    ``lipsglass.planning.read_plan``) adds what would decide each undecided claim."""
-    found: dict[str, dict] = {}
-    for path in claim_files:
-        for row in read_claim_rows(path):
-            row.setdefault("source", str(path))
-            row["source"] = row["source"] or str(path)
-            row["measured"] = row.get("measured") or row.get("numbers", "")
-            if row["verdict"] == "not testable":  # a stage could not test it with these data
-                row["verdict"] = "not tested"
-            found[row["claim"]] = row
-    rows = []
-    for claim in claim_texts:
-        row = found.get(claim["id"], {"verdict": "not tested", "measured": "",
-                                      "criterion": "no stage of this workflow produced a test of this claim",
-                                      "source": ""})
-        rows.append({"claim": claim["id"], "figure": claim.get("figure", ""), "statement": claim["statement"],
-                     "verdict": row["verdict"], "measured": row["measured"], "criterion": row["criterion"],
-                     "source": row["source"]})
-        if plan is not None:
-            rows[-1]["would_decide"] = "" if row["verdict"] != "not tested" else plan.get(
-                claim["id"], "not computable: no effect with a spread reported")
-    return rows
-
-
-def write_scorecard(rows: list[dict], out_csv: str | Path, out_md: str | Path, config_name: str,
-                    out_html: str | Path | None = None) -> None:
-    """The scorecard as CSV, Markdown and (for the HTML report, which shows HTML inline) HTML."""
-    fields = ["claim", "figure", "statement", "verdict", "measured", "criterion", "source"]
-    planned = any("would_decide" in r for r in rows)
-    if planned:
-        fields.insert(6, "would_decide")
-    with open(out_csv, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-    lines = [
-        "# Reproduction scorecard",
-        "",
-        f"Chen et al., ACS Energy Lett. 8 (2023) 1969, reproduced with this workflow ({config_name}).",
-        f"{counts['holds']} claims hold, {counts['does not hold']} do not hold, {counts['not tested']} not tested.",
-        "",
-        "| claim | paper's statement | verdict | measured | criterion | "
-        + ("study that would decide it (alpha 0.05, power 0.8; extra core-hours) | " if planned else "") + "from |",
-        "|---|---|---|---|---|---|" + ("---|" if planned else ""),
-    ]
-    for r in rows:
-        cells = [f"{r['claim']} ({r['figure']})", r["statement"], f"**{r['verdict']}**", r["measured"],
-                 r["criterion"]] + ([r.get("would_decide", "")] if planned else []) + [r["source"]]
-        lines.append("| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in cells) + " |")
-    Path(out_md).write_text("\n".join(lines) + "\n")
-    if out_html is not None:
-        Path(out_html).write_text(scorecard_html(rows, lines[2], lines[3]))
-
-
-VERDICT_COLOURS = {"holds": "#d9f2e3", "does not hold": "#f9dcdc", "not tested": "#eeeeee"}
-
-
-def scorecard_html(rows: list[dict], title: str, counts: str) -> str:
-    """A self-contained HTML page of the scorecard table (every cell escaped)."""
-    esc = html.escape
-    planned = any("would_decide" in r for r in rows)
-    head = "".join(f"<th>{h}</th>" for h in ("claim", "paper's statement", "verdict", "measured", "criterion")
-                   + (("study that would decide it (alpha 0.05, power 0.8)",) if planned else ()) + ("from",))
-    body = "".join(
-        f"<tr style='background:{VERDICT_COLOURS.get(r['verdict'], '#ffffff')}'>"
-        f"<td>{esc(r['claim'])} ({esc(str(r['figure']))})</td><td>{esc(r['statement'])}</td>"
-        f"<td><b>{esc(r['verdict'])}</b></td><td>{esc(str(r['measured']))}</td><td>{esc(str(r['criterion']))}</td>"
-        + (f"<td>{esc(str(r.get('would_decide', '')))}</td>" if planned else "")
-        + f"<td><code>{esc(str(r['source']))}</code></td></tr>" for r in rows)
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Reproduction scorecard</title>"
-            "<style>body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
-            " td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}</style></head><body>"
-            f"<h1>Reproduction scorecard</h1><p>{esc(title)}</p><p>{esc(counts)}</p>"
-            f"<table id='scorecard'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>\n")
-
-
-def load_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text())
-
-
-def verdict_counts(scorecard_csv: str | Path) -> dict[str, int]:
-    """Number of claims of each verdict (:data:`VERDICTS`) in a scorecard CSV (``write_scorecard``)."""
-    with open(scorecard_csv, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    unknown = {r["verdict"] for r in rows} - set(VERDICTS)
-    if unknown:
-        raise ValueError(f"{scorecard_csv}: verdicts {sorted(unknown)} not among {VERDICTS}")
-    return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-
-
-def study_summary(scorecard_csv: str | Path, scorecard_md: str | Path, report_html: str | Path) -> str:
-    """The lines a finished run ends with: where the scorecard and the report are, and how many
-    claims hold, do not hold and are not tested (nothing about the claims when this run did not
-    reach the scorecard, e.g. ``--until quench``)."""
-    if not Path(scorecard_csv).is_file():
-        return "The scorecard has not been built by this run (make run builds it)."
-    counts = verdict_counts(scorecard_csv)
-    total = sum(counts.values())
-    report = (f"report: {report_html}" if Path(report_html).is_file()
-              else f"report: make report (snakemake --report {report_html})")
-    return (f"Claims of Chen et al. (2023): {counts['holds']} of {total} hold, {counts['does not hold']} do not hold, "
-            f"{counts['not tested']} not tested.\nScorecard: {scorecard_md}; {report}; figures: results/figures/ "
-            f"(overview.png first).")
