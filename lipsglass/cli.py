@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "lipsglass.d2min", "lipsglass.softness",
     "lipsglass.builder",
     "lipsglass.cost",
+    "lipsglass.claims.calibration",
+    "lipsglass.claims.scorecard",
     "lipsglass.speciation",
     "lipsglass.transport",
     "lipsglass.homology",

@@ -9,7 +9,7 @@ measured one, power 1 - beta needs se' <= |x - t| / (z_(1-alpha/2) + z_(1-beta))
 falls as 1/sqrt(n) for independent samples the study must grow by the factor
 ((z_(1-alpha/2) + z_(1-beta)) se / |x - t|)^2 (:func:`size_factor`).
 
-Where the numbers come from, per claim row (``measured`` and ``verdict`` of the claims CSVs):
+Where the numbers come from, per claim row (the claim tables of :mod:`lipsglass.claims`):
 
 * structured columns, when a stage writes them (preferred): ``effect``, ``effect_se``,
   ``threshold`` and optionally ``sample_size`` / ``sample_unit``;
@@ -20,8 +20,12 @@ Where the numbers come from, per claim row (``measured`` and ``verdict`` of the 
   NEB yield (converged / attempted) for the hops to attempt. With no converged hop the yield is
   unknown: the hops to attempt are then a lower bound, at the one-sided 95 % Clopper-Pearson upper
   limit of the yield (:func:`yield_upper_limit`), and so is their cost ("at least");
-* otherwise every "value [lo, hi]" interval in ``measured`` that contains the claim's threshold
-  (95 % intervals; the threshold from :data:`CLAIM_THRESHOLDS`): the largest factor decides.
+* otherwise the row's interval (estimate, ci_low, ci_high, level) against the boundary of the
+  claim's region (region_low, region_high) that it straddles (:func:`_from_interval`).
+
+A "does not hold" is decided at this study's scale; what would overturn it is the same claim at
+the paper's scale (config/paper.yaml): its plan grows the claim's dimension to the paper's
+(:func:`overturn_need`).
 
 A factor beyond :data:`MAX_FACTOR` is reported with its size and cost, but left out of the config
 overlay (the measured effect is too close to the threshold for a size plan: test an equivalence
@@ -37,7 +41,6 @@ import copy
 import csv
 import json
 import math
-import re
 import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,13 +55,10 @@ ALPHA = 0.05
 POWER = 0.80
 YIELD_LEVEL = 0.95          # one-sided level of the upper limit of an NEB yield with no converged hop
 MAX_FACTOR = 400.0          # beyond this the effect is practically indistinguishable from the threshold
-INTERVAL_LEVEL = 0.95       # level of the intervals read from the measured text
 UNDECIDED = ("not tested", "not testable")
 
 # the value a claim's estimate is compared with (its criterion); 0 for differences and correlations
 CLAIM_THRESHOLDS = {"C3": 0.7}
-# intervals in a row's text that are reported beside the claim's estimate, not the estimate itself
-IGNORED_LABELS = ("baseline",)
 # what grows the study, per claim: (dimension, how it maps onto the config)
 CLAIM_DIMENSIONS = {
     "C1": ("production ps per temperature", "production"),
@@ -127,26 +127,6 @@ def paired_differences(barriers: Mapping[str, Sequence[Mapping]]) -> np.ndarray:
     return np.asarray(out, float)
 
 
-_INTERVAL = re.compile(r"([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*\[\s*([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*,\s*"
-                       r"([+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*\]")
-_PLUSMINUS = re.compile(r"difference\s+([+-]?\d+(?:\.\d+)?)\s*\+-\s*(\d+(?:\.\d+)?)")
-
-
-def intervals_in(text: str, ignore: Sequence[str] = IGNORED_LABELS) -> list[tuple[float, float, float]]:
-    """Every "value [lo, hi]" in ``text`` with lo <= value <= hi, except those whose label (the
-    text since the previous ',', ';' or '(') contains one of ``ignore``."""
-    out = []
-    text = text or ""
-    for m in _INTERVAL.finditer(text):
-        x, lo, hi = (float(g) for g in m.groups())
-        label = re.split(r"[;,(]", text[:m.start()])[-1].lower()
-        if any(word in label for word in ignore):
-            continue
-        if lo <= x <= hi:
-            out.append((x, lo, hi))
-    return out
-
-
 @dataclass
 class Need:
     """The study that would decide one claim."""
@@ -189,23 +169,28 @@ def _from_structured(row: Mapping) -> tuple[float, str] | None:
     return f, basis
 
 
-def _from_text(row: Mapping) -> tuple[float, str] | None:
-    t = CLAIM_THRESHOLDS.get(row["claim"], 0.0)
-    z = float(stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2))
-    best = None
-    for x, lo, hi in intervals_in(row.get("measured", "")):
-        if not lo <= t <= hi:
-            continue  # this interval already decides its part
-        se = (hi - lo) / (2 * z)
-        f = size_factor(x, se, t)
-        if best is None or f > best[0]:
-            best = (f, f"least decided interval {x:g} [{lo:g}, {hi:g}] (95 %) against {t:g}")
-    if best is None:
-        m = _PLUSMINUS.search(row.get("measured", ""))
-        if m:
-            x, se = float(m.group(1)), float(m.group(2))
-            best = (size_factor(x, se, t), f"measured difference {x:g} +- {se:g} (SE) against {t:g}")
-    return best
+def _from_interval(row: Mapping) -> tuple[float, str] | None:
+    """Size factor from the claim row's interval (estimate, ci_low, ci_high at ``level``) and its
+    region (region_low, region_high): the interval is decided once its half-width falls below the
+    distance from the estimate to the region's boundary it straddles (the nearest finite one)."""
+    try:
+        x, lo, hi, level = (float(row[k]) for k in ("estimate", "ci_low", "ci_high", "level"))
+        bounds = [float(row[k]) for k in ("region_low", "region_high")]
+    except (KeyError, TypeError, ValueError):
+        return None
+    bounds = [b for b in bounds if math.isfinite(b)]
+    if not bounds or not (math.isfinite(x) and hi >= lo):
+        return None
+    straddled = [b for b in bounds if lo <= b <= hi] or bounds
+    t = min(straddled, key=lambda b: abs(x - b))
+    se = (hi - lo) / (2 * float(stats.norm.ppf(0.5 + level / 2)))
+    f = size_factor(x, se, t, alpha=1 - level)
+    basis = f"interval {x:.3g} [{lo:.3g}, {hi:.3g}] ({level:.0%}) against the region's boundary {t:g}"
+    if row.get("sample_size") not in (None, ""):
+        n = float(row["sample_size"])
+        unit = row.get("sample_unit") or row.get("unit_of_independence") or "independent samples"
+        basis += f"; {unit}: {n:g} now, ~{math.ceil(n * f) if math.isfinite(f) else 'inf'} needed"
+    return f, basis
 
 
 def _production_need(row: Mapping, arrhenius: Mapping[str, Mapping], config: Mapping) -> Need:
@@ -295,9 +280,9 @@ def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | 
         return _production_need(row, arrhenius, config)
     if structured is None and kind == "neb" and barriers is not None:
         return _neb_need(row, barriers, config)
-    found = structured or _from_text(row)
+    found = structured or _from_interval(row)
     if found is None:
-        return Need(claim, dim, basis="the claim row reports no effect with an interval or SE (add effect, effect_se)")
+        return Need(claim, dim, basis="the claim row reports no interval on its estimand (nothing to size a study from)")
     f, basis = found
     need = Need(claim, dim, factor=f, basis=basis)
     if f > MAX_FACTOR:
@@ -317,6 +302,50 @@ def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | 
         need.config_changes = {"compositions": {g: {"units": {u: int(n) * k for u, n in e["units"].items()}}
                                                 for g, e in config["compositions"].items()}}
     return need
+
+
+def _n_atoms(config: Mapping) -> int:
+    from lipsglass.composition import composition_from_config
+
+    return sum(composition_from_config(g, e).n_atoms for g, e in config["compositions"].items())
+
+
+def overturn_need(row: Mapping, config: Mapping, paper_config: Mapping) -> Need | None:
+    """A "does not hold" at this study's scale would be overturned only by the claim at a larger
+    one: the claim's dimension grown to the paper's scale (``paper_config``, config/paper.yaml),
+    or None when this study is already at least that large in it."""
+    claim = row["claim"]
+    dim, kind = CLAIM_DIMENSIONS.get(claim, ("independent samples", ""))
+    why = "a 'does not hold' at this scale, retested at the paper's scale (config/paper.yaml)"
+    if kind == "replicas":
+        now, paper = int(config.get("replicas", 1)), int(paper_config.get("replicas", 1))
+        if paper <= now:
+            return None
+        return Need(claim, dim, factor=paper / now, current=float(now), needed=float(paper), basis=why,
+                    config_changes={"replicas": paper})
+    if kind == "production":
+        now, paper = float(config["production"]["duration_ps"]), float(paper_config["production"]["duration_ps"])
+        if paper <= now:
+            return None
+        return Need(claim, dim, factor=paper / now, current=now, needed=paper, basis=why,
+                    config_changes={"production": {"duration_ps": paper}})
+    if kind == "neb":
+        now = int(config["neb"]["n_per_class"])
+        paper = int(paper_config["neb"]["n_per_class"])
+        if paper <= now:
+            return None
+        return Need(claim, dim, factor=paper / now, current=float(now), needed=float(paper), basis=why,
+                    config_changes={"neb": {"n_per_class": paper}})
+    if kind == "cell":
+        now, paper = _n_atoms(config) / len(config["compositions"]), _n_atoms(paper_config) / len(paper_config["compositions"])
+        k = int(math.floor(paper / now))
+        if k <= 1:
+            return None
+        return Need(claim, f"{dim}: unit counts x", factor=float(k), current=1.0, needed=float(k),
+                    basis=f"{why}: ~{paper:.0f} atoms per glass (now ~{now:.0f})",
+                    config_changes={"compositions": {g: {"units": {u: int(n) * k for u, n in e["units"].items()}}
+                                                     for g, e in config["compositions"].items()}})
+    return Need(claim, dim, basis=f"{why}: no size dimension known for {claim}")
 
 
 def _merge(base: dict, changes: Mapping) -> dict:
@@ -408,13 +437,19 @@ def read_csv_rows(path: str | Path) -> list[dict]:
 
 def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
                barriers: Mapping[str, Sequence[Mapping]] | None = None,
-               atom_steps_per_core_s: float | None = None) -> tuple[list[Need], dict]:
-    """Needs of every undecided claim (costed) and the config overlay that runs them all."""
+               atom_steps_per_core_s: float | None = None, paper_config: Mapping | None = None
+               ) -> tuple[list[Need], dict]:
+    """Needs of every claim that does not hold (costed) and the config overlay that runs them
+    all: undecided claims sized from their intervals, "does not hold" at the paper's scale."""
     from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
 
     rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
-    rows = [dict(r, measured=r.get("measured") or r.get("numbers", "")) for r in claim_rows]
-    needs = [n for n in (plan_need(r, config, arrhenius, barriers) for r in rows) if n is not None]
+    needs = []
+    for r in claim_rows:
+        need = (overturn_need(r, config, paper_config) if r["verdict"] == "does not hold" and paper_config
+                else plan_need(r, config, arrhenius, barriers))
+        if need is not None:
+            needs.append(need)
     ranks_per_replica = int(config.get("neb", {}).get("ranks_per_replica", 1))
     cost_needs(needs, config, rate, neb_core_hours_per_hop(barriers or {}, ranks_per_replica))
     return needs, combined_changes(needs)
@@ -443,7 +478,8 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
     merged = _merge(dict(config), overlay)
     total = md_core_hours(merged, rate)
     head = [
-        "# Study that would decide the undecided claims of the scorecard (generated by the study_plan rule,",
+        "# Study that would decide the undecided claims of the scorecard and retest at the paper's scale those that do not",
+        "# hold (generated by the study_plan rule,",
         "# lipsglass.planning): each setting is the largest any claim needs, at alpha 0.05 and power 0.8,",
         "# from the measured effects and spreads; see results/summary/study_plan.csv for the claim-by-claim basis.",
         f"# MD of the whole study: {total:.4g} core-hours at {rate:.3g} atom-steps/s per core (python -m lipsglass cost).",
@@ -472,13 +508,16 @@ def plan_column(needs: Sequence[Need]) -> dict[str, str]:
 
 
 def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str], barrier_files: Mapping[str, str],
-                   config: Mapping, out_csv: str, out_yaml: str) -> None:
+                   config: Mapping, out_csv: str, out_yaml: str, paper_config: str | None = None) -> None:
     """Workflow job: the plan of every undecided claim of the claim tables (study_plan.csv) and
     the config overlay that would decide them (reproduction.yaml)."""
     rows = [r for path in claim_files for r in read_csv_rows(path)]
     arrhenius = {g: json.loads(Path(p).read_text()) for g, p in arrhenius_files.items()}
     barriers = {g: read_csv_rows(p) for g, p in barrier_files.items()}
-    needs, overlay = study_plan(rows, config, arrhenius, barriers)
+    import yaml
+
+    paper = yaml.safe_load(Path(paper_config).read_text()) if paper_config else None
+    needs, overlay = study_plan(rows, config, arrhenius, barriers, paper_config=paper)
     write_plan(needs, overlay, config, out_csv, out_yaml)
 
 

@@ -62,16 +62,30 @@ def test_c9_plan_uses_the_paired_design_and_the_yield():
     assert few.needed == max(pairs_needed(0.3, 0.1, power=0.8), 20)
 
 
-def test_intervals_skip_baselines_and_decided_ones():
-    text = ("g1: held-out 0.749 [0.687, 0.802] (n Li), Li-S count baseline 0.701 [0.637, 0.758]; "
-            "g2: held-out 0.80 [0.74, 0.85]")
-    assert P.intervals_in(text) == [(0.749, 0.687, 0.802), (0.80, 0.74, 0.85)]
-    row = {"claim": "C3", "verdict": "not testable", "measured": text}
+def test_an_undecided_interval_is_sized_against_the_boundary_it_straddles():
+    # C3-like: accuracy 0.749 [0.687, 0.802] (90 %) against the region > 0.7
+    row = {"claim": "C3", "verdict": "not tested", "estimate": "0.749", "ci_low": "0.687", "ci_high": "0.802",
+           "level": "0.9", "region_low": "0.7", "region_high": "inf"}
     need = P.plan_need(row, {"compositions": {"g": {"units": {"PS4": 2}}}, "replicas": 1})
-    se = (0.802 - 0.687) / (2 * 1.959964)
-    assert need.factor == pytest.approx((P.z_sum() * se / 0.049) ** 2, rel=1e-3)
+    se = (0.802 - 0.687) / (2 * 1.644854)
+    assert need.factor == pytest.approx((P.z_sum(alpha=0.1) * se / 0.049) ** 2, rel=1e-3)
     assert need.config_changes == {"compositions": {"g": {"units": {"PS4": 2 * math.ceil(need.factor)}}}}
     assert P.plan_need(dict(row, verdict="holds"), {}) is None
+    # an equivalence region: the boundary inside the interval decides, not the nearer one outside it
+    row = dict(row, estimate="0.05", ci_low="-0.01", ci_high="0.11", region_low="-0.1", region_high="0.1")
+    assert "boundary 0.1" in P.plan_need(row, {"replicas": 2, "compositions": {}}).basis
+
+
+def test_a_claim_that_does_not_hold_is_retested_at_the_papers_scale():
+    config, paper = load_config("config/config.yaml"), load_config("config/paper.yaml")
+    row = {"claim": "C7", "verdict": "does not hold"}
+    need = P.overturn_need(row, config, paper)
+    assert need.config_changes == {"replicas": paper["replicas"]} and need.needed > need.current
+    cell = P.overturn_need(dict(row, claim="C6"), config, paper)
+    k = int(cell.needed)
+    assert k >= 2 and all(u == n * k for g, e in cell.config_changes["compositions"].items()
+                          for u, n in zip(e["units"].values(), config["compositions"][g]["units"].values()))
+    assert P.overturn_need(row, paper, paper) is None  # already at the paper's scale: nothing to grow
 
 
 def test_every_claim_that_a_study_can_grow_maps_to_a_costed_config_change():
@@ -86,8 +100,8 @@ def test_every_claim_that_a_study_can_grow_maps_to_a_costed_config_change():
 
 
 def test_structured_columns_win_and_replicas_scale():
-    row = {"claim": "C4", "verdict": "not tested", "measured": "difference 9 +- 1",
-           "effect": "0.1", "effect_se": "0.1"}
+    row = {"claim": "C4", "verdict": "not tested", "estimate": "9", "ci_low": "8", "ci_high": "10", "level": "0.9",
+           "region_low": "-inf", "region_high": "0", "effect": "0.1", "effect_se": "0.1"}
     need = P.plan_need(row, {"replicas": 2})
     assert need.factor == pytest.approx(P.z_sum() ** 2)
     assert need.needed == math.ceil(2 * P.z_sum() ** 2) and need.config_changes == {"replicas": need.needed}
@@ -104,8 +118,10 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
                     "wall_s": "36", "replicas": "9", "refined_replicas": "17"} for e in (0.55, 0.65)]}
     rows = [{"claim": "C1", "verdict": "not tested", "measured": ""},
             {"claim": "C9", "verdict": "not tested", "measured": ""},
-            {"claim": "C7", "verdict": "does not hold", "measured": "0.05 [0.04, 0.06]"},
-            {"claim": "C8", "verdict": "not testable", "numbers": "r = +0.005 [-0.093, +0.111]"}]
+            {"claim": "C7", "verdict": "does not hold", "estimate": "0.05", "ci_low": "0.04", "ci_high": "0.06",
+             "level": "0.9", "region_low": "-0.02", "region_high": "0.02"},
+            {"claim": "C8", "verdict": "not tested", "estimate": "0.005", "ci_low": "-0.093", "ci_high": "0.111",
+             "level": "0.9", "region_low": "0", "region_high": "inf"}]
     needs, overlay = P.study_plan(rows, config, arrhenius, barriers)
     by = {n.claim: n for n in needs}
     assert set(by) == {"C1", "C9", "C8"}

@@ -208,7 +208,9 @@ class Verdict:
             "estimate": "" if i is None else f"{i.estimate:.6g}",
             "ci_low": "" if i is None else f"{i.low:.6g}", "ci_high": "" if i is None else f"{i.high:.6g}",
             "level": "" if i is None else f"{i.level:g}", "interval_method": "" if i is None else i.method,
-            "value_unit": value_unit, "region": self.region.text(value_unit), "margin_reason": self.region.reason,
+            "value_unit": value_unit, "region": self.region.text(value_unit),
+            "region_low": f"{self.region.low:.6g}", "region_high": f"{self.region.high:.6g}",
+            "margin_reason": self.region.reason,
             "unit_of_independence": self.unit, "scale": self.scale.text(), "detail": self.detail,
             "source": self.source, "would_decide": self.would_decide, "why_not_tested": self.why_not_tested,
         }

@@ -36,9 +36,10 @@ def overview_figure(scorecard_csv: str | Path, panels: list[tuple[str, str | Pat
                    transform=table.transAxes)
         table.text(0.24, y, row["verdict"], fontsize=9, va="center", transform=table.transAxes,
                    bbox={"facecolor": VERDICT_COLOURS.get(row["verdict"], "#ffffff"), "edgecolor": "#777777"})
-        statement = textwrap.shorten(row["statement"], 150, placeholder=" ...")
-        table.text(0.46, y, "\n".join(textwrap.wrap(statement, 48)), fontsize=7.5, va="center",
-                   transform=table.transAxes)
+        statement = textwrap.shorten(row["statement"], 120, placeholder=" ...")
+        scale = textwrap.shorten(row.get("scale", ""), 60, placeholder="...")
+        table.text(0.46, y, "\n".join(textwrap.wrap(statement, 48) + ([f"({scale})"] if scale else [])), fontsize=7.5,
+                   va="center", transform=table.transAxes)
     for k, (title, png) in enumerate(panels):
         ax = fig.add_subplot(grid[k // 2, 1 + k % 2])
         ax.imshow(mpimg.imread(png))

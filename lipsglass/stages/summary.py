@@ -33,11 +33,12 @@ def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict]
 
 
 def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str,
-                  out_html: str | None = None, plan_csv: str | None = None) -> None:
+                  out_html: str | None = None, plan_csv: str | None = None, scale_note: str = "") -> None:
     from lipsglass.planning import read_plan
 
     plan = read_plan(plan_csv) if plan_csv else None
-    write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files, plan), out_csv, out_md, config_name, out_html)
+    write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files, plan), out_csv, out_md, config_name, out_html,
+                    scale_note)
 
 
 def overview_job(scorecard_csv: str, panels: dict[str, str], out_png: str, out_pdf: str) -> None:

@@ -42,6 +42,7 @@ rule study_plan:
         claims=scorecard_claim_files(),
         arrhenius=expand("results/{glass}/transport/arrhenius.json", glass=GLASSES),
         barriers=expand("results/{glass}/neb/barriers.csv", glass=neb_glasses()),
+        paper=project_file("config/paper.yaml"),
     output:
         plan="results/summary/study_plan.csv",
         overlay="results/summary/reproduction.yaml",
@@ -81,6 +82,7 @@ rule scorecard:
         "../../envs/lipsglass.yaml"
     params:
         config_name=scorecard_config_name(),
+        scale=study_scale(config),
     script:
         "../scripts/scorecard.py"
 
