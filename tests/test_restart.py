@@ -114,9 +114,10 @@ def test_killed_and_resumed_quench_equals_uninterrupted(tmp_path, tiny_glass):
     log = (resumed / "quench.log").read_text()
     assert f"resumed after {done} finished segments" in log
     # the rule log keeps every segment's LAMMPS log (before and after the kill), with LAMMPS'
-    # time-left column and the job's own estimate after each segment
+    # time-left column and the job's own estimate after each segment; the last segment before the
+    # kill may lack its "done" line (the kill can fall between its checkpoint and that line)
     for k in range(1, len(plan) + 1):
-        assert f"#### segment {k}/{len(plan)} done in " in log
+        assert k == done or f"#### segment {k}/{len(plan)} done in " in log, k
     assert log.count("Loop time") >= len(plan) and "CPULeft" in log and "s at this pace" in log
     assert (resumed / "thermo.csv").read_bytes() == (straight / "thermo.csv").read_bytes()
     assert_same_state(straight / "glass.data", resumed / "glass.data")
