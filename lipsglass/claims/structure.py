@@ -309,8 +309,9 @@ def structure_claims(rdf_tables: Mapping[str, Sequence[Mapping[str, np.ndarray]]
 
 # ---- calibration ----------------------------------------------------------------------------
 
-C7_GLASS_SD_A = 0.015   # per-glass SD of an anion's Li-S peak position (assumed: ~250 Li, ~40 frames per glass);
-#                         the t-interval's error rates do not depend on it, the power does
+C7_GLASS_SD_A = 0.015   # per-glass SD of an anion's Li-S peak position: the tiny test glass (41 Li, 2 replicas)
+#                         gave a 0.044 A spread of the PS4-P2S6 difference, ~0.018 A scaled to 258 Li by sqrt(Li),
+#                         i.e. ~0.013 A per anion; the t-interval's error rates do not depend on it, the power does
 C7_SHARED_SD_A = 0.01   # part of a glass's deviation shared by its three anion types (cancels in differences)
 
 
