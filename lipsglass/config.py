@@ -122,9 +122,9 @@ def analysis_minimum_li(config: dict) -> dict[str, tuple[int, str]]:
     if "homology" in config:
         need["homology.min_count"] = (int(config["homology"]["min_count"]),
                                       "C12 tests ring-size classes covering at least this many Li")
-    if "structure" in config:
-        need["structure.claims.c7_min_li"] = (int(config["structure"]["claims"]["c7_min_li"]),
-                                              "C7 compares anion types touched by at least this many Li")
+    if "C7" in config.get("claims", {}):
+        need["claims.C7.min_li"] = (int(config["claims"]["C7"]["min_li"]),
+                                    "C7 compares anion types touched by at least this many Li")
     if "neb" in config:
         need["neb.claims.min_li_per_anion"] = (int(config["neb"]["claims"]["min_li_per_anion"]),
                                                "C10 needs this many Li nearest PS4 and as many nearest P2S6")

@@ -1,5 +1,5 @@
-"""First-shell Li-S distances by anion type and the C7 equivalence test, on constructed
-structures and synthetic per-Li, per-frame samples with known truth."""
+"""First-shell Li-S distances by anion type on constructed structures, and claim C7 decided over
+glasses (lipsglass.claims.structure) on constructed per-glass peaks with known truth."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from lipsglass.claims import CLAIM_COLUMNS, VERDICTS, c7_claim
+from lipsglass.claims.structure import c7_verdict
 from lipsglass.lammpsio import Box, write_dump_frame
-from lipsglass.li_s_shell import c7_evaluation, equivalence, fitted_peak, measure_frames, pairwise_differences
+from lipsglass.li_s_shell import fitted_peak, measure_frames
 
 ANIONS = ("PS4", "P2S7", "P2S6")
 
@@ -67,120 +67,65 @@ def test_fitted_peak_finds_the_g_r_like_maximum():
     assert fitted_peak(0.5 * (edges[1:] + edges[:-1]), counts) == pytest.approx(2.45, abs=0.005)
 
 
-# ------------------------------------------------------------------ synthetic replicas
+# ------------------------------------------------------------------ claim C7 over glasses
 
-def synthetic_replica(seed, n_li, n_frames, means, li_sd=0.1, frame_sd=0.1, contact=1.5, r_cut=3.2):
-    """Per-frame, per-Li sums and counts as measure_frames writes them. Each Li has a fixed
-    number of S of each anion type (Poisson(contact)) and a persistent offset per anion type
-    (sd li_sd: its environment), plus independent per-pair thermal noise per frame (frame_sd)."""
-    rng = np.random.default_rng(seed)
-    out = {"anions": list(ANIONS), "n_frames": n_frames, "n_li": n_li, "r_cut_A": r_cut,
-           "per_frame_li": {"sum_A": {}, "count": {}}, "n_li_in_contact": {}, "fitted_peak_A": {}}
-    for a in ANIONS:
-        n = rng.poisson(contact, n_li)
-        offset = rng.normal(0, li_sd, n_li)
-        noise = rng.normal(0, 1, (n_frames, n_li)) * frame_sd * np.sqrt(n)
-        out["per_frame_li"]["count"][a] = np.tile(n, (n_frames, 1)).tolist()
-        out["per_frame_li"]["sum_A"][a] = (n * (means[a] + offset) + noise).tolist()
-        out["n_li_in_contact"][a] = int(np.sum(n > 0))
-        out["fitted_peak_A"][a] = means[a] - 0.15
-    return out
+def glass(peaks, means=None, n_li=258, contact=100):
+    """One replica's li_s_shell.json fields that C7 reads."""
+    return {"anions": list(peaks), "fitted_peak_A": dict(peaks), "mean_distance_A": dict(means or peaks),
+            "n_li_in_contact": {a: contact for a in peaks}, "n_li": n_li, "n_frames": 41, "r_cut_A": 3.3}
 
 
-EQUAL = {"PS4": 2.60, "P2S7": 2.60, "P2S6": 2.60}
-PLANTED = {"PS4": 2.60, "P2S7": 2.60, "P2S6": 2.70}
+def glasses(rng, means, n_comp=5, k=2, sd=0.005):
+    return {f"c{c}": [glass({a: m + rng.normal(0, sd) for a, m in means.items()}) for _ in range(k)]
+            for c in range(n_comp)}
 
 
-def test_equal_distances_hold_with_a_tight_margin_given_enough_samples():
-    reps = [synthetic_replica(k, 3000, 10, EQUAL) for k in range(3)]
-    row = c7_claim({"70:30": reps}, margin_A=0.02, n_bootstrap=500)
-    assert set(CLAIM_COLUMNS) <= set(row) and row["verdict"] in VERDICTS
-    assert row["verdict"] == "holds", row["measured"]
-    for d in row["details"]["compositions"]["70:30"]["differences"].values():
-        assert -0.02 < d["ci_low_A"] < d["estimate_A"] < d["ci_high_A"] < 0.02
-        assert d["decision"] == "equivalent"
+EQUAL = {"PS4": 2.45, "P2S7": 2.45, "P2S6": 2.45}
+C7 = {"margin_A": 0.02, "report_margins_A": [0.01, 0.02, 0.05], "min_li": 10}
 
 
-def test_equivalence_error_rates_at_the_margin_and_at_equality():
-    """Error rates of the equivalence test with the data's correlations (persistent per-Li
-    environments, frames of the same Li), 3000 Li of one glass per trial: with P2S6 0.02 A longer
-    than the others, exactly the margin, "holds" (a false equivalence) stays within the nominal 5 %
-    plus sampling slack; with equal distances the test has the power to say "holds"."""
-    n = 60
-
-    def verdicts(means):
-        return [c7_claim({"70:30": [synthetic_replica(100 + k, 3000, 5, means)]}, margin_A=0.02, n_bootstrap=300,
-                         seed=k)["verdict"] for k in range(n)]
-
-    at_margin = verdicts({"PS4": 2.60, "P2S7": 2.60, "P2S6": 2.62})
-    assert at_margin.count("holds") / n <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / n)
-    assert verdicts(EQUAL).count("holds") / n >= 0.9
+def test_c7_holds_when_every_pair_is_within_the_margin_over_glasses():
+    v = c7_verdict(glasses(np.random.default_rng(0), EQUAL), C7)
+    assert v.verdict == "holds" and -0.02 < v.interval.low < v.interval.high < 0.02
+    assert v.interval.method.endswith("t over 10 glasses") and v.unit == "glass (replica)"
+    assert "+-0.01 A:" in v.detail and "+-0.05 A: holds" in v.detail
 
 
-def test_planted_difference_does_not_hold():
-    row = c7_claim({"70:30": [synthetic_replica(1, 3000, 10, PLANTED)]}, margin_A=0.02, n_bootstrap=500)
-    assert row["verdict"] == "does not hold"
-    diffs = row["details"]["compositions"]["70:30"]["differences"]
-    assert diffs["PS4-P2S6"]["estimate_A"] == pytest.approx(-0.10, abs=0.01)
-    assert diffs["PS4-P2S6"]["decision"] == diffs["P2S7-P2S6"]["decision"] == "different"
-    assert diffs["PS4-P2S7"]["decision"] == "equivalent"
-    assert "one replica" in row["measured"]
+def test_c7_does_not_hold_for_a_difference_beyond_the_margin():
+    v = c7_verdict(glasses(np.random.default_rng(1), dict(EQUAL, P2S6=2.50)), C7)
+    assert v.verdict == "does not hold" and (v.interval.low > 0.02 or v.interval.high < -0.02)
+    assert v.interval.level == pytest.approx(1 - 0.10 / 3)        # Bonferroni over the three pairs
+    assert "overturned only if" in v.would_decide
 
 
-def test_few_samples_or_large_noise_is_not_tested_and_says_what_would_decide():
-    few = synthetic_replica(2, 40, 3, EQUAL, li_sd=0.2, frame_sd=0.2)
-    row = c7_claim({"70:30": [few]}, margin_A=0.02, n_bootstrap=500, min_li=5)
-    assert row["verdict"] == "not tested"
-    assert "wider than the +-0.02 A band" in row["measured"] and "needs a half-width <" in row["measured"]
-    # too few Li in contact with an anion type: that type is left out and named
-    row = c7_claim({"70:30": [few]}, margin_A=0.02, n_bootstrap=200, min_li=1000)
-    assert row["verdict"] == "not tested" and "fewer than two anion types" in row["measured"]
+def test_c7_glass_to_glass_spread_keeps_the_interval_wide():
+    """Two replicas whose P2S6 peak differs by +-0.06 A between glasses (each measured
+    precisely): the mean difference is 0, but glasses are the unit, so it is not tested, with the
+    glasses that would decide from the measured spread."""
+    reps = {"70:30": [glass(dict(EQUAL, P2S6=2.45 + off)) for off in (-0.06, 0.06)]}
+    v = c7_verdict(reps, C7)
+    assert v.verdict == "not tested" and abs(v.interval.estimate) < 1e-9
+    assert v.interval.high - v.interval.estimate == pytest.approx(6.3138 * 0.06, rel=1e-3)   # t(0.95, 1) x SE
+    assert "needs ~" in v.would_decide and "replicas per composition" in v.would_decide
+    assert v.structured["sample_size"] == 2
 
 
-def test_equivalence_decisions():
-    assert equivalence(0.0, -0.01, 0.01, 0.02)["decision"] == "equivalent"
-    assert equivalence(0.05, 0.03, 0.07, 0.02)["decision"] == "different"
-    assert equivalence(-0.05, -0.07, -0.03, 0.02)["decision"] == "different"
-    und = equivalence(0.01, -0.005, 0.025, 0.02)
-    assert und["decision"] == "undecided" and und["needed_half_width_A"] == pytest.approx(0.01)
-    und = equivalence(0.03, 0.015, 0.045, 0.02)
-    assert und["decision"] == "undecided" and und["needed_half_width_A"] == pytest.approx(0.01)
-    assert "a difference" in und["why"]
+def test_c7_primary_is_the_peak_and_the_mean_distance_is_reported_beside_it():
+    rng = np.random.default_rng(2)
+    reps = {f"c{c}": [glass({a: 2.45 + rng.normal(0, 0.003) for a in EQUAL},
+                            means=dict(PS4=2.60, P2S7=2.62, P2S6=2.66)) for _ in range(2)] for c in range(5)}
+    v = c7_verdict(reps, C7)
+    assert v.verdict == "holds"
+    assert "secondary, mean first-shell distance differences" in v.detail and "-> does not hold at +-0.02 A" in v.detail
 
 
-def test_bootstrap_treats_li_as_clusters_not_frames_as_independent():
-    # a Li keeps its environment over frames (no frame noise): 50 frames carry no more
-    # information than one, and the interval must not shrink by sqrt(50)
-    one = synthetic_replica(3, 400, 1, EQUAL, li_sd=0.2, frame_sd=0.0)
-    many = dict(one, n_frames=50, per_frame_li={k: {a: np.tile(v[a], (50, 1)).tolist() for a in v}
-                                                  for k, v in one["per_frame_li"].items()})
-    w1 = pairwise_differences([one], n_bootstrap=1000)["differences"]["PS4-P2S6"]["half_width_A"]
-    w50 = pairwise_differences([many], n_bootstrap=1000)["differences"]["PS4-P2S6"]["half_width_A"]
-    assert w50 == pytest.approx(w1, rel=0.15)
-    # naive interval counting every Li-S pair of every frame as independent
-    n_pairs = np.sum(many["per_frame_li"]["count"]["PS4"])
-    naive = 1.645 * 0.2 * np.sqrt(2 / n_pairs)
-    assert w50 > 4 * naive
-
-
-def test_replicas_are_the_top_level_of_the_bootstrap():
-    # three large replicas (tight within) whose P2S6 distance differs from glass to glass by
-    # +-0.06 A: the composition mean is equal, but the between-replica spread must keep the
-    # interval wide (not tested), where pooling all Li as one glass would claim equivalence
-    reps = [synthetic_replica(10 + k, 3000, 5, dict(EQUAL, P2S6=2.60 + off)) for k, off in enumerate((-0.06, 0.0, 0.06))]
-    ev = c7_evaluation({"70:30": reps}, margin_A=0.02, n_bootstrap=1000)
-    d = ev["compositions"]["70:30"]["differences"]["PS4-P2S6"]
-    assert abs(d["estimate_A"]) < 0.01
-    assert d["between_replica_sd_A"] == pytest.approx(0.06, abs=0.01)
-    assert d["half_width_A"] > 0.03 and ev["verdict"] == "not tested"
-
-
-def test_any_composition_with_a_difference_refutes_the_claim():
-    ev = c7_evaluation({"a": [synthetic_replica(5, 3000, 5, EQUAL)], "b": [synthetic_replica(6, 3000, 5, PLANTED)]},
-                       margin_A=0.02, n_bootstrap=300)
-    assert ev["compositions"]["a"]["verdict"] == "holds"
-    assert ev["compositions"]["b"]["verdict"] == "does not hold"
-    assert ev["verdict"] == "does not hold"
+def test_c7_anion_types_touched_by_few_li_and_single_glasses_are_not_tested():
+    few = {"c": [glass(EQUAL, contact=3) for _ in range(3)]}
+    v = c7_verdict(few, C7)
+    assert v.verdict == "not tested" and v.interval is None and "fewer than 2 glasses" in v.why_not_tested
+    assert "(3 Li in contact (< 10))" in v.detail
+    one = c7_verdict({"c": [glass(EQUAL)]}, C7)
+    assert one.verdict == "not tested" and one.interval is None
 
 
 # ------------------------------------------------------------------ the job, end to end

@@ -261,8 +261,7 @@ def test_a_new_temperature_or_replica_reruns_no_finished_md(tiny_run, tmp_path):
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
     assert not set(MD_RULES) & set(_planned(tiny_run, TINY_CONFIG))     # the study is complete
     for name, overlay in [
-        ("claims", {"structure": {**cfg["structure"], "claims": {**cfg["structure"]["claims"],
-                                                                 "c7_equivalence_margin_A": 0.05}},
+        ("claims", {"claims": {**cfg["claims"], "C7": {**cfg["claims"]["C7"], "margin_A": 0.05}},
                     "softness": {**cfg["softness"], "claims": {**cfg["softness"]["claims"], "min_accuracy": 0.8}},
                     "neb": {**cfg["neb"], "claims": {**cfg["neb"]["claims"], "min_hops_per_class": 12}}}),
         ("segments", {"md": {**cfg["md"], "segment_ps": 0.5}}),

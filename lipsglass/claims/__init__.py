@@ -3,12 +3,12 @@ reproduction scorecard that gathers them.
 
 One decision rule for all (:mod:`lipsglass.claims.verdict`): an interval on each claim's estimand
 against a region fixed in advance in the config's ``claims`` section; one module per claim
-family; the scorecard and each claim's detail in :mod:`lipsglass.claims.scorecard`.
+family (:mod:`lipsglass.claims.transport`: C1, C2; :mod:`lipsglass.claims.structure`: C7, C13;
+...); the scorecard and each claim's detail in :mod:`lipsglass.claims.scorecard`.
 """
 
-from lipsglass.claims._legacy import c1_claim, c2_claim, c7_claim, structure_claims, transport_claims  # noqa: F401
 from lipsglass.claims.scorecard import (CLAIM_COLUMNS, STRUCTURED_COLUMNS, VERDICT_COLOURS, load_json,  # noqa: F401
                                         read_claim_rows, read_claim_texts, scorecard, study_summary, verdict_counts,
                                         write_claim_rows, write_scorecard)
 from lipsglass.claims.verdict import (VERDICTS, Interval, Region, Scale, Verdict, combine, decide,  # noqa: F401
-                                      se_interval, t_interval)
+                                      decide_parts, se_interval, t_interval, union_level)

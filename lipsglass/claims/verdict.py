@@ -133,6 +133,26 @@ def combine(verdicts) -> str:
     return HOLDS if all(v == HOLDS for v in verdicts) else NOT_TESTED
 
 
+def union_level(level: float, n_parts: int) -> float:
+    """Interval level of each of ``n_parts`` parts for "does not hold" of a claim whose parts must
+    all hold: one part outside its region refutes the claim, so a false "does not hold" may come
+    from any part; Bonferroni over the parts keeps it at (1 - level) / 2 overall. ("Holds" needs
+    every part inside at ``level``: an intersection-union test, no correction.)"""
+    return 1.0 - (1.0 - level) / max(1, int(n_parts))
+
+
+def decide_parts(at_level, at_union_level, regions) -> str:
+    """The verdict of a claim made of parts (lists in the same order): holds when every part's
+    ``level`` interval lies inside its region, does not hold when some part's
+    :func:`union_level` interval lies entirely outside, otherwise not tested."""
+    at_level, at_union_level, regions = list(at_level), list(at_union_level), list(regions)
+    if not regions:
+        return NOT_TESTED
+    if any(decide(i, r) == DOES_NOT_HOLD for i, r in zip(at_union_level, regions)):
+        return DOES_NOT_HOLD
+    return HOLDS if all(decide(i, r) == HOLDS for i, r in zip(at_level, regions)) else NOT_TESTED
+
+
 @dataclass(frozen=True)
 class Scale:
     """The size of the evidence behind a verdict: atoms per glass, glasses (compositions) x

@@ -182,7 +182,7 @@ def li_s_shell_job(glass_data: str, trajectory: str, settings: dict, out_json: s
     """First-shell Li-S distances by anion type of one glass on its own (the workflow measures
     them inside :func:`structure_job`, from the frames and labels it already has): labels as in
     :func:`labelled_glass`, up to ``max_frames`` frames (:func:`sample_frames`),
-    :func:`li_s_shell_measurement`; writes JSON for ``c7_claim``."""
+    :func:`li_s_shell_measurement`; writes the JSON claim C7 is decided from (:mod:`lipsglass.claims.structure`)."""
     _, elements, spec = labelled_glass(glass_data, settings)
     frames = sample_frames(trajectory, settings["max_frames"])
     out = li_s_shell_measurement(frames, elements, spec.unit, settings)

@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
-from lipsglass.claims import (c7_claim, load_json, read_claim_texts, scorecard, structure_claims, transport_claims,
-                              write_claim_rows, write_scorecard)
+from lipsglass.claims import load_json, read_claim_texts, scorecard, write_claim_rows, write_scorecard
+from lipsglass.claims.verdict import Scale
 from lipsglass.composition import Composition
 from lipsglass.rdf import read_table
 
 
-def structure_claims_job(rdf_tables: dict[str, str], out_csv: str, li_s_shell: dict[str, list[str]] | None = None,
-                         criteria: dict | None = None) -> None:
-    """C13 from the partial g(r) tables; C7 (when ``li_s_shell`` lists every composition's
-    per-replica li_s_shell.json) by the equivalence test of ``lipsglass.li_s_shell`` with the
-    ``structure.claims`` criteria."""
-    tables = {glass: read_table(path) for glass, path in rdf_tables.items()}
-    rows = []
-    if li_s_shell is not None:
-        c = criteria or {}
-        shells = {glass: [load_json(p) for p in paths] for glass, paths in li_s_shell.items()}
-        source = "; ".join(p for paths in li_s_shell.values() for p in paths)
-        rows.append(c7_claim(shells, c["c7_equivalence_margin_A"], c["c7_level"], c["c7_n_bootstrap"], c["c7_seed"],
-                             source=source, min_li=c["c7_min_li"]))
-    rows += structure_claims(tables, rdf_tables)
-    write_claim_rows(out_csv, rows)
+def study_scale(units: dict[str, dict], replicas: int, production_ps: float, note: str = "") -> Scale:
+    """Atoms per glass (range over the compositions), compositions x replicas, ps per production run."""
+    atoms = [sum(Composition(glass, dict(u)).element_counts().values()) for glass, u in units.items()]
+    return Scale(atoms=(min(atoms), max(atoms)) if atoms else None, glasses=len(units), replicas=replicas,
+                 ps=production_ps, note=note)
+
+
+def structure_claims_job(rdf_tables: dict[str, list[str]], li_s_shell: dict[str, list[str]], units: dict[str, dict],
+                         production_ps: float, criteria: dict, out_csv: str) -> None:
+    """C7 and C13 (:mod:`lipsglass.claims.structure`) from every replica's li_s_shell.json and
+    partial_rdf.csv ({composition: [replica files]}); ``criteria``: the config's claims section
+    (level, C7, C13)."""
+    from lipsglass.claims.structure import structure_claims
+
+    tables = {glass: [read_table(p) for p in paths] for glass, paths in rdf_tables.items()}
+    shells = {glass: [load_json(p) for p in paths] for glass, paths in li_s_shell.items()}
+    frames = sorted({int(s["n_frames"]) for reps in shells.values() for s in reps})
+    note = (f"{frames[0]}-{frames[-1]}" if len(frames) > 1 else f"{frames[0]}") + " frames per glass" if frames else ""
+    scale = study_scale(units, max(len(p) for p in rdf_tables.values()), production_ps, note)
+    sources = {"C7": "; ".join(p for paths in li_s_shell.values() for p in paths),
+               "C13": "; ".join(p for paths in rdf_tables.values() for p in paths)}
+    rows = structure_claims(tables, shells, criteria, scale, sources)
+    write_claim_rows(out_csv, [r.row() for r in rows])
 
 
 def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict], experimental_csv: str,
-                         out_csv: str) -> None:
+                         production_ps: float, criteria: dict, out_csv: str) -> None:
+    """C1 and C2 (:mod:`lipsglass.claims.transport`) from every composition's arrhenius.json;
+    ``criteria``: the config's claims section (level, C1, C2)."""
+    from lipsglass.claims.transport import transport_claims
+
     arrhenius = {glass: load_json(path) for glass, path in arrhenius_files.items()}
     p2s6 = {glass: Composition(glass, dict(u)).fraction_of_P()["P2S6"] for glass, u in units.items()}
-    write_claim_rows(out_csv, transport_claims(arrhenius, p2s6, experimental_csv, arrhenius_files))
+    replicas = max(int(a.get("replicas") or 1) for a in arrhenius.values())
+    scale = study_scale(units, replicas, production_ps)
+    rows = transport_claims(arrhenius, p2s6, experimental_csv, arrhenius_files, criteria, scale)
+    write_claim_rows(out_csv, [r.row() for r in rows])
 
 
 def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str,

@@ -219,9 +219,15 @@ def glass_transition_settings():
 
 
 def structure_settings():
-    """The structure section without the claim criteria (a changed criterion reruns only the
-    claims)."""
-    return {k: v for k, v in config["structure"].items() if k != "claims"}
+    """The structure section (claim criteria live in the claims section: a changed criterion
+    reruns only the claim rules)."""
+    return dict(config["structure"])
+
+
+def claim_criteria(*claims):
+    """The claims section's level and the sub-blocks of ``claims`` (the only values a claim rule
+    reads from it: a changed criterion of another claim does not rerun it)."""
+    return {"level": config["claims"]["level"], **{c: config["claims"][c] for c in claims}}
 
 
 def transport_run_settings():

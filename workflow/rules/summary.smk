@@ -1,7 +1,7 @@
 rule structure_claims:
-    """Claims C7 (Li-S distances by anion, every replica) and C13 (P-S distances by anion)."""
+    """Claims C7 (Li-S g(r) peaks by anion) and C13 (P-S peaks by anion), every replica a glass."""
     input:
-        rdf=expand(primary("results/{glass}/structure/partial_rdf.csv"), glass=GLASSES),
+        rdf=expand("results/{glass}/r{replica}/structure/partial_rdf.csv", glass=GLASSES, replica=REPLICAS),
         li_s_shell=expand("results/{glass}/r{replica}/structure/li_s_shell.json", glass=GLASSES, replica=REPLICAS),
     output:
         claims="results/summary/structure_claims.csv",
@@ -12,7 +12,9 @@ rule structure_claims:
     params:
         glasses=GLASSES,
         n_replicas=len(REPLICAS),
-        criteria=config["structure"]["claims"],
+        units=glass_units(),
+        production_ps=config["production"]["duration_ps"],
+        criteria=claim_criteria("C7", "C13"),
     script:
         "../scripts/structure_claims.py"
 
@@ -31,6 +33,8 @@ rule transport_claims:
     params:
         glasses=GLASSES,
         units=glass_units(),
+        production_ps=config["production"]["duration_ps"],
+        criteria=claim_criteria("C1", "C2"),
     script:
         "../scripts/transport_claims.py"
 
