@@ -125,9 +125,10 @@ def analysis_minimum_li(config: dict) -> dict[str, tuple[int, str]]:
     if "C7" in config.get("claims", {}):
         need["claims.C7.min_li"] = (int(config["claims"]["C7"]["min_li"]),
                                     "C7 compares anion types touched by at least this many Li")
-    if "neb" in config:
-        need["neb.claims.min_li_per_anion"] = (int(config["neb"]["claims"]["min_li_per_anion"]),
-                                               "C10 needs this many Li nearest PS4 and as many nearest P2S6")
+    c10 = config.get("claims", {}).get("C10")
+    if "neb" in config and c10:
+        need["claims.C10.min_li_per_group"] = (int(c10["min_li_per_group"]),
+                                               "C10 uses a glass with this many Li nearest PS4 and as many nearest P2S6")
     return need
 
 

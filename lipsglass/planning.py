@@ -15,11 +15,15 @@ Where the numbers come from, per claim row (the claim tables of :mod:`lipsglass.
   ``threshold`` and optionally ``sample_size`` / ``sample_unit``;
 * C1, C2: ``run_length_needed`` of each composition's ``arrhenius.json`` (production length per
   glassy temperature that would pass the diffusive check) and the number of glassy temperatures;
-* C9: converged barriers of every NEB glass (``barriers.csv``): converged hops from the spread of
-  the paired differences (the configured assumed spread below 3 converged hops), divided by the
-  NEB yield (converged / attempted) for the hops to attempt. With no converged hop the yield is
-  unknown: the hops to attempt are then a lower bound, at the one-sided 95 % Clopper-Pearson upper
-  limit of the yield (:func:`yield_upper_limit`), and so is their cost ("at least");
+* C9: converged barriers of every NEB glass (``barriers.csv``), by the claim's own plan
+  (:func:`lipsglass.claims.neb.c9_plan`): independent converged hops per origin class (soft, hard)
+  over the chi-square interval of the within-class barrier spread, divided by the yield (converged /
+  attempted over every NEB glass, Wilson interval) and the fraction of hops that stay independent;
+  the overlay takes the middle of the range and at least 2 NEB glasses. With no converged hop the
+  yield's lower limit is 0: the hops to attempt (at its upper limit) and their cost are lower bounds
+  ("at least");
+* C10: the structured columns of its row (the planned difference, the SE of the mean over glasses,
+  the margin): glasses (replicas) by the size factor;
 * otherwise the row's interval (estimate, ci_low, ci_high, level) against the boundary of the
   claim's region (region_low, region_high) that it straddles (:func:`_from_interval`).
 
@@ -69,8 +73,8 @@ CLAIM_DIMENSIONS = {
     "C6": ("Li per glass (cell size)", "cell"),
     "C7": ("Li-S distance samples (replicas)", "replicas"),
     "C8": ("Li per glass (cell size)", "cell"),
-    "C9": ("converged soft->hard + hard->soft hops", "neb"),
-    "C10": ("Li per group (cell size)", "cell"),
+    "C9": ("independent converged hops per origin class (soft, hard)", "neb"),
+    "C10": ("glasses (replicas) per composition", "replicas"),
     "C11": ("rings per glass (cell size)", "cell"),
     "C12": ("Li per ring-size class (cell size)", "cell"),
 }
@@ -113,18 +117,6 @@ def yield_lower_limit(converged: int, attempted: int, level: float = YIELD_LEVEL
     return float(stats.beta.ppf(1 - level, converged, attempted - converged + 1))
 
 
-def paired_differences(barriers: Mapping[str, Sequence[Mapping]]) -> np.ndarray:
-    """C9's paired differences (eV) of the converged soft->hard and hard->soft hops of
-    barriers.csv rows: barrier out of the soft site minus barrier out of the hard site of the
-    same path (forward - backward for soft->hard, backward - forward for hard->soft)."""
-    out = []
-    for rows in barriers.values():
-        for r in rows:
-            if str(r.get("status")) != "converged" or r.get("class") not in ("soft->hard", "hard->soft"):
-                continue
-            fwd, bwd = float(r["E_forward_eV"]), float(r["E_backward_eV"])
-            out.append(fwd - bwd if r["class"] == "soft->hard" else bwd - fwd)
-    return np.asarray(out, float)
 
 
 @dataclass
@@ -222,50 +214,35 @@ def _production_need(row: Mapping, arrhenius: Mapping[str, Mapping], config: Map
 
 
 def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: Mapping) -> Need:
-    """C9 by the NEB stage's own design (lipsglass.stages.neb.c9_claim): converged hops of both
-    classes as pairs, the signed-rank size ``pairs_needed`` at the claim's margin and power from
-    the observed spread of the paired differences (the configured assumed spread below 3 hops),
-    divided by the measured yield (converged / attempted) for the hops to attempt; with no
-    converged hop, the hops to attempt at the yield's one-sided upper limit (a lower bound)."""
-    from lipsglass.stages.neb import pairs_needed
+    """C9 by the claim's own plan (:func:`lipsglass.claims.neb.c9_plan`, criteria ``claims.C9``):
+    the range of independent converged hops per origin class and of hops to attempt; the overlay
+    asks the middle of the range (the upper yield limit's count, a lower bound, when no hop
+    converged) as ``neb.n_per_class`` over at least 2 NEB glasses."""
+    from lipsglass.claims.neb import HARD, SOFT, c9_plan
+    from lipsglass.config import selected_glasses
 
     dim = CLAIM_DIMENSIONS["C9"][0]
-    claims = config.get("neb", {}).get("claims", {})
-    margin, power = float(claims.get("c9_margin_eV", 0.1)), float(claims.get("c9_power", POWER))
-    diffs = paired_differences(barriers)
-    attempted = sum(1 for rows in barriers.values() for r in rows if r.get("class") in ("soft->hard", "hard->soft"))
-    if len(diffs) >= 3 and np.std(diffs, ddof=1) > 0:
-        sd, spread = float(np.std(diffs, ddof=1)), f"observed paired SD {np.std(diffs, ddof=1):.3g} eV of {len(diffs)} hops"
-    else:
-        sd = float(claims.get("c9_assumed_sd_eV", 0.3))
-        spread = f"assumed paired SD {sd:g} eV (neb.claims.c9_assumed_sd_eV; {len(diffs)} converged hops)"
-    # C9 also needs claims.min_hops_per_class converged hops of each class
-    need = max(pairs_needed(sd, margin, power=power), 2 * int(claims.get("min_hops_per_class", 10)))
-    glasses = max(1, len(barriers))
-    if not len(diffs):
-        # yield unknown: at its one-sided upper limit the hops to attempt (and their cost) are a lower bound
-        hi = yield_upper_limit(0, attempted)
-        median = float(stats.beta.median(0.5, attempted + 0.5)) if attempted else None
-        to_attempt = int(math.ceil(need / hi))
-        per_class_and_glass = max(int(math.ceil(to_attempt / (2 * glasses))), int(config["neb"].get("n_per_class", 0)))
-        basis = (f"{need} converged hops from the {spread} at a {margin:g} eV advantage; 0 of {attempted} attempted "
-                 f"hops converged, so the yield is at most {hi:.3g} (one-sided {YIELD_LEVEL:.0%} Clopper-Pearson) and "
-                 f"at least {to_attempt} hops must be attempted: {per_class_and_glass} per class and glass over "
-                 f"{glasses} glass(es)")
-        if median is not None:
-            basis += (f"; at the Jeffreys-prior median yield {median:.3g} about {math.ceil(need / median)} hops to "
-                      f"attempt (the yield must rise first: end states, concerted-move limit, shorter hops)")
-        return Need("C9", dim, current=0.0, needed=float(need), basis=basis, core_hours_bound="at least",
-                    config_changes={"neb": {"n_per_class": per_class_and_glass}})
-    rate = len(diffs) / attempted
-    lo = yield_lower_limit(len(diffs), attempted)
-    per_class_and_glass = max(int(math.ceil(need / rate / (2 * glasses))), int(config["neb"].get("n_per_class", 0)))
-    return Need("C9", dim, factor=need / len(diffs), current=float(len(diffs)), needed=float(need),
-                basis=(f"{need} converged hops (signed-rank test, power {power:g}, {margin:g} eV advantage, {spread}); "
-                       f"{len(diffs)} of {attempted} attempted hops converged, so ~{math.ceil(need / rate)} attempted "
-                       f"(up to {math.ceil(need / lo)} at the yield's one-sided {YIELD_LEVEL:.0%} Clopper-Pearson "
-                       f"lower limit {lo:.3g}): {per_class_and_glass} per class and glass over {glasses} glass(es)"),
-                config_changes={"neb": {"n_per_class": per_class_and_glass}})
+    criteria, level = config["claims"]["C9"], float(config["claims"]["level"])
+    plan = c9_plan(barriers, criteria, level)
+    glasses = list(neb_glasses(config)) if "neb" in config else list(barriers)
+    changes: dict = {"neb": {}}
+    if len(glasses) < 2:
+        more = [g for g in selected_glasses(config) if g not in glasses][: 2 - len(glasses)]
+        glasses += more
+        changes["neb"]["glasses"] = list(glasses)
+    classes = list(config["neb"]["classes"])
+    per_origin = min(sum(c.split("->")[0] == o for c in classes) for o in (SOFT, HARD)) or 1
+    low, mid, high = plan["attempt_per_class"]
+    attempts = mid if mid is not None else low
+    per_class_and_glass = max(int(math.ceil(attempts / (len(glasses) * per_origin))),
+                              int(config["neb"].get("n_per_class", 0)))
+    changes["neb"]["n_per_class"] = per_class_and_glass
+    basis = plan["text"] + (f"; overlay: {per_class_and_glass} per hop class and glass over {len(glasses)} NEB glasses"
+                            + ("" if len(glasses) >= 2 else " (a second selected glass is needed: C9 needs >= 2)"))
+    independent = float(min(plan["independent_by_origin"].values()))  # the scarcer origin class sizes the study
+    return Need("C9", dim, factor=plan["per_class"][1] / independent if independent else None, current=independent,
+                needed=float(plan["per_class"][1]), basis=basis, config_changes=changes,
+                core_hours_bound="" if mid is not None else "at least")
 
 
 def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
@@ -396,9 +373,9 @@ def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: fl
             if neb_core_hours_per_hop is None:
                 n.cost_basis = "no measured NEB hop time"
                 continue
-            glasses = len(neb_glasses(config))
-            hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * glasses
-            now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * glasses
+            planned = _merge(dict(config), n.config_changes)  # C9's overlay may add NEB glasses
+            hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(neb_glasses(planned))
+            now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * len(neb_glasses(config))
             n.core_hours = max(0, hops - now) * neb_core_hours_per_hop
             n.cost_basis = (f"{hops} hops at {neb_core_hours_per_hop:.3g} core-h each (mean of the attempted hops, "
                             f"measured at this cell size")

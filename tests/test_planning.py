@@ -10,7 +10,7 @@ import yaml
 from scipy import stats
 
 from lipsglass import planning as P
-from lipsglass.config import load_config, neb_glasses
+from lipsglass.config import load_config, neb_glasses, selected_glasses
 
 
 def test_size_factor_gives_nominal_power_on_a_planted_effect():
@@ -37,29 +37,31 @@ def test_size_factor_edge_cases():
         P.size_factor(1.0, float("nan"))
 
 
-def test_c9_plan_uses_the_paired_design_and_the_yield():
-    from lipsglass.stages.neb import pairs_needed
+def c9_rows(barriers_eV, cls, start=0, wall="10", **extra):
+    """Converged barriers.csv rows (strings, as the planner reads them) of disjoint hops."""
+    return [{"hop_id": str(start + k), "from_id": str(2 * (start + k)), "to_id": str(2 * (start + k) + 1),
+             "class": cls, "status": "converged", "E_forward_eV": str(e), "E_backward_eV": "0.45", "wall_s": wall,
+             **extra} for k, e in enumerate(barriers_eV)]
 
-    # 4 converged hops with known paired differences (soft-site minus hard-site barrier), 4 rejected
-    conv = [("soft->hard", 0.40, 0.50), ("soft->hard", 0.30, 0.60), ("hard->soft", 0.70, 0.45),
-            ("hard->soft", 0.55, 0.50)]
-    rows = [{"status": "converged", "class": c, "E_forward_eV": f, "E_backward_eV": b, "wall_s": "10"}
-            for c, f, b in conv]
-    rows += [{"status": "concerted_move", "class": "soft->hard", "wall_s": "10"} for _ in range(4)]
-    diffs = P.paired_differences({"g": rows})
-    assert diffs.tolist() == pytest.approx([-0.10, -0.30, -0.25, -0.05])
-    config = {"neb": {"claims": {"c9_margin_eV": 0.1, "c9_power": 0.8, "min_hops_per_class": 10}}}
+
+def test_c9_need_is_the_claims_own_plan_over_two_glasses():
+    from lipsglass.claims.neb import c9_plan
+
+    # one NEB glass: 4 converged hops (2 per origin), 4 rejected
+    rows = c9_rows((0.40, 0.30), "soft->hard") + c9_rows((0.70, 0.55), "hard->soft", start=2)
+    rows += [{"hop_id": str(10 + k), "from_id": "90", "to_id": "91", "status": "concerted_move", "class": "soft->hard",
+              "wall_s": "10"} for k in range(4)]
+    config = load_config("config/config.yaml")
     need = P._neb_need({"claim": "C9"}, {"g": rows}, config)
-    n = max(pairs_needed(float(np.std(diffs, ddof=1)), 0.1, power=0.8), 20)
-    assert need.needed == n and need.current == 4
-    # half the attempted hops converged: twice as many attempted, over 2 classes x 1 glass
-    assert need.config_changes == {"neb": {"n_per_class": math.ceil(n / 0.5 / 2)}}
-    # the basis also states the hops to attempt at the yield's lower confidence limit
-    assert f"up to {math.ceil(n / P.yield_lower_limit(4, 8))} at the yield's" in need.basis
-    # below 3 converged hops the configured assumed spread is used
-    few = P._neb_need({"claim": "C9"}, {"g": rows[:2] + rows[4:]},
-                      {"neb": {"claims": {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3}}})
-    assert few.needed == max(pairs_needed(0.3, 0.1, power=0.8), 20)
+    plan = c9_plan({"g": rows}, config["claims"]["C9"], config["claims"]["level"])
+    assert need.needed == plan["per_class"][1] and need.current == 2
+    assert plan["per_class"][0] < plan["per_class"][1] < plan["per_class"][2]   # a range from the SD's interval
+    # C9 needs >= 2 glasses: the overlay adds the second selected glass, and spreads the middle of the
+    # attempts range (the measured yield 4/8) over 2 glasses x 1 hop class per origin
+    assert need.config_changes == {"neb": {"glasses": selected_glasses(config)[:2],
+        "n_per_class": math.ceil(plan["attempt_per_class"][1] / 2)}}
+    assert plan["attempt_per_class"][1] == math.ceil(plan["per_class"][1] / 0.5)
+    assert plan["text"] in need.basis and "a second selected glass" not in need.basis
 
 
 def test_an_undecided_interval_is_sized_against_the_boundary_it_straddles():
@@ -112,10 +114,9 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
     arrhenius = {g: {"run_length_needed": [{"T_K": 300.0, "duration_ps": 401.0}, {"T_K": 500.0, "duration_ps": 52.0}]}
                  for g in config["compositions"]}
     # 5 converged hops, 9-image bands refined to 17 images, 36 s wall each
-    barriers = {"g": [{"status": "converged", "class": "soft->hard", "E_forward_eV": e, "E_backward_eV": 0.45,
-                       "wall_s": "36", "replicas": "9", "refined_replicas": "17"} for e in (0.30, 0.40, 0.50)]
-                + [{"status": "converged", "class": "hard->soft", "E_forward_eV": e, "E_backward_eV": 0.45,
-                    "wall_s": "36", "replicas": "9", "refined_replicas": "17"} for e in (0.55, 0.65)]}
+    band = {"replicas": "9", "refined_replicas": "17"}
+    barriers = {"g": c9_rows((0.30, 0.40, 0.50), "soft->hard", wall="36", **band)
+                + c9_rows((0.55, 0.65), "hard->soft", start=3, wall="36", **band)}
     rows = [{"claim": "C1", "verdict": "not tested", "measured": ""},
             {"claim": "C9", "verdict": "not tested", "measured": ""},
             {"claim": "C7", "verdict": "does not hold", "estimate": "0.05", "ci_low": "0.04", "ci_high": "0.06",
@@ -128,16 +129,16 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
     assert overlay["production"]["duration_ps"] == 410.0
     assert 400.0 in overlay["production"]["temperatures_K"]  # a third glassy temperature for C1's chi2 test
     assert by["C1"].core_hours > 0
-    from lipsglass.stages.neb import pairs_needed
+    from lipsglass.claims.neb import c9_plan
 
-    diffs = [-0.15, -0.05, 0.05, -0.10, -0.20]  # soft-site minus hard-site barrier of the planted hops
-    claims = config["neb"]["claims"]
-    assert by["C9"].needed == max(pairs_needed(float(np.std(diffs, ddof=1)), claims["c9_margin_eV"],
-                                               power=claims["c9_power"]), 2 * claims["min_hops_per_class"])
-    # every hop converged (yield 1); each kept min(17 ranks, cores) cores busy for its 36 s
+    plan = c9_plan(barriers, config["claims"]["C9"], config["claims"]["level"])
+    assert by["C9"].needed == plan["per_class"][1] and by["C9"].current == 2
+    # every hop converged (yield 1); each kept min(17 ranks, cores) cores busy for its 36 s; the overlay
+    # runs its hops on 2 NEB glasses (C9 needs >= 2)
     cores = min(17 * config["neb"].get("ranks_per_replica", 1), os.cpu_count())
     hops_now = config["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(neb_glasses(config))
-    hops = overlay["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(neb_glasses(config))
+    hops = overlay["neb"]["n_per_class"] * len(config["neb"]["classes"]) * 2
+    assert len(overlay["neb"]["glasses"]) == 2 and len(neb_glasses(config)) == 1
     assert hops >= hops_now and by["C9"].core_hours == pytest.approx((hops - hops_now) * 36 * cores / 3600.0)
     # beyond MAX_FACTOR: sized and costed, but kept out of the overlay
     assert by["C8"].factor > P.MAX_FACTOR and by["C8"].config_changes and not by["C8"].in_overlay
@@ -171,24 +172,24 @@ def test_yield_lower_limit_is_the_one_sided_clopper_pearson_limit():
 
 
 def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
-    from lipsglass.stages.neb import pairs_needed
+    from lipsglass.claims.neb import wilson_interval
 
     # 30 attempted hops in 2 glasses, none converged: 20 rejected at the end states (10 s), 10 ran a band (100 s)
     barriers = {g: [{"status": "concerted_move", "class": c, "wall_s": "10", "replicas": "", "refined_replicas": ""}
                     for c in ("soft->hard", "hard->soft") for _ in range(5)]
                 + [{"status": "not_converged", "class": "soft->hard", "wall_s": "100", "replicas": "9",
                     "refined_replicas": ""} for _ in range(5)] for g in ("a", "b")}
-    claims = {"c9_margin_eV": 0.1, "c9_power": 0.8, "c9_assumed_sd_eV": 0.3, "min_hops_per_class": 10}
     config = load_config("config/config.yaml")
     config["compositions"] = {g: config["compositions"]["P2S6-25"] for g in ("a", "b")}   # the two NEB glasses
-    config["neb"].update(claims=claims, n_per_class=10, classes=["soft->hard", "hard->soft"], glasses=["a", "b"])
+    config["glasses"] = ["a", "b"]
+    config["neb"].update(n_per_class=10, classes=["soft->hard", "hard->soft"], glasses=["a", "b"])
     need = P._neb_need({"claim": "C9"}, barriers, config)
-    n = max(pairs_needed(0.3, 0.1, power=0.8), 20)
-    hi = 1 - 0.05 ** (1 / 30)
-    per = math.ceil(math.ceil(n / hi) / 4)  # 2 classes x 2 glasses
-    assert need.needed == n and need.current == 0 and need.core_hours_bound == "at least"
+    # no measured spread: the assumed 0.3 eV (112 per class); the attempts at the Wilson upper limit of 0/30
+    hi = wilson_interval(0, 30, config["claims"]["level"])[1]
+    per = math.ceil(math.ceil(112 / hi) / 2)  # 2 glasses, one hop class per origin
+    assert need.needed == 112 and need.current == 0 and need.core_hours_bound == "at least"
     assert need.config_changes == {"neb": {"n_per_class": per}}
-    assert "at most" in need.basis and "Jeffreys" in need.basis
+    assert "at least" in need.basis and "assumed SD 0.3 eV" in need.basis
     per_hop = P.neb_core_hours_per_hop(barriers, 1, cores=64)
     assert per_hop == pytest.approx((20 * 10 + 10 * 100 * 9) / 30 / 3600)
     P.cost_needs([need], config, 1e5, per_hop)
@@ -196,43 +197,30 @@ def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
     assert need.summary().count("at least +") == 1
 
 
-def test_c10_plan_from_the_stratified_odds_ratio_has_nominal_power_on_a_planted_effect():
-    """Two glasses whose Li hop at different base rates with a common odds ratio 12/7 (PS4 9 of 30
-    vs P2S6 6 of 30; PS4 18 of 30 vs P2S6 14 of 30): the planned growth factor f of the Li per
-    stratum gives a stratified study that decides C10 with power ~0.8 (the cell grows by ceil(f)),
-    and a null study of that size is rejected at <= 5 %."""
-    from lipsglass.stages import neb as stage
+def test_c10_row_plans_glasses_through_the_replicas():
+    """The C10 row's structured columns (planned difference, SE of the mean over glasses, margin)
+    grow the replicas by the size factor; the claim's own range (90 % interval) lies at or below it
+    (the planner sizes at alpha 0.05 two-sided)."""
+    from lipsglass.claims.neb import c10_plan, c10_verdict
 
     def motion(ps4, p2s6):
-        return {"by_anion": {"PS4": {"n": ps4[1], "n_hopped": ps4[0]}, "P2S6": {"n": p2s6[1], "n_hopped": p2s6[0]}},
-                "duration_ps": 10.0, "temperature_K": 500.0, "hop_distance_A": 3.0}
+        return {"by_anion": {"PS4": {"n": 60, "n_hopped": ps4}, "P2S6": {"n": 50, "n_hopped": p2s6}},
+                "duration_ps": 10.0, "temperature_K": 500.0, "hop_distance_A": 3.0, "n_atoms": 792}
 
-    strata = [((9, 30), (6, 30)), ((18, 30), (14, 30))]
-    row = stage.c10_claim({"g1": {"1": motion(*strata[0])}, "g2": {"1": motion(*strata[1])}},
-                          {"min_li_per_anion": 10}, "src")
-    assert row["verdict"] == "not tested" and row["sample_size"] == 60 and row["threshold"] == 0.0
-    config = {"compositions": {"g": {"units": {"PS4": 1, "P2S6": 1}}}}
+    config = load_config("config/config.yaml")
+    crit = dict(config["claims"]["C10"])
+    v = c10_verdict({"g1": {"1": motion(20, 10), "2": motion(30, 8)}, "g2": {"1": motion(15, 12)}}, crit, 0.9)
+    assert v.verdict == "not tested"
+    row = dict(v.row(), measured="")
+    d = np.array([20 / 60 - 10 / 50, 30 / 60 - 8 / 50, 15 / 60 - 12 / 50])
+    assert row["effect"] == crit["planned_difference"] and row["threshold"] == crit["margin"]
+    assert row["effect_se"] == pytest.approx(d.std(ddof=1) / math.sqrt(3)) and row["sample_size"] == 3
     need = P.plan_need(row, config)
-    k = int(need.needed)
-    assert k == math.ceil(need.factor) and need.config_changes == {"compositions": {"g": {"units": {"PS4": k, "P2S6": k}}}}
-    assert 3 <= need.factor <= 12 and f"60 now, ~{math.ceil(60 * need.factor)} needed" in need.basis
-    rng = np.random.default_rng(11)
-    p_rates = [(k1 / n1, k2 / n2) for (k1, n1), (k2, n2) in strata]
-    m = int(round(30 * need.factor))  # Li per group and stratum of the planned study
-    hits = nulls = 0
-    trials = 1500
-    for _ in range(trials):
-        tabs, tabs0 = [], []
-        for p1, p2 in p_rates:
-            a, c = rng.binomial(m, p1), rng.binomial(m, p2)
-            tabs.append([[a, m - a], [c, m - c]])
-            a0, c0 = rng.binomial(m, p2), rng.binomial(m, p2)
-            tabs0.append([[a0, m - a0], [c0, m - c0]])
-        t, t0 = stage.mantel_haenszel(tabs), stage.mantel_haenszel(tabs0)
-        hits += t["ci_low"] > 1 or t["ci_high"] < 1
-        nulls += t0["ci_low"] > 1 or t0["ci_high"] < 1
-    assert 0.75 < hits / trials < 0.85
-    assert nulls / trials <= 0.05 + 2 * math.sqrt(0.05 * 0.95 / trials)
+    f = (P.z_sum() * row["effect_se"] / (crit["planned_difference"] - crit["margin"])) ** 2
+    assert need.factor == pytest.approx(f)
+    assert need.config_changes == {"replicas": math.ceil(config["replicas"] * f)}
+    own = c10_plan(float(d.std(ddof=1)), 3, crit, 0.9)["glasses"][1]
+    assert own <= math.ceil(3 * f) + 1
 
 
 def test_generated_overlay_validates_against_the_config_schema(tmp_path):
@@ -245,8 +233,8 @@ def test_generated_overlay_validates_against_the_config_schema(tmp_path):
                  for g in config["compositions"]}
     rows = [{"claim": "C1", "verdict": "not tested", "measured": ""},
             {"claim": "C9", "verdict": "not tested", "measured": ""},
-            {"claim": "C10", "verdict": "not tested", "measured": "", "effect": "-0.12", "effect_se": "0.15",
-             "threshold": "0", "sample_size": "312", "sample_unit": "Li near P2S6"}]
+            {"claim": "C10", "verdict": "not tested", "measured": "", "effect": "0.2", "effect_se": "0.05",
+             "threshold": "0.1", "sample_size": "10", "sample_unit": "glasses (composition x replica)"}]
     barriers = {g: [{"status": "concerted_move", "class": "soft->hard", "wall_s": "8"}] * 20
                 for g in neb_glasses(config)}
     needs, overlay = P.study_plan(rows, config, arrhenius, barriers)
@@ -254,7 +242,7 @@ def test_generated_overlay_validates_against_the_config_schema(tmp_path):
     written = yaml.safe_load((tmp_path / "repro.yaml").read_text())
     temps = written["production"]["temperatures_K"]
     assert temps == [300, 400, 500] and all(type(T) is int for T in temps)
-    assert {"production", "neb", "compositions"} <= set(written)
+    assert {"production", "neb", "replicas"} <= set(written)
     validate_config(P._merge(config, written))
     assert all(n.core_hours is not None and n.core_hours > 0 for n in needs)
 

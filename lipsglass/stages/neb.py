@@ -25,21 +25,10 @@ Design choices:
   or failed after their retries are listed in ``barriers.csv`` with their status and reason and
   counted per class in ``barriers.json`` (with the failure rate by class); never silently kept
   or dropped.
-* C9 criterion (paired design): every converged soft->hard or hard->soft hop gives the barrier
-  out of the soft site minus the barrier out of the hard site (its forward and backward
-  barriers: the backward barrier is the forward barrier of the reverse hop), pooled over the NEB
-  glasses. Holds when the exact 95% Hodges-Lehmann (Wilcoxon signed-rank) interval lies below 0;
-  does not hold when it lies above -``claims.c9_margin_eV`` (the data exclude a soft-site
-  advantage of that size); "not tested" otherwise or with fewer than
-  ``claims.min_hops_per_class`` (>= 10) converged hops in either class, stating the number of
-  hops needed for power ``claims.c9_power`` from the observed spread of the differences.
-* C10 criterion: over the first ``trace_duration_ps`` of the ``trajectory_temperature_K`` run of
-  every glass and replica, Li whose nearest anion S belongs to PS4 make long hops (net
-  displacement > ``hop_distance_A``) more often than Li nearest to P2S6, analysed with the
-  Cochran-Mantel-Haenszel common odds ratio stratified by glass and replica (so the
-  composition-level mobility is not mixed into the local effect): holds when its 95%
-  (Robins-Breslow-Greenland) interval lies above 1, does not hold when it lies below 1, "not
-  tested" otherwise or when either group has fewer than ``claims.min_li_per_anion`` Li.
+* Claims C9 and C10: decided in ``lipsglass.claims.neb`` (forward barriers of independent hops
+  out of soft and hard Li over the NEB glasses; long hops of Li near PS4 and near P2S6 with the
+  glass as unit) against the config's ``claims`` section; the ``neb_claims`` job reads the
+  files, calls it and writes the rows. No analysis job here reads a claim criterion.
 
 Units: lengths A, energies eV, time ps, softness dimensionless.
 """
@@ -76,10 +65,9 @@ BARRIER_COLUMNS = ("hop_id", "from_id", "to_id", "class", "distance_A", "S_from"
                    "refinement_change_eV", "segments", "intermediate_minimum", "linear_closest_approach_A", "attempts",
                    "wall_s", "error")
 PATH_COLUMNS = ("hop_id", "class", "status", "replica", "reaction_coordinate", "energy_eV")
-SUMMARY_COLUMNS = ("glass", "kind", "class", "n", "n_not_converged", "n_excluded", "n_failed", "failure_rate", "mean_eV", "mean_ci_low_eV",
-                   "mean_ci_high_eV", "median_eV", "median_ci_low_eV", "median_ci_high_eV", "n_other",
-                   "mannwhitney_p", "median_diff_eV", "median_diff_ci_low_eV", "median_diff_ci_high_eV",
-                   "n_pairs", "paired_sd_eV", "wilcoxon_p", "note")
+SUMMARY_COLUMNS = ("glass", "kind", "class", "n", "n_not_converged", "n_excluded", "n_failed", "failure_rate", "mean_eV",
+                   "mean_ci_low_eV", "mean_ci_high_eV", "median_eV", "median_ci_low_eV", "median_ci_high_eV", "n_other",
+                   "mannwhitney_p", "median_diff_eV", "median_diff_ci_low_eV", "median_diff_ci_high_eV", "note")
 MOTION_COLUMNS = ("id", "nearest_anion", "displacement_A", "path_length_A", "hopped")
 POOLED = "pooled"
 
@@ -328,9 +316,9 @@ def bootstrap_difference_ci(a: Sequence[float], b: Sequence[float], statistic: C
 
 def class_statistics(glass: str, rows: Sequence[Mapping], n_boot: int, seed: int) -> list[dict]:
     """Per hop class of one glass (or the pooled hops): n converged, n not converged, n excluded
-    (rejected/failed), mean and median forward barrier with bootstrap 95% CIs; then the test
-    row soft->hard vs hard->soft (two-sided Mann-Whitney U p-value, difference of medians
-    soft->hard minus hard->soft with its bootstrap CI)."""
+    (rejected/failed), mean and median forward barrier with bootstrap 95% CIs; then the
+    descriptive row soft->hard vs hard->soft (two-sided Mann-Whitney U p-value, difference of
+    medians soft->hard minus hard->soft with its bootstrap CI)."""
     barriers = barriers_by_class(rows)
     out = []
     for c in HOP_CLASSES:
@@ -349,90 +337,20 @@ def class_statistics(glass: str, rows: Sequence[Mapping], n_boot: int, seed: int
                     "mean_ci_high_eV": mean_ci[1], "median_eV": float(np.median(v)) if len(v) else None,
                     "median_ci_low_eV": median_ci[0], "median_ci_high_eV": median_ci[1]})
     a, b = barriers["soft->hard"], barriers["hard->soft"]
-    d = paired_differences(rows)
-    test = {"glass": glass, "kind": "test", "class": "soft-site minus hard-site barrier (paired)", "n": len(a),
-            "n_other": len(b), "n_pairs": len(d)}
+    test = {"glass": glass, "kind": "test", "class": "soft->hard minus hard->soft forward barrier", "n": len(a),
+            "n_other": len(b)}
     if len(a) and len(b):
-        test["mannwhitney_p"] = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
-    if len(d):
-        t = signed_rank_test(d)
-        test.update(median_diff_eV=t["estimate"], median_diff_ci_low_eV=t["ci_low"],
-                    median_diff_ci_high_eV=t["ci_high"], wilcoxon_p=t["p_value"], paired_sd_eV=t["sd"],
-                    note="Hodges-Lehmann estimate of (barrier out of the soft site - barrier out of the hard "
-                         "site) over converged soft->hard and hard->soft hops, exact 95% interval; Wilcoxon "
-                         "signed-rank p (exact for <= 50 pairs); mannwhitney_p: unpaired forward barriers")
+        lo, hi = bootstrap_difference_ci(a, b, np.median, n_boot, seed)
+        test.update(mannwhitney_p=float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue),
+                    median_diff_eV=float(np.median(a) - np.median(b)), median_diff_ci_low_eV=lo,
+                    median_diff_ci_high_eV=hi,
+                    note="descriptive (every converged hop, hops sharing a Li included): difference of median "
+                         "forward barriers with its bootstrap 95% CI and the two-sided Mann-Whitney p; claim C9 "
+                         "is decided in lipsglass.claims.neb")
     else:
         test["note"] = "no converged soft->hard or hard->soft hop"
     out.append(test)
     return out
-
-
-# ---- C9: paired design -----------------------------------------------------------------------
-
-def paired_differences(rows: Sequence[Mapping]) -> np.ndarray:
-    """Per converged soft->hard or hard->soft hop: barrier out of the soft site minus barrier out
-    of the hard site (eV). A hop's backward barrier is the forward barrier of its reverse hop,
-    so a soft->hard hop gives forward - backward and a hard->soft hop backward - forward: both
-    barriers of every hop are used, paired within the hop (same path, same glass)."""
-    out = []
-    for r in rows:
-        if r["status"] != CONVERGED or r["class"] not in MAIN_CLASSES:
-            continue
-        f, b = float(r["forward_barrier_eV"]), float(r["backward_barrier_eV"])
-        out.append(f - b if r["class"] == "soft->hard" else b - f)
-    return np.array(out, float)
-
-
-def signed_rank_null(n: int) -> np.ndarray:
-    """Exact null distribution P(T+ = t), t = 0 .. n(n+1)/2, of the Wilcoxon signed-rank
-    statistic of n untied, non-zero differences (each rank positive with probability 1/2)."""
-    m = n * (n + 1) // 2
-    counts = np.zeros(m + 1)
-    counts[0] = 1.0
-    for k in range(1, n + 1):
-        shifted = np.zeros_like(counts)
-        shifted[k:] = counts[:-k]
-        counts = counts + shifted
-    return counts / counts.sum()
-
-
-def signed_rank_test(d: Sequence[float], level: float = 0.95) -> dict:
-    """Wilcoxon signed-rank test of median(d) = 0 (two-sided p; exact for <= 50 values, else the
-    normal approximation) and the Hodges-Lehmann estimate (median of the Walsh averages) with
-    its exact distribution-free interval [W_(k), W_(M+1-k)] (M = n(n+1)/2 Walsh averages, k the
-    largest integer with P(T+ <= k - 1) <= (1 - level)/2); an interval that no k achieves (n < 6
-    at 95%) is (-inf, inf). sd: sample standard deviation of d (nan for n < 2)."""
-    x = np.asarray(d, float)
-    n = len(x)
-    if n == 0:
-        raise ValueError("no differences")
-    i, j = np.triu_indices(n)
-    walsh = np.sort((x[i] + x[j]) / 2)
-    null = np.cumsum(signed_rank_null(n))
-    alpha = (1 - level) / 2
-    ok = np.flatnonzero(null <= alpha)  # P(T+ <= t) <= alpha for t in ok; k - 1 = t
-    if len(ok):
-        k = int(ok[-1]) + 1
-        low, high = float(walsh[k - 1]), float(walsh[len(walsh) - k])
-    else:
-        low, high = -math.inf, math.inf
-    if np.all(x == 0):
-        p = 1.0
-    else:
-        p = float(stats.wilcoxon(x, alternative="two-sided", method="exact" if n <= 50 else "approx").pvalue)
-    return {"n": n, "estimate": float(np.median(walsh)), "ci_low": low, "ci_high": high, "p_value": p,
-            "sd": float(np.std(x, ddof=1)) if n > 1 else float("nan")}
-
-
-def pairs_needed(sd_eV: float, margin_eV: float, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Converged hops (pairs) a two-sided signed-rank test at level alpha needs to detect a shift
-    of ``margin_eV`` with the given power when the paired differences spread with ``sd_eV``:
-    n = ((z_{1-alpha/2} + z_power) sd / margin)^2 / (3/pi) (normal-theory size divided by the
-    signed-rank test's asymptotic relative efficiency 3/pi under normality)."""
-    if not (sd_eV > 0 and margin_eV > 0 and 0 < alpha < 1 and 0 < power < 1):
-        raise ValueError(f"need sd > 0, margin > 0, 0 < alpha, power < 1; got {sd_eV}, {margin_eV}, {alpha}, {power}")
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return int(math.ceil((z * sd_eV / margin_eV) ** 2 * math.pi / 3))
 
 
 def summary_job(barriers: Mapping[str, str], settings: Mapping, out_csv: str) -> None:
@@ -460,205 +378,20 @@ def read_summary(path: str | Path) -> list[dict]:
     return out
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n (default 95%)."""
-    if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need n >= 1 and 0 <= k <= n, got k={k}, n={n}")
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
+def claims_job(barriers: Mapping[str, str], motion: Mapping[str, Mapping[str, str]], criteria: Mapping, level: float,
+               atoms: Mapping[str, int], out_csv: str) -> None:
+    """``neb_claims.csv`` with C9 and C10 (decided in ``lipsglass.claims.neb``). ``barriers``:
+    barriers.csv of every NEB glass; ``motion[glass][replica]``: li_motion.json paths;
+    ``criteria``: the config's ``claims.C9`` and ``claims.C10``; ``level``: ``claims.level``;
+    ``atoms``: atoms per glass (composition; the scale of the rows)."""
+    from lipsglass.claims.neb import c9_verdict, c10_verdict
 
-
-def two_proportion(k1: int, n1: int, k2: int, n2: int) -> dict:
-    """p1 - p2 with the Newcombe (1998, method 10) hybrid score 95% interval and the two-sided
-    pooled z-test p-value (1.0 when both proportions are 0 or both 1: no evidence of a
-    difference)."""
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson_interval(k1, n1)
-    l2, u2 = wilson_interval(k2, n2)
-    d = p1 - p2
-    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    pool = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
-    p = 1.0 if se == 0 else float(2 * stats.norm.sf(abs(d) / se))
-    return {"p1": p1, "p2": p2, "difference": d, "ci_low": low, "ci_high": high, "p_value": p}
-
-
-def _f(x, fmt=".3f") -> str:
-    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
-
-
-def c9_claim(summary: Sequence[Mapping], claims: Mapping, source: str) -> dict:
-    """Claim C9 from ``neb_summary.csv`` rows (criterion in the module docstring). ``claims``:
-    min_hops_per_class, c9_margin_eV, c9_power."""
-    tests = {r["glass"]: r for r in summary if r["kind"] == "test"}
-    classes = {(r["glass"], r["class"]): r for r in summary if r["kind"] == "class"}
-    min_n = int(claims["min_hops_per_class"])
-    margin = float(claims["c9_margin_eV"])
-    power = float(claims["c9_power"])
-    if min_n < 10:
-        raise ValueError(f"config key neb.claims.min_hops_per_class must be >= 10 (the issue's minimum), got {min_n}")
-    parts = []
-    for glass, t in tests.items():
-        sh, hs = classes[(glass, "soft->hard")], classes[(glass, "hard->soft")]
-        parts.append(f"{glass}: soft->hard n={int(sh['n'])} converged ({int(sh['n_not_converged'])} not converged, "
-                     f"{int(sh['n_excluded'])} rejected/failed), hard->soft n={int(hs['n'])} "
-                     f"({int(hs['n_not_converged'])} not converged, {int(hs['n_excluded'])} rejected/failed); "
-                     f"soft-site minus hard-site barrier {_f(t['median_diff_eV'])} eV "
-                     f"[{_f(t['median_diff_ci_low_eV'])}, {_f(t['median_diff_ci_high_eV'])}], "
-                     f"signed-rank p = {_f(t['wilcoxon_p'], '.3g')}")
-    criterion = (f"paired design: for every converged soft->hard and hard->soft hop, barrier out of the soft site "
-                 f"minus barrier out of the hard site (forward and backward barrier of the same path), pooled over "
-                 f"the NEB glasses; holds when the exact 95% Hodges-Lehmann interval lies below 0, does not hold "
-                 f"when it lies above -{margin:g} eV (the data exclude a soft-site advantage of {margin:g} eV), "
-                 f"not tested otherwise or with fewer than {min_n} converged hops per class (then: hops needed "
-                 f"for power {power:g} at a {margin:g} eV advantage from the observed spread)")
-    t = tests[POOLED]
-    n_a, n_b = int(t["n"]), int(t["n_other"])
-    sd = float(t["paired_sd_eV"])
-    low, high = float(t["median_diff_ci_low_eV"]), float(t["median_diff_ci_high_eV"])
-    pooled_classes = [classes[(POOLED, c)] for c in MAIN_CLASSES]
-    attempted = sum(int(r["n"]) + int(r["n_not_converged"]) + int(r["n_excluded"]) for r in pooled_classes)
-    observed = math.isfinite(sd) and sd > 0 and n_a + n_b >= 3
-    spread = sd if observed else float(claims["c9_assumed_sd_eV"])
-    need = pairs_needed(spread, margin, power=power)
-    source_of_spread = (f"the observed spread sd = {sd:.3f} eV" if observed else
-                        f"an assumed spread sd = {spread:g} eV (claims.c9_assumed_sd_eV: fewer than 3 converged hops, "
-                        f"no usable observed spread)")
-    need_text = f"{need} converged hops in total (about {math.ceil(need / 2)} per class) from {source_of_spread}"
-    if attempted:
-        rate = (n_a + n_b) / attempted
-        need_text += (f"; {n_a + n_b} of {attempted} attempted hops converged" +
-                      (f", so about {math.ceil(need / rate)} attempted hops" if rate > 0 else
-                       ", so the yield must rise first (e.g. a larger concerted-move limit or shorter hops)"))
-    verdict = "not tested"
-    if n_a < min_n or n_b < min_n:
-        parts.append(f"too few converged hops: {n_a} soft->hard and {n_b} hard->soft (need >= {min_n} each); "
-                     f"deciding C9 needs {need_text}")
-    elif high < 0:
-        verdict = "holds"
-    elif low > -margin:
-        verdict = "does not hold"
-    else:
-        parts.append(f"the interval [{low:.3f}, {high:.3f}] eV neither excludes 0 nor a {margin:g} eV advantage; "
-                     f"deciding C9 needs {need_text}")
-    return {"claim": "C9", "verdict": verdict, "measured": "; ".join(parts), "criterion": criterion,
-            "source": source}
-
-
-def mantel_haenszel(tables: Sequence[Sequence[Sequence[int]]], level: float = 0.95) -> dict:
-    """Cochran-Mantel-Haenszel analysis of 2x2 tables [[a, b], [c, d]] (rows: group 1, group 2;
-    columns: event, no event), one per stratum: the Mantel-Haenszel common odds ratio with the
-    Robins-Breslow-Greenland (1986) interval, and the CMH chi-square test (continuity corrected,
-    two-sided p). Strata with fewer than 2 members or an empty row are skipped (they carry no
-    information). ``log_odds_ratio`` and ``log_odds_ratio_se`` (the RBG standard error) are
-    returned for study planning (lipsglass.planning)."""
-    num = den = 0.0
-    sum_pr = sum_ps_qr = sum_qs = 0.0
-    sum_r = sum_s = 0.0
-    a_sum = e_sum = v_sum = 0.0
-    used = 0
-    for tab in tables:
-        (a, b), (c, d) = [[float(v) for v in row] for row in tab]
-        n = a + b + c + d
-        if n < 2 or a + b == 0 or c + d == 0:
-            continue
-        used += 1
-        r, s_ = a * d / n, b * c / n
-        p, q = (a + d) / n, (b + c) / n
-        num += r
-        den += s_
-        sum_r += r
-        sum_s += s_
-        sum_pr += p * r
-        sum_ps_qr += p * s_ + q * r
-        sum_qs += q * s_
-        m1, n1 = a + c, a + b
-        a_sum += a
-        e_sum += n1 * m1 / n
-        v_sum += n1 * (c + d) * m1 * (b + d) / (n * n * (n - 1))
-    out = {"strata": used, "odds_ratio": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
-           "p_value": float("nan"), "log_odds_ratio": float("nan"), "log_odds_ratio_se": float("nan")}
-    if used == 0:
-        return out
-    if v_sum > 0:
-        chi2 = (abs(a_sum - e_sum) - 0.5) ** 2 / v_sum if abs(a_sum - e_sum) > 0.5 else 0.0
-        out["p_value"] = float(stats.chi2.sf(chi2, 1))
-    else:
-        out["p_value"] = 1.0
-    if num > 0 and den > 0:
-        lor = math.log(num / den)
-        var = sum_pr / (2 * sum_r ** 2) + sum_ps_qr / (2 * sum_r * sum_s) + sum_qs / (2 * sum_s ** 2)
-        z = stats.norm.ppf(0.5 + level / 2)
-        out.update(odds_ratio=num / den, ci_low=math.exp(lor - z * math.sqrt(var)),
-                   ci_high=math.exp(lor + z * math.sqrt(var)), log_odds_ratio=lor, log_odds_ratio_se=math.sqrt(var))
-    elif num > 0:
-        out.update(odds_ratio=math.inf)
-    elif den > 0:
-        out.update(odds_ratio=0.0)
-    return out
-
-
-def c10_claim(motion: Mapping[str, Mapping[str, Mapping]], claims: Mapping, source: str) -> dict:
-    """Claim C10 from the ``li_motion.json`` of every glass and replica (``motion[glass][replica]``),
-    stratified by glass and replica (criterion in the module docstring)."""
-    min_n = int(claims["min_li_per_anion"])
-    parts, tables, totals = [], [], {"PS4": [0, 0], "P2S6": [0, 0]}
-    first = None
-    for glass, replicas in motion.items():
-        items = []
-        for rep, m in replicas.items():
-            first = first or m
-            row = []
-            for a in ("PS4", "P2S6"):
-                n = int(m["by_anion"][a]["n"])
-                k = int(m["by_anion"][a]["n_hopped"])
-                totals[a][0] += k
-                totals[a][1] += n
-                row.append([k, n - k])
-            tables.append(row)
-            items.append(f"r{rep}: PS4 {row[0][0]}/{sum(row[0])}, P2S6 {row[1][0]}/{sum(row[1])} hopped")
-        parts.append(f"{glass}: " + ", ".join(items))
-    (k1, n1), (k2, n2) = totals["PS4"], totals["P2S6"]
-    criterion = (f"over the first {first['duration_ps']:g} ps at {first['temperature_K']:g} K, Li nearest to PS4 S "
-                 f"make long hops (net displacement > {first['hop_distance_A']:g} A) more often than Li nearest to "
-                 f"P2S6 S within the same glass: Cochran-Mantel-Haenszel analysis stratified by glass and replica "
-                 f"(composition-level mobility is not mixed into the local effect); holds when the 95% interval "
-                 f"of the common odds ratio lies above 1, does not hold when it lies below 1, not tested otherwise "
-                 f"or with fewer than {min_n} Li per group")
-    verdict = "not tested"
-    plan = {}
-    if n1 < min_n or n2 < min_n:
-        parts.append(f"too few Li: {n1} near PS4, {n2} near P2S6 (need {min_n} each)")
-    else:
-        t = mantel_haenszel(tables)
-        if math.isfinite(t["log_odds_ratio_se"]):
-            # structured columns for lipsglass.planning: log MH odds ratio against 0 (odds ratio 1); its
-            # SE falls as 1/sqrt(Li) per group, so the smaller group sizes the study
-            plan = {"effect": t["log_odds_ratio"], "effect_se": t["log_odds_ratio_se"], "threshold": 0.0,
-                    "sample_size": min(n1, n2),
-                    "sample_unit": f"Li near {'PS4' if n1 <= n2 else 'P2S6'} (smaller group, all strata)"}
-        parts.append(f"all strata: PS4 {k1}/{n1}, P2S6 {k2}/{n2} hopped; Mantel-Haenszel odds ratio "
-                     f"{t['odds_ratio']:.3g} [{t['ci_low']:.3g}, {t['ci_high']:.3g}] over {t['strata']} strata, "
-                     f"CMH p = {t['p_value']:.3g}")
-        if t["ci_low"] > 1:
-            verdict = "holds"
-        elif t["ci_high"] < 1:
-            verdict = "does not hold"
-        else:
-            parts.append("the interval includes 1: more Li (glasses, replicas or a longer window) would decide it")
-    return {"claim": "C10", "verdict": verdict, "measured": "; ".join(parts), "criterion": criterion,
-            "source": source, **plan}
-
-
-def claims_job(summary_csv: str, motion: Mapping[str, Mapping[str, str]], claims: Mapping, out_csv: str) -> None:
-    """``neb_claims.csv`` with C9 and C10. ``motion[glass][replica]``: li_motion.json paths."""
     motions = {g: {r: json.loads(Path(p).read_text()) for r, p in reps.items()} for g, reps in motion.items()}
     write_claim_rows(out_csv, [
-        c9_claim(read_summary(summary_csv), claims, str(summary_csv)),
-        c10_claim(motions, claims, "; ".join(str(p) for reps in motion.values() for p in reps.values())),
+        c9_verdict({g: read_barriers(p) for g, p in barriers.items()}, criteria["C9"], float(level), atoms,
+                   "; ".join(str(p) for p in barriers.values())).row(),
+        c10_verdict(motions, criteria["C10"], float(level), atoms,
+                    "; ".join(str(p) for reps in motion.values() for p in reps.values())).row(),
     ])
 
 
@@ -699,7 +432,7 @@ def li_motion_job(trajectory: str, atom_labels: str, settings: Mapping, md: Mapp
                                                       m.path_length_A, m.hopped)], MOTION_COLUMNS)
     by_anion = {a: dict(v, n_hopped=int(np.sum(m.hopped[m.nearest_anion == a]))) for a, v in m.by_anion.items()}
     write_json(out_json, {
-        "trajectory": str(trajectory), "temperature_K": float(temperature_K),
+        "trajectory": str(trajectory), "temperature_K": float(temperature_K), "n_atoms": len(ids),
         "duration_ps": float(settings["trace_duration_ps"]), "n_frames": len(frames),
         "hop_distance_A": m.hop_distance_A, "anion_radius_A": float(radius_A), "n_Li": len(li_ids),
         "n_Li_without_anion_S": int(np.sum(m.nearest_anion == "")), "hopped_fraction": float(m.hopped.mean()),

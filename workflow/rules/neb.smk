@@ -120,10 +120,11 @@ rule neb_summary:
 
 
 rule neb_claims:
-    """Claims C9 (soft Li cross smaller barriers: paired signed-rank design) and C10 (Li near
-    PS4 hop, near P2S6 stay: stratified by glass and replica)."""
+    """Claims C9 (forward barriers of independent hops out of soft vs hard Li, glass as stratum)
+    and C10 (long hops of Li near PS4 vs near P2S6, glass as unit), decided in
+    lipsglass.claims.neb against config claims.C9 / claims.C10 (only this rule reads them)."""
     input:
-        summary="results/summary/neb_summary.csv",
+        barriers=neb_glass_files("barriers.csv"),
         motion=expand("results/{glass}/r{replica}/neb/li_motion.json", glass=GLASSES, replica=REPLICAS),
     output:
         claims="results/summary/neb_claims.csv",
@@ -132,9 +133,12 @@ rule neb_claims:
     conda:
         "../../envs/lipsglass.yaml"
     params:
+        neb_glasses=neb_glasses(),
         glasses=GLASSES,
         replicas=REPLICAS,
-        claims=config["neb"]["claims"],
+        atoms={g: composition_from_config(g, config["compositions"][g]).n_atoms for g in GLASSES},
+        criteria={k: config["claims"][k] for k in ("C9", "C10")},
+        level=config["claims"]["level"],
     script:
         "../scripts/neb_claims.py"
 

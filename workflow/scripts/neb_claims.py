@@ -4,4 +4,6 @@ from lipsglass.workflow_logging import redirect_to_log
 with redirect_to_log(snakemake.log[0]):
     paths = iter(snakemake.input.motion)  # expand order: glass-major, then replica
     motion = {g: {r: next(paths) for r in snakemake.params.replicas} for g in snakemake.params.glasses}
-    claims_job(snakemake.input.summary, motion, snakemake.params.claims, snakemake.output.claims)
+    barriers = dict(zip(snakemake.params.neb_glasses, snakemake.input.barriers))
+    claims_job(barriers, motion, snakemake.params.criteria, snakemake.params.level, snakemake.params.atoms,
+               snakemake.output.claims)
