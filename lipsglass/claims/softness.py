@@ -296,7 +296,7 @@ def _combined(claim: str, parts: list[Verdict], scale: Scale, detail: str) -> Ve
     pick = parts[k]
     parts_text = "; ".join(f"part {j + 1} ({p.estimand}): {p.verdict}, "
                            + (p.interval.text() if p.interval is not None else "no interval")
-                           + f" against {p.region.text(p.interval.unit if p.interval else '')}"
+                           + f" against {p.region.text(p.interval.unit if p.interval else '')} ({p.detail})"
                            for j, p in enumerate(parts))
     decide_text = "; ".join(p.would_decide for p in parts if p.would_decide and p.verdict != HOLDS)
     return Verdict(claim, f"{pick.estimand} (part {k + 1} of {len(parts)})", pick.interval, pick.region, pick.unit,
@@ -385,8 +385,8 @@ def c5_claim(glasses: Sequence[GlassSoftness], crit: SoftnessCriteria, ps: float
         else:
             interval = cluster_ratio_interval(num, n, level, unit)
         parts.append(_part("C5", estimands[a], interval, regions[a], "glass (replica)", scale, per, len(used)))
-    return _combined("C5", parts, scale, f"Part intervals at level {level:.3g} (Bonferroni over 3 parts); "
-                                         "per glass: Li of the group and its fraction soft (PS4, P2S6) or mean S (P2S7).")
+    return _combined("C5", parts, scale, f"Part intervals at level {level:.3g} (Bonferroni over 3 parts); per glass "
+                                         "in brackets: Li of the group and its fraction soft (PS4, P2S6) or mean S (P2S7).")
 
 
 def c6_claim(glasses: Sequence[GlassSoftness], crit: SoftnessCriteria, ps: float | None = None) -> Verdict:
