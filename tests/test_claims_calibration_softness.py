@@ -52,3 +52,19 @@ def test_the_simulated_field_has_unit_variance_and_the_stated_correlation_length
     assert np.var(f, axis=0).mean() == pytest.approx(1.0, abs=0.05)
     assert np.var(f, axis=1).mean() == pytest.approx(cs.within_glass_field_variance(), abs=0.02)
     assert cs.real_glass()["n_li"] == 258 and cs.real_glass()["atoms"] == 792
+
+
+@pytest.mark.parametrize("claim, simulate, value", [
+    ("C5", cs.simulate_c5, lambda c: (0.5 + c.c5_fraction_margin, 0.05, 0.0)),      # PS4 on its margin
+    ("C5", cs.simulate_c5, lambda c: (0.95, 0.05, c.c5_p2s7_margin)),             # P2S7 on its margin
+    ("C6", cs.simulate_c6, lambda c: (c.c6_margin, 0.35)),                         # P2S6 part on its margin
+    ("C8", cs.simulate_c8, lambda c: (0.6, c.c8_margin)),                          # Voronoi part on its margin
+])
+def test_a_claim_of_parts_with_one_part_on_its_margin_rarely_holds(claim, simulate, value):
+    """The least favourable null for a false "holds" of a claim made of parts: one part on its
+    margin, the others well inside their regions (the Bonferroni part level keeps it at most
+    (1 - level) / 2 / parts + Monte Carlo error)."""
+    crit = cs.SoftnessCriteria()
+    rates = cs.verdict_rates(simulate, crit, value(crit), seed=7, n_draws=300)
+    nominal = (1 - crit.level) / 2
+    assert rates["holds"] <= nominal + 3 * (nominal * (1 - nominal) / 300) ** 0.5, (claim, rates)

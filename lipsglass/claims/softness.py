@@ -177,7 +177,7 @@ def fisher_t_interval(rs, level: float, what: str = "glasses") -> Interval | Non
     if i is None:
         return None
     return Interval(math.tanh(i.estimate), math.tanh(i.low), math.tanh(i.high), level,
-                    f"t over {len(r)} {what} on Fisher z", "")
+                    f"t over {len(r)} {what} on Fisher z", "r")
 
 
 def pearson_r(x, y) -> float:
@@ -272,10 +272,12 @@ def _would_decide(verdict: str, interval: Interval | None, region: Region, n_uni
     half = 0.5 * (interval.high - interval.low)
     if gap == 0:
         return f"the estimate lies on the margin: no number of {unit} decides unless it moves"
-    need = max(n_units + 1, math.ceil(n_units * (half / gap) ** 2) + 1)
     if verdict == DOES_NOT_HOLD:
-        return (f"overturned if more {unit} moved the estimate by {gap:.3g} to the margin; with ~{need} {unit} "
-                "an estimate on the margin would leave the interval undecided")
+        return (f"overturned only by {unit} whose estimate lies {gap:.3g} nearer the margin, beyond this interval "
+                "(e.g. glasses of the paper's size, config/paper.yaml)")
+    need = max(n_units + 1, math.ceil(n_units * (half / gap) ** 2) + 1)
+    if need > 1000:
+        return f"no feasible number of {unit}: the estimate lies {gap:.3g} from the margin (now {n_units} {unit})"
     return f"~{need} {unit} (now {n_units}) if the estimate and the spread between {unit} stay"
 
 
@@ -298,7 +300,8 @@ def _combined(claim: str, parts: list[Verdict], scale: Scale, detail: str) -> Ve
                            + (p.interval.text() if p.interval is not None else "no interval")
                            + f" against {p.region.text(p.interval.unit if p.interval else '')} ({p.detail})"
                            for j, p in enumerate(parts))
-    decide_text = "; ".join(p.would_decide for p in parts if p.would_decide and p.verdict != HOLDS)
+    decide_text = "; ".join(f"part {j + 1}: {p.would_decide}" for j, p in enumerate(parts)
+                            if p.would_decide and p.verdict == verdict)
     return Verdict(claim, f"{pick.estimand} (part {k + 1} of {len(parts)})", pick.interval, pick.region, pick.unit,
                    scale, detail=f"{parts_text}. {detail}", source=SOURCE, verdict=verdict,
                    why_not_tested=next((p.why_not_tested for p in parts if p.why_not_tested), ""),
@@ -556,8 +559,8 @@ def _calibrate(claim, simulate, null_value, planted_value, seed, n_draws, crit, 
 
     rng = np.random.default_rng(seed)
     with threadpool_limits(1):  # small matrix products: threads cost more than they give
-        null = _count([simulate(rng, null_value).verdict for _ in range(n_draws)])
-        power = _count([simulate(rng, planted_value).verdict for _ in range(n_draws)])
+        null = _count([simulate(rng, crit, null_value).verdict for _ in range(n_draws)])
+        power = _count([simulate(rng, crit, planted_value).verdict for _ in range(n_draws)])
     return Calibration(claim, n_draws=n_draws, nominal=(1 - crit.level) / 2, false_holds=null[HOLDS],
                        false_does_not_hold=null[DOES_NOT_HOLD], power=power[HOLDS], **texts)
 
@@ -565,16 +568,73 @@ def _calibrate(claim, simulate, null_value, planted_value, seed, n_draws, crit, 
 GLASS_SD = 0.2          # sd of a glass's offset of S (replica and composition scatter), softness units
 
 
+def simulate_c4(rng, crit: SoftnessCriteria, slope: float) -> Verdict:
+    """C4 on simulated glasses: S of each glass = slope x P2S6 fraction + glass offset (sd
+    :data:`GLASS_SD`) + the correlated field."""
+    fields = _field(rng, N_GLASSES)
+    offsets = rng.normal(0, GLASS_SD, N_GLASSES)
+    return c4_claim([_glass(k, slope * DEMO_FRACTIONS[k // DEMO_REPLICAS] + offsets[k] + fields[k])
+                     for k in range(N_GLASSES)], crit)
+
+
+def simulate_c5(rng, crit: SoftnessCriteria, parts: tuple[float, float, float]) -> Verdict:
+    """C5 on simulated glasses: S = group mean + glass offset + correlated field, Li groups of the
+    real glass; ``parts`` = (PS4 fraction soft, P2S6 fraction soft, P2S7 mean S) in expectation."""
+    sd = math.sqrt(1 + GLASS_SD ** 2)   # S of a Li: field (1) and glass offset
+    f_ps4, f_p2s6, m_p2s7 = parts
+    mu = {"PS4": sd * stats.norm.ppf(f_ps4), "P2S6": sd * stats.norm.ppf(f_p2s6), "P2S7": m_p2s7}
+    near = real_glass()["near"]
+    base = np.zeros(real_glass()["n_li"])
+    for a in ANIONS:
+        base[near[a]] = mu[a]
+    fields = _field(rng, N_GLASSES)
+    offsets = rng.normal(0, GLASS_SD, N_GLASSES)
+    return c5_claim([_glass(k, base + offsets[k] + fields[k]) for k in range(N_GLASSES)], crit)
+
+
+@functools.lru_cache(maxsize=1)
+def _standardised_shares() -> tuple[np.ndarray, np.ndarray, float]:
+    g = real_glass()
+    z6 = np.nan_to_num((g["share_p2s6"] - np.nanmean(g["share_p2s6"])) / np.nanstd(g["share_p2s6"]))
+    z4 = np.nan_to_num((g["share_ps4"] - np.nanmean(g["share_ps4"])) / np.nanstd(g["share_ps4"]))
+    return z6, z4, float(np.mean(z6 * z4))
+
+
+def simulate_c6(rng, crit: SoftnessCriteria, rhos: tuple[float, float]) -> Verdict:
+    """C6 on simulated glasses: S = a z6 + b z4 + c field (z: the real glass's standardised P2S6
+    and PS4 shares, correlated with each other) with a, b, c set so that r(S, P2S6 share) = -rho6
+    and r(S, PS4 share) = +rho4 in each glass, the glass's rho6 and rho4 = the given ones x
+    (1 + 0.25 w), w normal (glass-to-glass spread of the true correlations)."""
+    z6, z4, kappa = _standardised_shares()
+    within = within_glass_field_variance()
+    fields = _field(rng, N_GLASSES)
+    spread = np.clip(1 + 0.25 * rng.normal(size=N_GLASSES), 0.0, 2.0)  # +-4 sd: keeps |r| feasible
+    glasses = []
+    for k in range(N_GLASSES):
+        r6, r4 = -rhos[0] * spread[k], rhos[1] * spread[k]
+        a, b = (r6 - kappa * r4) / (1 - kappa ** 2), (r4 - kappa * r6) / (1 - kappa ** 2)
+        # the field's variance about its glass mean is `within` (< 1: smooth over the cell), so the
+        # glass's sample r are r6 and r4 in expectation
+        c = math.sqrt((1 - (a * a + b * b + 2 * a * b * kappa)) / within)
+        glasses.append(_glass(k, a * z6 + b * z4 + c * fields[k]))
+    return c6_claim(glasses, crit)
+
+
+def simulate_c8(rng, crit: SoftnessCriteria, rhos: tuple[float, float]) -> Verdict:
+    """C8 on simulated glasses: S, pe and Voronoi volume correlated fields of each glass with glass
+    offsets; pe = rho_pe S + sqrt(1 - rho_pe^2) field', volume likewise with rho_vo and field''."""
+    f = _field(rng, 3 * N_GLASSES).reshape(N_GLASSES, 3, -1)
+    off = rng.normal(0, GLASS_SD, (N_GLASSES, 3))
+    (r1, r2), (c1, c2) = rhos, (math.sqrt(1 - rhos[0] ** 2), math.sqrt(1 - rhos[1] ** 2))
+    return c8_claim([_glass(k, f[k, 0] + off[k, 0], r1 * f[k, 0] + c1 * f[k, 1] + off[k, 1],
+                            r2 * f[k, 0] + c2 * f[k, 2] + off[k, 2]) for k in range(N_GLASSES)], crit)
+
+
 def calibrate_c4(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = SoftnessCriteria()) -> Calibration:
-    """C4: S of each glass = slope x P2S6 fraction + glass offset (sd :data:`GLASS_SD`) + the
-    correlated field; null slope -margin, planted slope -6 (a mean shift of 1.2 across 5-25 %)."""
-    def simulate(rng, slope):
-        fields = _field(rng, N_GLASSES)
-        offsets = rng.normal(0, GLASS_SD, N_GLASSES)
-        return c4_claim([_glass(k, slope * DEMO_FRACTIONS[k // DEMO_REPLICAS] + offsets[k] + fields[k])
-                         for k in range(N_GLASSES)], crit)
+    """C4 (:func:`simulate_c4`): null slope -margin, planted slope -6 (a mean shift of 1.2 across
+    5-25 %)."""
     planted = -6.0
-    return _calibrate("C4", simulate, -crit.c4_margin, planted, seed, n_draws, crit, {
+    return _calibrate("C4", simulate_c4, -crit.c4_margin, planted, seed, n_draws, crit, {
         "estimand": "slope of glass mean S on P2S6 fraction", "unit": "glass (replica)",
         "margin": f"< -{crit.c4_margin:g} per unit fraction",
         "null": f"{DESIGN}, glass offsets sd {GLASS_SD:g}; slope -{crit.c4_margin:g}",
@@ -582,24 +642,10 @@ def calibrate_c4(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = Sof
 
 
 def calibrate_c5(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = SoftnessCriteria()) -> Calibration:
-    """C5: S = group mean + glass offset + correlated field (Li groups of the real glass); null:
-    every part on its margin (least favourable for "does not hold"); planted: PS4 fraction soft
-    0.8, P2S6 0.2, P2S7 mean 0."""
-    sd = math.sqrt(1 + GLASS_SD ** 2)
-    near = real_glass()["near"]
-
-    def means(f_ps4, f_p2s6, m_p2s7):
-        return {"PS4": sd * stats.norm.ppf(f_ps4), "P2S6": sd * stats.norm.ppf(f_p2s6), "P2S7": m_p2s7}
-
-    def simulate(rng, mu):
-        base = np.zeros(real_glass()["n_li"])
-        for a in ANIONS:
-            base[near[a]] = mu[a]
-        fields = _field(rng, N_GLASSES)
-        offsets = rng.normal(0, GLASS_SD, N_GLASSES)
-        return c5_claim([_glass(k, base + offsets[k] + fields[k]) for k in range(N_GLASSES)], crit)
+    """C5 (:func:`simulate_c5`): null every part on its margin (least favourable for "does not
+    hold"); planted PS4 fraction soft 0.8, P2S6 0.2, P2S7 mean 0."""
     m, m7 = crit.c5_fraction_margin, crit.c5_p2s7_margin
-    return _calibrate("C5", simulate, means(0.5 + m, 0.5 - m, m7), means(0.8, 0.2, 0.0), seed, n_draws, crit, {
+    return _calibrate("C5", simulate_c5, (0.5 + m, 0.5 - m, m7), (0.8, 0.2, 0.0), seed, n_draws, crit, {
         "estimand": "fraction soft near PS4 / P2S6, mean S near P2S7", "unit": "glass (replica), cluster-robust",
         "margin": f"PS4 > {0.5 + m:g}, P2S6 < {0.5 - m:g}, P2S7 within +-{m7:g}",
         "null": f"{DESIGN}, glass offsets sd {GLASS_SD:g}; every part on its margin",
@@ -607,30 +653,10 @@ def calibrate_c5(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = Sof
 
 
 def calibrate_c6(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = SoftnessCriteria()) -> Calibration:
-    """C6: S = a z6 + b z4 + c field (z: the real glass's standardised P2S6 / PS4 shares, a, b, c
-    set so that r(S, share P2S6) = -rho_g and r(S, share PS4) = +rho_g), rho_g = rho (1 + 0.25 w)
-    with w normal (glass-to-glass spread of the true correlation); null rho = margin, planted rho =
-    the per-Li r giving the paper's median binned r 0.96 at 2580 Li."""
-    g = real_glass()
-    z6 = (g["share_p2s6"] - np.nanmean(g["share_p2s6"])) / np.nanstd(g["share_p2s6"])
-    z4 = (g["share_ps4"] - np.nanmean(g["share_ps4"])) / np.nanstd(g["share_ps4"])
-    z6, z4 = np.nan_to_num(z6), np.nan_to_num(z4)
-    kappa = float(np.mean(z6 * z4))
-    within = within_glass_field_variance()
-
-    def glass_softness(rho, field):
-        a, b = -rho / (1 - kappa), rho / (1 - kappa)
-        # the field's variance about its glass mean is `within` (< 1: smooth over the cell), so the
-        # sample r of the glass is -rho / +rho in expectation
-        c = math.sqrt((1 - 2 * rho ** 2 / (1 - kappa)) / within)
-        return a * z6 + b * z4 + c * field
-
-    def simulate(rng, rho):
-        fields = _field(rng, N_GLASSES)
-        rhos = rho * (1 + 0.25 * rng.normal(size=N_GLASSES))
-        return c6_claim([_glass(k, glass_softness(rhos[k], fields[k])) for k in range(N_GLASSES)], crit)
+    """C6 (:func:`simulate_c6`): null both true r on the margin; planted: the per-Li r giving the
+    paper's median binned r 0.96 at 2580 Li."""
     planted = paper_per_li_r()
-    return _calibrate("C6", simulate, crit.c6_margin, planted, seed, n_draws, crit, {
+    return _calibrate("C6", simulate_c6, (crit.c6_margin,) * 2, (planted,) * 2, seed, n_draws, crit, {
         "estimand": "mean within-glass per-Li r(S, P2S6 / PS4 share)", "unit": "glass (replica), Fisher z",
         "margin": f"P2S6 < -{crit.c6_margin:g}, PS4 > +{crit.c6_margin:g}",
         "null": f"{DESIGN}; both true r on the margin, glass-to-glass sd 25 % of r",
@@ -645,20 +671,21 @@ def paper_per_li_r() -> float:
 
 
 def calibrate_c8(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = SoftnessCriteria()) -> Calibration:
-    """C8: S, pe and Voronoi volume correlated fields of each glass (pe = rho S + sqrt(1 - rho^2)
-    field', volume likewise with its own field'', each with glass offsets); null rho = margin for
-    both, planted rho = 0.3."""
-    def simulate(rng, rho):
-        f = _field(rng, 3 * N_GLASSES).reshape(N_GLASSES, 3, -1)
-        off = rng.normal(0, GLASS_SD, (N_GLASSES, 3))
-        c = math.sqrt(1 - rho ** 2)
-        return c8_claim([_glass(k, f[k, 0] + off[k, 0], rho * f[k, 0] + c * f[k, 1] + off[k, 1],
-                                rho * f[k, 0] + c * f[k, 2] + off[k, 2]) for k in range(N_GLASSES)], crit)
+    """C8 (:func:`simulate_c8`): null both true r on the margin, planted both 0.3."""
     planted = 0.3
-    return _calibrate("C8", simulate, crit.c8_margin, planted, seed, n_draws, crit, {
+    return _calibrate("C8", simulate_c8, (crit.c8_margin,) * 2, (planted,) * 2, seed, n_draws, crit, {
         "estimand": "mean within-glass per-Li r(S, pe) and r(S, Voronoi volume)", "unit": "glass (replica), Fisher z",
         "margin": f"both > {crit.c8_margin:g}", "null": f"{DESIGN}, pe and volume fields alike; both true r on the margin",
         "planted": f"both r {planted:g}"})
+
+
+def verdict_rates(simulate, crit: SoftnessCriteria, value, seed: int = 0, n_draws: int = 400) -> dict:
+    """Fractions of each verdict of ``simulate(rng, crit, value)`` over ``n_draws`` draws."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(seed)
+    with threadpool_limits(1):
+        return _count([simulate(rng, crit, value).verdict for _ in range(n_draws)])
 
 
 CALIBRATIONS = {"C4": calibrate_c4, "C5": calibrate_c5, "C6": calibrate_c6, "C8": calibrate_c8}
