@@ -890,165 +890,6 @@ def property_vs_softness(softness, values, bins: int | np.ndarray = 10,
     return binned_mean(softness, values, bins, softness_range)
 
 
-# --- within-glass statistics of the claims (C4-C6, C8) ----------------------------------------
-
-BOOTSTRAP_CAVEAT = ("neighbouring Li share anions and are correlated, so an interval from resampling single Li "
-                    "is optimistic; resampling spatial sub-cells (blocks) keeps short-range correlation inside "
-                    "a block but blocks still touch, so the interval remains somewhat optimistic")
-
-
-def spatial_blocks(positions, per_side: int) -> np.ndarray:
-    """Block label of each point: its sub-cell in a ``per_side`` x ``per_side`` x ``per_side``
-    grid over the bounding box of ``positions`` (N x 3, A). ``per_side`` 0 or 1 -> every point
-    its own block (plain resampling of Li)."""
-    pos = np.asarray(positions, float)
-    if per_side <= 1:
-        return np.arange(len(pos))
-    lo, span = pos.min(axis=0), np.ptp(pos, axis=0)
-    cell = np.clip(np.floor((pos - lo) / np.where(span > 0, span, 1.0) * per_side), 0, per_side - 1).astype(np.int64)
-    return cell[:, 0] * per_side * per_side + cell[:, 1] * per_side + cell[:, 2]
-
-
-def _block_members(blocks: np.ndarray) -> list[np.ndarray]:
-    _, inverse = np.unique(blocks, return_inverse=True)
-    return [np.flatnonzero(inverse == k) for k in range(inverse.max() + 1)] if len(blocks) else []
-
-
-def _resample(members: list[np.ndarray], rng) -> np.ndarray:
-    """Indices of one block-bootstrap resample: as many blocks as there are, drawn with replacement."""
-    pick = rng.integers(0, len(members), len(members))
-    return np.concatenate([members[k] for k in pick])
-
-
-def bootstrap_statistic(statistic, arrays: Sequence[np.ndarray], blocks=None, strata=None, n_boot: int = 1000,
-                        confidence: float = 0.95, seed: int = 0) -> dict:
-    """Percentile bootstrap interval of ``statistic(*arrays)`` (arrays indexed alike, one row per
-    Li). Rows are resampled by ``blocks`` (default: each row its own block) within each stratum
-    of ``strata`` (default: one stratum; a stratum is a glass, so each glass keeps its size).
-    Resamples where the statistic is undefined (NaN) are dropped and counted."""
-    arrays = [np.asarray(a) for a in arrays]
-    n = len(arrays[0])
-    blocks = np.arange(n) if blocks is None else np.asarray(blocks)
-    strata = np.zeros(n, np.int64) if strata is None else np.asarray(strata)
-    value = float(statistic(*arrays))
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
-    members = [[g[m] for m in _block_members(blocks[g])] for g in groups]
-    draws = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = np.concatenate([_resample(m, rng) for m in members])
-        draws[b] = statistic(*(a[idx] for a in arrays))
-    ok = np.isfinite(draws)
-    a = (1.0 - confidence) / 2.0
-    if ok.sum() < max(10, n_boot // 2):
-        lo = hi = float("nan")
-    else:
-        lo, hi = (float(q) for q in np.quantile(draws[ok], [a, 1.0 - a]))
-    return {"value": value, "ci_low": lo, "ci_high": hi, "confidence": confidence, "n": n,
-            "n_blocks": int(sum(len(np.unique(blocks[g])) for g in groups)), "n_boot": n_boot,
-            "n_boot_undefined": int(np.sum(~ok))}
-
-
-def pearson_r(x, y) -> float:
-    """Pearson r, NaN when a variable is constant (a bootstrap resample may be)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
-
-
-def binned_r(x, y, edges, min_count: int = 5) -> float:
-    """Pearson r of bin centres and mean y per bin of x (bins with >= ``min_count`` points; NaN
-    with fewer than 4 such bins): the paper's binned correlation."""
-    b = binned_mean(x, y, edges)
-    ok = b.count >= min_count
-    if ok.sum() < 4:
-        return float("nan")
-    return pearson_r(b.centres[ok], b.mean[ok])
-
-
-def centre_by_group(values, groups) -> np.ndarray:
-    """``values`` minus the mean of its group (glass): pooling after centring per glass, so that
-    composition offsets cannot create a correlation."""
-    v = np.asarray(values, float).copy()
-    g = np.asarray(groups)
-    for k in np.unique(g):
-        v[g == k] -= v[g == k].mean()
-    return v
-
-
-def group_contrast(s, in_group, strata, other=None, n_boot: int = 1000, n_perm: int = 2000,
-                   confidence: float = 0.95, seed: int = 0, blocks=None) -> dict:
-    """Mean softness of the Li in a group minus that of the other Li (or of the Li in ``other``)
-    of the same glasses, with S centred per glass (``strata``) over all its Li, so composition
-    offsets do not count. Interval: bootstrap within each glass (by ``blocks``); p-value:
-    permutation of the labels among the compared Li within each glass (two-sided; the group
-    size of every glass kept)."""
-    s = centre_by_group(s, strata)
-    g = np.asarray(in_group, bool)
-    strata = np.asarray(strata)
-    blocks = np.arange(len(s)) if blocks is None else np.asarray(blocks)
-    if other is not None:
-        keep = g | np.asarray(other, bool)
-        if np.any(g & np.asarray(other, bool)):
-            raise ValueError("a Li is in both compared groups")
-        s, g, strata, blocks = s[keep], g[keep], strata[keep], blocks[keep]
-
-    def diff(sv, gv):
-        if gv.all() or not gv.any():
-            return float("nan")
-        return float(sv[gv].mean() - sv[~gv].mean())
-
-    res = bootstrap_statistic(diff, [s, g], blocks=blocks, strata=strata, n_boot=n_boot, confidence=confidence,
-                              seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    obs = abs(res["value"])
-    idx = [np.flatnonzero(strata == k) for k in np.unique(strata)]
-    hits = 0
-    gp = g.copy()
-    for _ in range(n_perm):
-        for ii in idx:
-            gp[ii] = g[ii][rng.permutation(len(ii))]
-        hits += abs(diff(s, gp)) >= obs - 1e-12
-    res["p_value"] = (hits + 1) / (n_perm + 1)
-    res["n_group"] = int(g.sum())
-    return res
-
-
-def anion_group_masks(env: AnionEnvironment, by: str = "majority") -> dict[str, np.ndarray]:
-    """Boolean masks of the Li assigned to each anion type (as ``softness_by_anion``)."""
-    if by == "majority":
-        return {a: env.majority == a for a in env.anion_types}
-    if by == "nearest":
-        return {a: env.nearest == a for a in env.anion_types}
-    if by == "any":
-        return {a: np.nan_to_num(env.shares[:, k]) > 0 for k, a in enumerate(env.anion_types)}
-    raise ValueError(f"by must be 'majority', 'nearest' or 'any', got {by!r}")
-
-
-def fraction_soft_test(s) -> dict:
-    """Fraction of Li with S > 0 and the two-sided exact binomial test of it against 0.5 (Li
-    treated as independent: optimistic, see ``BOOTSTRAP_CAVEAT``)."""
-    s = np.asarray(s, float)
-    k, n = int(np.sum(s > 0)), len(s)
-    return {"fraction": k / n if n else float("nan"), "n": n,
-            "p_value": float(stats.binomtest(k, n, 0.5).pvalue) if n else float("nan")}
-
-
-def composition_mean_softness(replica_values: Sequence[np.ndarray]) -> dict:
-    """Composition-level mean softness from the Li softness of each replica glass of one
-    composition: per replica the mean and its SE over Li (a within-glass SE), combined with
-    ``lipsglass.replicas.combine_replicas``; with one replica the result says that
-    glass-to-glass variation is not included."""
-    from lipsglass.replicas import combine_replicas
-
-    means = [float(np.mean(v)) for v in replica_values]
-    ses = [float(np.std(v, ddof=1) / math.sqrt(len(v))) for v in replica_values]
-    out = combine_replicas(means, ses)
-    out["glass_to_glass_included"] = len(replica_values) > 1
-    return out
-
-
 # --- hop labels and label persistence ----------------------------------------------------------
 
 def p_hop(positions, half_frames: int) -> np.ndarray:
@@ -1291,30 +1132,6 @@ STRUCTURES = ("instantaneous", "inherent", "time_average")
 
 
 @dataclass(frozen=True)
-class SoftnessClaimCriteria:
-    """Criteria of the claims check (config ``softness.claims``)."""
-
-    min_accuracy: float = 0.7        # C3: accuracy bound the interval is compared with
-    max_spearman_c4: float = -0.9    # C4: Spearman rho(P2S6 share, mean S) at most this
-    min_group_size: int = 5          # C5: fewer Li near an anion type -> not testable
-    min_abs_r_c6: float = 0.8        # C6: |within-glass binned r| at least this, with the paper's sign
-    confidence: float = 0.95         # C4-C6, C8: level of the bootstrap intervals
-    alpha: float = 0.05              # C5: level of the binomial and permutation tests
-    n_bootstrap: int = 1000          # C4-C6, C8: bootstrap resamples
-    n_permutations: int = 2000       # C5: permutations of the group labels within each glass
-    bootstrap_blocks_per_side: int = 3  # resample Li in spatial sub-cells (n^3 per glass); 0: single Li
-    bootstrap_seed: int = 11         # seed of bootstraps and permutations
-
-    def __post_init__(self):
-        if not (0 < self.confidence < 1 and 0 < self.alpha < 1):
-            raise ValueError(f"claims confidence and alpha must lie in (0, 1), got {self.confidence}, {self.alpha}")
-        if self.n_bootstrap < 100 or self.n_permutations < 100:
-            raise ValueError("claims n_bootstrap and n_permutations must be >= 100")
-        if self.bootstrap_blocks_per_side < 0:
-            raise ValueError("claims bootstrap_blocks_per_side must be >= 0")
-
-
-@dataclass(frozen=True)
 class SoftnessSettings:
     """Every knob of the softness stage (config ``softness``), parsed and checked once; units in
     the names (A, K). See config/config.yaml for the meaning of each; the classifier knobs:
@@ -1380,7 +1197,6 @@ class SoftnessSettings:
     gr_dr_A: float = 0.05
     gr_r_max_A: float = 8.0
     channel_variants: tuple = ()
-    claims: SoftnessClaimCriteria = field(default_factory=SoftnessClaimCriteria)
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(str(c) for c in self.channels))
@@ -1389,8 +1205,6 @@ class SoftnessSettings:
         for v in self.channel_variants:
             if not v or len(set(v)) != len(v) or not set(v) <= set(self.channels):
                 raise ValueError(f"channel variant {list(v)}: needs distinct channels among channels {list(self.channels)}")
-        if isinstance(self.claims, Mapping):
-            object.__setattr__(self, "claims", _from_mapping(SoftnessClaimCriteria, self.claims, "softness.claims"))
         if isinstance(self.d2min_cutoff_A, str):
             if self.d2min_cutoff_A != "from g(r)":
                 raise ValueError(f"d2min_cutoff_A must be a number or 'from g(r)', got {self.d2min_cutoff_A!r}")

@@ -223,24 +223,25 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
     corr = tmp_path / "corr.csv"
     stage.correlations_job({"A": out["softness"]}, s, str(corr))
     crows = _rows(corr)
-    assert {r["glass"] for r in crows} == {"A", "pooled", "pooled_centred"}
-    assert {r["kind"] for r in crows} == {"per_li", "binned", "per_li_bootstrap", "binned_bootstrap"}
+    assert {r["glass"] for r in crows} == {"A", "pooled"}
+    assert {r["kind"] for r in crows} == {"per_li", "binned"}
     per_li = [r for r in crows if r["kind"] == "per_li" and r["r"] != ""]
     assert all(float(r["ci_low"]) <= float(r["r"]) <= float(r["ci_high"]) for r in per_li)
 
     claims_csv, claims_md = tmp_path / "claims.csv", tmp_path / "claims.md"
-    rdf = tmp_path / "rdf.csv"
-    r = np.arange(0.01, 8, 0.02)
-    peak = {"PS4": 2.45, "P2S7": 2.47, "P2S6": 2.60}  # C7 is no longer decided here (structure stage)
-    cols = {"r_A": r, **{f"g_Li_S_{a}": 3 * np.exp(-((r - p) / 0.15) ** 2) + np.clip(r - 3.5, 0, 1)
-                         for a, p in peak.items()}}
-    stage.write_table(rdf, cols)
-    stage.claims_job({"A": str(own)}, str(pooled), {"A": out["softness"]}, str(corr), {"A": str(rdf)},
-                     {"A": UNITS}, str(REPO / "config" / "paper_claims.yaml"), s, str(claims_csv), str(claims_md))
-    verdicts = {r["claim"]: r["verdict"] for r in _rows(claims_csv)}
-    assert list(verdicts) == ["C3", "C4", "C5", "C6", "C8"]
-    assert verdicts["C4"] == "not testable"  # one glass
-    assert set(verdicts.values()) <= {"holds", "does not hold", "not testable"}
+    claims = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]
+    # the glass and a copy of it as a second replica: 66 Li each, below claims.softness_min_li_per_glass
+    stage.claims_job({"A": {"1": out["softness"], "2": out["softness"]}}, {"A": UNITS}, {"A": dynamics["windows"]},
+                     1.0, str(REPO / "config" / "paper_claims.yaml"), claims, "majority", str(claims_csv),
+                     str(claims_md))
+    rows = _rows(claims_csv)
+    assert [r["claim"] for r in rows] == ["C4", "C5", "C6", "C8"]
+    for r in rows:
+        assert r["verdict"] == "not tested" and r["why_not_tested"].startswith("not tested at this scale"), r
+        assert "A/r1 (66 Li)" in r["why_not_tested"] and r["would_decide"]
+        # 21 frames 100 fs apart: 2 ps of labelled dynamics
+        assert r["scale"] == "1 glass x 2 replicas, 198 atoms, 2 ps, 132 Li"
+    assert "## C6: not tested" in claims_md.read_text()
 
     figs = tmp_path / "figs"
     figs.mkdir()
@@ -339,24 +340,46 @@ def test_inherent_structure_and_radical_voronoi(case, tmp_path):
     assert "minimize" in log_text
 
 
-def test_c4_combines_replica_glasses():
-    """Two glasses per composition whose means differ by 1 (glass-to-glass variation): the SE of
-    each composition is the between-glass one, far larger than the SE over Li."""
-    from test_softness_claims_stats import METRICS, glass_table
-    from test_softness_claims_stats import settings as claim_settings
+def test_claims_job_reads_every_replica_of_every_composition(tmp_path):
+    """softness.csv files of 3 compositions x 2 replicas (150 Li each) whose mean softness falls by 1
+    per 0.1 of P2S6 fraction (slope -10): claims_job reads all six glasses and C4 holds; with the
+    second replicas shifted up by 2 (glass-to-glass scatter) the interval straddles and C4 is not
+    tested. The replicas are the units: 6 glasses, not 900 Li."""
+    from lipsglass.claims.scorecard import read_claim_rows
 
+    units = {f"c{k}": {"PS4": 18, "P2S7": 36 + 3 * k, "P2S6": 15 - 3 * k} for k in range(3)}
     rng = np.random.default_rng(3)
-    tables = {f"c{k}": glass_table(rng, rng.normal(1.0 - 0.5 * k, 0.5, 200), rng.uniform(0, 1, 200)) for k in range(3)}
-    replicas = {g: [glass_table(rng, rng.normal(float(np.mean(t["S"])) + 1.0, 0.5, 200), rng.uniform(0, 1, 200))]
-                for g, t in tables.items()}
-    p2s6 = {f"c{k}": 0.1 * (k + 1) for k in range(3)}
-    s = claim_settings()
-    v = stage.evaluate_claims({g: METRICS for g in tables}, METRICS, tables, stage.correlation_rows(tables, s),
-                              {}, p2s6, s, replicas)
-    assert "2 glass(es)" in v["C4"]["numbers"] and "between-replica SE" in v["C4"]["numbers"]
-    assert "NOT included" not in v["C4"]["numbers"]
-    # between-glass SE = |difference| / 2 = 0.5: the 1.0 spread of composition means is no longer > 2 SE
-    assert v["C4"]["verdict"] == "does not hold"
+
+    def table(path, mean):
+        n = 150
+        share = rng.uniform(0, 1, n)
+        cols = {"id": np.arange(1, n + 1), "S": rng.normal(mean, 0.3, n), "pe_kcal_mol": rng.normal(size=n),
+                "voronoi_A3": rng.normal(20, 1, n), "voronoi_faces": np.full(n, 14), "share_S_P2S6": share,
+                "share_S_P2S7": 0.5 * (1 - share), "share_S_PS4": 0.5 * (1 - share), "n_S_within_radius": np.full(n, 8),
+                "nearest_anion": rng.choice(["PS4", "P2S7", "P2S6"], n), "x_A": rng.uniform(0, 25, n),
+                "y_A": rng.uniform(0, 25, n), "z_A": rng.uniform(0, 25, n)}
+        cols["majority_anion"], cols["S_own"] = cols["nearest_anion"], cols["S"]
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(stage.SOFTNESS_COLUMNS)
+            w.writerows(zip(*(cols[c] for c in stage.SOFTNESS_COLUMNS)))
+        return str(path)
+
+    windows = tmp_path / "windows.csv"
+    windows.write_text("window,start_timestep,end_timestep\n0,0,5000\n1,5000,10000\n")
+    claims = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]
+    for shift, expected in ((0.0, "holds"), (2.0, "not tested")):
+        softness = {g: {str(r): table(tmp_path / f"{g}_{r}_{shift}.csv",
+                                      -10 * stage.p2s6_fraction_of_p(u) + (shift if r == 2 else 0.0))
+                        for r in (1, 2)} for g, u in units.items()}
+        out = tmp_path / f"claims_{shift}.csv"
+        stage.claims_job(softness, units, {g: str(windows) for g in units}, 1.0,
+                         str(REPO / "config" / "paper_claims.yaml"), claims, "majority", str(out),
+                         str(tmp_path / f"claims_{shift}.md"))
+        c4 = {r["claim"]: r for r in read_claim_rows(out)}["C4"]
+        assert c4["verdict"] == expected, c4
+        assert c4["scale"] == "3 glasses x 2 replicas, 792-798 atoms, 10 ps, 900 Li"
+        assert "t over 6 glasses" in c4["interval_method"] and c4["sample_size"] == "6"
 
 
 def test_model_json_records_recipe_persistence_and_cutoff_sensitivity(models):

@@ -261,9 +261,10 @@ def test_a_new_temperature_or_replica_reruns_no_finished_md(tiny_run, tmp_path):
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
     assert not set(MD_RULES) & set(_planned(tiny_run, TINY_CONFIG))     # the study is complete
     for name, overlay in [
-        ("claims", {"claims": {**cfg["claims"], "C7": {**cfg["claims"]["C7"], "margin_A": 0.05}},
-                    "softness": {**cfg["softness"], "claims": {**cfg["softness"]["claims"], "min_accuracy": 0.8}},
-                    "claims": {**cfg["claims"], "C9": {**cfg["claims"]["C9"], "min_hops_per_class": 12}}}),
+        ("claims", {"claims": {**cfg["claims"], "C7": {**cfg["claims"]["C7"], "margin_A": 0.05},
+                               "C3": {**cfg["claims"]["C3"], "min_accuracy": 0.8},
+                               "C4": {**cfg["claims"]["C4"], "margin": 0.8},
+                               "C9": {**cfg["claims"]["C9"], "min_hops_per_class": 12}}}),
         ("segments", {"md": {**cfg["md"], "segment_ps": 0.5}}),
         ("lammps", {"lammps": {"executable": "/opt/site/lmp", "launcher": "srun",
                                "switches": {"default": "-sf gpu -pk gpu 1"}}}),

@@ -1,4 +1,4 @@
-"""Softness stage (paper Fig. 3, Fig. S1; claims C3-C8): Li rearrangements (D2min, D_cum) at
+"""Softness stage (paper Fig. 3, Fig. S1; claims C3-C6, C8): Li rearrangements (D2min, D_cum) at
 the configured temperature, mobile/immobile labels, logistic-regression softness models,
 per-Li potential energy and Voronoi volume, links to the anion environment, claims check.
 
@@ -46,21 +46,12 @@ Design choices (documented here because the paper's SI, which would fix them, is
   held out once, C chosen by inner GroupKFold within each outer training set; accuracy over
   all held-out predictions with a Wilson interval on the number of distinct Li; beside it a
   coordination-only baseline (Li-S count within the D2min cutoff), cross-fitted identically.
-* Claims statistics (C4-C6, C8; ``softness.claims``): correlations are judged WITHIN each glass
-  (a glass is one snapshot of one quench of one composition), with percentile bootstrap
-  intervals that resample spatial sub-cells of the glass (``bootstrap_blocks_per_side``^3;
-  neighbouring Li share anions, so resampling single Li would be optimistic, and touching
-  blocks still leave the interval somewhat optimistic). Pooling over glasses only after
-  centring S and the other variable per glass (glass "pooled_centred" of the correlations
-  table); the plain concatenation ("pooled") is kept for comparison only, since composition
-  shifts of S leak into it. C5: binomial test of the fraction soft against 0.5 and contrasts of
-  the group mean S with the other Li of the same glass (permutation p, stratified by glass);
-  P2S7 must lie between the P2S6 and PS4 groups (P2S7 holds most Li, so "mean near 0" would be
-  met automatically). C4: a composition's mean S and SE combine its glasses (every replica;
-  the further replicas are scored with the models of the analysed one, rules
-  ``softness_replica_*``) with ``lipsglass.replicas.combine_replicas``: the SE is the larger of
-  the between-glass and within-glass SEs; with one glass per composition the SE is over Li and
-  leaves out glass-to-glass variation (the claims table says so).
+* Claims (C4-C6, C8): decided by ``lipsglass.claims.softness`` with the glass (replica) as the
+  unit of independence and the criteria of the config's ``claims`` section, which no analysis
+  rule reads (``claims_job`` reads the files and writes the rows; C3 is the classifier claims'
+  rule). The further replicas of a composition are scored with the models of the analysed one
+  (rules ``softness_replica_*``), so every glass enters the claims. The correlations table
+  (``correlations_job``) is descriptive: Fisher-z intervals that treat Li as independent.
 * Settings: the ``softness`` config section is parsed once per job into a frozen
   ``lipsglass.softness.SoftnessSettings``.
 * Per-Li properties: the configuration analysed is the end of the ``temperature_K`` run
@@ -81,25 +72,20 @@ the hyperplane in standardised-feature space, S > 0 soft).
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from lipsglass.d2min import IMMOBILE, MOBILE, cutoff_from_gr, label_mobility
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import Box, iter_dump, read_data
 from lipsglass.rdf import max_rdf_range, partial_rdfs, read_table, write_table
 from lipsglass.softness import (ANION_TYPES, S_UNITS, SoftnessModel, SoftnessSettings, TrainingSet,  # noqa: F401
-                                BOOTSTRAP_CAVEAT, anion_environment, channel_variant_metrics, anion_group_masks, binned_r,
-                                bootstrap_statistic, build_training_set, centre_by_group, channel_labels,
-                                composition_mean_softness, dump_windows, fraction_soft_test, group_contrast,
-                                pearson_ci, pearson_r, spatial_blocks,
+                                anion_environment, channel_variant_metrics, build_training_set, channel_labels,
+                                dump_windows, pearson_ci,
                                 property_vs_softness, radial_structure_functions, rsf_feature_names,
                                 softness_by_anion, softness_share_correlations, train_softness_model,
                                 transfer_metrics, evaluate_classifier, label_persistence, p_hop, p_hop_half_frames, window_maximum)
@@ -989,70 +975,13 @@ def _ci_row(glass, variable, kind, res, note=""):
             f"{res['p_value']:.3g}", note]
 
 
-def _glass_blocks(t: Mapping[str, np.ndarray], per_side: int) -> np.ndarray:
-    return spatial_blocks(np.column_stack([t["x_A"], t["y_A"], t["z_A"]]), per_side)
-
-
-def _method_note(settings: SoftnessSettings) -> str:
-    c = settings.claims
-    unit = (f"{c.bootstrap_blocks_per_side}^3 spatial sub-cells per glass" if c.bootstrap_blocks_per_side > 1
-            else "single Li")
-    return (f"{100 * c.confidence:.0f}% percentile bootstrap ({c.n_bootstrap} resamples of {unit}); "
-            "optimistic: neighbouring Li are correlated")
-
-
-def within_glass_correlations(tables: Mapping[str, Mapping[str, np.ndarray]], settings: SoftnessSettings) -> dict:
-    """Bootstrap intervals of the softness correlations WITHIN each glass and pooled after
-    centring per glass: {(glass, variable, kind): result of ``bootstrap_statistic``}, glass in
-    the tables plus "pooled_centred"; variables share_S_<anion> (kinds per_li and binned; Li
-    without S within the radius left out), pe_kcal_mol and voronoi_A3 (per_li). Pooled: S and the
-    variable each minus its glass mean, resampled within each glass (strata). Blocks: spatial
-    sub-cells of each glass (``claims.bootstrap_blocks_per_side``)."""
-    c = settings.claims
-    edges = np.linspace(0.0, 1.0, settings.share_bins + 1)
-    kw = {"n_boot": c.n_bootstrap, "confidence": c.confidence, "seed": c.bootstrap_seed}
-    per_side = c.bootstrap_blocks_per_side
-    out = {}
-    variables = [f"share_S_{a}" for a in ANION_TYPES] + ["pe_kcal_mol", "voronoi_A3"]
-    pooled = {v: ([], [], [], []) for v in variables}  # S centred, x centred, glass index, block
-    for gi, (glass, t) in enumerate(tables.items()):
-        blocks = _glass_blocks(t, per_side)
-        for v in variables:
-            keep = t["n_S_within_radius"] > 0 if v.startswith("share") else np.ones(len(t["S"]), bool)
-            s, x, b = t["S"][keep], t[v][keep], blocks[keep]
-            out[(glass, v, "per_li")] = bootstrap_statistic(pearson_r, [x, s], blocks=b, **kw)
-            if v.startswith("share"):
-                out[(glass, v, "binned")] = bootstrap_statistic(
-                    lambda xx, ss: binned_r(xx, ss, edges, settings.min_bin_count), [x, s], blocks=b, **kw)
-            for lst, val in zip(pooled[v], (s - s.mean(), x - x.mean(), np.full(len(s), gi), b + gi * 10 ** 6)):
-                lst.append(val)
-    for v in variables:
-        s, x, g, b = (np.concatenate(lst) for lst in pooled[v])
-        out[("pooled_centred", v, "per_li")] = bootstrap_statistic(pearson_r, [x, s], blocks=b, strata=g, **kw)
-        if v.startswith("share") and np.ptp(x) > 0:
-            cedges = np.linspace(x.min(), x.max(), settings.share_bins + 1)
-            out[("pooled_centred", v, "binned")] = bootstrap_statistic(
-                lambda xx, ss: binned_r(xx, ss, cedges, settings.min_bin_count), [x, s], blocks=b, strata=g, **kw)
-    return out
-
-
-def _boot_row(glass, variable, kind, res, note):
-    if res is None or not math.isfinite(res["value"]):
-        return [glass, variable, kind, "", "", "", "", "", "undefined (constant variable or < 4 populated bins)"]
-    lo, hi = res["ci_low"], res["ci_high"]
-    return [glass, variable, kind, f"{res['value']:.6g}", "" if not math.isfinite(lo) else f"{lo:.6g}",
-            "" if not math.isfinite(hi) else f"{hi:.6g}", res["n"], "",
-            note + (f"; {res['n_boot_undefined']} resamples undefined" if res["n_boot_undefined"] else "")]
-
-
 def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: SoftnessSettings) -> list[list]:
     """Pearson r (Fisher-z 95% CI) of pooled-model softness with each anion share (per Li and of
     the binned means, per glass and pooled over glasses by plain concatenation, "pooled": kept for
     comparison, composition shifts leak into it), with pe and with Voronoi volume (per glass;
-    pooled over glasses after subtracting each glass's mean); then the rows the claims use
-    (kinds ``per_li_bootstrap`` and ``binned_bootstrap``, ``within_glass_correlations``): bootstrap
-    intervals within each glass and, as glass "pooled_centred", pooled after centring S and the
-    variable per glass."""
+    pooled over glasses after subtracting each glass's mean). Descriptive: the Fisher-z intervals
+    treat the Li of a glass as independent, which they are not; the claims (C6, C8) are decided
+    over glasses by ``lipsglass.claims.softness``."""
     rows = []
     pooled = {k: np.concatenate([t[k] for t in tables.values()]) for k in SOFTNESS_COLUMNS}
     centred = {c: np.concatenate([t[c] - t[c].mean() for t in tables.values()]) for c in ("pe_kcal_mol", "voronoi_A3")}
@@ -1072,10 +1001,6 @@ def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: S
                                     "values centred on each glass's mean"))
             else:
                 rows.append(_ci_row(glass, c, "per_li", pearson_ci(t["S"], t[c])))
-    note = _method_note(settings)
-    for (glass, v, kind), res in within_glass_correlations(tables, settings).items():
-        extra = "; S and variable centred on each glass's mean, resampled within glasses" if glass == "pooled_centred" else ""
-        rows.append(_boot_row(glass, v, f"{kind}_bootstrap", res, note + extra))
     return rows
 
 
@@ -1090,22 +1015,6 @@ def p2s6_fraction_of_p(units: Mapping[str, int]) -> float:
     from lipsglass.composition import Composition
 
     return float(Composition("glass", dict(units)).fraction_of_P()["P2S6"])
-
-
-def _row_lookup(rows: list[list], glass: str, variable: str, kind: str) -> dict | None:
-    def num(v):
-        return float(v) if v != "" else float("nan")
-
-    for r in rows:
-        if r[0] == glass and r[1] == variable and r[2] == kind and r[3] != "":
-            return {"r": float(r[3]), "ci_low": num(r[4]), "ci_high": num(r[5]), "n": int(r[6])}
-    return None
-
-
-def _fmt_r(d: dict | None) -> str:
-    if d is None:
-        return "undefined"
-    return f"r = {d['r']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] (n = {d['n']})"
 
 
 def _accuracy_text(m: Mapping) -> str:
@@ -1161,179 +1070,17 @@ def c3_verdict(models: Mapping[str, Mapping], pooled_metrics: Mapping, min_accur
             "numbers": "; ".join(parts)}
 
 
-def c5_tests(tables: Mapping[str, Mapping[str, np.ndarray]], settings: SoftnessSettings) -> dict:
-    """The statistics of C5, every glass a stratum. Per anion type a (Li assigned by
-    ``anion_assignment``): fraction soft (S > 0) with its binomial test against 0.5, and the mean
-    S of its Li minus that of the other Li of the same glass (S centred per glass; bootstrap
-    interval, permutation p). P2S7 by the NON-automatic criterion "intermediate": the P2S7 group
-    above the P2S6 group and below the PS4 group, both contrasts' intervals excluding 0 (P2S7
-    holds most Li, so its mean is near the overall mean whatever its softness; this criterion is
-    not). Also P2S7 vs the Li not near P2S7."""
-    c = settings.claims
-    s_all, masks, strata, blocks = [], {a: [] for a in ANION_TYPES}, [], []
-    for gi, t in enumerate(tables.values()):
-        env = _environment_from_table(t, settings.anion_radius_A)
-        s_all.append(t["S"])
-        for a, m in anion_group_masks(env, settings.anion_assignment).items():
-            masks[a].append(m)
-        strata.append(np.full(len(t["S"]), gi))
-        blocks.append(_glass_blocks(t, c.bootstrap_blocks_per_side) + gi * 10 ** 6)
-    s, strata, blocks = np.concatenate(s_all), np.concatenate(strata), np.concatenate(blocks)
-    masks = {a: np.concatenate(m) for a, m in masks.items()}
-    kw = {"n_boot": c.n_bootstrap, "n_perm": c.n_permutations, "confidence": c.confidence,
-          "seed": c.bootstrap_seed, "blocks": blocks}
-    out = {"n": {a: int(m.sum()) for a, m in masks.items()}}
-    out["testable"] = all(n >= c.min_group_size for n in out["n"].values())
-    if not out["testable"]:
-        return out
-    out["fraction_soft"] = {a: fraction_soft_test(s[m]) for a, m in masks.items()}
-    out["vs_others"] = {a: group_contrast(s, m, strata, **kw) for a, m in masks.items()}
-    if settings.anion_assignment == "any":  # groups overlap: compare P2S7-only Li with PS4-only / P2S6-only Li
-        only = {a: masks[a] & ~np.any([masks[b] for b in ANION_TYPES if b != a], axis=0) for a in ANION_TYPES}
-    else:
-        only = masks
-    out["p2s7_minus_p2s6"] = group_contrast(s, only["P2S7"], strata, other=only["P2S6"], **kw)
-    out["ps4_minus_p2s7"] = group_contrast(s, only["PS4"], strata, other=only["P2S7"], **kw)
-    f, v = out["fraction_soft"], out["vs_others"]
-    out["ps4_soft"] = f["PS4"]["fraction"] > 0.5 and f["PS4"]["p_value"] < c.alpha and v["PS4"]["ci_low"] > 0
-    out["p2s6_hard"] = f["P2S6"]["fraction"] < 0.5 and f["P2S6"]["p_value"] < c.alpha and v["P2S6"]["ci_high"] < 0
-    out["p2s7_intermediate"] = out["p2s7_minus_p2s6"]["ci_low"] > 0 and out["ps4_minus_p2s7"]["ci_low"] > 0
-    return out
+def composition_atoms(units: Mapping[str, int]) -> int:
+    """Atoms of a glass of the composition with these anion units."""
+    from lipsglass.composition import Composition
+
+    return int(Composition("glass", dict(units)).n_atoms)
 
 
-def _fmt_ci(d: Mapping, p: bool = True) -> str:
-    text = f"{d['value']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
-    return text + (f", permutation p = {d['p_value']:.3g}" if p and "p_value" in d else "")
-
-
-def evaluate_claims(models: Mapping[str, Mapping], pooled_metrics: Mapping, tables: Mapping[str, Mapping],
-                    correlations: list[list], partial_rdfs_tables: Mapping[str, Mapping], p2s6: Mapping[str, float],
-                    settings: SoftnessSettings | Mapping,
-                    replica_tables: Mapping[str, Sequence[Mapping]] | None = None) -> dict[str, dict]:
-    """Verdicts ("holds" / "does not hold" / "not testable") with the numbers for C3-C8.
-    Thresholds from ``settings.claims`` (config ``softness.claims``). ``replica_tables``: per
-    glass the softness tables of its further replica glasses (C4 combines them with ``tables``)."""
-    settings = settings_of(settings)
-    criteria = settings.claims
-    out = {"C3": c3_verdict(models, pooled_metrics, criteria.min_accuracy)}
-
-    # C4: per-composition mean pooled-model softness vs P2S6 share. Each composition's glasses
-    # (its replicas) combine with combine_replicas: mean over glasses, SE the larger of the
-    # between-glass and the within-glass SE; with one glass the SE is the SE over its Li, which
-    # leaves out glass-to-glass variation (the numbers say so)
-    replica_tables = replica_tables or {}
-    glasses = list(tables)
-    crit4 = (f"Spearman rho(P2S6 share of P, mean softness) <= {criteria.max_spearman_c4} over the compositions and "
-             "mean S of the lowest-P2S6 composition above that of the highest-P2S6 composition by > 2 combined "
-             "standard errors (per composition: mean over its glasses, SE by lipsglass.replicas.combine_replicas)")
-    if len(set(p2s6[g] for g in glasses)) < 3:
-        out["C4"] = {"verdict": "not testable", "criterion": crit4, "numbers": "fewer than 3 distinct P2S6 shares"}
-    else:
-        comp = {g: composition_mean_softness([tables[g]["S"]] + [t["S"] for t in replica_tables.get(g, [])])
-                for g in glasses}
-        means = {g: comp[g]["mean"] for g in glasses}
-        sems = {g: comp[g]["stderr"] for g in glasses}
-        rho = float(stats.spearmanr([p2s6[g] for g in glasses], [means[g] for g in glasses])[0])
-        lo_g, hi_g = min(glasses, key=lambda g: p2s6[g]), max(glasses, key=lambda g: p2s6[g])
-        diff = means[lo_g] - means[hi_g]
-        se = math.hypot(sems[lo_g], sems[hi_g])
-        ok = rho <= criteria.max_spearman_c4 and diff > 2 * se
-        nums = "; ".join(f"{g} (P2S6 {100 * p2s6[g]:.0f}% of P, {comp[g]['n_replicas']} glass(es)): mean S "
-                         f"{means[g]:+.3f}+-{sems[g]:.3f} ({comp[g]['stderr_source'] or 'no'} SE; glasses "
-                         + ", ".join(f"{v:+.3f}" for v in comp[g]["values"]) + ")"
-                         for g in sorted(glasses, key=lambda g: -p2s6[g]))
-        caveat = ("" if all(c["glass_to_glass_included"] for c in comp.values()) else
-                  "; SE = SE over the Li of one glass (one snapshot of one quench): glass-to-glass variation is NOT "
-                  "included, so the SEs are lower bounds")
-        out["C4"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit4,
-                     "numbers": f"Spearman rho = {rho:+.2f}; difference {diff:+.3f} +- {se:.3f}; {nums}{caveat}"}
-
-    # C5: per anion group, tests stratified by glass (c5_tests)
-    a5, lvl = criteria.alpha, f"{100 * criteria.confidence:.0f}%"
-    crit5 = (f"Li by {settings.anion_assignment} anion type of the S within {settings.anion_radius_A} A, every glass a "
-             f"stratum, S centred per glass for the contrasts. PS4: fraction with S > 0 above 0.5 (binomial p < {a5}) "
-             f"and mean S above that of the other Li of the same glass ({lvl} bootstrap interval > 0); P2S6: the mirror "
-             f"image; P2S7 intermediate: mean S above the P2S6 group and below the PS4 group, both {lvl} intervals "
-             "excluding 0 (not 'mean near 0', which P2S7 meets automatically as it holds most Li). Li treated as "
-             "independent in the binomial test; intervals by spatial block bootstrap, still optimistic")
-    r5 = c5_tests(tables, settings)
-    if not r5["testable"]:
-        out["C5"] = {"verdict": "not testable", "criterion": crit5,
-                     "numbers": "; ".join(f"{a}: n = {n}" for a, n in r5["n"].items())
-                     + f" (need >= {criteria.min_group_size} per group)"}
-    else:
-        ok = r5["ps4_soft"] and r5["p2s6_hard"] and r5["p2s7_intermediate"]
-        parts = [f"{a}: n = {r5['n'][a]}, fraction soft {r5['fraction_soft'][a]['fraction']:.2f} "
-                 f"(binomial p = {r5['fraction_soft'][a]['p_value']:.3g}), mean S minus other Li "
-                 f"{_fmt_ci(r5['vs_others'][a])}" for a in ANION_TYPES]
-        parts.append(f"P2S7 - P2S6 {_fmt_ci(r5['p2s7_minus_p2s6'])}; PS4 - P2S7 {_fmt_ci(r5['ps4_minus_p2s7'])}")
-        parts.append("parts: " + ", ".join(f"{k} {'yes' if r5[k] else 'no'}"
-                                           for k in ("ps4_soft", "p2s6_hard", "p2s7_intermediate")))
-        out["C5"] = {"verdict": "holds" if ok else "does not hold", "criterion": crit5, "numbers": "; ".join(parts)}
-
-    # C6: binned r of S with the P2S6 / PS4 share WITHIN every glass (primary), bootstrap intervals
-    t6 = criteria.min_abs_r_c6
-    crit6 = (f"within every glass: binned r (mean S per share bin) <= -{t6} for the P2S6 share and >= +{t6} for the "
-             f"PS4 share, each {lvl} bootstrap interval excluding 0 (paper: -0.96 / +0.96 on one glass). Reported "
-             "beside it: pooled after centring S and share per glass, and the naive pooled r of raw S (composition "
-             f"shifts leak into it; not used). Caveat: {BOOTSTRAP_CAVEAT}")
-    w6 = {(g, a): _row_lookup(correlations, g, f"share_S_{a}", "binned_bootstrap") for g in glasses
-          for a in ("P2S6", "PS4")}
-    defined = {g: all(w6[(g, a)] is not None and math.isfinite(w6[(g, a)]["ci_low"]) for a in ("P2S6", "PS4"))
-               for g in glasses}
-    testable = [g for g in glasses if defined[g]]
-    if not testable:
-        out["C6"] = {"verdict": "not testable", "criterion": crit6,
-                     "numbers": "fewer than 4 populated share bins (or undefined bootstrap) in every glass"}
-    else:
-        # holds only if every glass is testable and passes; a glass without enough populated
-        # share bins (few Li near P2S6 where P2S6 is rare) leaves "holds" undecided but cannot
-        # hide a refutation by the others
-        ok = len(testable) == len(glasses) and all(
-            w6[(g, "P2S6")]["r"] <= -t6 and w6[(g, "P2S6")]["ci_high"] < 0 and w6[(g, "PS4")]["r"] >= t6
-            and w6[(g, "PS4")]["ci_low"] > 0 for g in testable)
-        # refuted only where the data exclude a strong correlation of the paper's sign in some glass
-        # (its interval lies entirely on the weak or wrong side of the threshold); otherwise unresolved
-        refuted = any(w6[(g, "P2S6")]["ci_low"] > -t6 or w6[(g, "PS4")]["ci_high"] < t6 for g in testable)
-        per = "; ".join(f"{g}: P2S6 binned {_fmt_r(w6[(g, 'P2S6')])}, PS4 binned {_fmt_r(w6[(g, 'PS4')])}"
-                        if defined[g] else f"{g}: fewer than 4 populated share bins, not testable" for g in glasses)
-        pc = {a: (_row_lookup(correlations, "pooled_centred", f"share_S_{a}", "binned_bootstrap"),
-                  _row_lookup(correlations, "pooled_centred", f"share_S_{a}", "per_li_bootstrap"),
-                  _row_lookup(correlations, "pooled", f"share_S_{a}", "binned")) for a in ("P2S6", "PS4")}
-        pooled_txt = "; ".join(f"{a} pooled centred binned {_fmt_r(pc[a][0])}, per Li {_fmt_r(pc[a][1])}, naive pooled "
-                               f"binned {_fmt_r(pc[a][2])}" for a in ("P2S6", "PS4"))
-        out["C6"] = {"verdict": "holds" if ok else ("does not hold" if refuted else "not testable"),
-                     "criterion": crit6 + (f". Does not hold when some glass's interval lies entirely above -{t6} "
-                                           f"(P2S6) or below +{t6} (PS4); otherwise not testable"),
-                     "numbers": f"{per}; {pooled_txt}"}
-
-    # C7 (Li-S distances by anion) is tested by the structure stage on first-shell distances of
-    # every replica (lipsglass.li_s_shell, results/summary/structure_claims.csv)
-
-    # C8: softness vs pe and Voronoi volume within every glass (bootstrap), pooled after centring
-    crit8 = (f"within every glass: per-Li Pearson r of softness with potential energy and with Voronoi volume > 0, "
-             f"{lvl} bootstrap interval excluding 0; pooled after centring S and the property per glass reported "
-             f"beside it. Caveat: {BOOTSTRAP_CAVEAT}")
-    w8 = {(g, c): _row_lookup(correlations, g, c, "per_li_bootstrap") for g in glasses
-          for c in ("pe_kcal_mol", "voronoi_A3")}
-    if any(v is None or not math.isfinite(v["ci_low"]) for v in w8.values()):
-        out["C8"] = {"verdict": "not testable", "criterion": crit8, "numbers": "undefined correlation"}
-    else:
-        ok = all(v["r"] > 0 and v["ci_low"] > 0 for v in w8.values())
-        refuted = any(v["ci_high"] < 0 for v in w8.values())   # a resolved negative correlation
-        per = "; ".join(f"{g}: pe {_fmt_r(w8[(g, 'pe_kcal_mol')])}, voro {_fmt_r(w8[(g, 'voronoi_A3')])}"
-                        for g in glasses)
-        pooled = ", ".join(f"{c} {_fmt_r(_row_lookup(correlations, 'pooled_centred', c, 'per_li_bootstrap'))}"
-                           for c in ("pe_kcal_mol", "voronoi_A3"))
-        out["C8"] = {"verdict": "holds" if ok else ("does not hold" if refuted else "not testable"),
-                     "criterion": crit8 + ("; does not hold when some glass's interval lies entirely below 0, "
-                                           "otherwise not testable"),
-                     "numbers": f"{per}; pooled centred: {pooled}"}
-    return out
-
-
-CLAIM_COLUMNS = ("claim", "statement", "verdict", "criterion", "numbers")
-SOFTNESS_CLAIMS = ("C3", "C4", "C5", "C6", "C8")
+def labelled_ps(windows_csv: str | Path, timestep_fs: float) -> float:
+    """Length (ps) of the labelled trajectory of a glass: first window start to last window end."""
+    rows = _read_csv(windows_csv)
+    return (max(int(r["end_timestep"]) for r in rows) - min(int(r["start_timestep"]) for r in rows)) * timestep_fs / 1000
 
 
 def load_claims(path: str | Path) -> dict[str, str]:
@@ -1344,32 +1091,27 @@ def load_claims(path: str | Path) -> dict[str, str]:
     return {c["id"]: c["statement"] for c in raw["claims"]}
 
 
-def claims_job(models: Mapping[str, str], pooled_model: str, softness: Mapping[str, str], correlations: str,
-               partial_rdf: Mapping[str, str], units: Mapping[str, Mapping], claims_yaml: str,
-               settings: SoftnessSettings | Mapping, out_csv: str, out_md: str,
-               replica_softness: Mapping[str, Sequence[str]] | None = None) -> None:
-    """``softness_claims.csv`` and ``.md``: verdict, criterion and numbers for C3-C8.
-    ``replica_softness``: per glass the softness tables of its further replicas (C4)."""
-    settings = settings_of(settings)
-    statements = load_claims(claims_yaml)
-    metrics = {g: SoftnessModel.load(p).metrics for g, p in models.items()}
-    tables = {g: read_softness(p) for g, p in softness.items()}
-    replicas = {g: [read_softness(p) for p in paths] for g, paths in (replica_softness or {}).items()}
-    with open(correlations) as fh:
-        corr = [list(r.values()) for r in csv.DictReader(fh)]
-    rdf = {g: read_table(p) for g, p in partial_rdf.items()}
-    p2s6 = {g: p2s6_fraction_of_p(units[g]) for g in softness}
-    verdicts = evaluate_claims(metrics, SoftnessModel.load(pooled_model).metrics, tables, corr, rdf, p2s6, settings,
-                               replicas)
-    rows = [[c, statements[c], verdicts[c]["verdict"], verdicts[c]["criterion"], verdicts[c]["numbers"]]
-            for c in SOFTNESS_CLAIMS]
-    _write_csv(out_csv, CLAIM_COLUMNS, rows)
-    lines = ["# Softness claims (C3-C8)", "",
-             f"Glasses: {', '.join(tables)}. Softness from the pooled model unless stated.", ""]
-    for c, statement, verdict, criterion, numbers in rows:
-        lines += [f"## {c}: {verdict}", "", f"*Paper:* {statement}", "", f"*Criterion:* {criterion}", "",
-                  f"*Measured:* {numbers}", ""]
-    Path(out_md).write_text("\n".join(lines))
+def claims_job(softness: Mapping[str, Mapping[str, str]], units: Mapping[str, Mapping], windows: Mapping[str, str],
+               timestep_fs: float, claims_yaml: str, claims: Mapping, anion_assignment: str, out_csv: str,
+               out_md: str) -> None:
+    """``softness_claims.csv`` (claim rows, ``lipsglass.claims.write_claim_rows``) and ``.md`` (per-glass
+    detail) of C4, C5, C6 and C8, decided by ``lipsglass.claims.softness``. ``softness``: per
+    composition {replica: softness.csv} of every glass scored; ``windows``: per composition the
+    windows.csv of its labelled run (the ps of dynamics behind the softness); ``claims``: the
+    config's ``claims`` section (the keys of ``lipsglass.claims.softness.CLAIM_KEYS``)."""
+    from lipsglass.claims import write_claim_rows
+    from lipsglass.claims.softness import GlassSoftness, SoftnessCriteria, report_markdown, softness_claims
+
+    glasses = [GlassSoftness.from_table(read_softness(path), comp, replica, p2s6_fraction_of_p(units[comp]),
+                                        composition_atoms(units[comp]), anion_assignment)
+               for comp, per in softness.items() for replica, path in per.items()]
+    ps = min(labelled_ps(p, timestep_fs) for p in windows.values()) if windows else None
+    verdicts = softness_claims(glasses, SoftnessCriteria.from_config(claims), ps)
+    write_claim_rows(out_csv, [v.row() for v in verdicts])
+    Path(out_md).write_text(report_markdown(verdicts, load_claims(claims_yaml), glasses))
+    for v in verdicts:
+        log.info("%s: %s (%s)", v.claim, v.verdict, "no interval" if v.interval is None else v.interval.text())
+
 
 
 # ---- figures -------------------------------------------------------------------------------------

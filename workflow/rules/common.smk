@@ -488,6 +488,11 @@ def softness_label_dump_interval_ps():
 SOFTNESS_OTHER_REPLICAS = [r for r in REPLICAS if r != PRIMARY_REPLICA]
 
 
+def softness_claim_criteria():
+    """The keys of config["claims"] the softness claims read (lipsglass.claims.softness.CLAIM_KEYS)."""
+    return {key: config["claims"][key] for key in ("level", "softness_min_li_per_glass", "C4", "C5", "C6", "C8")}
+
+
 def softness_replica_files(name):
     """Per-glass lists of file ``name`` of the further replicas, in GLASSES order, flattened."""
     return expand(

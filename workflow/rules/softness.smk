@@ -1,4 +1,4 @@
-# Softness stage (paper Fig. 3, Fig. S1; claims C3-C8). Science in lipsglass.d2min,
+# Softness stage (paper Fig. 3, Fig. S1; claims C4-C6, C8; C3: classifier_claims). Science in lipsglass.d2min,
 # lipsglass.softness; job functions in lipsglass.stages.softness.
 
 
@@ -203,14 +203,13 @@ rule softness_correlations:
 
 
 rule softness_claims:
-    """Claims C3-C8: verdict, criterion and numbers."""
+    """Claims C4, C5, C6 and C8 (lipsglass.claims.softness): interval over glasses against each
+    claim's region; per-glass detail in the Markdown report. The only softness rule that reads
+    config["claims"]: a margin change reruns this rule alone."""
     input:
-        models=softness_glass_files("model.json"),
-        pooled_model="results/summary/softness_model_pooled.json",
         softness=softness_glass_files("softness.csv"),
         replica_softness=softness_replica_files("softness.csv"),
-        correlations="results/summary/softness_correlations.csv",
-        partial_rdf=expand(primary("results/{glass}/structure/partial_rdf.csv"), glass=GLASSES),
+        windows=softness_glass_files("windows.csv"),
         claims=project_file("config/paper_claims.yaml"),
     output:
         table="results/summary/softness_claims.csv",
@@ -221,9 +220,12 @@ rule softness_claims:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
+        primary_replica=PRIMARY_REPLICA,
         other_replicas=SOFTNESS_OTHER_REPLICAS,
         units=glass_units(),
-        settings=config["softness"],
+        timestep_fs=config["md"]["timestep_fs"],
+        anion_assignment=config["softness"]["anion_assignment"],
+        claims=softness_claim_criteria(),
     script:
         "../scripts/softness_claims.py"
 

@@ -2,18 +2,27 @@ from lipsglass.stages.softness import claims_job
 from lipsglass.workflow_logging import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
-    glasses = snakemake.params.glasses
+    params = snakemake.params
+    primary = dict(zip(params.glasses, snakemake.input.softness))
+    # every glass: the analysed replica and the further ones (scored with its models)
+    softness = {
+        g: {params.primary_replica: primary[g]}
+        | {r: f"results/{g}/softness/replicas/r{r}/softness.csv" for r in params.other_replicas}
+        for g in params.glasses
+    }
+    missing = {p for per in softness.values() for p in per.values()} - set(snakemake.input.softness) - set(
+        snakemake.input.replica_softness
+    )
+    if missing:
+        raise ValueError(f"softness tables not among the rule's inputs: {sorted(missing)}")
     claims_job(
-        models=dict(zip(glasses, snakemake.input.models)),
-        pooled_model=snakemake.input.pooled_model,
-        softness=dict(zip(glasses, snakemake.input.softness)),
-        correlations=snakemake.input.correlations,
-        partial_rdf=dict(zip(glasses, snakemake.input.partial_rdf)),
-        units=snakemake.params.units,
+        softness=softness,
+        units=params.units,
+        windows=dict(zip(params.glasses, snakemake.input.windows)),
+        timestep_fs=params.timestep_fs,
         claims_yaml=snakemake.input.claims,
-        settings=snakemake.params.settings,
+        claims=params.claims,
+        anion_assignment=params.anion_assignment,
         out_csv=snakemake.output.table,
         out_md=snakemake.output.report,
-        replica_softness={g: [p for p in snakemake.input.replica_softness if p.startswith(f"results/{g}/")]
-                          for g in glasses},
     )
