@@ -259,7 +259,8 @@ def test_a_new_temperature_or_replica_reruns_no_finished_md(tiny_run, tmp_path):
     for name, overlay in [
         ("claims", {"structure": {**cfg["structure"], "claims": {**cfg["structure"]["claims"],
                                                                  "c7_equivalence_margin_A": 0.05}},
-                    "softness": {**cfg["softness"], "claims": {**cfg["softness"]["claims"], "min_accuracy": 0.8}},
+                    "softness": {**cfg["softness"], "claims": {**cfg["softness"]["claims"], "min_group_size": 6}},
+                    "claims": {**cfg["claims"], "C3": {**cfg["claims"]["C3"], "min_accuracy": 0.8}},
                     "neb": {**cfg["neb"], "claims": {**cfg["neb"]["claims"], "min_hops_per_class": 12}}}),
         ("segments", {"md": {**cfg["md"], "segment_ps": 0.5}}),
         ("lammps", {"lammps": {"executable": "/opt/site/lmp", "launcher": "srun",
