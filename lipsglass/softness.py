@@ -668,7 +668,9 @@ def learning_curve(units: Mapping[str, TrainingSet], fractions: Sequence[float] 
     samples (``LEARNING_CURVE_SCHEME``). Returns ``sizes_li`` (mean number of training Li per
     size), per unit ``test_accuracy`` / ``train_accuracy`` (one value per size: accuracy over the
     unit's held-out samples, resp. over its samples in the training sets, averaged over repeats),
-    the unit's ``n_samples`` and ``n_li``, and the pooled held-out accuracy per size.
+    the unit's ``n_samples`` and ``n_li``, the pooled held-out accuracy per size and, per size,
+    the held-out accuracy of every outer fold's models (``fold_test_accuracy``: every unit is
+    scored by the same models, so their fit-to-fit spread is common to the units).
     ``confidence`` is accepted (and ignored) so that ``SoftnessSettings.classifier()`` can be passed."""
     names = list(units)
     fractions = [float(f) for f in fractions]
@@ -700,7 +702,8 @@ def learning_curve(units: Mapping[str, TrainingSet], fractions: Sequence[float] 
                     if len(np.unique(y[sel])) == 2:
                         break
                 else:
-                    raise ValueError(f"{m} training Li drawn {MAX_DRAWS} times held one class only: too few labelled Li")
+                    raise ValueError(f"{m} training Li drawn {MAX_DRAWS} times held one class only: too few "
+                                     "labelled Li")
                 pipe = fit_classifier(X[sel], y[sel], codes[sel], Cs, cv, seed + 1000 * j + 100 * r + k, scoring,
                                       min_feature_std, max_abs_z)
                 test = ~outside
@@ -717,7 +720,10 @@ def learning_curve(units: Mapping[str, TrainingSet], fractions: Sequence[float] 
             train_acc = np.nanmean(train_hits[:, :, k] / train_n[:, :, k], axis=1)
         per_unit[u] = {"test_accuracy": test_acc.tolist(), "train_accuracy": train_acc.tolist(),
                        "n_samples": int(mine.sum()), "n_li": int(len(np.unique(codes[mine])))}
+    by_fold = np.array([[[test_correct[j, r, fold == k].mean() for k in range(n_folds)] for r in range(repeats)]
+                        for j in range(n_sizes)]).mean(axis=1)
     return {"sizes_li": n_li.mean(axis=(1, 2)).tolist(), "fractions": fractions, "repeats": int(repeats),
+            "fold_test_accuracy": by_fold.tolist(),
             "outer_folds": int(n_folds), "seed": int(seed), "scheme": LEARNING_CURVE_SCHEME, "units": per_unit,
             "pooled_test_accuracy": test_correct.mean(axis=2).mean(axis=1).tolist(),
             "n_li_total": int(len(np.unique(codes))), "n_samples_total": int(len(y))}

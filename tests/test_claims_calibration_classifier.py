@@ -248,3 +248,15 @@ def test_without_p_hop_labels_c3_is_still_decided_on_d_cum(tmp_path):
     assert set(learning["recipes"]) == {"d_cum"} and "p_hop" in learning["not_available"]
     v = c3.c3_verdict(learning, {**CRITERIA, "paper_training_li": 150}, 0.90)
     assert "no learning curve" in v.detail and v.interval is not None
+
+
+def test_spread_of_the_shared_models_widens_the_interval():
+    """Every replica is scored by the same fold models: their fold-to-fold spread is common to the
+    replicas and widens the interval (a curve that holds on the replicas' spread alone is not
+    tested when the folds' accuracies scatter by +-0.06)."""
+    curve = _curve(_units(0.74, 0.01))
+    assert c3.c3_verdict(_learning(curve), CRITERIA, 0.90).verdict == "holds"
+    curve["fold_test_accuracy"] = [[0.74] * 5, [0.74] * 5, [0.68, 0.80, 0.68, 0.80, 0.74]]
+    assert c3.shared_model_variance(curve) == pytest.approx(np.var([0.68, 0.80, 0.68, 0.80, 0.74], ddof=1) / 5)
+    v = c3.c3_verdict(_learning(curve), CRITERIA, 0.90)
+    assert v.verdict == "not tested" and "shared models" in v.interval.method

@@ -13,9 +13,11 @@ against the number of training Li drawn from the pooled glass replicas) and extr
   are not independent; replicas are independent quenches), the accuracy at the largest training
   size carried to the paper's size along the slope of accuracy on n^-1/2 (n training Li) over the
   measured sizes (``extrapolated_accuracy``);
-* a Student-t interval over the glass replicas of those values (level ``claims.level``); every
-  correlation within a glass replica (neighbouring Li, windows, the Li's shared models) stays inside
-  its unit's value, so no spatial-block correction is needed on top;
+* a Student-t interval over the glass replicas of those values (level ``claims.level``), its
+  standard error widened by the fold-to-fold spread of the fitted models that score every replica
+  alike (``shared_model_variance``); every correlation within a glass replica (neighbouring Li that
+  share anions and labels, the windows of one Li) stays inside its unit's value, which is what the
+  spatial-block clustering of a within-glass interval would approximate;
 * region: above ``min_accuracy`` + ``margin`` (the paper's 0.70); held-out and training verdicts
   combine (``combine``: holds when both hold);
 * an extrapolation farther than ``max_extrapolation`` (a factor in training Li, either way) is
@@ -39,7 +41,7 @@ from scipy import stats
 
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale,
-                                      Verdict, combine, decide, t_interval)
+                                      Verdict, combine, decide, se_interval)
 
 C3_ESTIMAND = "accuracy of the RSF logistic model (D_cum labels) at the paper's training size"
 C3_UNIT = "glass replica"
@@ -77,16 +79,31 @@ def extrapolation_factor(sizes_li: Sequence[float], target_li: float) -> float:
     return max(1.0, target_li / hi, lo / target_li)
 
 
+def shared_model_variance(curve: Mapping) -> float:
+    """Variance of the accuracy common to every unit because the same fitted models score them
+    all: the spread of the outer folds' held-out accuracies at the largest size over the folds,
+    divided by their number (each unit's accuracy averages its Li's folds). It holds the folds'
+    test-set noise too, so it over-counts: conservative. 0 without per-fold accuracies."""
+    folds = np.asarray(curve.get("fold_test_accuracy", [[]])[-1], float)
+    return float(folds.var(ddof=1) / len(folds)) if len(folds) > 1 else 0.0
+
+
 def accuracy_interval(curve: Mapping, which: str, target_li: float, level: float) -> tuple[Interval | None, dict]:
-    """t interval over the units of the learning curve ``curve`` (one recipe of
-    ``learning_curve_job``'s output) of the ``which`` ("test_accuracy" or "train_accuracy")
-    accuracy extrapolated to ``target_li`` training Li, and the per-unit values."""
+    """Interval over the units of the learning curve ``curve`` (one recipe of
+    ``learning_curve_job``'s output) of the mean ``which`` ("test_accuracy" or "train_accuracy")
+    accuracy extrapolated to ``target_li`` training Li, and the per-unit values: Student t with
+    (units - 1) degrees of freedom on the standard error over the units plus the shared model
+    variance (``shared_model_variance``; without it the calibration's false "holds" was 6.2 %,
+    3000 draws, against 5 % nominal)."""
     values = extrapolated_accuracy(curve["sizes_li"], {u: d[which] for u, d in curve["units"].items()}, target_li)
-    iv = t_interval(list(values.values()), level, unit="", what="glass replicas")
-    if iv is not None:
-        iv = Interval(iv.estimate, iv.low, iv.high, iv.level,
-                      f"{iv.method}, each extrapolated in n^-1/2 (n training Li) to {target_li:.0f} Li", "")
-    return iv, values
+    v = np.asarray(list(values.values()), float)
+    if len(v) < 2 or not np.all(np.isfinite(v)):
+        return None, values
+    shared = shared_model_variance(curve)
+    se = math.sqrt(float(v.var(ddof=1)) / len(v) + shared)
+    method = (f"t over {len(v)} glass replicas, each extrapolated in n^-1/2 (n training Li) to {target_li:.0f} Li"
+              + (", plus the fold-to-fold spread of the shared models" if shared > 0 else ""))
+    return se_interval(float(v.mean()), se, level, dof=len(v) - 1, method=method), values
 
 
 def units_needed(values: Sequence[float], bound: float, level: float) -> int | None:
@@ -141,16 +158,17 @@ def c3_verdict(learning: Mapping, criteria: Mapping, level: float = DEFAULT_LEVE
     common = dict(claim="C3", estimand=C3_ESTIMAND, region=region, unit=f"{C3_UNIT} ({len(curve['units'])})",
                   scale=scale, source=C3_SOURCE)
     rules = learning.get("label_rules", {})
-    if factor > float(criteria["max_extrapolation"]):
+    reach = float(criteria["max_extrapolation"])
+    if factor > reach:
         largest = max(curve["sizes_li"])
-        need = int(math.ceil(target / float(criteria["max_extrapolation"])))
+        need = int(math.ceil(target / reach))
         return Verdict(**common, interval=None, verdict=NOT_TESTED,
-                       why_not_tested=(f"not tested at this scale: the learning curve reaches {largest:.0f} training Li "
-                                       f"and the paper's {target:.0f} lie a factor {factor:.2g} beyond it (more than "
-                                       f"{float(criteria['max_extrapolation']):g})"),
-                       would_decide=(f"pool at least {need} labelled Li (more glass replicas or larger glasses) so that "
-                                     f"the learning curve reaches within a factor {float(criteria['max_extrapolation']):g}"
-                                     f" of {target:.0f} training Li"),
+                       why_not_tested=(f"not tested at this scale: the learning curve reaches {largest:.0f} training "
+                                       f"Li and the paper's {target:.0f} lie a factor {factor:.2g} beyond it (more "
+                                       f"than {reach:g})"),
+                       would_decide=(f"pool at least {need} labelled Li (more glass replicas or larger glasses) so "
+                                     f"that the learning curve reaches within a factor {reach:g} of {target:.0f} "
+                                     "training Li"),
                        detail=f"D_cum labels ({rules.get('d_cum', '')}); curve at {curve['sizes_li']} training Li")
     test, test_values = accuracy_interval(curve, "test_accuracy", target, level)
     train, train_values = accuracy_interval(curve, "train_accuracy", target, level)
@@ -158,9 +176,11 @@ def c3_verdict(learning: Mapping, criteria: Mapping, level: float = DEFAULT_LEVE
     verdict = combine(parts.values())
     detail = [_recipe_text("D_cum labels, the paper's (primary)", curve, test, train, test_values, target)]
     detail.append(f"parts: held-out {parts['held-out']}, training {parts['training']}; paper's training size "
-                  f"{target:.0f} Li (extrapolation factor {factor:.3g}); labels: {rules.get('d_cum', 'D_cum quantiles')}")
+                  f"{target:.0f} Li (extrapolation factor {factor:.3g}); labels: "
+                  f"{rules.get('d_cum', 'D_cum quantiles')}")
     if "p_hop" in learning.get("not_available", {}):
-        detail.append(f"p_hop labels (the project's extension): no learning curve ({learning['not_available']['p_hop']})")
+        detail.append("p_hop labels (the project's extension): no learning curve "
+                      f"({learning['not_available']['p_hop']})")
     if "p_hop" in learning["recipes"]:
         ph = learning["recipes"]["p_hop"]
         pt, pv = accuracy_interval(ph, "test_accuracy", target, level)
@@ -200,7 +220,7 @@ CAL_CRITERIA = {"min_accuracy": 0.70, "margin": 0.0, "paper_training_li": 2580, 
 # (~206 training Li) 0.036 below the pooled one (~1032), as measured on this study (0.64 vs
 # 0.676, issue #27); a_inf is set so that a(2580) is the true accuracy of the experiment.
 CAL_CURVE_C = 0.93
-CAL_CORRELATION_A = 4.0     # A: correlation length of the latent difficulty (the Li-Li spacing: neighbours share anions)
+CAL_CORRELATION_A = 4.0     # A: correlation length of the latent difficulty (~ the Li-Li spacing: neighbours share S)
 CAL_PERSISTENCE = 0.5       # correlation of a Li's difficulty between consecutive windows
 CAL_UNIT_SD = 0.02          # true accuracy spread between glass replicas (per-glass 0.62-0.66 on this study)
 CAL_MODEL_SD = 0.01         # accuracy shift of one fitted model (shared by every unit it scores) at the largest size
@@ -247,6 +267,7 @@ def simulate_learning_curve(true_accuracy: float, rng: np.random.Generator) -> d
     curve_at = a_inf - CAL_CURVE_C / np.sqrt(sizes)
     model_shift = CAL_MODEL_SD * np.sqrt(largest / sizes)[:, None] * rng.standard_normal((len(sizes), CAL_FOLDS))
     gap = CAL_TRAIN_GAP * np.sqrt(sizes[0] / sizes)
+    fold_hits, fold_n = np.zeros((len(sizes), CAL_FOLDS)), np.zeros((len(sizes), CAL_FOLDS))
     units = {}
     for k in range(CAL_UNITS):
         z = np.empty((CAL_WINDOWS, n_li))
@@ -260,12 +281,16 @@ def simulate_learning_curve(true_accuracy: float, rng: np.random.Generator) -> d
         test, train = [], []
         for j in range(len(sizes)):
             p = np.clip(curve_at[j] + own + model_shift[j, fs], 1e-6, 1 - 1e-6)
-            test.append(float(np.mean(zs < stats.norm.ppf(p))))
+            hit = zs < stats.norm.ppf(p)
+            test.append(float(np.mean(hit)))
+            fold_hits[j] += np.bincount(fs, weights=hit, minlength=CAL_FOLDS)
+            fold_n[j] += np.bincount(fs, minlength=CAL_FOLDS)
             pt = np.clip(curve_at[j] + gap[j] + own + model_shift[j, fs], 1e-6, 1 - 1e-6)
             train.append(float(np.mean(zs < stats.norm.ppf(pt))))
         units[f"g{k // 2}/r{k % 2 + 1}"] = {"test_accuracy": test, "train_accuracy": train,
                                             "n_samples": int(labelled.sum()), "n_li": n_li}
     curve = {"sizes_li": sizes.tolist(), "units": units, "n_li_total": total,
+             "fold_test_accuracy": (fold_hits / fold_n).tolist(),
              "n_samples_total": int(sum(u["n_samples"] for u in units.values())),
              "pooled_test_accuracy": [float(np.mean([u["test_accuracy"][j] for u in units.values()]))
                                       for j in range(len(sizes))]}
