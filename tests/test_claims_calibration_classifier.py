@@ -104,7 +104,7 @@ def test_c3_not_tested_when_the_interval_contains_070():
     v = c3.c3_verdict(_learning(_curve(_units(0.70, 0.05, seed=2))), CRITERIA, 0.90)
     assert v.interval.low < 0.70 < v.interval.high
     assert v.verdict == "not tested"
-    assert "glass replicas" in v.would_decide
+    assert "glass replicas" in v.would_decide and "held-out interval" in v.why_not_tested
 
 
 def test_c3_not_tested_at_this_scale_when_the_curve_ends_far_below_the_papers_size():
@@ -260,3 +260,13 @@ def test_spread_of_the_shared_models_widens_the_interval():
     assert c3.shared_model_variance(curve) == pytest.approx(np.var([0.68, 0.80, 0.68, 0.80, 0.74], ddof=1) / 5)
     v = c3.c3_verdict(_learning(curve), CRITERIA, 0.90)
     assert v.verdict == "not tested" and "shared models" in v.interval.method
+
+
+def test_units_needed_follows_the_t_interval():
+    values = [0.70, 0.74, 0.72, 0.76]          # mean 0.73, sd 0.0258
+    k = c3.units_needed(values, 0.70, 0.90)
+    sd = np.std(values, ddof=1)
+    t = lambda n: float(c3.stats.t.ppf(0.95, n - 1))  # noqa: E731
+    assert t(k) * sd / math.sqrt(k) < 0.03 <= t(k - 1) * sd / math.sqrt(k - 1)
+    assert c3.units_needed(values, 0.70, 0.90, shared=0.02 ** 2) is None   # shared spread alone spans 0.03
+    assert c3.units_needed([0.7, 0.7], 0.70, 0.90) is None

@@ -106,15 +106,22 @@ def accuracy_interval(curve: Mapping, which: str, target_li: float, level: float
     return se_interval(float(v.mean()), se, level, dof=len(v) - 1, method=method), values
 
 
-def units_needed(values: Sequence[float], bound: float, level: float) -> int | None:
+def units_needed(values: Sequence[float], bound: float, level: float, shared: float = 0.0,
+                 most: int = 10000) -> int | None:
     """Glass replicas a t interval at ``level`` would need to put the mean of ``values`` on one side
-    of ``bound`` at this spread (normal approximation); None when the mean sits on the bound."""
+    of ``bound`` at this spread and shared model variance ``shared``; None when no count up to
+    ``most`` would (the mean sits on the bound, or the shared variance alone is too wide)."""
     v = np.asarray(values, float)
     d = abs(float(v.mean()) - bound)
     if len(v) < 2 or d == 0:
         return None
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    return max(len(v) + 1, int(math.ceil((z * float(v.std(ddof=1)) / d) ** 2)) + 1)
+    var = float(v.var(ddof=1))
+    if float(stats.norm.ppf(0.5 + level / 2)) * math.sqrt(shared) >= d:
+        return None  # t quantiles exceed the normal one: no count of replicas gets below the shared part
+    for k in range(len(v) + 1, most + 1):
+        if float(stats.t.ppf(0.5 + level / 2, k - 1)) * math.sqrt(var / k + shared) < d:
+            return k
+    return None
 
 
 def _scale(curve: Mapping, units: Mapping[str, Mapping]) -> Scale:
@@ -122,10 +129,11 @@ def _scale(curve: Mapping, units: Mapping[str, Mapping]) -> Scale:
     per_glass = max(sum(1 for u in curve["units"] if u.split("/")[0] == g) for g in glasses) if glasses else None
     atoms = [int(units[u]["atoms"]) for u in curve["units"] if u in units]
     ps = [units[u]["labelled_ps"] for u in curve["units"] if u in units and units[u].get("labelled_ps") is not None]
+    temps = sorted({float(units[u]["label_temperature_K"]) for u in curve["units"] if u in units})
     return Scale(atoms=(min(atoms), max(atoms)) if atoms else None, glasses=len(glasses) or None,
                  replicas=per_glass, ps=min(ps) if ps else None, li=int(curve["n_li_total"]),
-                 note=f"{curve['n_samples_total']} labelled Li-windows; training Li up to "
-                      f"{max(curve['sizes_li']):.0f}")
+                 note=(f"labelled at {', '.join(f'{t:g}' for t in temps)} K; " if temps else "")
+                 + f"{curve['n_samples_total']} labelled Li-windows; training Li up to {max(curve['sizes_li']):.0f}")
 
 
 def _recipe_text(name: str, curve: Mapping, test: Interval | None, train: Interval | None, values: Mapping,
@@ -191,21 +199,28 @@ def c3_verdict(learning: Mapping, criteria: Mapping, level: float = DEFAULT_LEVE
     if verdict != HOLDS:
         deciding = test if parts["held-out"] != HOLDS or train is None else train
         values = test_values if deciding is test else train_values
-        k = units_needed(list(values.values()), bound, level)
+        k = units_needed(list(values.values()), bound, level, shared_model_variance(curve))
         if verdict == DOES_NOT_HOLD:
             would = ("overturned only by a curve that rises faster beyond the measured sizes: a study pooling "
                      f"{target:.0f} labelled Li or more (paper-scale glasses, config/paper.yaml) measures the "
                      "accuracy at the paper's size directly")
         else:
-            would = (f"about {k} glass replicas at this per-replica spread would put the interval on one side of "
-                     f"{bound:.2f}" if k is not None else "more glass replicas (the estimate sits on the bound)")
+            would = (f"about {k} glass replicas (now {len(values)}) at this per-replica spread would put the "
+                     f"interval on one side of {bound:.2f}" if k is not None else
+                     "more glass replicas and repeats of the learning curve (the estimate sits on the bound)")
     structured = {}
     if test is not None:
         se = (test.high - test.low) / (2 * float(stats.t.ppf(0.5 + level / 2, len(test_values) - 1)))
         structured = {"effect": test.estimate, "effect_se": se, "threshold": bound, "sample_size": len(test_values),
                       "sample_unit": "glass replicas"}
+    why = ""
+    if verdict == NOT_TESTED:
+        undecided = [f"{name} " + ("has no interval (fewer than 2 glass replicas)" if iv is None
+                                   else f"interval {iv.text()}")
+                     for name, iv in (("held-out", test), ("training", train)) if decide(iv, region) == NOT_TESTED]
+        why = f"{'; '.join(undecided)}: not on one side of {bound:.2f}"
     return Verdict(**common, interval=test, verdict=verdict, detail="; ".join(detail), would_decide=would,
-                   structured=structured)
+                   why_not_tested=why, structured=structured)
 
 
 # ---- calibration ------------------------------------------------------------------------------
