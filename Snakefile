@@ -43,6 +43,7 @@ localrules:
     transport_claims,
     softness_correlations,
     softness_claims,
+    classifier_claims,
     figS1_accuracy,
     fig3b_softness_distributions,
     fig3d_lis_gr_soft_hard,

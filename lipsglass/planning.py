@@ -67,7 +67,7 @@ CLAIM_THRESHOLDS = {"C3": 0.7}
 CLAIM_DIMENSIONS = {
     "C1": ("production ps per temperature", "production"),
     "C2": ("production ps per temperature", "production"),
-    "C3": ("Li per glass (cell size)", "cell"),
+    "C3": ("glasses (replicas) per composition", "replicas"),  # t over glass replicas (lipsglass.claims.classifier)
     "C4": ("glasses (replicas) per composition", "replicas"),
     "C5": ("Li per glass (cell size)", "cell"),
     "C6": ("Li per glass (cell size)", "cell"),

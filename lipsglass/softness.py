@@ -649,6 +649,86 @@ def train_softness_model(X, y, li_ids, window_ids=None, feature_names=None, feat
     return SoftnessModel.from_pipeline(pipe, feature_names, seed, metrics, features)
 
 
+MAX_DRAWS = 20  # draws of a learning-curve training set until it holds both classes
+LEARNING_CURVE_SCHEME = (
+    "training Li drawn at random (seeded) from the pooled glasses outside each outer fold (GroupKFold over Li, "
+    "n_folds folds, every labelled sample held out once per size and repeat), all labelled windows of a drawn Li "
+    "trained on; feature filter, scaling and C (GroupKFold over Li) fitted anew for every training set; held-out "
+    "and training accuracy reported per glass (unit)")
+
+
+def learning_curve(units: Mapping[str, TrainingSet], fractions: Sequence[float] = (0.25, 0.5, 1.0), repeats: int = 1,
+                   n_folds: int = DEFAULT_OUTER_FOLDS, Cs=DEFAULT_CS, cv: int = 5, seed: int = 0,
+                   scoring: str = "accuracy", min_feature_std: float = DEFAULT_MIN_FEATURE_STD,
+                   max_abs_z: float | None = DEFAULT_MAX_ABS_Z, confidence: float | None = None) -> dict:
+    """Held-out and training accuracy of the classifier against the number of training Li, from
+    subsamples of the pooled ``units`` (one balanced training set per glass; Li ids made unique
+    per unit). For every size (``fractions`` of the Li outside an outer fold), repeat and outer
+    fold, ``fractions[j]`` of those Li are drawn and the pipeline fitted on all their labelled
+    samples (``LEARNING_CURVE_SCHEME``). Returns ``sizes_li`` (mean number of training Li per
+    size), per unit ``test_accuracy`` / ``train_accuracy`` (one value per size: accuracy over the
+    unit's held-out samples, resp. over its samples in the training sets, averaged over repeats),
+    the unit's ``n_samples`` and ``n_li``, the pooled held-out accuracy per size and, per size,
+    the held-out accuracy of every outer fold's models (``fold_test_accuracy``: every unit is
+    scored by the same models, so their fit-to-fit spread is common to the units).
+    ``confidence`` is accepted (and ignored) so that ``SoftnessSettings.classifier()`` can be passed."""
+    names = list(units)
+    fractions = [float(f) for f in fractions]
+    if not names or not fractions or any(not 0 < f <= 1 for f in fractions) or sorted(fractions) != fractions:
+        raise ValueError(f"need units and increasing training fractions in (0, 1], got {len(names)} units, {fractions}")
+    if repeats < 1:
+        raise ValueError(f"learning curve repeats must be >= 1, got {repeats}")
+    X = np.vstack([units[u].X for u in names])
+    X, y = _check_xy(X, np.concatenate([units[u].y for u in names]))
+    unit = np.concatenate([np.full(len(units[u].y), k) for k, u in enumerate(names)])
+    span = 1 + max(int(np.max(units[u].li_ids)) for u in names)
+    codes = np.concatenate([k * span + np.asarray(units[u].li_ids, np.int64) for k, u in enumerate(names)])
+    fold = outer_folds(codes, n_folds)
+    rng = np.random.default_rng(seed)
+    n_sizes, n_units = len(fractions), len(names)
+    test_correct = np.zeros((n_sizes, repeats, len(y)), bool)
+    train_hits = np.zeros((n_sizes, repeats, n_units))
+    train_n = np.zeros((n_sizes, repeats, n_units))
+    n_li = np.zeros((n_sizes, repeats, n_folds))
+    for j, frac in enumerate(fractions):
+        for r in range(repeats):
+            for k in range(n_folds):
+                outside = fold != k
+                pool = np.unique(codes[outside])
+                m = min(len(pool), max(cv, int(round(frac * len(pool)))))
+                for _ in range(MAX_DRAWS):  # a small draw may hold one class only: draw again
+                    chosen = rng.choice(pool, size=m, replace=False)
+                    sel = outside & np.isin(codes, chosen)
+                    if len(np.unique(y[sel])) == 2:
+                        break
+                else:
+                    raise ValueError(f"{m} training Li drawn {MAX_DRAWS} times held one class only: too few "
+                                     "labelled Li")
+                pipe = fit_classifier(X[sel], y[sel], codes[sel], Cs, cv, seed + 1000 * j + 100 * r + k, scoring,
+                                      min_feature_std, max_abs_z)
+                test = ~outside
+                test_correct[j, r, test] = pipe.predict(X[test]) == y[test]
+                hit = pipe.predict(X[sel]) == y[sel]
+                train_hits[j, r] += np.bincount(unit[sel], weights=hit.astype(float), minlength=n_units)
+                train_n[j, r] += np.bincount(unit[sel], minlength=n_units)
+                n_li[j, r, k] = len(chosen)
+    per_unit = {}
+    for k, u in enumerate(names):
+        mine = unit == k
+        test_acc = test_correct[:, :, mine].mean(axis=2).mean(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            train_acc = np.nanmean(train_hits[:, :, k] / train_n[:, :, k], axis=1)
+        per_unit[u] = {"test_accuracy": test_acc.tolist(), "train_accuracy": train_acc.tolist(),
+                       "n_samples": int(mine.sum()), "n_li": int(len(np.unique(codes[mine])))}
+    by_fold = np.array([[[test_correct[j, r, fold == k].mean() for k in range(n_folds)] for r in range(repeats)]
+                        for j in range(n_sizes)]).mean(axis=1)
+    return {"sizes_li": n_li.mean(axis=(1, 2)).tolist(), "fractions": fractions, "repeats": int(repeats),
+            "fold_test_accuracy": by_fold.tolist(),
+            "outer_folds": int(n_folds), "seed": int(seed), "scheme": LEARNING_CURVE_SCHEME, "units": per_unit,
+            "pooled_test_accuracy": test_correct.mean(axis=2).mean(axis=1).tolist(),
+            "n_li_total": int(len(np.unique(codes))), "n_samples_total": int(len(y))}
+
+
 def feature_channel(name: str) -> str:
     """Element channel of an RSF feature name ``G_<channel>(<mu>)``; split channels ``S:<unit>``
     belong to their element (S)."""
@@ -1140,7 +1220,9 @@ class SoftnessSettings:
     GroupKFold folds choosing C among ``Cs``; min_feature_std: features whose training std is
     below this fraction of the median feature std are dropped; max_abs_standardised_feature:
     standardised features beyond this are refused (and outlier-dominated features dropped);
-    accuracy_confidence: level of the accuracy intervals; channel_variants: channel sets (subsets
+    accuracy_confidence: level of the accuracy intervals; learning_curve_fractions /
+    learning_curve_repeats: training sizes (fractions of the pooled Li outside an outer fold) and
+    repeats of the learning curve (``learning_curve``, C3); channel_variants: channel sets (subsets
     of ``channels``) whose cross-fitted accuracies are reported beside the model's
     (``channel_variant_metrics``; model.json ``metrics.channel_variants``).
 
@@ -1197,6 +1279,8 @@ class SoftnessSettings:
     gr_dr_A: float = 0.05
     gr_r_max_A: float = 8.0
     channel_variants: tuple = ()
+    learning_curve_fractions: tuple = (0.25, 0.5, 1.0)
+    learning_curve_repeats: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(str(c) for c in self.channels))
@@ -1205,6 +1289,12 @@ class SoftnessSettings:
         for v in self.channel_variants:
             if not v or len(set(v)) != len(v) or not set(v) <= set(self.channels):
                 raise ValueError(f"channel variant {list(v)}: needs distinct channels among channels {list(self.channels)}")
+        object.__setattr__(self, "learning_curve_fractions", tuple(float(f) for f in self.learning_curve_fractions))
+        f = self.learning_curve_fractions
+        if not f or any(not 0 < v <= 1 for v in f) or list(f) != sorted(set(f)):
+            raise ValueError(f"softness.learning_curve_fractions must be increasing fractions in (0, 1], got {list(f)}")
+        if self.learning_curve_repeats < 1:
+            raise ValueError(f"softness.learning_curve_repeats must be >= 1, got {self.learning_curve_repeats}")
         if isinstance(self.d2min_cutoff_A, str):
             if self.d2min_cutoff_A != "from g(r)":
                 raise ValueError(f"d2min_cutoff_A must be a number or 'from g(r)', got {self.d2min_cutoff_A!r}")

@@ -194,23 +194,6 @@ def test_planted_null_gives_accuracy_consistent_with_chance():
           f"(n = {t['n']} samples, {t['n_independent']} Li); cluster bootstrap {t['cluster_bootstrap']}")
 
 
-def test_c3_verdict_uses_the_interval():
-    def metrics(acc, lo, hi, train=0.9):
-        return {"train_accuracy": {"mean": train, "std": 0.01},
-                "test_accuracy": {"accuracy": acc, "mean": acc, "ci_low": lo, "ci_high": hi, "n": 400,
-                                  "n_independent": 200, "confidence": 0.95},
-                "baseline": {"test_accuracy": {"accuracy": 0.6, "ci_low": 0.55, "ci_high": 0.65}}}
-    good, mid, bad = metrics(0.8, 0.74, 0.85), metrics(0.72, 0.66, 0.78), metrics(0.6, 0.53, 0.67)
-    assert stage.c3_verdict({"a": good, "b": good}, good, 0.7)["verdict"] == "holds"
-    assert stage.c3_verdict({"a": good, "b": mid}, good, 0.7)["verdict"] == "not testable"
-    assert stage.c3_verdict({"a": good, "b": bad}, good, 0.7)["verdict"] == "does not hold"
-    assert stage.c3_verdict({"a": metrics(0.8, 0.74, 0.85, train=0.65)}, good, 0.7)["verdict"] == "not testable"
-    text = stage.c3_verdict({"a": good}, good, 0.7)["numbers"]
-    assert "[0.740, 0.850]" in text and "baseline 0.600 [0.550, 0.650]" in text
-    with pytest.raises(ValueError, match="retrain"):
-        stage.c3_verdict({"a": {"train_accuracy": {"mean": 0.8}, "test_accuracy": {"mean": 0.8}}}, good, 0.7)
-
-
 # ---- 7. one settings object -----------------------------------------------------------------------
 
 def test_settings_parsed_once_into_a_frozen_object():
@@ -223,6 +206,7 @@ def test_settings_parsed_once_into_a_frozen_object():
         s = SoftnessSettings.from_config(cfg)
         assert s.max_abs_standardised_feature == cfg["max_abs_standardised_feature"]
         assert "claims" not in cfg  # the claims' criteria live in the config's claims section
+        assert s.learning_curve_fractions == tuple(cfg["learning_curve_fractions"])
         assert isinstance(s.Cs, tuple) and isinstance(s.channels, tuple)
         assert stage.settings_of(cfg) == s and stage.settings_of(s) is s
         with pytest.raises(dataclasses.FrozenInstanceError):

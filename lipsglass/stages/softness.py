@@ -30,7 +30,7 @@ Design choices (documented here because the paper's SI, which would fix them, is
   radical (``voronoi``: radius-weighted with ``voronoi_radii_A``).
 * D2min-cutoff sensitivity (``d2min_cutoff_sensitivity_A``): the model (with D_cum labels,
   which move with the cutoff) and the Li-S count baseline are cross-fitted again at a second
-  cutoff; model.json ``metrics.d2min_cutoff_sensitivity``, the C3 row.
+  cutoff; model.json ``metrics.d2min_cutoff_sensitivity`` (reported beside C3, not part of its decision).
 * Models: one model per glass (accuracy, Fig. S1, and cross-glass transfer) and one "pooled"
   model trained on the union of the glasses' training sets. Softness values compared ACROSS
   glasses (Fig. 3B, C4, the correlations and C5-C8) come from the pooled model: one
@@ -88,7 +88,8 @@ from lipsglass.softness import (ANION_TYPES, S_UNITS, SoftnessModel, SoftnessSet
                                 dump_windows, pearson_ci,
                                 property_vs_softness, radial_structure_functions, rsf_feature_names,
                                 softness_by_anion, softness_share_correlations, train_softness_model,
-                                transfer_metrics, evaluate_classifier, label_persistence, p_hop, p_hop_half_frames, window_maximum)
+                                transfer_metrics, evaluate_classifier, label_persistence, learning_curve, p_hop,
+                                p_hop_half_frames, window_maximum)
 
 log = logging.getLogger(__name__)
 
@@ -627,6 +628,70 @@ def pooled_model_job(features: Mapping[str, str], settings: SoftnessSettings | M
     _log_metrics("pooled model", model)
 
 
+def unit_name(glass: str, replica: str | int) -> str:
+    """Name of one glass replica (the unit of the learning curve and of C3): ``<glass>/r<replica>``."""
+    return f"{glass}/r{replica}"
+
+
+def learning_curve_recipes(units_features: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
+    """Label recipes of the learning curve: d_cum (the paper's) always, p_hop (the project's)
+    where every unit's features file carries a finite window maximum of p_hop."""
+    recipes = ["d_cum"]
+    if all("p_hop_max" in f and np.isfinite(f["p_hop_max"]).any() for f in units_features.values()):
+        recipes.append("p_hop")
+    return recipes
+
+
+def learning_curve_job(features: Mapping[str, str], dynamics: Mapping[str, str], atoms: Mapping[str, int],
+                       settings: SoftnessSettings | Mapping, out_json: str) -> None:
+    """Learning curve of the RSF classifier (``lipsglass.softness.learning_curve``) on the pooled
+    glass replicas ``features`` ({unit: features.npz}, units named by ``unit_name``), for D_cum
+    labels (the paper's, quantiles within each glass replica) whatever ``label_recipe`` is, and
+    for p_hop labels where available; ``dynamics`` ({unit: dynamics.json}) and ``atoms`` ({glass:
+    atom count}) give the scale. Writes ``out_json``: {"recipes": {recipe: curve}, "units":
+    {unit: scale}, "label_rules": {recipe: rule}}. The models of the stage are untouched."""
+    import dataclasses
+
+    settings = settings_of(settings)
+    loaded = {u: load_features(p) for u, p in features.items()}
+    out = {"recipes": {}, "label_rules": {}, "units": {}, "not_available": {}}
+    for recipe in learning_curve_recipes(loaded):
+        s = dataclasses.replace(settings, label_recipe=recipe)
+        started = time.perf_counter()
+        try:
+            sets = {}
+            for u, f in loaded.items():
+                g = dict(f)
+                g["label_statistic"] = f["d_cum"] if recipe == "d_cum" else f["p_hop_max"]
+                sets[u] = training_set(g, s)
+            curve = learning_curve(sets, settings.learning_curve_fractions, settings.learning_curve_repeats,
+                                   **settings.classifier())
+        except ValueError as exc:
+            if recipe == "d_cum":  # the paper's labels: C3 needs them
+                raise
+            # the project's extension only: a glass whose hops are too rare for p_hop labels
+            # (e.g. a tiny glass at 300 K) leaves the paper's test intact
+            log.warning("%s labels: no learning curve (%s)", recipe, exc)
+            out["not_available"][recipe] = str(exc)
+            continue
+        curve["label_counts"] = {u: ts.counts for u, ts in sets.items()}
+        out["recipes"][recipe] = curve
+        out["label_rules"][recipe] = label_recipe_text(s)["rule"]
+        log.info("%s labels: held-out accuracy %s at %s training Li (pooled over %d glass replicas); %.0f s", recipe,
+                 ", ".join(f"{a:.3f}" for a in curve["pooled_test_accuracy"]),
+                 ", ".join(f"{n:.0f}" for n in curve["sizes_li"]), len(sets), time.perf_counter() - started)
+    for u, path in dynamics.items():
+        d = json.loads(Path(path).read_text())
+        glass = u.split("/")[0]
+        window_ps = (None if d.get("dump_interval_ps") is None
+                     else float(d["window_frames"]) * float(d["dump_interval_ps"]))
+        out["units"][u] = {"glass": glass, "atoms": int(atoms[glass]), "n_Li": int(d["n_Li"]),
+                           "n_windows": int(d["n_windows"]), "window_ps": window_ps,
+                           "labelled_ps": None if window_ps is None else window_ps * int(d["n_windows"]),
+                           "label_temperature_K": d["label_temperature_K"]}
+    write_json(out_json, out)
+
+
 def within_bound(model: SoftnessModel, X: np.ndarray) -> np.ndarray:
     """Mask of the samples whose kept standardised features all lie within the model's bound."""
     z = model.standardised(X, check=False)
@@ -1015,59 +1080,6 @@ def p2s6_fraction_of_p(units: Mapping[str, int]) -> float:
     from lipsglass.composition import Composition
 
     return float(Composition("glass", dict(units)).fraction_of_P()["P2S6"])
-
-
-def _accuracy_text(m: Mapping) -> str:
-    te, tr = m["test_accuracy"], m["train_accuracy"]
-    text = (f"held-out {te['accuracy']:.3f} [{te['ci_low']:.3f}, {te['ci_high']:.3f}] "
-            f"({te['n']} samples of {te['n_independent']} Li, {100 * te['confidence']:.0f}% Wilson at n = Li), "
-            f"train {tr['mean']:.3f}")
-    b = m.get("baseline", {})
-    if "test_accuracy" in b:
-        bt = b["test_accuracy"]
-        text += f", Li-S count baseline {bt['accuracy']:.3f} [{bt['ci_low']:.3f}, {bt['ci_high']:.3f}]"
-    else:
-        text += ", baseline not available"
-    sens = m.get("d2min_cutoff_sensitivity", {})
-    if sens.get("done"):
-        st, sb = sens["test_accuracy"], sens["baseline_test_accuracy"]
-        text += (f"; at D2min cutoff {sens['d2min_cutoff_A']:.3g} A: held-out {st['accuracy']:.3f} "
-                 f"[{st['ci_low']:.3f}, {st['ci_high']:.3f}]"
-                 + (f", baseline {sb['accuracy']:.3f}" if isinstance(sb, Mapping) else "")
-                 + ("" if sens["labels_depend_on_cutoff"] else " (labels independent of the cutoff)"))
-    rec, per = m.get("label_recipe"), m.get("label_persistence", {})
-    if rec:
-        q = per.get(rec["recipe"], {})
-        text += (f"; labels {rec['recipe']} at {rec['label_temperature_K']:.0f} K"
-                 + (f" (P(mobile next | mobile) {q['p_mobile_next_given_mobile']:.2f} vs base "
-                    f"{q['base_rate_mobile']:.2f}, ICC {q['intraclass_correlation']:.2f})" if q else ""))
-    return text
-
-
-def c3_verdict(models: Mapping[str, Mapping], pooled_metrics: Mapping, min_accuracy: float) -> dict:
-    """C3 from the cross-fitted accuracy intervals of every glass's own model: holds when for
-    every glass the lower bound of the held-out accuracy interval and the mean training accuracy
-    exceed ``min_accuracy``; does not hold when for some glass the upper bound lies below it;
-    otherwise not testable (the interval contains the threshold). The coordination-only
-    baseline is reported beside each."""
-    for g, m in list(models.items()) + [("pooled", pooled_metrics)]:
-        if "ci_low" not in m.get("test_accuracy", {}):
-            raise ValueError(f"{g}: model metrics without a held-out accuracy interval (older model.json): retrain")
-    thr = min_accuracy
-    holds = {g: m["test_accuracy"]["ci_low"] > thr and m["train_accuracy"]["mean"] > thr for g, m in models.items()}
-    fails = {g: m["test_accuracy"]["ci_high"] < thr for g, m in models.items()}
-    verdict = ("does not hold" if any(fails.values()) else "holds" if all(holds.values()) else "not testable")
-    parts = [f"{g}: {_accuracy_text(m)}" for g, m in models.items()]
-    parts.append(f"pooled model: {_accuracy_text(pooled_metrics)}")
-    undecided = [g for g in models if not holds[g] and not fails[g]]
-    if verdict == "not testable":
-        parts.append(f"undecided (interval contains {thr} or train accuracy <= {thr}): {', '.join(undecided)}")
-    return {"verdict": verdict,
-            "criterion": (f"for every glass's own model: lower bound of the cross-fitted held-out accuracy interval > {thr} "
-                          f"and mean training accuracy > {thr} (holds); upper bound < {thr} for some glass (does not hold); "
-                          "otherwise not testable. Baseline: logistic regression on the Li-S count within the D2min "
-                          "cutoff alone, cross-fitted identically"),
-            "numbers": "; ".join(parts)}
 
 
 def composition_atoms(units: Mapping[str, int]) -> int:

@@ -368,6 +368,7 @@ def scorecard_claim_files():
         "results/summary/structure_claims.csv",
         "results/summary/transport_claims.csv",
         "results/summary/softness_claims.csv",
+        "results/summary/classifier_claims.csv",
         "results/summary/homology_claims.csv",
         "results/summary/neb_claims.csv",
     ]
@@ -501,6 +502,42 @@ def softness_replica_files(name):
         replica=SOFTNESS_OTHER_REPLICAS,
         name=name,
     )
+
+
+def softness_label_replica_file(name):
+    """File ``name`` of the labelled production run of a further replica, as a pattern in {glass}
+    and {replica}."""
+    return f"results/{{glass}}/r{{replica}}/nvt/{softness_label_temperature()}K/{name}"
+
+
+def softness_units():
+    """Every glass replica with labelled dynamics (the units of the learning curve and of C3),
+    glass-major: the analysed replica's files under results/{glass}/softness/, the further
+    replicas' under results/{glass}/softness/replicas/r{replica}/."""
+    return [f"{glass}/r{replica}" for glass in GLASSES for replica in REPLICAS]
+
+
+def softness_unit_files(name):
+    """File ``name`` of every unit of softness_units(), in that order."""
+    files = []
+    for glass in GLASSES:
+        for replica in REPLICAS:
+            if replica == PRIMARY_REPLICA:
+                files.append(f"results/{glass}/softness/{name}")
+            else:
+                files.append(f"results/{glass}/softness/replicas/r{replica}/{name}")
+    return files
+
+
+def softness_analysis_settings():
+    """The softness section without its claim criteria (a changed criterion reruns only the
+    claims)."""
+    return {k: v for k, v in config["softness"].items() if k != "claims"}
+
+
+def glass_atoms():
+    """Atoms of every glass, {glass: count}."""
+    return {glass: composition_from_config(glass, config["compositions"][glass]).n_atoms for glass in GLASSES}
 
 
 # ---- homology stage ----

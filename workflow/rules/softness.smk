@@ -31,6 +31,58 @@ rule softness_dynamics:
         "../scripts/softness_dynamics.py"
 
 
+rule softness_replica_dynamics:
+    """Labelled dynamics and Li radial structure functions of a further replica glass (as
+    softness_dynamics): the learning curve of C3 pools every replica."""
+    input:
+        trajectory=softness_label_replica_file("trajectory.lammpstrj"),
+        data=softness_label_replica_file("final.data"),
+        atom_labels="results/{glass}/r{replica}/structure/atom_labels.csv",
+        partial_rdf="results/{glass}/r{replica}/structure/partial_rdf.csv",
+    output:
+        labels="results/{glass}/softness/replicas/r{replica}/labels.csv",
+        windows="results/{glass}/softness/replicas/r{replica}/windows.csv",
+        summary="results/{glass}/softness/replicas/r{replica}/dynamics.json",
+        features="results/{glass}/softness/replicas/r{replica}/features.npz",
+    log:
+        job="logs/{glass}/softness_replica_dynamics_r{replica}.log",
+        lammps="logs/{glass}/softness_replica_dynamics_r{replica}_lammps.log",
+    benchmark:
+        "results/benchmarks/{glass}/softness_replica_dynamics_r{replica}.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        settings=config["softness"],
+        dump_interval_ps=softness_label_dump_interval_ps(),
+        forcefield=config["forcefield"],
+        md=config["md"],
+    script:
+        "../scripts/softness_dynamics.py"
+
+
+rule softness_learning_curve:
+    """Held-out and training accuracy of the RSF classifier against the number of training Li,
+    from subsamples of the pooled glass replicas, with D_cum labels (the paper's, whatever
+    softness.label_recipe is) and p_hop labels: the evidence of C3."""
+    input:
+        features=softness_unit_files("features.npz"),
+        dynamics=softness_unit_files("dynamics.json"),
+    output:
+        curve="results/summary/softness_learning_curve.json",
+    log:
+        "logs/summary/softness_learning_curve.log",
+    benchmark:
+        "results/benchmarks/summary/softness_learning_curve.tsv"
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        units=softness_units(),
+        atoms=glass_atoms(),
+        settings=softness_analysis_settings(),
+    script:
+        "../scripts/softness_learning_curve.py"
+
+
 rule softness_model:
     """Logistic-regression softness model of one glass: cross-fitted held-out accuracy (GroupKFold over Li)
     with its interval and a Li-S coordination baseline; hyperplane fitted on all its labelled Li."""
@@ -228,6 +280,24 @@ rule softness_claims:
         claims=softness_claim_criteria(),
     script:
         "../scripts/softness_claims.py"
+
+
+rule classifier_claims:
+    """Claim C3: accuracy of the RSF classifier (D_cum labels) at the paper's training size, from
+    the learning curve; p_hop labels beside it."""
+    input:
+        curve="results/summary/softness_learning_curve.json",
+    output:
+        table="results/summary/classifier_claims.csv",
+    log:
+        "logs/summary/classifier_claims.log",
+    conda:
+        "../../envs/lipsglass.yaml"
+    params:
+        criteria=config["claims"]["C3"],
+        level=config["claims"]["level"],
+    script:
+        "../scripts/classifier_claims.py"
 
 
 rule figS1_accuracy:
