@@ -72,6 +72,7 @@ the hyperplane in standardised-feature space, S > 0 soft).
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from pathlib import Path
