@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
+from scipy import stats
 
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale, Verdict,
@@ -152,7 +153,7 @@ def c11_verdict(links: Mapping[str, Mapping], criteria: Mapping, level: float, d
             n = max(c["atoms"] or 0 for c in limited.values())
             why = (f"not tested at this scale: the FSDP width is set by the cell in {len(limited)} of {len(links)} glasses "
                    f"(cell edge {_fmt(min(_nan(v['cell_A']) for v in glasses.values() if v.get('cell_A')), '.1f')} A)")
-            would = (f"cells of >= {edge:.0f} A edge (~{n} atoms) so that the FSDP width is the glass', in >= "
+            would = (f"cells of >= {_fmt(edge, '.0f')} A edge (~{n} atoms) so that the FSDP width is the glass', in >= "
                      f"{max(min_glasses, 2)} glasses; then r over glasses against > {margin:g}")
         elif interval is None:
             why = f"FSDP and large rings resolved in {len(excess)} glasses; the t interval needs >= {max(min_glasses, 2)}"
@@ -173,8 +174,6 @@ def c11_verdict(links: Mapping[str, Mapping], criteria: Mapping, level: float, d
 def _c11_plan(values: list[float], margin: float, level: float) -> str:
     """Glasses that would give a t interval of half width |mean - margin| at the observed spread."""
     v = np.asarray(values, float)
-    from scipy import stats
-
     gap = abs(v.mean() - margin)
     sd = v.std(ddof=1)
     if not gap > 0 or not sd > 0:
