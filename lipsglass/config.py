@@ -119,9 +119,9 @@ def analysis_minimum_li(config: dict) -> dict[str, tuple[int, str]]:
         need["softness.outer_folds"] = (max(outer, -(-inner * outer // (outer - 1))),
                                         f"the softness model cross-fits over Li in {outer} folds with "
                                         f"{inner} inner folds")
-    if "homology" in config:
-        need["homology.min_count"] = (int(config["homology"]["min_count"]),
-                                      "C12 tests ring-size classes covering at least this many Li")
+    if "C12" in config.get("claims", {}):
+        need["claims.C12.min_li"] = (int(config["claims"]["C12"]["min_li"]),
+                                     "C12 tests ring-size classes covering at least this many Li")
     if "C7" in config.get("claims", {}):
         need["claims.C7.min_li"] = (int(config["claims"]["C7"]["min_li"]),
                                     "C7 compares anion types touched by at least this many Li")

@@ -1094,72 +1094,75 @@ def ring_coverage(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray],
     return {int(s): np.unique(ring_li[np.flatnonzero(sizes == s)].indices) for s in np.unique(sizes)}
 
 
-def shifted_fields(box: Box, li_positions: np.ndarray, softness: np.ndarray, n_shifts: int,
-                   rng: np.random.Generator) -> np.ndarray:
-    """(n_shifts, n_Li) softness fields translated by uniform random vectors on the torus: Li i
-    gets the softness of the Li nearest to x_i - t. A translation keeps the field's spatial
-    correlations and its relation to nothing else, so it is the null of "softness does not depend
-    on where the rings are" for a stationary field (spatial shift test)."""
+def shift_indices(box: Box, li_positions: np.ndarray, n_shifts: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_shifts, n_Li) indices of the Li whose softness each Li takes in a softness field
+    translated by a uniform random vector on the torus: Li i gets the softness of the Li nearest
+    to x_i - t. A translation keeps the field's spatial correlations and its relation to nothing
+    else (the spatial shift null of a stationary field). The indices depend on positions only,
+    so one set serves every softness field of the same Li."""
     from scipy.spatial import cKDTree
 
     if not box.is_orthogonal:
-        raise ValueError("the spatial shift test needs an orthogonal cell")
+        raise ValueError("the spatial shift null needs an orthogonal cell")
     x = box.wrap(np.asarray(li_positions, float)) - box.lo
     tree = cKDTree(x, boxsize=box.lengths)
     t = rng.uniform(0.0, 1.0, (n_shifts, 3)) * box.lengths
     q = np.mod(x[None, :, :] - t[:, None, :], box.lengths).reshape(-1, 3)
-    return np.asarray(softness, float)[tree.query(q)[1].reshape(n_shifts, len(x))]
+    return tree.query(q)[1].reshape(n_shifts, len(x))
 
 
-def ring_softness_test(coverage: dict[int, np.ndarray], softness: np.ndarray, null_fields: np.ndarray,
-                       min_count: int = 20) -> dict:
-    """Softness of the Li covered by each ring-size class against all Li, with a spatial shift test.
+def shifted_fields(box: Box, li_positions: np.ndarray, softness: np.ndarray, n_shifts: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """(n_shifts, n_Li) softness fields translated by uniform random vectors (:func:`shift_indices`)."""
+    return np.asarray(softness, float)[shift_indices(box, li_positions, n_shifts, rng)]
 
-    coverage: {size: Li indices} (:func:`ring_coverage`); softness: (n_Li,) values; null_fields:
-    (n_shifts, n_Li) translated fields (:func:`shifted_fields`). For each class with at least
-    ``min_count`` Li: difference of its mean from the mean of all Li, in standard deviations of
-    all Li (``d``), and z = difference / (sd / sqrt(n)). The omnibus statistic is max |z| over the
-    tested classes; its p-value and each class' two-sided p-value are the fractions of translated
-    fields reaching the observed value, (1 + count) / (1 + n_shifts). Neighbouring Li share
-    softness, so z itself is not referred to a normal distribution: only to the translated fields,
-    which keep that sharing.
+
+def class_mean_differences(coverage: dict[int, np.ndarray], fields: np.ndarray) -> np.ndarray:
+    """(n_fields, n_classes) difference between the mean softness of the Li of each class (in
+    ``sorted(coverage)`` order) and the mean of all Li, in standard deviations of all Li, for each
+    row of ``fields`` (n_fields, n_Li). NaN for a class with no Li or a field with no spread."""
+    fields = np.atleast_2d(np.asarray(fields, float))
+    n_li = fields.shape[1]
+    classes = sorted(coverage)
+    weights = np.zeros((len(classes), n_li))
+    for k, s in enumerate(classes):
+        idx = np.asarray(coverage[s], int)
+        if len(idx):
+            weights[k, idx] = 1.0 / len(idx)
+    sd = fields.std(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = (fields @ weights.T - fields.mean(axis=1, keepdims=True)) / sd
+    empty = np.array([len(coverage[s]) == 0 for s in classes])
+    d[:, empty] = np.nan
+    return d
+
+
+def ring_softness_by_size(coverage: dict[int, np.ndarray], softness: np.ndarray, shifts: np.ndarray) -> dict:
+    """Softness of the Li covered by each ring-size class against all Li, and the sampling
+    distribution of that difference under the spatial shift null.
+
+    coverage: {size: Li indices} (:func:`ring_coverage`); softness: (n_Li,) values; shifts:
+    (n_shifts, n_Li) indices of translated fields (:func:`shift_indices`). For every class:
+    ``n_li``, ``mean``, ``d`` (its mean minus the mean of all Li, in sd of all Li) and ``null_d``
+    (array: d of each translated field: a field with the glass' own spatial correlation and no relation
+    to the rings; their spread is the sampling spread of d that neighbouring Li sharing softness
+    imply). The decision (C12) is made from these in :mod:`lipsglass.claims.homology`.
     """
     softness = np.asarray(softness, float)
-    null_fields = np.atleast_2d(np.asarray(null_fields, float))
-    if null_fields.shape[1] != len(softness):
-        raise ValueError("null_fields must have one column per Li")
-    if min_count < 2:
-        raise ValueError("min_count must be at least 2")
-    tested = [s for s in sorted(coverage) if len(coverage[s]) >= min_count]
-
-    def zscores(fields: np.ndarray) -> np.ndarray:  # (n_fields, n_tested)
-        mean_all = fields.mean(axis=1, keepdims=True)
-        sd_all = fields.std(axis=1, keepdims=True)
-        cols = [(fields[:, coverage[s]].mean(axis=1) - mean_all[:, 0]) * np.sqrt(len(coverage[s]))
-                for s in tested]
-        return np.column_stack(cols) / sd_all if cols else np.zeros((len(fields), 0))
-
+    shifts = np.atleast_2d(np.asarray(shifts, int))
+    if shifts.shape[1] != len(softness):
+        raise ValueError("shifts must have one column per Li")
+    classes = sorted(coverage)
+    observed = class_mean_differences(coverage, softness)[0] if classes else np.zeros(0)
+    null = class_mean_differences(coverage, softness[shifts]) if classes else np.zeros((len(shifts), 0))
     per_size = {}
-    sd = float(softness.std())
-    for s in sorted(coverage):
-        v = softness[coverage[s]]
+    for k, s in enumerate(classes):
+        v = softness[np.asarray(coverage[s], int)]
         per_size[int(s)] = {"n_li": int(len(v)), "mean": float(v.mean()) if len(v) else float("nan"),
-                            "d": float((v.mean() - softness.mean()) / sd) if len(v) and sd > 0 else float("nan"),
-                            "tested": s in tested}
-    result = {"sizes_tested": tested, "n_shifts": int(len(null_fields)), "min_count": int(min_count),
-              "all_li": {"n": int(len(softness)), "mean": float(softness.mean()), "std": sd},
-              "per_size": per_size, "max_abs_z": float("nan"), "p_shift": float("nan"), "max_abs_d": float("nan")}
-    if not tested or sd == 0:
-        return result
-    z_obs = zscores(softness[None, :])[0]
-    z_null = np.abs(zscores(null_fields))
-    for k, s in enumerate(tested):
-        per_size[s]["z"] = float(z_obs[k])
-        per_size[s]["p_shift"] = float((1 + np.sum(z_null[:, k] >= abs(z_obs[k]))) / (1 + len(z_null)))
-    t_obs = float(np.max(np.abs(z_obs)))
-    result.update(max_abs_z=t_obs, p_shift=float((1 + np.sum(z_null.max(axis=1) >= t_obs)) / (1 + len(z_null))),
-                  max_abs_d=float(max(abs(per_size[s]["d"]) for s in tested)))
-    return result
+                            "d": float(observed[k]), "null_d": null[:, k]}
+    return {"n_shifts": int(len(shifts)),
+            "all_li": {"n": int(len(softness)), "mean": float(softness.mean()), "std": float(softness.std())},
+            "per_size": per_size}
 
 
 # ---------------------------------------------------------------------------------------------

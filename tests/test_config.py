@@ -137,7 +137,7 @@ def test_a_cell_too_small_for_the_analyses_is_refused(config):
 
 
 def test_a_cell_too_small_for_a_claim_is_warned_about(config):
-    """Below homology.min_count Li, C12 cannot be tested for the glass; the warning names the key
+    """Below claims.C12.min_li Li, C12 cannot be tested for the glass; the warning names the key
     and the minimum. The default study's glasses and the tiny test glass draw no warning."""
     from lipsglass.config import cell_size_warnings
     assert cell_size_warnings(config) == []
@@ -146,5 +146,5 @@ def test_a_cell_too_small_for_a_claim_is_warned_about(config):
     config["compositions"]["small"] = {"units": {"PS4": 5}}              # 15 Li, 40 atoms
     config["glasses"] = ["small"]
     warnings = cell_size_warnings(validate_config(config))
-    assert any("glass small: 15 Li, fewer than 20 (homology.min_count" in w for w in warnings)
+    assert any("glass small: 15 Li, fewer than 20 (claims.C12.min_li" in w for w in warnings)
     assert any("neb.min_distance_A" in w for w in warnings)              # a ~7 A cell holds no 5 A hop

@@ -21,7 +21,8 @@ from lipsglass.homology import (
     fsdp_subset_contribution,
     ring_coverage,
     ring_length,
-    ring_softness_test,
+    ring_softness_by_size,
+    shift_indices,
     shifted_fields,
     structure_homology,
 )
@@ -324,28 +325,37 @@ def test_ring_coverage_and_softness_test():
     cov = ring_coverage(box, positions, [np.arange(4), np.arange(4, 10), np.arange(3)], [4, 6, -1], li, 3.5)
     assert sorted(cov) == [4, 6]   # the unresolved ring is left out
     assert cov[4].tolist() == list(range(200)) and cov[6].tolist() == list(range(200, 400))
-    # the shift test on a network with many rings and uniformly spread Li (its null assumes a
-    # stationary field: Li spread through the cell, as in a glass)
+    # the class statistic and its spread over translated fields, on a network with many rings and
+    # uniformly spread Li (the shift null assumes a stationary field: Li spread through the cell)
     net = rng.uniform(0.0, 20.0, (330, 3))
     box = Box(np.zeros(3), np.full(3, 20.0))
     li = rng.uniform(0.0, 20.0, (160, 3))
     _, rings = alpha_persistence(net, box, margin=8.0, ring_min_persistence=1.0)
     cov = ring_coverage(box, net, rings.atoms, rings.size, li, 3.5)
     s = rng.normal(size=len(li))
-    null = shifted_fields(box, li, s, 199, np.random.default_rng(1))
-    assert null.shape == (199, len(li)) and set(np.unique(null)) <= set(s)
-    same = ring_softness_test(cov, s, null, min_count=20)
-    k = same["sizes_tested"][0]
-    assert same["per_size"][k]["n_li"] == len(cov[k]) >= 20
-    assert same["per_size"][k]["d"] == pytest.approx((s[cov[k]].mean() - s.mean()) / s.std())
-    target = min(cov, key=lambda c: abs(len(cov[c]) - len(li) / 4))
+    shifts = shift_indices(box, li, 199, np.random.default_rng(1))
+    assert shifts.shape == (199, len(li))
+    assert np.array_equal(shifted_fields(box, li, s, 199, np.random.default_rng(1)), s[shifts])
+    res = ring_softness_by_size(cov, s, shifts)
+    k = min(cov, key=lambda c: abs(len(cov[c]) - len(li) / 4))
+    assert res["per_size"][k]["n_li"] == len(cov[k])
+    assert res["per_size"][k]["d"] == pytest.approx((s[cov[k]].mean() - s.mean()) / s.std())
+    null = np.array(res["per_size"][k]["null_d"])
+    fields = s[shifts]
+    expected = (fields[:, cov[k]].mean(axis=1) - fields.mean(axis=1)) / fields.std(axis=1)
+    assert null.shape == (199,) and np.allclose(null, expected)
+    # independent softness: the translated d spread around 0 with the spread of a class mean of
+    # ~n independent values (these Li are uncorrelated), sd(d) ~ sqrt(1/n - 1/N)
+    n = len(cov[k])
+    assert abs(null.mean()) < 3 * null.std() / np.sqrt(199) + 0.02
+    assert 0.6 < null.std() / np.sqrt(1 / n - 1 / len(li)) < 1.4
+    # a class made softer by 2 sd: its d far outside the translated spread
     s2 = s.copy()
-    s2[cov[target]] += 2.0  # the Li of one ring size are much softer
-    diff = ring_softness_test(cov, s2, shifted_fields(box, li, s2, 199, np.random.default_rng(1)), min_count=20)
-    assert diff["p_shift"] <= 0.02 and diff["per_size"][target]["z"] > 5
-    assert diff["max_abs_d"] > 0.5
-    few = ring_softness_test(cov, s, null, min_count=1000)
-    assert few["sizes_tested"] == [] and np.isnan(few["p_shift"])
+    s2[cov[k]] += 2.0
+    planted = ring_softness_by_size(cov, s2, shifts)["per_size"][k]
+    assert planted["d"] > np.quantile(planted["null_d"], 0.95) and planted["d"] > 0.7
+    with pytest.raises(ValueError, match="one column per Li"):
+        ring_softness_by_size(cov, s, shifts[:, :-1])
 
 
 # --- CLI -----------------------------------------------------------------------------------
@@ -388,7 +398,7 @@ def test_figures_write_png_and_pdf(tmp_path):
     li = rng.uniform(0, 12, (50, 3))
     soft = rng.normal(size=50)
     cov = ring_coverage(box, pos, rings.atoms, rings.size, li, 3.5)
-    res = ring_softness_test(cov, soft, shifted_fields(box, li, soft, 19, rng), min_count=5)
+    res = ring_softness_by_size(cov, soft, shift_indices(box, li, 19, rng))
     res.update(values={s: soft[v] for s, v in cov.items()}, cutoff_A=3.5)
     fig.plot_softness_by_ring_size({"g1": res}, {"g1": soft}, tmp_path / "s5.png", tmp_path / "s5.pdf")
     for stem in ("pd", "rs", "s4", "s5"):

@@ -23,6 +23,8 @@ import yaml
 
 from conftest import REPO, plan
 from lipsglass.config import ConfigError, validate_config
+from lipsglass.claims import homology as claims
+from lipsglass.claims.verdict import t_interval
 from lipsglass.stages import homology as stage
 
 N_SIDE, A = 4, 3.0
@@ -34,9 +36,15 @@ D_RING = A * np.sqrt(2.0)
 def settings(**over) -> dict:
     s = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["homology"]
     s = json.loads(json.dumps(s))  # deep copy
-    s.update(min_count=5)
     s.update(over)
     return s
+
+
+def criteria(**c12) -> dict:
+    """The config's claims section (level, C11, C12), C12 keys overridden."""
+    c = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]
+    c["C12"].update(c12)
+    return c
 
 
 def lattice() -> np.ndarray:
@@ -76,8 +84,12 @@ def case(tmp_path_factory):
             "positions": positions}
 
 
-def write_fsdp(path, q, fwhm, edge=False):
-    peak = {"position": q, "fwhm": fwhm, "at_window_edge": edge}
+def write_fsdp(path, q, fwhm, edge=False, limited=False):
+    # the structure stage's peak record (lipsglass.structure_factor.fsdp with r_max = half the cell)
+    res = 2 * np.pi / (N_SIDE * A / 2)
+    peak = {"position": q, "fwhm": fwhm, "at_window_edge": edge, "fwhm_limited_by_box": limited,
+            "resolution_multiple": 2.0, "fwhm_limit_inv_A": 2 * res, "r_max_A": N_SIDE * A / 2,
+            "fwhm_deconvolved_inv_A": float(np.sqrt(fwhm ** 2 - res ** 2)) if fwhm and fwhm > res else float("nan")}
     path.write_text(json.dumps({"fsdp": {"neutron": peak, "xray": peak}}))
     return str(path)
 
@@ -136,13 +148,13 @@ def test_persistence_filter_removes_short_pairs(case):
 
 # ---- FSDP link and C11 ----------------------------------------------------------------------------
 
-def link_and_claims(case, tmp_path, q, fwhm, edge=False, **over):
-    fsdp = write_fsdp(tmp_path / "fsdp.json", q, fwhm, edge)
+def link_and_claims(case, tmp_path, q, fwhm, edge=False, limited=False, **over):
+    fsdp = write_fsdp(tmp_path / "fsdp.json", q, fwhm, edge, limited)
     out = tmp_path / "fsdp_link.json"
     s = settings(**over)
     stage.fsdp_link_job(case["outputs"]["pd_h1"], fsdp, case["data"], s, str(out))
     link = stage.load_fsdp_link(out)
-    c11 = stage.homology_claims({"g": link}, {}, s, {"C11": "x", "C12": "y"})[0]
+    c11 = claims.c11_verdict({"g": link}, criteria()["C11"], 0.9, s["ring_definition"], "optimal_volume").row()
     return link, c11
 
 
@@ -150,18 +162,20 @@ def test_fsdp_window_around_the_squares(case, tmp_path):
     # 2 pi / q = the square diameter: every ring lies in the window, all of them have 4 atoms
     link, c11 = link_and_claims(case, tmp_path, 2 * np.pi / D_RING, 0.1)
     assert link["primary_definition"] == "shortest_cycle" and set(link["definitions"]) == set(stage.RING_COLUMNS)
+    assert link["n_atoms"] == N_NET + N_NET and link["cell_A"] == pytest.approx(N_SIDE * A)
     for definition in stage.RING_COLUMNS:
         for length in stage.RING_LENGTHS:
             lk = link["definitions"][definition]["links"][length]
             assert lk["n_in_window"] == 2 * N_NET - 2 and lk["per_size"][4]["fraction_in_window"] == pytest.approx(1.0)
             assert lk["large_ring_share"] == 0.0
         scan = link["definitions"][definition]["enrichment"]["death"]
-        assert [e["min_persistence_A2"] for e in scan] == settings()["claims"]["c11_thresholds_A2"]
+        assert [e["min_persistence_A2"] for e in scan] == settings()["enrichment_thresholds_A2"]
         assert all(e["large_share_all"] == 0.0 and np.isnan(e["enrichment"]) for e in scan if e["n_rings"])
         rec = link["definitions"][definition]["reciprocal"]
         assert rec["subsets"]["small_rings"]["n_atoms"] == N_NET and rec["subsets"]["large_rings"] == {"n_atoms": 0}
-    # only squares: no large rings, nothing to compare
-    assert c11["verdict"] == "not tested" and "no large or no small rings" in c11["measured"]
+    # only squares: no large rings, nothing to decide
+    assert c11["verdict"] == "not tested" and "g: no rings: no atoms of large rings" in c11["detail"]
+    assert c11["scale"] == "1 glass x 1 replica, 128 atoms, FSDP resolved in 0 of 1 glasses"
 
 
 def test_fsdp_window_missing_the_rings_and_unresolved_peaks(case, tmp_path):
@@ -172,26 +186,58 @@ def test_fsdp_window_missing_the_rings_and_unresolved_peaks(case, tmp_path):
     assert link["fsdp"]["fwhm_inv_A"] == pytest.approx(0.3) and "assumed" in link["fsdp"]["fwhm_source"]
     # a peak at the edge of its search window is no FSDP: not tested
     _, c11 = link_and_claims(case, tmp_path, 2 * np.pi / D_RING, 0.1, edge=True)
-    assert c11["verdict"] == "not tested"
+    assert c11["verdict"] == "not tested" and "no FSDP inside its search window" in c11["detail"]
 
 
-def c11_entry(p_large, large, small, enrichments):
-    return {"reciprocal": {"pool_mean": 0.0, "subsets": {
-                "large_rings": {"n_atoms": 40, "mean_contribution": large, "p_random": p_large},
-                "small_rings": {"n_atoms": 90, "mean_contribution": small, "p_random": 0.5}}},
-            "enrichment": {"death": [{"min_persistence_A2": t, "n_rings": 10, "n_in_window": 5, "enrichment": e}
-                                     for t, e in zip((0.5, 1.0, 2.0), enrichments)]}}
+def test_fsdp_width_set_by_the_cell_is_not_tested_at_this_scale(case, tmp_path):
+    # FWHM 1.2 1/A in a 12 A cell (r_max 6 A, resolution 2pi/6 = 1.047 1/A): flagged; the glass'
+    # own width sqrt(1.2^2 - 1.047^2) = 0.586 1/A is resolved when r_max >= 2 pi sqrt(3) / 0.586
+    link, c11 = link_and_claims(case, tmp_path, 2 * np.pi / D_RING, 1.2, limited=True)
+    assert link["fsdp"]["fwhm_limited_by_box"] is True
+    width = np.sqrt(1.2 ** 2 - (2 * np.pi / 6) ** 2)
+    edge = 2 * 2 * np.pi * np.sqrt(3) / width
+    atoms = int(np.ceil(2 * N_NET * (edge / (N_SIDE * A)) ** 3))
+    assert c11["verdict"] == "not tested" and c11["why_not_tested"].startswith("not tested at this scale")
+    assert f"cells of >= {edge:.0f} A edge (~{atoms} atoms)" in c11["would_decide"]
+    assert claims.fsdp_resolving_cell(link["fsdp"], 2 * N_NET, N_SIDE * A)["edge_A"] == pytest.approx(edge)
 
 
-@pytest.mark.parametrize("entry, verdict", [
-    (c11_entry(0.001, 0.3, 0.1, (1.4, 1.3, 1.2)), True),
-    (c11_entry(0.2, 0.3, 0.1, (1.4, 1.3, 1.2)), False),    # not above random atoms
-    (c11_entry(0.001, 0.1, 0.3, (1.4, 1.3, 1.2)), False),  # small rings contribute more
-    (c11_entry(0.001, 0.3, 0.1, (1.4, 0.9, 1.2)), False),  # enrichment follows the threshold
-    ({"reciprocal": None}, None),
+def c11_link(r: float, limited: bool = False, n_atoms: int = 800) -> dict:
+    """A loaded fsdp_link.json whose large-ring atoms contribute (1 + r) x the network mean."""
+    rec = {"pool_mean": 0.01, "q_window_inv_A": [1.0, 1.3], "n_vectors": 100, "subsets": {
+        "large_rings": {"n_atoms": 380, "mean_contribution": 0.01 * (1 + r), "random_q05_q95": [0.0093, 0.0107]},
+        "small_rings": {"n_atoms": 470, "mean_contribution": 0.008, "random_q05_q95": [0.0094, 0.0106]}}}
+    entry = {"reciprocal": rec}
+    return {"fsdp": {"position_inv_A": 1.15, "fwhm_inv_A": 0.5, "at_window_edge": False, "fwhm_limited_by_box": limited,
+                     "fwhm_limit_inv_A": 0.97, "resolution_multiple": 2.0, "fwhm_deconvolved_inv_A": 0.3},
+            "n_atoms": n_atoms, "cell_A": 25.9, "definitions": {"shortest_cycle": entry, "optimal_volume": entry}}
+
+
+@pytest.mark.parametrize("excess, verdict", [
+    ((0.30, 0.32, 0.28), "holds"),           # t interval over 3 glasses 0.30 +- 0.03, above 0.10
+    ((-0.05, -0.04, -0.06), "does not hold"),  # entirely below 0.10
+    ((0.0, 0.30, 0.15), "not tested"),       # 0.15 +- 0.25: straddles the margin
+    ((0.30,), "not tested"),                 # one glass: no interval over glasses
 ])
-def test_c11_decision(entry, verdict):
-    assert stage.c11_glass_verdict(entry, 0.05)[0] is verdict
+def test_c11_decision(excess, verdict):
+    links = {f"g{k}": c11_link(r) for k, r in enumerate(excess)}
+    v = claims.c11_verdict(links, criteria()["C11"], 0.9, "shortest_cycle", "optimal_volume")
+    assert v.verdict == verdict and v.unit == "glass"
+    if len(excess) > 1:
+        expected = t_interval(excess, 0.9)
+        assert (v.interval.low, v.interval.high) == pytest.approx((expected.low, expected.high))
+    row = v.row()
+    assert row["scale"].startswith(f"{len(excess)} glass") and f"g0: resolved: r = {excess[0]:+.3f}" in row["detail"]
+    assert (row["would_decide"] != "") == (verdict != "holds")
+
+
+def test_c11_leaves_out_glasses_whose_fsdp_the_cell_sets():
+    links = {"a": c11_link(0.30), "b": c11_link(0.32), "c": c11_link(-0.5, limited=True)}
+    v = claims.c11_verdict(links, criteria()["C11"], 0.9, "shortest_cycle")
+    assert v.verdict == "holds" and "c: box-limited" in v.detail and "FSDP resolved in 2 of 3 glasses" in v.scale.text()
+    links["b"] = c11_link(0.32, limited=True)
+    v = claims.c11_verdict(links, criteria()["C11"], 0.9, "shortest_cycle")
+    assert v.verdict == "not tested" and "at this scale" in v.why_not_tested
 
 
 # ---- softness by ring size and C12 ------------------------------------------------------------------
@@ -201,19 +247,26 @@ def test_softness_around_squares(case, tmp_path):
     stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], case["softness_csv"], settings(), str(out))
     res = stage.load_softness_rings(out)
     # every Li is 2.60 A from 8 ring atoms (< 3.5 A): all covered by the size-4 class, the only
-    # class, which is all Li: tested, and no translation can change its mean
+    # class, which is all Li: no translation can change its mean
     for d in [res] + list(res["definitions"].values()):
         assert list(d["values"]) == [4] and d["n_li_covered"] == N_NET
         assert np.allclose(np.sort(d["values"][4]), np.sort(case["softness"]))
         assert d["per_size"][4]["d"] == pytest.approx(0.0, abs=1e-12)
-    c12 = stage.homology_claims({}, {"g": res}, settings(), {"C11": "x", "C12": "y"})[1]
-    assert c12["verdict"] == "holds" and "Li covered per size {4: 64}" in c12["measured"]
+    # the shift null's draws, kept once per definition (the top level is the primary's summary)
+    assert "null_d" not in res["per_size"][4]
+    for d in res["definitions"].values():
+        assert len(d["per_size"][4]["null_d"]) == settings()["shifts"]
+        assert np.allclose(d["per_size"][4]["null_d"], 0.0, atol=1e-12)
+    # a class of every Li has no contrast: not tested, and said why
+    v = claims.c12_verdict({"g": res}, criteria(min_li=5)["C12"], 0.9, "shortest_cycle", "optimal_volume")
+    assert v.verdict == "not tested" and "4 (covers every Li)" in v.detail
     # cutoff below the Li-corner distance: no Li near any ring: not tested
     stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], case["softness_csv"],
                              settings(li_ring_cutoff_A=2.5), str(out))
     res = stage.load_softness_rings(out)
-    assert all(len(v) == 0 for v in res["values"].values()) and np.isnan(res["p_shift"])
-    assert stage.homology_claims({}, {"g": res}, settings(), {"C11": "x", "C12": "y"})[1]["verdict"] == "not tested"
+    assert all(len(v) == 0 for v in res["values"].values())
+    v = claims.c12_verdict({"g": res}, criteria(min_li=5)["C12"], 0.9, "shortest_cycle", "optimal_volume")
+    assert v.verdict == "not tested" and "no ring-size class covers >= 5 Li" in v.why_not_tested
 
 
 def test_softness_from_another_configuration_is_refused(case, tmp_path):
@@ -228,23 +281,65 @@ def test_softness_from_another_configuration_is_refused(case, tmp_path):
         stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], str(moved), settings(), str(tmp_path / "x.json"))
 
 
-def shift_result(p, d):
-    one = {"p_shift": p, "max_abs_z": 3.0, "max_abs_d": d, "sizes_tested": [4, 6], "n_shifts": 999,
-           "per_size": {4: {"n_li": 30}, 6: {"n_li": 40}}, "all_li": {"n": 100}, "n_li_covered": 60,
-           "min_count": 20, "values": {4: np.zeros(30), 6: np.zeros(40)}}
-    return {**one, "definitions": {"shortest_cycle": one, "optimal_volume": one}}
+def softness_result(classes: dict, n_all: int = 200, n_shifts: int = 999, seed: int = 0) -> dict:
+    """A loaded softness_by_ring_size.json (both definitions alike): {size: (n_li, d, se)}, the
+    shift-null d of each class drawn independently from N(0, se^2)."""
+    rng = np.random.default_rng(seed)
+    per_size = {s: {"n_li": n, "d": d, "null_d": (se * rng.standard_normal(n_shifts)).tolist()}
+                for s, (n, d, se) in classes.items()}
+    one = {"n_shifts": n_shifts, "all_li": {"n": n_all}, "per_size": per_size}
+    return {**one, "n_atoms": 800, "definitions": {"shortest_cycle": one, "optimal_volume": one}}
 
 
-@pytest.mark.parametrize("first, second, verdict", [
-    ((0.001, 0.5), (0.5, 0.0), "does not hold"),  # significant, non-negligible effect in one glass
-    ((0.03, 0.5), (0.5, 0.0), "holds"),           # p < 0.05 but above the Bonferroni level 0.025
-    ((0.001, 0.05), (0.5, 0.0), "holds"),         # significant but negligible effect
+def test_family_critical_value_is_the_simultaneous_quantile():
+    # G independent glasses, one class each, |z| half-normal: (2 Phi(c) - 1)^G = 0.95
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    for g in (1, 3):
+        c = claims.family_critical_value({k: np.abs(rng.standard_normal(200_000)) for k in range(g)}, 0.05)
+        assert c == pytest.approx(stats.norm.ppf(0.5 + 0.5 * 0.95 ** (1 / g)), abs=0.02)
+
+
+@pytest.mark.parametrize("glasses, verdict, deciding", [
+    # every class within +-0.25 sd: d +- c se with c ~ 2.2 (two classes, 95 % of max |z|)
+    ({"a": {6: (60, 0.02, 0.03), 9: (40, -0.05, 0.04)}}, "holds", 9),
+    # one class 0.8 sd softer, se 0.05: its interval lies entirely above 0.25
+    ({"a": {6: (60, 0.02, 0.03), 9: (40, 0.8, 0.05)}}, "does not hold", 9),
+    # d = 0.1 with se 0.2: the interval straddles the margin
+    ({"a": {6: (60, 0.02, 0.03), 9: (40, 0.1, 0.2)}}, "not tested", 9),
+    # a second glass with a class far outside decides, whatever the first shows
+    ({"a": {6: (60, 0.02, 0.03)}, "b": {12: (50, -0.9, 0.05)}}, "does not hold", 12),
 ])
-def test_c12_decision(first, second, verdict):
-    row = stage.homology_claims({}, {"a": shift_result(*first), "b": shift_result(*second)}, settings(),
-                                {"C11": "", "C12": ""})[1]
-    assert row["verdict"] == verdict
-    assert "shift-test p = " in row["measured"] and "Calibration" in row["criterion"]
+def test_c12_decision(glasses, verdict, deciding):
+    results = {g: softness_result(c, seed=k) for k, (g, c) in enumerate(glasses.items())}
+    v = claims.c12_verdict(results, criteria()["C12"], 0.9, "shortest_cycle", "optimal_volume")
+    assert v.verdict == verdict and f": size {deciding} in" in v.estimand
+    assert v.region.low == -0.25 and v.region.high == 0.25
+    res = claims.c12_decision({g: r["definitions"]["shortest_cycle"] for g, r in results.items()}, 0.25, 20, 0.9)
+    n_classes = sum(len(c) for c in glasses.values())
+    # c: the 95 % quantile of the largest |z| over independent classes, from the simultaneous formula
+    from scipy import stats
+    assert res["c"] == pytest.approx(stats.norm.ppf(0.5 + 0.5 * 0.95 ** (1 / n_classes)), abs=0.15)
+    for g, classes in glasses.items():
+        for size, (_, d, se) in classes.items():
+            i = res["intervals"][g][size]
+            assert i.estimate == d and i.high - d == pytest.approx(res["c"] * se, rel=0.1)
+    row = v.row()
+    assert row["scale"] == f"{len(glasses)} glass{'es' if len(glasses) > 1 else ''} x 1 replica, 800 atoms, " \
+                           f"{200 * len(glasses)} Li, {n_classes} ring-size classes tested, " \
+                           f"{min(n for c in glasses.values() for n, _, _ in c.values())}-" \
+                           f"{max(n for c in glasses.values() for n, _, _ in c.values())} Li each"
+    assert (row["would_decide"] != "") == (verdict != "holds")
+
+
+def test_c12_classes_with_too_few_li_are_not_tested():
+    results = {"a": softness_result({6: (60, 0.02, 0.03), 9: (12, 1.5, 0.3)})}
+    v = claims.c12_verdict(results, criteria()["C12"], 0.9, "shortest_cycle")
+    # the class of 12 Li (below min_li 20) would not hold; it is left out and named
+    assert v.verdict == "holds" and "not tested: 9 (12 Li)" in v.detail
+    v = claims.c12_verdict(results, criteria(min_li=10)["C12"], 0.9, "shortest_cycle")
+    assert v.verdict == "does not hold"
 
 
 # ---- figures, claims file, workflow --------------------------------------------------------------------
@@ -254,9 +349,13 @@ def test_claims_and_figures_are_written(case, tmp_path):
     link, soft = str(tmp_path / "link.json"), str(tmp_path / "soft.json")
     stage.fsdp_link_job(case["outputs"]["pd_h1"], fsdp, case["data"], settings(), link)
     stage.softness_rings_job(case["outputs"]["pd_h1"], case["data"], case["softness_csv"], settings(), soft)
-    claims = tmp_path / "homology_claims.csv"
-    stage.claims_job({"g": link}, {"g": soft}, settings(), str(claims))
-    assert [r["claim"] for r in rows(claims)] == ["C11", "C12"]
+    out = tmp_path / "homology_claims.csv"
+    stage.claims_job({"g": link}, {"g": soft}, "shortest_cycle", criteria(), str(out))
+    table = rows(out)
+    assert [r["claim"] for r in table] == ["C11", "C12"]
+    # one glass of squares: neither claim can be decided, and each row says why and at what scale
+    assert [r["verdict"] for r in table] == ["not tested", "not tested"]
+    assert all(r["scale"] and r["estimand"] and r["would_decide"] for r in table)
     pd_h1 = {"g": case["outputs"]["pd_h1"]}
     jobs = {
         "pd": lambda png, pdf: stage.persistence_figure_job(pd_h1, png, pdf),

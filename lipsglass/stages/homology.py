@@ -24,29 +24,23 @@ Design choices (documented here because the paper's SI, which would fix them, is
   be a long detour around it. ``ring_definition`` picks the one that decides the verdicts and is
   shown in Fig. S4/S5; the other one is reported beside it in every output and claim row.
   Checked against HomCloud 5.4 (tests/test_homology_oracle.py).
-* C11 ("the FSDP is assigned to rings larger than 8"), tested as enrichment, in both spaces. Real
-  space: the FSDP's window is 2 pi / (q +- FWHM/2); the share of rings of more than
-  ``large_ring_size`` atoms among the rings whose length (2 sqrt(death), the diameter of the hole;
-  the atom-atom ``diameter`` is reported too) lies in the window, against that share among all
-  rings (enrichment), at each persistence threshold of ``claims.c11_thresholds_A2`` (a verdict
-  must not follow one threshold). Reciprocal space: S(q) summed over the cell's wave vectors in
-  q_FSDP +- FWHM/2 splits exactly into atom contributions; the mean contribution of the atoms of
-  large rings against random network-atom subsets of equal size (``c11_n_random``) and against
-  the atoms of small rings. Holds in a glass when large-ring atoms beat random subsets
-  (p < ``c11_alpha``) and small-ring atoms, and the enrichment exceeds 1 at every threshold with
-  rings in the window; holds when it holds in every glass whose FSDP is resolved.
-* C12 ("softness around rings shows no ring-size dependence beyond the overall distribution"):
-  a Li is covered by a ring size when it lies within ``li_ring_cutoff_A`` of an atom of a ring of
-  that size (a Li may be covered by several sizes; the Li each class covers are reported). Each
-  class covering at least ``min_count`` Li is compared with all Li: z = (mean of the class - mean
-  of all) / (sd / sqrt(n)). Neighbouring Li share softness, so z is referred not to a normal
-  distribution but to ``c12_n_shifts`` spatially translated softness fields (each Li takes the
-  softness of the Li nearest to its position minus a random translation: the field keeps its
-  correlations and loses any relation to the rings); the omnibus statistic is max |z|. A glass
-  shows a ring-size dependence when p < ``c12_alpha`` / (glasses tested) and the largest class
-  difference is at least ``c12_min_effect_sd`` sd of all Li; the claim holds when no tested glass
-  shows one. tests/test_homology_c12_calibration.py checks the false-positive rate on Gaussian
-  random fields (4 and 8 A) and the power on a planted effect.
+* C11 inputs ("the FSDP is assigned to rings larger than 8"), in both spaces. Real space: the
+  FSDP's window is 2 pi / (q +- FWHM/2); the share of rings of more than ``large_ring_size`` atoms
+  among the rings whose length (2 sqrt(death), the diameter of the hole; the atom-atom ``diameter``
+  is reported too) lies in the window, against that share among all rings (enrichment), at each
+  persistence threshold of ``enrichment_thresholds_A2`` (descriptive). Reciprocal space: S(q)
+  summed over the cell's wave vectors in q_FSDP +- FWHM/2 splits exactly into atom contributions;
+  the mean contribution of the atoms of large rings, of small rings, of the network, and of
+  ``random_subsets`` random network-atom subsets of equal size. The FSDP's cell-resolution flag of
+  the structure stage and the cell are carried along.
+* C12 inputs ("softness around rings shows no ring-size dependence beyond the overall
+  distribution"): a Li is covered by a ring size when it lies within ``li_ring_cutoff_A`` of an
+  atom of a ring of that size (a Li may be covered by several sizes). For each class: d, its mean
+  softness minus that of all Li in sd of all Li, and d of ``shifts`` spatially translated softness
+  fields (each Li takes the softness of the Li nearest to its position minus a random translation:
+  the field keeps its correlations and loses any relation to the rings), the sampling spread of d.
+* The decisions (intervals against the margins of ``config["claims"]``) are made in
+  :mod:`lipsglass.claims.homology`; :func:`claims_job` only reads the files and writes the rows.
 
 Outputs per glass (``results/{glass}/homology/``): ``pd_h0.csv``, ``pd_h1.csv``, ``pd_h2.csv``,
 ``rings.json``, ``fsdp_link.json``, ``softness_by_ring_size.json``.
@@ -62,7 +56,8 @@ from typing import Mapping
 
 import numpy as np
 
-from lipsglass.claims import write_claim_rows
+from lipsglass.claims.homology import homology_verdicts
+from lipsglass.claims.scorecard import write_claim_rows
 from lipsglass.homology import PersistenceDiagram, Rings, fsdp_ring_link, ring_length, structure_homology
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import read_data
@@ -192,9 +187,8 @@ def load_fsdp_link(path: str | Path) -> dict:
 
 def _softness_keys(data: dict) -> None:
     data["values"] = {int(s): np.asarray(v, float) for s, v in data.get("values", {}).items()}
-    data["per_size"] = {int(s): d for s, d in data.get("per_size", {}).items()}
-    for key in ("p_shift", "max_abs_z", "max_abs_d"):
-        data[key] = _none_to_nan(data.get(key))
+    data["per_size"] = {int(s): {k: (_none_to_nan(v) if k == "d" else v) for k, v in d.items()}
+                        for s, d in data.get("per_size", {}).items()}
 
 
 def load_softness_rings(path: str | Path) -> dict:
@@ -264,13 +258,14 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
 
 
 def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapping, out_json: str) -> None:
-    """C11 for both ring definitions: the link of the persistent rings to the FSDP window for
+    """C11 inputs for both ring definitions: the link of the persistent rings to the FSDP window for
     both ring lengths (``lipsglass.homology.fsdp_ring_link``), the real-space enrichment scanned
-    over ``c11_thresholds_A2`` (``fsdp_enrichment_scan``), and the reciprocal-space test: the
-    per-atom S(q) contribution in the FSDP window of the atoms of large rings, of small rings,
-    against random network-atom subsets of equal size (``fsdp_subset_contribution``, weights of
-    ``fsdp_weighting``). When the FSDP width is not resolved (null in fsdp.json) the library's
-    default FWHM 0.25 q is used and recorded."""
+    over ``enrichment_thresholds_A2`` (``fsdp_enrichment_scan``), and the per-atom S(q) contribution
+    in the FSDP window of the atoms of large rings, of small rings, of the network and of
+    ``random_subsets`` random network-atom subsets of equal size (``fsdp_subset_contribution``,
+    weights of ``fsdp_weighting``). When the FSDP width is not measured (null in fsdp.json) the
+    library's default FWHM 0.25 q is used and recorded; the structure stage's flag of a width set by
+    the cell (``fwhm_limited_by_box``) is carried along with the cell, for the claim."""
     from lipsglass.homology import fsdp_enrichment_scan, fsdp_subset_contribution
     from lipsglass.structure_factor import _weights
 
@@ -296,7 +291,7 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapp
             entry["links"] = {length: fsdp_ring_link(rings, q, fwhm, length=length, large_ring=large)
                               for length in RING_LENGTHS}
             every = read_rings(pd_h1, settings["max_ring_size"], definition)
-            entry["enrichment"] = {length: fsdp_enrichment_scan(every, q, fwhm, settings["claims"]["c11_thresholds_A2"],
+            entry["enrichment"] = {length: fsdp_enrichment_scan(every, q, fwhm, settings["enrichment_thresholds_A2"],
                                                                 length=length, large_ring=large)
                                    for length in RING_LENGTHS}
             atoms = {name: np.unique(np.concatenate([[index[int(i)] for i in a] for a, s in zip(rings.atoms, rings.size)
@@ -307,7 +302,7 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapp
             try:
                 entry["reciprocal"] = fsdp_subset_contribution(
                     data.box, data.box.wrap(data.positions), weights, atoms, pool, (q - fw / 2, q + fw / 2),
-                    n_random=settings["claims"]["c11_n_random"], seed=settings["claims"]["seed"])
+                    n_random=settings["random_subsets"], seed=settings["seed"])
             except ValueError as exc:  # the cell has no wave vector in the FSDP window
                 entry["reciprocal_note"] = str(exc)
         per_definition[definition] = entry
@@ -315,7 +310,10 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapp
     write_json(out_json, {
         "fsdp": {"weighting": settings["fsdp_weighting"], "position_inv_A": q, "fwhm_inv_A": fw,
                  "fwhm_source": fwhm_source, "at_window_edge": bool(peak.get("at_window_edge", False)),
+                 **{k: peak.get(k) for k in ("fwhm_limited_by_box", "fwhm_limit_inv_A", "resolution_multiple",
+                                             "fwhm_deconvolved_inv_A", "r_max_A")},
                  "source": str(fsdp_json)},
+        "n_atoms": int(len(elements)), "cell_A": float(min(data.box.lengths)),
         "primary_definition": settings["ring_definition"], "primary_length": settings["ring_length"],
         "min_persistence_A2": float(settings["min_persistence_A2"]), "large_ring_size": int(large),
         "n_rings": primary["n_rings"], "links": primary["links"], "definitions": per_definition,
@@ -350,138 +348,49 @@ def _li_coordinates(configuration: str, softness_csv: str):
 
 def softness_rings_job(pd_h1: str, configuration: str, softness_csv: str, settings: Mapping,
                        out_json: str) -> None:
-    """C12 for both ring definitions: softness (pooled model ``S``) of the Li covered by the
-    persistent rings of each size (within ``li_ring_cutoff_A`` of a ring atom) against all Li,
-    with the spatial shift test (``lipsglass.homology.ring_softness_test``; the same translated
-    fields for both definitions). The primary definition's result is also at the top level."""
-    from lipsglass.homology import ring_coverage, ring_softness_test, shifted_fields
+    """C12 inputs for both ring definitions: softness (pooled model ``S``) of the Li covered by the
+    persistent rings of each size (within ``li_ring_cutoff_A`` of a ring atom) against all Li, and
+    its spread over ``shifts`` spatially translated fields (``lipsglass.homology.ring_softness_by_size``;
+    the same translations for both definitions). The primary definition's result is also at the top
+    level."""
+    from lipsglass.homology import ring_coverage, ring_softness_by_size, shift_indices
 
     box, pos, index, li, s = _li_coordinates(configuration, softness_csv)
-    c = settings["claims"]
-    rng = np.random.default_rng(c["seed"])
-    null = shifted_fields(box, pos[li], s, c["c12_n_shifts"], rng)
+    shifts = shift_indices(box, pos[li], settings["shifts"], np.random.default_rng(settings["seed"]))
     per_definition = {}
     for definition in RING_COLUMNS:
         rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"], definition), settings["min_persistence_A2"])
         ok = rings.size > 0
         ring_atoms = [np.array([index[int(i)] for i in ids], dtype=np.int64) for ids, k in zip(rings.atoms, ok) if k]
         coverage = ring_coverage(box, pos, ring_atoms, rings.size[ok], pos[li], settings["li_ring_cutoff_A"])
-        res = ring_softness_test(coverage, s, null, min_count=settings["min_count"])
+        res = ring_softness_by_size(coverage, s, shifts)
+        for entry in res["per_size"].values():  # 1e-5 sd: far below any se (a few 0.01 sd), a third of the file
+            entry["null_d"] = np.round(entry["null_d"], 5)
         res["values"] = {int(k): s[v].tolist() for k, v in coverage.items()}
         res["n_rings"] = int(ok.sum())
         res["n_li_covered"] = int(len(np.unique(np.concatenate(list(coverage.values()))))) if coverage else 0
         per_definition[definition] = res
+    # the primary definition at the top level too (figures), its null draws only under definitions
+    primary = dict(per_definition[settings["ring_definition"]])
+    primary["per_size"] = {k: {n: v for n, v in e.items() if n != "null_d"} for k, e in primary["per_size"].items()}
     write_json(out_json, {"configuration": str(configuration), "softness_source": str(softness_csv),
                           "softness_column": "S", "min_persistence_A2": float(settings["min_persistence_A2"]),
                           "cutoff_A": float(settings["li_ring_cutoff_A"]), "n_Li": int(len(li)),
+                          "n_atoms": int(len(pos)), "seed": int(settings["seed"]),
                           "primary_definition": settings["ring_definition"],
-                          **per_definition[settings["ring_definition"]], "definitions": per_definition})
+                          **primary, "definitions": per_definition})
 
 
 # ---- claims -------------------------------------------------------------------------------------
 
-def _f(value, fmt: str = ".2f") -> str:
-    return "n/a" if value is None or not np.isfinite(value) else format(value, fmt)
-
-
-def c11_glass_verdict(entry: dict, alpha: float) -> tuple[bool | None, str]:
-    """C11 in one glass under one ring definition: (True/False, text) if tested, (None, reason)
-    if not. Holds when the atoms of large rings contribute more to S(q) in the FSDP window than
-    random network atoms (p_random < alpha) and more than the atoms of small rings, and the FSDP
-    window enriches large rings (enrichment > 1) at every scanned persistence threshold with
-    rings in the window."""
-    if not entry or not entry.get("reciprocal"):
-        return None, entry.get("reciprocal_note", "FSDP or rings not resolved") if entry else "no entry"
-    rec = entry["reciprocal"]["subsets"]
-    big, small = rec.get("large_rings", {}), rec.get("small_rings", {})
-    if "mean_contribution" not in big or "mean_contribution" not in small:
-        return None, "no large or no small rings"
-    scan = [e for e in entry["enrichment"]["death"] if e.get("n_in_window", 0) > 0 and np.isfinite(e["enrichment"])]
-    enriched = bool(scan) and all(e["enrichment"] > 1 for e in scan)
-    ok = big["p_random"] < alpha and big["mean_contribution"] > small["mean_contribution"] and enriched
-    text = (f"S(q) per atom in FSDP window: large-ring atoms {big['mean_contribution']:.3g} (n = {big['n_atoms']}, "
-            f"p vs random subsets = {big['p_random']:.3g}), small-ring atoms {small['mean_contribution']:.3g} "
-            f"(p = {small['p_random']:.3g}), network mean {entry['reciprocal']['pool_mean']:.3g}; real-space "
-            f"enrichment of rings > 8 in the window (2 sqrt(death)) at persistence > "
-            + ", ".join(f"{e['min_persistence_A2']:g}: {_f(e.get('enrichment'))}" for e in entry["enrichment"]["death"]))
-    return ok, text
-
-
-def homology_claims(links: Mapping[str, dict], softness: Mapping[str, dict], settings: Mapping,
-                    sources: Mapping[str, str]) -> list[dict]:
-    """Rows for C11 and C12 (columns of ``lipsglass.claims.CLAIM_COLUMNS``) under the primary ring
-    definition, the other one reported beside it; criteria in the module docstring.
-    ``links``: loaded fsdp_link.json per glass; ``softness``: loaded softness_by_ring_size.json
-    per glass; ``sources``: text naming the input files."""
-    c = settings["claims"]
-    primary = settings["ring_definition"]
-    other = [d for d in RING_COLUMNS if d != primary][0]
-    parts, ok = [], []
-    for glass, data in links.items():
-        if data["fsdp"]["at_window_edge"]:
-            parts.append(f"{glass}: FSDP not resolved (at the edge of its search window)")
-            continue
-        verdict, text = c11_glass_verdict(data["definitions"][primary], c["c11_alpha"])
-        alt, _ = c11_glass_verdict(data["definitions"][other], c["c11_alpha"])
-        if verdict is None:
-            parts.append(f"{glass}: not tested ({text})")
-            continue
-        ok.append(verdict)
-        parts.append(f"{glass}: {text}; {'holds' if verdict else 'does not hold'} ({primary}); "
-                     f"{other}: {'n/a' if alt is None else ('holds' if alt else 'does not hold')}")
-    verdict = "not tested" if not ok else ("holds" if all(ok) else "does not hold")
-    rows = [{
-        "claim": "C11", "verdict": verdict, "measured": "; ".join(parts),
-        "criterion": (f"rings with persistence > {settings['min_persistence_A2']:g} A^2 ({primary} rings; {other} "
-                      f"reported); in every glass the atoms of rings > {settings['large_ring_size']} atoms contribute "
-                      f"more per atom to S(q) within q_FSDP +- FWHM/2 than random network-atom subsets of equal size "
-                      f"(p < {c['c11_alpha']:g}, {c['c11_n_random']} subsets) and than small-ring atoms, and the "
-                      f"real-space window 2pi/(q +- FWHM/2) holds a larger share of such rings (by 2 sqrt(death)) "
-                      f"than all rings do, at each persistence threshold {c['c11_thresholds_A2']} A^2; glasses whose "
-                      f"FSDP lies at the edge of its search window are not tested. Caveat: random subsets ignore that "
-                      f"neighbouring atoms share the phase of the density wave, so that p is optimistic; the "
-                      f"enrichment scan carries no such assumption"),
-        "source": sources["C11"]}]
-
-    tested = {g: d for g, d in softness.items() if np.isfinite(_none_to_nan(d.get("p_shift")))}
-    level = c["c12_alpha"] / max(len(tested), 1)
-    parts, dependent = [], []
-    for glass, d in softness.items():
-        covered = {s: v["n_li"] for s, v in d["per_size"].items()}
-        if glass not in tested:
-            parts.append(f"{glass}: not tested (no ring-size class covers >= {d['min_count']} Li; Li per class "
-                         f"{covered})")
-            continue
-        dep = d["p_shift"] < level and d["max_abs_d"] >= c["c12_min_effect_sd"]
-        dependent.append(dep)
-        alt = d["definitions"][other]
-        parts.append(f"{glass}: max |z| = {d['max_abs_z']:.2f}, shift-test p = {d['p_shift']:.3g} "
-                     f"({d['n_shifts']} shifts), max |d| = {d['max_abs_d']:.2f} sd over sizes {d['sizes_tested']}; "
-                     f"Li covered per size {covered} of {d['all_li']['n']} ({d['n_li_covered']} covered by any); "
-                     f"{other}: p = {_f(_none_to_nan(alt.get('p_shift')), '.3g')}, "
-                     f"max |d| = {_f(_none_to_nan(alt.get('max_abs_d')))}")
-    verdict = "not tested" if not tested else ("holds" if not any(dependent) else "does not hold")
-    rows.append({
-        "claim": "C12", "verdict": verdict, "measured": "; ".join(parts),
-        "criterion": (f"Li within {settings['li_ring_cutoff_A']:g} A of an atom of a ring (persistence > "
-                      f"{settings['min_persistence_A2']:g} A^2, {primary} rings; {other} reported) are covered by "
-                      f"its size class; each class with >= {settings['min_count']} Li against all Li (z of the "
-                      f"mean difference); a glass shows a ring-size dependence if max |z| exceeds that of "
-                      f"spatially translated softness fields (which keep the correlation of neighbouring Li) with "
-                      f"p < {c['c12_alpha']:g}/(glasses tested) and the largest mean difference is >= "
-                      f"{c['c12_min_effect_sd']:g} sd of all Li; holds if no tested glass does. Calibration: on "
-                      f"Gaussian random softness fields (correlation 4 and 8 A) at most 7 of 60 flagged at 0.05 "
-                      f"(tests/test_homology_c12_calibration.py)"),
-        "source": sources["C12"]})
-    return rows
-
-
-def claims_job(links: Mapping[str, str], softness: Mapping[str, str], settings: Mapping, out_csv: str) -> None:
-    """``results/summary/homology_claims.csv`` (C11, C12) from the per-glass homology outputs."""
-    rows = homology_claims({g: load_fsdp_link(p) for g, p in links.items()},
-                           {g: load_softness_rings(p) for g, p in softness.items()}, settings,
-                           {"C11": "; ".join(links.values()), "C12": "; ".join(softness.values())})
-    write_claim_rows(out_csv, rows)
+def claims_job(links: Mapping[str, str], softness: Mapping[str, str], ring_definition: str, criteria: Mapping,
+               out_csv: str) -> None:
+    """``results/summary/homology_claims.csv`` (C11, C12) from the per-glass homology outputs;
+    ``criteria``: the config's ``claims`` section (level, C11, C12)."""
+    verdicts = homology_verdicts({g: load_fsdp_link(p) for g, p in links.items()},
+                                 {g: load_softness_rings(p) for g, p in softness.items()}, criteria, ring_definition,
+                                 {"C11": "; ".join(links.values()), "C12": "; ".join(softness.values())})
+    write_claim_rows(out_csv, [v.row() for v in verdicts])
 
 
 # ---- figures ------------------------------------------------------------------------------------
@@ -530,7 +439,7 @@ def rings_fsdp_figure_job(links: Mapping[str, str], out_png: str, out_pdf: str) 
 def softness_rings_figure_job(results: Mapping[str, str], softness: Mapping[str, str], out_png: str,
                               out_pdf: str) -> None:
     """Fig. S5b-e: softness of Li covered by rings of each size against all Li, per glass, for
-    the primary ring definition (named in each panel, with the shift-test p of both)."""
+    the primary ring definition (named in each panel; the verdict and its intervals are in the C12 row)."""
     from lipsglass.figures.homology import plot_softness_by_ring_size
 
     all_s = {}

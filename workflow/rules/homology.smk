@@ -47,25 +47,25 @@ rule homology_fsdp_link:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=dict(
-            homology_settings(
-                "elements",
-                "min_persistence_A2",
-                "max_ring_size",
-                "ring_definition",
-                "ring_length",
-                "large_ring_size",
-                "fsdp_weighting",
-            ),
-            claims={k: config["homology"]["claims"][k] for k in ("seed", "c11_n_random", "c11_thresholds_A2")},
+        settings=homology_settings(
+            "elements",
+            "min_persistence_A2",
+            "max_ring_size",
+            "ring_definition",
+            "ring_length",
+            "large_ring_size",
+            "fsdp_weighting",
+            "seed",
+            "random_subsets",
+            "enrichment_thresholds_A2",
         ),
     script:
         "../scripts/homology_fsdp_link.py"
 
 
 rule homology_softness:
-    """Softness of the Li covered by each ring size against all Li, spatial shift test (both
-    ring definitions)."""
+    """Softness of the Li covered by each ring size against all Li, and its spread over spatially
+    translated softness fields (both ring definitions)."""
     input:
         pd_h1="results/{glass}/homology/pd_h1.csv",
         configuration=softness_run_file("final.data"),
@@ -77,18 +77,16 @@ rule homology_softness:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=dict(
-            homology_settings(
-                "min_persistence_A2", "max_ring_size", "ring_definition", "li_ring_cutoff_A", "min_count"
-            ),
-            claims={k: config["homology"]["claims"][k] for k in ("seed", "c12_n_shifts")},
+        settings=homology_settings(
+            "min_persistence_A2", "max_ring_size", "ring_definition", "li_ring_cutoff_A", "seed", "shifts"
         ),
     script:
         "../scripts/homology_softness.py"
 
 
 rule homology_claims:
-    """Claims C11 (FSDP from rings larger than 8) and C12 (no ring-size dependence of softness)."""
+    """Claims C11 (FSDP from rings larger than 8) and C12 (no ring-size dependence of softness):
+    the only homology rule that reads the claims section."""
     input:
         links=homology_glass_files("fsdp_link.json"),
         softness=homology_glass_files("softness_by_ring_size.json"),
@@ -100,9 +98,8 @@ rule homology_claims:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=homology_settings(
-            "min_persistence_A2", "ring_definition", "large_ring_size", "li_ring_cutoff_A", "min_count", "claims"
-        ),
+        ring_definition=config["homology"]["ring_definition"],
+        criteria={k: config["claims"][k] for k in ("level", "C11", "C12")},
     script:
         "../scripts/homology_claims.py"
 

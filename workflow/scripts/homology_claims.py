@@ -4,4 +4,4 @@ from lipsglass.workflow_logging import redirect_to_log
 with redirect_to_log(snakemake.log[0]):
     claims_job(dict(zip(snakemake.params.glasses, snakemake.input.links)),
                dict(zip(snakemake.params.glasses, snakemake.input.softness)),
-               snakemake.params.settings, snakemake.output.claims)
+               snakemake.params.ring_definition, snakemake.params.criteria, snakemake.output.claims)
