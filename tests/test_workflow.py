@@ -236,11 +236,13 @@ def test_tiny_run_used_the_declared_lammps_and_its_analyses_are_sound(tiny_run):
     assert np.isfinite(D) and D > 0
     scorecard = list(csv.DictReader((tiny_run / "results" / "summary" / "scorecard.csv").open()))
     assert [r["claim"] for r in scorecard] == [f"C{k}" for k in range(1, 14)]
-    # a 126-atom glass (one composition) is too small for any claim: every claim depends on sampling
-    # (Li, glasses, hops), so none may be decided, and each row states its scale
-    assert {r["claim"]: r["verdict"] for r in scorecard} == {f"C{k}": "not tested" for k in range(1, 14)}
+    # a 126-atom glass (one composition) is too small for every claim that depends on sampling (Li,
+    # glasses, hops): none of C1-C12 may be decided; C13 (bond geometry of the force field) may be
+    verdicts = {r["claim"]: r["verdict"] for r in scorecard}
+    assert {c: v for c, v in verdicts.items() if c != "C13"} == {f"C{k}": "not tested" for k in range(1, 13)}
+    assert verdicts["C13"] in ("holds", "not tested")
     assert all(r["scale"] and r["scale"] != "no data" for r in scorecard), [r["claim"] for r in scorecard if not r["scale"]]
-    assert all(r["would_decide"] for r in scorecard)  # each undecided row says what would decide it
+    assert all(r["would_decide"] for r in scorecard if r["verdict"] != "holds")  # what would decide each
 
 
 def _planned(workdir: Path, *configs: Path) -> dict[str, int]:

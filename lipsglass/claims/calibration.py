@@ -77,7 +77,9 @@ def table(calibrations: list[Calibration]) -> str:
     """The Markdown calibration table of docs/claims.md."""
     lines = [TABLE_HEADER, "|" + "---|" * 11]
     for c in calibrations:
-        lines.append(f"| {c.claim} | {c.estimand} | {c.unit} | {c.margin} | {c.null} | {c.planted} | {c.n_draws} | "
+        cell = {k: str(getattr(c, k)).replace("|", "\\|") for k in ("estimand", "unit", "margin", "null", "planted")}
+        lines.append(f"| {c.claim} | {cell['estimand']} | {cell['unit']} | {cell['margin']} | {cell['null']} | "
+                     f"{cell['planted']} | {c.n_draws} | "
                      f"{c.false_holds:.3f} | {c.false_does_not_hold:.3f} | {c.nominal:.3f} | "
                      f"{c.power:.2f} ({c.power_of}) |")
     return "\n".join(lines)
@@ -115,7 +117,7 @@ def _command(args) -> int:
         return 0
     path = Path(args.write)
     doc = path.read_text()
-    if not table_in(doc):
+    if TABLE_BEGIN not in doc or TABLE_END not in doc:
         raise ValueError(f"{path} has no calibration table between its markers ({TABLE_BEGIN})")
     head, rest = doc.split(TABLE_BEGIN, 1)
     path.write_text(head + TABLE_BEGIN + "\n" + text + "\n" + TABLE_END + rest.split(TABLE_END, 1)[1])
