@@ -57,7 +57,7 @@ rule study_plan:
     params:
         glasses=GLASSES,
         neb_glasses=neb_glasses(),
-        study={k: config[k] for k in ("replicas", "compositions", "production", "md", "quench", "neb")},
+        study={k: config[k] for k in ("replicas", "compositions", "production", "md", "quench", "neb", "claims")},
     script:
         "../scripts/study_plan.py"
 
