@@ -103,3 +103,15 @@ def test_readme_claim_table_is_the_scorecards(tmp_path):
     assert "| C1 (Fig. 1) | statement 1 | holds | 0.2 [0.1, 0.3] eV (90%) | > 0.05 eV | 5 glasses x 2 replicas" in table
     readme = open("README.md").read()
     assert README_BEGIN in readme and README_END in readme
+
+
+def test_a_shown_interval_that_contradicts_its_verdict_is_caught():
+    from lipsglass.claims.scorecard import verdict_agrees_with_interval
+
+    row = Verdict("C7", "difference", Interval(-0.076, -0.10, -0.05, 0.9, unit="A"), Region.within(0.02), "glass",
+                  Scale(atoms=126), verdict="not tested").row()
+    assert not verdict_agrees_with_interval(row)            # entirely outside, yet "not tested"
+    assert verdict_agrees_with_interval(dict(row, verdict="does not hold"))
+    assert verdict_agrees_with_interval(dict(row, why_not_tested="not tested at this scale"))
+    empty = Verdict("C1", "slope", None, Region.above(0), "glass", Scale(atoms=126)).row()
+    assert verdict_agrees_with_interval(empty) and not verdict_agrees_with_interval(dict(empty, verdict="holds"))

@@ -243,6 +243,13 @@ def test_tiny_run_used_the_declared_lammps_and_its_analyses_are_sound(tiny_run):
     assert verdicts["C13"] in ("holds", "not tested")
     assert all(r["scale"] and r["scale"] != "no data" for r in scorecard), [r["claim"] for r in scorecard if not r["scale"]]
     assert all(r["would_decide"] for r in scorecard if r["verdict"] != "holds")  # what would decide each
+    # every claim row's shown interval and region say what its verdict says
+    from lipsglass.claims.scorecard import read_claim_rows, verdict_agrees_with_interval
+
+    rows = [r for f in sorted((tiny_run / "results" / "summary").glob("*_claims.csv")) for r in read_claim_rows(f)]
+    assert len(rows) == 13 and all(verdict_agrees_with_interval(r) for r in rows), \
+        [(r["claim"], r["verdict"], r["estimate"], r["ci_low"], r["ci_high"], r["region"]) for r in rows
+         if not verdict_agrees_with_interval(r)]
 
 
 def _planned(workdir: Path, *configs: Path) -> dict[str, int]:

@@ -303,7 +303,7 @@ def c12_verdict(softness: Mapping[str, Mapping], criteria: Mapping, level: float
     deciding = f": size {res['deciding'][1]} in {res['deciding'][0]}" if res["interval"] is not None else ""
     return Verdict("C12", C12_ESTIMAND + deciding, res["interval"], region,
                    "glass; its Li share softness, so the spread of d is that of spatially shifted fields",
-                   scale, detail="; ".join(detail), source=source, would_decide=would,
+                   scale, value_unit="sd", detail="; ".join(detail), source=source, would_decide=would,
                    verdict=res["verdict"] if res["interval"] is not None else NOT_TESTED, why_not_tested=why,
                    structured={"effect": None if res["interval"] is None else res["interval"].estimate,
                                "effect_se": None if res["interval"] is None else

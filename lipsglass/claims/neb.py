@@ -295,7 +295,7 @@ def c9_verdict(barriers: Mapping[str, Sequence[Mapping]], criteria: Mapping, lev
         "C9", estimand, interval, region, "hop (one per Li), glass as stratum", scale,
         detail="; ".join(parts), source=source,
         would_decide="" if verdict == "holds" else plan["text"], verdict=verdict, why_not_tested=why,
-        structured={"sample_size": sum(n_ind.values()), "sample_unit": "independent converged hops"})
+        structured={"sample_size": sum(n_ind.values()), "sample_unit": "independent converged hops"}, value_unit="eV")
 
 
 # ---- C10: long hops of Li near PS4 and near P2S6, glass as unit ----------------------------------

@@ -254,3 +254,17 @@ def register(subparsers) -> None:
     p.add_argument("scorecard", help="results/summary/scorecard.csv of a finished study")
     p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (README.md)")
     p.set_defaults(func=_claims_table_command)
+
+
+def verdict_agrees_with_interval(row: dict) -> bool:
+    """A claim row's shown interval and region say what its verdict says: inside -> holds,
+    entirely outside -> does not hold, straddling -> not tested. A row without an interval must
+    be 'not tested'. (A claim of parts shows the part that decided, at the level it was decided.)"""
+    if not row.get("estimate"):
+        return row["verdict"] == "not tested"
+    from lipsglass.claims.verdict import Interval, Region, decide
+
+    interval = Interval(float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]), float(row["level"]))
+    region = Region(float(row["region_low"]), float(row["region_high"]))
+    shown = decide(interval, region)
+    return shown == row["verdict"] or (row["verdict"] == "not tested" and bool(row.get("why_not_tested")))

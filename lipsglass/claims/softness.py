@@ -131,6 +131,8 @@ class SoftnessCriteria:
         return 1.0 - (1.0 - self.level) / parts
 
 
+# unit of each claim's estimand (the region's unit when no interval carries it)
+ESTIMAND_UNITS = {"C4": "softness per unit P2S6 fraction", "C6": "r", "C8": "r"}
 CLAIM_KEYS = ("level", "softness_min_li_per_glass", "C4", "C5", "C6", "C8")  # what the softness_claims rule reads
 
 
@@ -254,7 +256,7 @@ def _too_small(claim: str, estimand: str, region: Region, unit: str, glasses, ex
     reason = why or (f"{len(glasses) - len(excluded)} glass(es) with >= {crit.min_li_per_glass} Li (need {need})"
                      + (f"; left out as too small: {small}" if small else ""))
     return Verdict(claim, estimand, None, region, unit, _scale(glasses, ps, sum(g.n_li for g in glasses)),
-                   detail=reason, source=SOURCE, verdict=NOT_TESTED, why_not_tested=f"not tested{'' if why else ' at this scale'}: {reason}",
+                   value_unit=ESTIMAND_UNITS.get(claim, ""), detail=reason, source=SOURCE, verdict=NOT_TESTED, why_not_tested=f"not tested{'' if why else ' at this scale'}: {reason}",
                    would_decide=(f"at least {need} glasses (replicas x compositions) of >= {crit.min_li_per_glass} Li "
                                  "each, e.g. the default study (5 compositions x 2 replicas of 258 Li) or config/paper.yaml"))
 

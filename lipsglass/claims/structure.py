@@ -130,7 +130,9 @@ def c7_verdict(per_composition: Mapping[str, Sequence[Mapping]], criteria: Mappi
         interval = outside[pair]
     elif have:
         pair = max(have, key=lambda p: reach(have[p]))
-        interval = have[pair]
+        # not tested: the pair's interval at the level its "does not hold" was tested at (it straddles
+        # the margin there; the narrower interval at ``level`` may not, which would read as a contradiction)
+        interval = have[pair] if verdict == HOLDS else at_union[pair]
     else:
         pair, interval = None, None
     if interval is not None:
@@ -263,7 +265,7 @@ def c13_verdict(rdf_tables: Mapping[str, Sequence[Mapping[str, np.ndarray]]], cr
         interval = out[pair]
     elif have:
         pair = max(have, key=lambda p: reach(p, have[p]))
-        interval = have[pair]
+        interval = have[pair] if verdict == HOLDS else at_union[pair]  # as C7: the interval that decided
     else:
         pair, interval = None, None
     region = parts[pair][2] if pair else parts["P-S bond PS4"][2]

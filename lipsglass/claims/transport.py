@@ -214,7 +214,7 @@ def c1_verdict(arrhenius: Mapping[str, Mapping], p2s6_fraction: Mapping[str, flo
     if result is None:
         need = "; ".join(f"{g}: {run_length_text(arrhenius[g])}" for g in glasses if run_length_text(arrhenius[g]))
         return Verdict("C1", estimand, None, region, unit, scale or Scale(), detail=detail, source=source,
-                       verdict=NOT_TESTED,
+                       verdict=NOT_TESTED, value_unit="eV per unit P2S6 fraction",
                        why_not_tested=(f"{len(fits)} composition(s) with a glass-phase Arrhenius fit, "
                                        f"need >= {max(3, min_glasses)} at distinct P2S6 fractions"),
                        would_decide=("glass-phase Arrhenius fits (>= 2 diffusive glassy temperatures) for >= "
@@ -344,7 +344,8 @@ def c2_verdict(arrhenius: Mapping[str, Mapping], experimental_span: tuple[float,
                       "sample_size": k, "sample_unit": "replicas per composition"}
     return Verdict("C2", "log10 sigma_NE(300 K) of every glass composition", deciding, region,
                    "glass replica (SE from the replicas of each composition)", scale or Scale(), detail=detail,
-                   source=source, would_decide=would, verdict=verdict, why_not_tested=why, structured=structured)
+                   source=source, would_decide=would, verdict=verdict, why_not_tested=why, structured=structured,
+                   value_unit="log10 S/cm")
 
 
 def transport_claims(arrhenius: Mapping[str, Mapping], p2s6_fraction: Mapping[str, float],

@@ -210,6 +210,7 @@ class Verdict:
     verdict: str = field(default="")
     why_not_tested: str = ""
     structured: dict = field(default_factory=dict)
+    value_unit: str = ""    # unit of the estimand, for the region when there is no interval to carry it
 
     def __post_init__(self):
         if not self.verdict:
@@ -222,7 +223,7 @@ class Verdict:
     def row(self) -> dict:
         """The claim-table row (:data:`lipsglass.claims.scorecard.CLAIM_COLUMNS`)."""
         i = self.interval
-        value_unit = i.unit if i is not None else ""
+        value_unit = i.unit if i is not None and i.unit else self.value_unit
         row = {
             "claim": self.claim, "verdict": self.verdict, "estimand": self.estimand,
             "estimate": "" if i is None else f"{i.estimate:.6g}",
