@@ -59,7 +59,7 @@ ALPHA = 0.05
 POWER = 0.80
 YIELD_LEVEL = 0.95          # one-sided level of the upper limit of an NEB yield with no converged hop
 MAX_FACTOR = 400.0          # beyond this the effect is practically indistinguishable from the threshold
-UNDECIDED = ("not tested", "not testable")
+UNDECIDED = ("not tested",)
 
 # the value a claim's estimate is compared with (its criterion); 0 for differences and correlations
 CLAIM_THRESHOLDS = {"C3": 0.7}
