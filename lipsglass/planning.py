@@ -146,6 +146,8 @@ class Need:
 
 
 def _from_structured(row: Mapping) -> tuple[float, str] | None:
+    if row.get("size_factor") not in (None, ""):  # the claim's own sizing wins (e.g. C12's equivalence plan)
+        return max(1.0, float(row["size_factor"])), row.get("size_basis") or "the claim's own plan"
     try:
         effect, se = float(row["effect"]), float(row["effect_se"])
     except (KeyError, TypeError, ValueError):

@@ -253,3 +253,12 @@ def test_committed_reproduction_config_validates():
     overlay = yaml.safe_load(open("config/reproduction.yaml"))
     validate_config(P._merge(load_config("config/config.yaml"), overlay))
     assert all(type(T) is int for T in overlay.get("production", {}).get("temperatures_K", []))
+
+
+def test_a_claims_own_sizing_wins_over_its_interval():
+    row = {"claim": "C12", "verdict": "not tested", "estimate": "-0.29", "ci_low": "-0.93", "ci_high": "0.35",
+           "level": "0.95", "region_low": "-0.25", "region_high": "0.25", "size_factor": "9.3",
+           "size_basis": "equivalence at a true d of 0"}
+    need = P.plan_need(row, {"compositions": {"g": {"units": {"PS4": 2}}}, "replicas": 1})
+    assert need.factor == pytest.approx(9.3) and need.basis == "equivalence at a true d of 0"
+    assert need.config_changes == {"compositions": {"g": {"units": {"PS4": 20}}}}

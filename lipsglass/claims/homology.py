@@ -146,7 +146,7 @@ def c11_verdict(links: Mapping[str, Mapping], criteria: Mapping, level: float, d
         alt, alt_verdict = c11_decision(alt_excess, margin, level, min_glasses)
         detail.append(f"{other} rings: {alt_verdict}" + (f", r = {alt.text()}" if alt else ""))
     limited = {g: v["cell"] for g, v in glasses.items() if v["status"] == "box-limited"}
-    why, would = "", ""
+    why, would, sizing = "", "", {}
     if verdict == NOT_TESTED:
         if limited:
             edge = max(c["edge_A"] for c in limited.values())
@@ -155,6 +155,10 @@ def c11_verdict(links: Mapping[str, Mapping], criteria: Mapping, level: float, d
                    f"(cell edge {_fmt(min(_nan(v['cell_A']) for v in glasses.values() if v.get('cell_A')), '.1f')} A)")
             would = (f"cells of >= {_fmt(edge, '.0f')} A edge (~{n} atoms) so that the FSDP width is the glass', in >= "
                      f"{max(min_glasses, 2)} glasses; then r over glasses against > {margin:g}")
+            if n and atoms:
+                sizing = {"size_factor": n / min(atoms),
+                          "size_basis": f"not tested at this scale: cells of >= {_fmt(edge, '.0f')} A edge (~{n} atoms, "
+                                        f"now {min(atoms)}) resolve the FSDP width"}
         elif interval is None:
             why = f"FSDP and large rings resolved in {len(excess)} glasses; the t interval needs >= {max(min_glasses, 2)}"
             would = f"the excess r in >= {max(min_glasses, 2)} glasses with a resolved FSDP"
@@ -165,7 +169,7 @@ def c11_verdict(links: Mapping[str, Mapping], criteria: Mapping, level: float, d
                  f"compositions; {_c11_plan(list(excess.values()), margin, level)}")
     return Verdict("C11", C11_ESTIMAND, interval, region, "glass", scale, detail="; ".join(detail), source=source,
                    would_decide=would, verdict=verdict if verdict == NOT_TESTED else "", why_not_tested=why,
-                   structured={"effect": None if interval is None else interval.estimate,
+                   structured={**sizing, "effect": None if interval is None else interval.estimate,
                                "effect_se": (float(np.std(list(excess.values()), ddof=1) / math.sqrt(len(excess)))
                                              if interval is not None else None),
                                "threshold": margin, "sample_size": len(excess), "sample_unit": "glass"})
@@ -287,7 +291,7 @@ def c12_verdict(softness: Mapping[str, Mapping], criteria: Mapping, level: float
         detail.append(f"{other} rings: {alt['verdict']}"
                       + (f", deciding class {alt['deciding'][1]} in {alt['deciding'][0]}: {alt['interval'].text(2)}"
                          if alt["interval"] else ""))
-    why, would = "", ""
+    why, would, sizing = "", "", {}
     if res["interval"] is None:
         why = f"no ring-size class covers >= {min_li} Li (and not every Li)"
         would = f"rings whose classes cover >= {min_li} Li: larger cells"
@@ -297,6 +301,9 @@ def c12_verdict(softness: Mapping[str, Mapping], criteria: Mapping, level: float
         factor = (widest / need) ** 2
         would = (f"holds needs every class's c x se below the margin: se <= {need:.3f} sd (widest now {widest:.3f}); "
                  f"se falls as 1/sqrt(Li per class): ~{max(factor, 1.0):.0f}x the Li (larger cells or replicas pooled)")
+        sizing = {"size_factor": max(factor, 1.0),
+                  "size_basis": f"equivalence at a true d of 0: every class's se <= margin / c = {need:.3f} sd "
+                                f"(widest now {widest:.3f} sd), se ~ 1/sqrt(Li per class)"}
         if res["verdict"] == DOES_NOT_HOLD:
             g, s = res["deciding"]
             would = f"class {s} of {g} lies outside +-{margin:g} sd; overturned only if " + would
@@ -305,7 +312,8 @@ def c12_verdict(softness: Mapping[str, Mapping], criteria: Mapping, level: float
                    "glass; its Li share softness, so the spread of d is that of spatially shifted fields",
                    scale, value_unit="sd", detail="; ".join(detail), source=source, would_decide=would,
                    verdict=res["verdict"] if res["interval"] is not None else NOT_TESTED, why_not_tested=why,
-                   structured={"effect": None if res["interval"] is None else res["interval"].estimate,
+                   structured={**sizing,
+                               "effect": None if res["interval"] is None else res["interval"].estimate,
                                "effect_se": None if res["interval"] is None else
                                res["classes"][res["deciding"][0]]["tested"][res["deciding"][1]][1],
                                "threshold": None if res["interval"] is None else

@@ -22,8 +22,9 @@ CLAIM_COLUMNS = ("claim", "verdict", "estimand", "estimate", "ci_low", "ci_high"
                  "value_unit", "region", "region_low", "region_high", "margin_reason", "unit_of_independence", "scale", "detail", "source",
                  "would_decide", "why_not_tested")
 # optional, for the study plan (lipsglass.planning): the estimate, its standard error, the value it
-# is decided against, and the count of independent samples it came from (with their unit)
-STRUCTURED_COLUMNS = ("effect", "effect_se", "threshold", "sample_size", "sample_unit")
+# is decided against, and the count of independent samples it came from (with their unit); or the
+# claim's own sizing (size_factor: growth of the independent samples that would decide it, and why)
+STRUCTURED_COLUMNS = ("effect", "effect_se", "threshold", "sample_size", "sample_unit", "size_factor", "size_basis")
 SCORECARD_COLUMNS = ("claim", "figure", "statement", "verdict", "estimate", "region", "scale", "estimand",
                      "unit_of_independence", "margin_reason", "detail", "would_decide", "source")
 MAX_CELL = 300          # characters of a scorecard table cell; the detail lives on the claim's section
