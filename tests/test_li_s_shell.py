@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from lipsglass.claims.structure import c7_verdict
 from lipsglass.lammpsio import Box, write_dump_frame
@@ -105,7 +106,10 @@ def test_c7_glass_to_glass_spread_keeps_the_interval_wide():
     reps = {"70:30": [glass(dict(EQUAL, P2S6=2.45 + off)) for off in (-0.06, 0.06)]}
     v = c7_verdict(reps, C7)
     assert v.verdict == "not tested" and abs(v.interval.estimate) < 1e-9
-    assert v.interval.high - v.interval.estimate == pytest.approx(6.3138 * 0.06, rel=1e-3)   # t(0.95, 1) x SE
+    # a claim of 3 pairs that is not tested shows the interval its "does not hold" was tested at:
+    # t(1 - 0.05 / 3, 1) x SE (Bonferroni over the pairs; t(0.95, 1) = 6.31 would be the 90 % one)
+    assert v.interval.high - v.interval.estimate == pytest.approx(stats.t.ppf(1 - 0.05 / 3, 1) * 0.06, rel=1e-3)
+    assert v.interval.level == pytest.approx(1 - 0.1 / 3)
     assert "needs ~" in v.would_decide and "replicas per composition" in v.would_decide
     assert v.structured["sample_size"] == 2
 
