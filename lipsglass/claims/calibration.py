@@ -109,18 +109,14 @@ def table_in(markdown: str) -> str:
 
 def _command(args) -> int:
     import sys
-    from pathlib import Path
+
+    from lipsglass.claims.scorecard import write_between_markers
 
     text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
     if args.write is None:
         print(text)
         return 0
-    path = Path(args.write)
-    doc = path.read_text()
-    if TABLE_BEGIN not in doc or TABLE_END not in doc:
-        raise ValueError(f"{path} has no calibration table between its markers ({TABLE_BEGIN})")
-    head, rest = doc.split(TABLE_BEGIN, 1)
-    path.write_text(head + TABLE_BEGIN + "\n" + text + "\n" + TABLE_END + rest.split(TABLE_END, 1)[1])
+    write_between_markers(args.write, TABLE_BEGIN, TABLE_END, text)
     return 0
 
 

@@ -93,7 +93,7 @@ def scorecard(claim_texts: list[dict], claim_files: list[str | Path], plan: dict
     return rows
 
 
-def study_scale(config: dict) -> str:
+def study_size_text(config: dict) -> str:
     """The study's size for the scorecard's header: glasses x replicas, atoms per glass, and the
     production runs (temperatures, ps)."""
     from lipsglass.composition import composition_from_config
@@ -234,19 +234,23 @@ def readme_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_between_markers(path: str | Path, begin: str, end: str, text: str) -> None:
+    """Replace what stands between the marker lines ``begin`` and ``end`` of a Markdown file (a
+    generated table) by ``text``; an error naming the file when a marker is missing."""
+    path = Path(path)
+    doc = path.read_text()
+    if begin not in doc or end not in doc:
+        raise ValueError(f"{path} has no generated table between its markers ({begin})")
+    head, rest = doc.split(begin, 1)
+    path.write_text(head + begin + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+
+
 def _claims_table_command(args) -> int:
-    with open(args.scorecard, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    text = readme_table(rows)
+    text = readme_table(read_claim_rows(args.scorecard))
     if args.write is None:
         print(text)
         return 0
-    path = Path(args.write)
-    doc = path.read_text()
-    if README_BEGIN not in doc or README_END not in doc:
-        raise ValueError(f"{path} has no claims table between its markers ({README_BEGIN})")
-    head, rest = doc.split(README_BEGIN, 1)
-    path.write_text(head + README_BEGIN + "\n" + text + "\n" + README_END + rest.split(README_END, 1)[1])
+    write_between_markers(args.write, README_BEGIN, README_END, text)
     return 0
 
 

@@ -19,7 +19,7 @@ if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
 from lipsglass.config import cell_size_warnings, neb_glasses as neb_glasses_of, selected_glasses, validate_config
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
-from lipsglass.claims.scorecard import study_scale
+from lipsglass.claims.scorecard import study_size_text
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)

@@ -86,7 +86,7 @@ rule scorecard:
         "../../envs/lipsglass.yaml"
     params:
         config_name=scorecard_config_name(),
-        scale=study_scale(config),
+        scale=study_size_text(config),
     script:
         "../scripts/scorecard.py"
 
