@@ -57,12 +57,9 @@ from lipsglass.config import neb_glasses
 
 ALPHA = 0.05
 POWER = 0.80
-YIELD_LEVEL = 0.95          # one-sided level of the upper limit of an NEB yield with no converged hop
 MAX_FACTOR = 400.0          # beyond this the effect is practically indistinguishable from the threshold
 UNDECIDED = ("not tested",)
 
-# the value a claim's estimate is compared with (its criterion); 0 for differences and correlations
-CLAIM_THRESHOLDS = {"C3": 0.7}
 # what grows the study, per claim: (dimension, how it maps onto the config)
 CLAIM_DIMENSIONS = {
     "C1": ("production ps per temperature", "production"),
@@ -95,26 +92,6 @@ def size_factor(effect: float, se: float, threshold: float = 0.0, alpha: float =
     if gap == 0:
         return math.inf
     return max(1.0, (z_sum(alpha, power) * se / gap) ** 2)
-
-
-def yield_upper_limit(converged: int, attempted: int, level: float = YIELD_LEVEL) -> float:
-    """One-sided Clopper-Pearson upper limit of a yield (success probability) from ``converged``
-    of ``attempted``: 1 - (1 - level)^(1/n) when none converged; 1 with nothing attempted."""
-    if not 0 <= converged <= attempted or not 0 < level < 1:
-        raise ValueError(f"need 0 <= converged <= attempted and 0 < level < 1; got {converged}, {attempted}, {level}")
-    if converged == attempted:
-        return 1.0
-    return float(stats.beta.ppf(level, converged + 1, attempted - converged))
-
-
-def yield_lower_limit(converged: int, attempted: int, level: float = YIELD_LEVEL) -> float:
-    """One-sided Clopper-Pearson lower limit of a yield from ``converged`` of ``attempted``:
-    (1 - level)^(1/n) when all converged; 0 when none did."""
-    if not 0 <= converged <= attempted or not 0 < level < 1:
-        raise ValueError(f"need 0 <= converged <= attempted and 0 < level < 1; got {converged}, {attempted}, {level}")
-    if converged == 0:
-        return 0.0
-    return float(stats.beta.ppf(1 - level, converged, attempted - converged + 1))
 
 
 
@@ -153,7 +130,7 @@ def _from_structured(row: Mapping) -> tuple[float, str] | None:
     except (KeyError, TypeError, ValueError):
         return None
     given = row.get("threshold")
-    t = float(given) if given not in (None, "") else CLAIM_THRESHOLDS.get(row["claim"], 0.0)
+    t = float(given) if given not in (None, "") else 0.0
     f = size_factor(effect, se, t)
     basis = f"measured {effect:.3g} +- {se:.3g} (SE) against {t:g}"
     if row.get("sample_size") not in (None, ""):

@@ -149,28 +149,6 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
     assert set(plan) == {"C1", "C9", "C8"} and all("core-h" in text for text in plan.values())
 
 
-def test_yield_upper_limit_is_the_one_sided_clopper_pearson_limit():
-    # at the limit, observing <= k successes of n has probability 1 - level
-    for k, n in ((0, 40), (0, 5), (3, 40), (10, 12)):
-        hi = P.yield_upper_limit(k, n)
-        assert stats.binom.cdf(k, n, hi) == pytest.approx(0.05, abs=1e-9)
-    assert P.yield_upper_limit(0, 40) == pytest.approx(1 - 0.05 ** (1 / 40))
-    assert P.yield_upper_limit(0, 0) == 1.0 and P.yield_upper_limit(4, 4) == 1.0
-    with pytest.raises(ValueError):
-        P.yield_upper_limit(5, 4)
-
-
-def test_yield_lower_limit_is_the_one_sided_clopper_pearson_limit():
-    # at the limit, observing >= k successes of n has probability 1 - level
-    for k, n in ((4, 4), (1, 5), (3, 40), (10, 12)):
-        lo = P.yield_lower_limit(k, n)
-        assert stats.binom.sf(k - 1, n, lo) == pytest.approx(0.05, abs=1e-9)
-    assert P.yield_lower_limit(4, 4) == pytest.approx(0.05 ** (1 / 4))
-    assert P.yield_lower_limit(0, 7) == 0.0
-    with pytest.raises(ValueError):
-        P.yield_lower_limit(5, 4)
-
-
 def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
     from lipsglass.claims.neb import wilson_interval
 
