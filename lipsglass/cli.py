@@ -42,11 +42,12 @@ def _energy(args: argparse.Namespace) -> int:
 def _composition(args: argparse.Namespace) -> int:
     """The ``units:`` block of a glass from its measured speciation, as a config file on stdout:
     YAML that ``--configfile`` reads, the derived numbers as comments."""
-    from lipsglass.composition import (P_UNITS, Composition, li2s_p2s5_ratio, s_excess_over_tie_line,
+    from lipsglass.core.anions import ANIONS
+    from lipsglass.composition import (Composition, li2s_p2s5_ratio, s_excess_over_tie_line,
                                        units_from_p_fractions)
     from lipsglass.forcefield import ForceField
 
-    asked = {u: getattr(args, u) for u in P_UNITS if getattr(args, u)}
+    asked = {u: getattr(args, u) for u in ANIONS if getattr(args, u)}
     units = units_from_p_fractions(asked, args.atoms, args.fraction_tolerance)
     glass = Composition(args.name, units)
     x = li2s_p2s5_ratio(glass)
@@ -59,7 +60,7 @@ def _composition(args: argparse.Namespace) -> int:
         lines.append(f"glasses: [{args.name}]")
     lines += [
         f"# atoms: {glass.n_atoms} (asked for about {args.atoms}): Li {glass.n_Li}, P {glass.n_P}, S {glass.n_S}",
-        "# fraction of P: " + ", ".join(f"{u} {got[u]:.3f} (asked {asked.get(u, 0.0):.3f})" for u in P_UNITS),
+        "# fraction of P: " + ", ".join(f"{u} {got[u]:.3f} (asked {asked.get(u, 0.0):.3f})" for u in ANIONS),
         f"# formula: {glass.formula()}",
         f"# nearest Li2S:P2S5: {round(100 * x)}:{100 - round(100 * x)} (Li2S fraction {x:.4f} at the glass's "
         f"Li:P; S {s_excess_over_tie_line(glass):+d} against that Li2S-P2S5 glass: each P2S6 has one S fewer)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lipsglass.core.anions import ANIONS
 from lipsglass.forcefield import ForceField
 
 # Atoms of each element in one anion unit
@@ -54,7 +55,7 @@ class Composition:
     def fraction_of_P(self) -> dict[str, float]:
         """Share of P atoms in each P-bearing unit."""
         return {u: UNIT_FORMULAS[u].get("P", 0) * self.units.get(u, 0) / self.n_P
-                for u in ("PS4", "P2S7", "P2S6")}
+                for u in ANIONS}
 
     def formula(self) -> str:
         """LiP_x S_y as in the paper (per Li)."""
@@ -91,7 +92,6 @@ def composition_from_config(name: str, entry: dict) -> Composition:
 # ---- a glass from its measured speciation ----
 
 # Anion units that carry P, as Raman and 31P NMR report a glass's speciation (fraction of P in each)
-P_UNITS = ("PS4", "P2S7", "P2S6")
 # P fractions given to two decimals (how Raman / 31P NMR speciation is reported) are reproduced to
 # half their last digit
 DEFAULT_FRACTION_TOLERANCE = 0.005
@@ -105,23 +105,23 @@ def unit_atoms(unit: str) -> int:
 
 
 def _normalised_p_fractions(p_fractions: dict[str, float]) -> dict[str, float]:
-    unknown = set(p_fractions) - set(P_UNITS)
+    unknown = set(p_fractions) - set(ANIONS)
     if unknown:
-        raise ValueError(f"P fractions of unknown units {sorted(unknown)}; known: {list(P_UNITS)}")
+        raise ValueError(f"P fractions of unknown units {sorted(unknown)}; known: {list(ANIONS)}")
     if any(f < 0 for f in p_fractions.values()):
         raise ValueError(f"P fractions must be >= 0, got {p_fractions}")
     total = sum(p_fractions.values())
     # reported speciation sums to 1 within its rounding; anything further off is a typo
     if abs(total - 1.0) > 0.02:
         raise ValueError(f"P fractions sum to {total:.3f}; they are shares of P and must sum to 1 (within 0.02)")
-    return {u: p_fractions.get(u, 0.0) / total for u in P_UNITS}
+    return {u: p_fractions.get(u, 0.0) / total for u in ANIONS}
 
 
 def _nearest_apportionment(fractions: dict[str, float], n_P: int) -> dict[str, int] | None:
     """Unit counts holding exactly ``n_P`` P whose P fractions are nearest ``fractions`` (largest
     deviation, then sum of squares); None when no counts hold exactly n_P P (odd n_P without PS4)."""
     best, best_key = None, None
-    ideal = {u: fractions[u] * n_P / UNIT_FORMULAS[u]["P"] for u in P_UNITS}
+    ideal = {u: fractions[u] * n_P / UNIT_FORMULAS[u]["P"] for u in ANIONS}
     ps4_values = [0] if fractions["PS4"] == 0 else range(max(0, int(ideal["PS4"]) - 3), int(ideal["PS4"]) + 5)
     for n_ps4 in ps4_values:
         pairs, odd = divmod(n_P - n_ps4, 2)
@@ -136,7 +136,7 @@ def _nearest_apportionment(fractions: dict[str, float], n_P: int) -> dict[str, i
             splits = [(n, pairs - n) for n in range(max(0, centre - 3), min(pairs, centre + 3) + 1)]
         for n_p2s7, n_p2s6 in splits:
             units = {"PS4": n_ps4, "P2S7": n_p2s7, "P2S6": n_p2s6}
-            dev = [abs(UNIT_FORMULAS[u]["P"] * units[u] / n_P - fractions[u]) for u in P_UNITS]
+            dev = [abs(UNIT_FORMULAS[u]["P"] * units[u] / n_P - fractions[u]) for u in ANIONS]
             key = (max(dev), sum(d * d for d in dev))
             if best_key is None or key < best_key:
                 best, best_key = units, key
@@ -166,7 +166,7 @@ def units_from_p_fractions(p_fractions: dict[str, float], target_atoms: int,
         units = _nearest_apportionment(fractions, n_P)
         if units is None:
             continue
-        error = max(abs(UNIT_FORMULAS[u]["P"] * units[u] / n_P - fractions[u]) for u in P_UNITS)
+        error = max(abs(UNIT_FORMULAS[u]["P"] * units[u] / n_P - fractions[u]) for u in ANIONS)
         if error > fraction_tolerance + 1e-12:
             continue
         atoms = sum(unit_atoms(u) * n for u, n in units.items())

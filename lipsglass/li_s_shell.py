@@ -25,10 +25,10 @@ from typing import Sequence
 
 import numpy as np
 
+from lipsglass.core.anions import ANIONS
 from lipsglass.lammpsio import Box
 from lipsglass.neighbours import neighbour_pairs
 
-ANION_TYPES = ("PS4", "P2S7", "P2S6")
 DEFAULT_R_CUT_A = 3.2          # first minimum of the Li-S g(r) in Li2S-P2S5 glasses
 DEFAULT_MIN_WINDOW_A = (2.9, 3.8)  # where the Li-S first minimum is searched when r_cut comes from g(r)
 DEFAULT_PEAK_BIN_A = 0.005
@@ -45,7 +45,7 @@ def _frames(frames):
 
 
 def measure_frames(frames, elements: Sequence[str], unit_labels: Sequence[str], r_cut: float = DEFAULT_R_CUT_A,
-                   anions: Sequence[str] = ANION_TYPES, peak_bin_A: float = DEFAULT_PEAK_BIN_A) -> dict:
+                   anions: Sequence[str] = ANIONS, peak_bin_A: float = DEFAULT_PEAK_BIN_A) -> dict:
     """First-shell Li-S distances by anion type of one glass replica (JSON-ready dict).
 
     frames: list of (Box, positions (N, 3) A) or one such tuple, atoms in the order of

@@ -54,6 +54,7 @@ import numpy as np
 from scipy import stats
 
 from lipsglass.config import neb_glasses
+from lipsglass.core.tables import read_rows
 
 ALPHA = 0.05
 POWER = 0.80
@@ -386,11 +387,6 @@ def neb_core_hours_per_hop(barriers: Mapping[str, Sequence[Mapping]], ranks_per_
     return float(np.mean(core_s)) / 3600.0 if core_s else None
 
 
-def read_csv_rows(path: str | Path) -> list[dict]:
-    with open(path) as fh:
-        return list(csv.DictReader(fh))
-
-
 def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
                barriers: Mapping[str, Sequence[Mapping]] | None = None,
                atom_steps_per_core_s: float | None = None, paper_config: Mapping | None = None
@@ -467,9 +463,9 @@ def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str
                    config: Mapping, out_csv: str, out_yaml: str, paper_config: str | None = None) -> None:
     """Workflow job: the plan of every undecided claim of the claim tables (study_plan.csv) and
     the config overlay that would decide them (reproduction.yaml)."""
-    rows = [r for path in claim_files for r in read_csv_rows(path)]
+    rows = [r for path in claim_files for r in read_rows(path)]
     arrhenius = {g: json.loads(Path(p).read_text()) for g, p in arrhenius_files.items()}
-    barriers = {g: read_csv_rows(p) for g, p in barrier_files.items()}
+    barriers = {g: read_rows(p) for g, p in barrier_files.items()}
     import yaml
 
     paper = yaml.safe_load(Path(paper_config).read_text()) if paper_config else None
@@ -480,7 +476,7 @@ def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str
 def read_plan(path: str | Path) -> dict[str, str]:
     """Scorecard column text per claim from a study_plan.csv."""
     out = {}
-    for r in read_csv_rows(path):
+    for r in read_rows(path):
         n = Need(r["claim"], r["dimension"], float(r["factor"]) if r["factor"] else None,
                  float(r["current"]) if r["current"] else None, float(r["needed"]) if r["needed"] else None,
                  r["basis"], json.loads(r["config_changes"] or "{}"),

@@ -20,7 +20,6 @@ the same neighbour through two images and g(r) would measure the cell, not the g
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -340,22 +339,3 @@ def glass_rdfs(frames, elements: Sequence[str], unit_labels: Sequence[str] | Non
     result = partial_rdfs(frames, groups, pairs, r_max=r_max, dr=dr)
     result.element_groups = list(present)
     return result
-
-
-def write_table(path: str | Path, columns: Mapping[str, np.ndarray], header: str = "") -> None:
-    """Write equal-length columns as CSV (first row: column names; ``header`` lines as # comments)."""
-    names = list(columns)
-    data = np.column_stack([np.asarray(columns[k], float) for k in names])
-    comment = "".join(f"# {line}\n" for line in header.splitlines())
-    with open(path, "w") as fh:
-        fh.write(comment + ",".join(names) + "\n")
-        np.savetxt(fh, data, delimiter=",", fmt="%.8g")
-
-
-def read_table(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a table written by :func:`write_table`."""
-    with open(path) as fh:
-        lines = [ln for ln in fh if not ln.startswith("#")]
-    names = lines[0].strip().split(",")
-    data = np.loadtxt(lines[1:], delimiter=",", ndmin=2)
-    return {k: data[:, n] for n, k in enumerate(names)}

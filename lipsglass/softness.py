@@ -27,6 +27,8 @@ import numpy as np
 from scipy import sparse, stats
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from lipsglass.core.anions import ANIONS
+from lipsglass.core.stats import cluster_bootstrap_mean_ci, wilson_interval
 from lipsglass.d2min import (DEFAULT_CUTOFF, DEFAULT_MIN_NEIGHBOURS, IMMOBILE, MOBILE, WindowDynamics,
                              analyse_window, label_mobility)
 from lipsglass.lammpsio import Box
@@ -43,7 +45,7 @@ DEFAULT_WIDTH = 0.1  # A
 # exp(-4.5) = 1.1%; at 5 L, exp(-12.5) = 4e-6, negligible.
 DEFAULT_TRUNCATION = 5.0
 DEFAULT_CHANNELS = ("Li", "P", "S")
-ANION_TYPES = ("P2S6", "P2S7", "PS4")
+ANION_TYPES = tuple(sorted(ANIONS))  # the columns of the anion-environment features, alphabetical
 
 
 def channel_labels(elements: np.ndarray, groups: np.ndarray | None = None, split: str = "S") -> np.ndarray:
@@ -335,18 +337,6 @@ def outer_folds(li_ids: np.ndarray, n_folds: int = DEFAULT_OUTER_FOLDS) -> np.nd
     return fold
 
 
-def wilson_interval(p: float, n: float, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``p`` observed on ``n`` trials (``n`` may be
-    an effective, non-integer number of independent trials)."""
-    if not n > 0 or not 0.0 <= p <= 1.0:
-        raise ValueError(f"need n > 0 and 0 <= p <= 1, got n = {n}, p = {p}")
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2.0 * n)) / denom
-    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 ACCURACY_INTERVAL_METHOD = (
     "Wilson score interval with n = the number of distinct Li (not of samples): the windows of one "
     "Li are correlated (same neighbourhood, often the same label), so they are counted as one "
@@ -367,16 +357,11 @@ def accuracy_with_interval(correct, groups, confidence: float = DEFAULT_CONFIDEN
     acc = float(correct.mean())
     codes = np.unique(groups, return_inverse=True)[1].ravel()
     n_ind = int(codes.max()) + 1
-    lo, hi = wilson_interval(acc, n_ind, confidence)
-    per_sum = np.bincount(codes, weights=correct.astype(float), minlength=n_ind)
-    per_n = np.bincount(codes, minlength=n_ind).astype(float)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_ind, size=(n_bootstrap, n_ind))
-    boot = per_sum[draws].sum(axis=1) / per_n[draws].sum(axis=1)
-    b_lo, b_hi = np.quantile(boot, [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
+    lo, hi = wilson_interval(acc * n_ind, n_ind, confidence)
+    b_lo, b_hi = cluster_bootstrap_mean_ci(correct.astype(float), groups, n_bootstrap, seed, confidence)
     return {"accuracy": acc, "n": n, "n_correct": int(correct.sum()), "n_independent": n_ind,
             "confidence": confidence, "ci_low": lo, "ci_high": hi, "interval_method": ACCURACY_INTERVAL_METHOD,
-            "per_sample_wilson": list(wilson_interval(acc, n, confidence)),
+            "per_sample_wilson": list(wilson_interval(acc * n, n, confidence)),
             "cluster_bootstrap": [float(b_lo), float(b_hi)], "bootstrap_resamples": int(n_bootstrap)}
 
 

@@ -34,11 +34,10 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from lipsglass.core.anions import ANIONS, UNITS
 from lipsglass.lammpsio import Box
 from lipsglass.neighbours import neighbour_pairs
 
-UNITS = ("PS4", "P2S7", "P2S6", "S_free", "other")
-ANIONS = ("PS4", "P2S7", "P2S6")  # the units that are thiophosphate anions
 DEFAULT_P_S_CUTOFF = 2.8  # Angstrom, see module docstring
 DEFAULT_P_P_CUTOFF = 2.8  # Angstrom
 
@@ -186,7 +185,7 @@ def classify_units(elements: np.ndarray, bonds: np.ndarray) -> Speciation:
 
     counts = {k: int(np.sum(kind == k)) for k in UNITS}
     total_p = int(is_p.sum())
-    p_in = {k: int(np.sum(n_p[kind == k])) for k in ("PS4", "P2S7", "P2S6", "other")}
+    p_in = {k: int(np.sum(n_p[kind == k])) for k in ANIONS + ("other",)}
     fraction = {k: (v / total_p if total_p else float("nan")) for k, v in p_in.items()}
     other = Counter(f"P{p}S{s}" + (f"_PP{q}" if q else "")
                     for p, s, q in zip(n_p[kind == "other"], n_s[kind == "other"], n_pp[kind == "other"]))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from lipsglass.core.stats import wilson_interval
 from lipsglass.claims import neb as C
 from lipsglass.claims.calibration import FAMILIES
 
@@ -56,9 +57,9 @@ def test_stratified_difference_by_hand():
 
 
 def test_wilson_and_sd_intervals_and_the_per_class_size():
-    lo, hi = C.wilson_interval(0, 10, level=0.95)
+    lo, hi = wilson_interval(0, 10, level=0.95)
     assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)        # Wilson (1927), 0 of 10
-    lo, hi = C.wilson_interval(3, 7, level=0.95)
+    lo, hi = wilson_interval(3, 7, level=0.95)
     assert (lo, hi) == pytest.approx((0.1582, 0.7495), abs=1e-4)
     # the example: an SD from 4 hops (3 dof) has a 95 % interval of 0.57-3.73 times the SD
     lo, hi = C.sd_interval(1.0, 3, level=0.95)
@@ -83,13 +84,13 @@ def test_c9_plan_is_a_range_from_the_spread_and_the_yield():
     assert lo < mid < hi
     assert mid == C.per_class_size(plan["sd_eV"], 0.1, 0.9, 0.8)
     assert (plan["sd_low_eV"], plan["sd_high_eV"]) == pytest.approx(C.sd_interval(plan["sd_eV"], 56, 0.9))
-    y_lo, y_hi = C.wilson_interval(60, 80, 0.9)
+    y_lo, y_hi = wilson_interval(60, 80, 0.9)
     assert plan["attempt_per_class"] == [math.ceil(lo / y_hi), math.ceil(mid / 0.75), math.ceil(hi / y_lo)]
     assert f"{lo}-{hi} independent converged hops per origin class" in plan["text"]
     # no converged hop: the assumed spread, and only a lower bound on the hops to attempt
     none = C.c9_plan({"a": [hop(k, k, k + 100, "soft->hard", "", "concerted_move") for k in range(7)]}, CRIT, 0.9)
     assert none["per_class"] == [112] * 3 and none["attempt_per_class"][1:] == [None, None]
-    assert none["attempt_per_class"][0] == math.ceil(112 / C.wilson_interval(0, 7, 0.9)[1])
+    assert none["attempt_per_class"][0] == math.ceil(112 / wilson_interval(0, 7, 0.9)[1])
     assert "at least" in none["text"] and "assumed SD 0.3 eV" in none["text"]
 
 

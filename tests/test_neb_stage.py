@@ -13,6 +13,7 @@ import yaml
 from scipy import stats
 
 from conftest import REPO, plan
+from lipsglass.core.stats import bootstrap_ci
 from lipsglass.config import neb_glasses
 from lipsglass.lammpsio import Box, write_dump_frame
 from lipsglass.neb import HOP_CLASSES, HOP_COLUMNS, RESULT_VERSION, write_rows_csv
@@ -315,14 +316,14 @@ def test_claims_job_c10_not_tested_with_too_few_li(tmp_path):
 
 def test_bootstrap_ci_matches_normal_theory():
     x = np.random.default_rng(5).normal(1.0, 2.0, 400)
-    lo, hi = stage.bootstrap_ci(x, np.mean, n_boot=4000, seed=1)
+    lo, hi = bootstrap_ci(x, np.mean, n_boot=4000, seed=1)
     half = 1.959964 * x.std(ddof=1) / np.sqrt(len(x))
     assert lo < x.mean() < hi
     assert (hi - lo) / 2 == pytest.approx(half, rel=0.1)
-    assert all(np.isnan(stage.bootstrap_ci([1.0], np.mean)))
+    assert all(np.isnan(bootstrap_ci([1.0], np.mean)))
     assert stage.bootstrap_difference_ci([2.0, 2.0, 2.0], [0.5, 0.5]) == (1.5, 1.5)
     with pytest.raises(ValueError):
-        stage.bootstrap_ci(x, np.mean, level=1.5)
+        bootstrap_ci(x, np.mean, level=1.5)
 
 
 # ---- Li motion over a synthetic trajectory ---------------------------------------------------------

@@ -150,7 +150,7 @@ def test_plan_of_the_default_config_is_a_config_overlay_with_costs(tmp_path):
 
 
 def test_c9_with_no_converged_hop_gives_a_lower_bound_on_hops_and_core_hours():
-    from lipsglass.claims.neb import wilson_interval
+    from lipsglass.core.stats import wilson_interval
 
     # 30 attempted hops in 2 glasses, none converged: 20 rejected at the end states (10 s), 10 ran a band (100 s)
     barriers = {g: [{"status": "concerted_move", "class": c, "wall_s": "10", "replicas": "", "refined_replicas": ""}

@@ -9,8 +9,9 @@ import pytest
 
 from conftest import reference_file
 from lipsglass.lammpsio import Box, read_structure
+from lipsglass.core.tables import read_table, write_table
 from lipsglass.rdf import (coordination_numbers, first_shell, glass_rdfs, max_rdf_range,
-                           partial_rdf, partial_rdfs, read_table, write_table)
+                           partial_rdf, partial_rdfs)
 from lipsglass.structure_factor import (NEUTRON_B_FM, direct_sq, faber_ziman_sq, form_factor,
                                         fsdp, partial_sq, sq_from_rdf)
 

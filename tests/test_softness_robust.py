@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from lipsglass.lammpsio import Box
+from lipsglass.core.stats import wilson_interval
 from lipsglass.softness import (FeatureFilter, SoftnessModel, SoftnessSettings, accuracy_with_interval, count_within,
                                 cross_fit, evaluate_classifier, outer_folds, radial_structure_functions,
-                                rsf_feature_names, train_softness_model, wilson_interval)
+                                rsf_feature_names, train_softness_model)
 from lipsglass.stages import softness as stage
 
 CS = (0.01, 0.1, 1.0, 10.0)
@@ -123,14 +124,14 @@ def test_cross_fitting_tests_each_sample_exactly_once():
 
 
 def test_wilson_interval_and_clustered_samples():
-    lo, hi = wilson_interval(0.5, 100)
+    lo, hi = wilson_interval(50, 100)
     assert lo == pytest.approx(0.4038, abs=1e-3) and hi == pytest.approx(0.5962, abs=1e-3)
-    assert wilson_interval(1.0, 20)[1] == 1.0 and wilson_interval(1.0, 20)[0] > 0.8
+    assert wilson_interval(20, 20)[1] == 1.0 and wilson_interval(20, 20)[0] > 0.8
     # 40 Li, 10 identical windows each: the interval is that of 40 trials, not 400
     correct = np.repeat(np.arange(40) % 4 != 0, 10)
     r = accuracy_with_interval(correct, np.repeat(np.arange(40), 10))
     assert r["accuracy"] == 0.75 and r["n"] == 400 and r["n_independent"] == 40
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx(wilson_interval(0.75, 40))
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx(wilson_interval(30, 40))
     assert r["per_sample_wilson"][1] - r["per_sample_wilson"][0] < 0.5 * (r["ci_high"] - r["ci_low"])
     b = r["cluster_bootstrap"]
     assert b[0] < 0.75 < b[1] and b[1] - b[0] > 0.6 * (r["ci_high"] - r["ci_low"])

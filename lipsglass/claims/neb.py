@@ -51,7 +51,9 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from lipsglass.core.anions import ANIONS
 from lipsglass.claims.calibration import Calibration
+from lipsglass.core.stats import wilson_interval
 from lipsglass.claims.verdict import NOT_TESTED, Interval, Region, Scale, Verdict, decide
 
 SOFT, HARD = "soft", "hard"
@@ -62,17 +64,6 @@ CALIBRATION_GLASS = REPO / "tests" / "data" / "glasses" / "P2S6-25_r1_300K.data.
 
 
 # ---- small statistics ------------------------------------------------------------------------
-
-def wilson_interval(k: int, n: int, level: float = 0.90) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n at two-sided ``level``."""
-    if n < 1 or not 0 <= k <= n:
-        raise ValueError(f"need n >= 1 and 0 <= k <= n, got k={k}, n={n}")
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
 
 def sd_interval(sd: float, dof: float, level: float = 0.90) -> tuple[float, float]:
     """Chi-square interval of a standard deviation estimated with ``dof`` degrees of freedom."""
@@ -510,7 +501,7 @@ def simulate_c10_glass(rng: np.random.Generator, factor: np.ndarray, nearest: np
     p = np.where(nearest == "PS4", base + difference / 2, np.where(nearest == "P2S6", base - difference / 2, base))
     hopped = z < stats.norm.ppf(np.clip(p, 1e-9, 1 - 1e-9))
     by = {a: {"n": int(np.sum(nearest == a)), "n_hopped": int(np.sum(hopped & (nearest == a)))}
-          for a in ("PS4", "P2S7", "P2S6")}
+          for a in ANIONS}
     return {"by_anion": by, "duration_ps": 10.0, "temperature_K": 500.0, "hop_distance_A": 3.0,
             "n_atoms": 792}
 

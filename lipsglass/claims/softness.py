@@ -35,11 +35,11 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from lipsglass.core.anions import ANIONS
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale, Verdict, combine,
                                       decide, se_interval, t_interval)
 
-ANIONS = ("PS4", "P2S7", "P2S6")
 SOURCE = "results/summary/softness_claims.md"
 PAPER_LI = 2580           # Li of one glass of the paper (10x the demo glass's 258)
 PAPER_BINNED_R = 0.96     # |binned r| of C6 the paper reports

@@ -34,12 +34,11 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from lipsglass.core.anions import ANION_PAIRS, ANIONS
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale,
                                       Verdict, decide, decide_parts, t_interval, union_level)
 
-ANION_TYPES = ("PS4", "P2S7", "P2S6")
-PAIRS = (("PS4", "P2S7"), ("PS4", "P2S6"), ("P2S7", "P2S6"))
 MEASURES = {"fitted_peak_A": "Li-S g(r) peak position", "mean_distance_A": "mean first-shell Li-S distance"}
 C7_REASON = ("the precision with which EXAFS and total-scattering PDF fits give a first-shell distance (+-0.01-0.02 A): "
              "a larger difference could be measured (docs/methods.md)")
@@ -75,13 +74,13 @@ def glass_differences(per_composition: Mapping[str, Sequence[Mapping]], measure:
     """Per anion pair, {glass: difference (A)} of ``measure`` of every glass (replica) whose
     both anion types touch >= ``min_li`` Li and whose measure is finite; and why glasses or
     anion types were left out."""
-    diffs: dict[str, dict[str, float]] = {f"{a}-{b}": {} for a, b in PAIRS}
+    diffs: dict[str, dict[str, float]] = {f"{a}-{b}": {} for a, b in ANION_PAIRS}
     left_out = {}
     for comp, replicas in per_composition.items():
         for k, rep in enumerate(replicas):
             g = glass_label(comp, k)
             values = {}
-            for a in ANION_TYPES:
+            for a in ANIONS:
                 if a not in rep.get("anions", []):
                     continue
                 n_li = int(rep.get("n_li_in_contact", {}).get(a, 0))
@@ -92,7 +91,7 @@ def glass_differences(per_composition: Mapping[str, Sequence[Mapping]], measure:
                     left_out[f"{g} {a}"] = f"no {MEASURES.get(measure, measure)} (fit failed)"
                 else:
                     values[a] = float(v)
-            for a, b in PAIRS:
+            for a, b in ANION_PAIRS:
                 if a in values and b in values:
                     diffs[f"{a}-{b}"][g] = values[a] - values[b]
     return diffs, left_out
@@ -143,7 +142,7 @@ def c7_verdict(per_composition: Mapping[str, Sequence[Mapping]], criteria: Mappi
         reps = []
         for k, rep in enumerate(replicas):
             peaks = ", ".join(f"{a} {rep.get('fitted_peak_A', {}).get(a, float('nan')):.3f}"
-                              for a in ANION_TYPES if a in rep.get("anions", []))
+                              for a in ANIONS if a in rep.get("anions", []))
             reps.append(f"r{k + 1} peak {peaks} A ({rep.get('n_li', '?')} Li, {rep.get('n_frames', '?')} frames, "
                         f"r_c {rep.get('r_cut_A', float('nan')):.2f} A)")
         lines.append(f"{comp}: " + "; ".join(reps))
@@ -214,7 +213,7 @@ def c13_parts(criteria: Mapping) -> dict[str, tuple[str, tuple[float, float], Re
     bond = tuple(float(v) for v in criteria["bond_region_A"])
     neigh = tuple(float(v) for v in criteria["p2s6_neighbour_region_A"])
     bond_region = Region(bond[0], bond[1], f"{bond[0]:g}-{bond[1]:g} A (claims.C13.bond_region_A): {C13_BOND_REASON}")
-    parts = {f"P-S bond {a}": (f"g_P_S_{a}", P_S_BOND_WINDOW_A, bond_region) for a in ANION_TYPES}
+    parts = {f"P-S bond {a}": (f"g_P_S_{a}", P_S_BOND_WINDOW_A, bond_region) for a in ANIONS}
     parts["P2S6 P..S(neighbouring P)"] = ("g_P_S_P2S6", P2S6_NEIGHBOUR_WINDOW_A,
                                           Region(neigh[0], neigh[1], f"{neigh[0]:g}-{neigh[1]:g} A "
                                                  f"(claims.C13.p2s6_neighbour_region_A): {C13_NEIGHBOUR_REASON}"))
@@ -323,9 +322,9 @@ def _c7_glasses(rng, means: Mapping[str, float], n_comp: int, k: int) -> dict[st
         reps = []
         for _ in range(k):
             shared = rng.normal(0, C7_SHARED_SD_A)
-            peaks = {a: means[a] + shared + rng.normal(0, C7_GLASS_SD_A) for a in ANION_TYPES}
-            reps.append({"anions": list(ANION_TYPES), "fitted_peak_A": peaks, "mean_distance_A": peaks,
-                         "n_li_in_contact": {a: 100 for a in ANION_TYPES}, "n_li": 258, "n_frames": 41, "r_cut_A": 3.3})
+            peaks = {a: means[a] + shared + rng.normal(0, C7_GLASS_SD_A) for a in ANIONS}
+            reps.append({"anions": list(ANIONS), "fitted_peak_A": peaks, "mean_distance_A": peaks,
+                         "n_li_in_contact": {a: 100 for a in ANIONS}, "n_li": 258, "n_frames": 41, "r_cut_A": 3.3})
         out[f"c{c}"] = reps
     return out
 
@@ -344,7 +343,7 @@ def calibrate_c7(seed: int = 0, n_draws: int = 400, level: float = DEFAULT_LEVEL
     m = 0.02
     one = _c7_draws(rng, {"PS4": 2.45, "P2S7": 2.45 + m / 2, "P2S6": 2.45 + m}, 5, 2, n_draws, level, m)
     two = _c7_draws(rng, {"PS4": 2.45, "P2S7": 2.45 + m, "P2S6": 2.45}, 5, 2, n_draws, level, m)
-    planted = _c7_draws(rng, {a: 2.45 for a in ANION_TYPES}, 5, 3, n_draws, level, m)
+    planted = _c7_draws(rng, {a: 2.45 for a in ANIONS}, 5, 3, n_draws, level, m)
     return Calibration("C7", "Li-S g(r) peak difference per anion pair", "glass (replica)", f"+-{m:g} A",
                        "largest pair on the margin (false holds) / two pairs on it (false does not hold); 5 x 2 "
                        f"glasses, peak SD {C7_GLASS_SD_A:g} A per glass",

@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from lipsglass.core.anions import UNITS  # noqa: E402
 from lipsglass.figures import save_figure  # noqa: E402
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
 
@@ -284,7 +285,7 @@ def compose_figure(image: np.ndarray, out_png, out_pdf, legend: Sequence[tuple[s
 def anion_legend(units_present: Sequence[str], li: str | None = "Li") -> list[tuple[str, str]]:
     """Legend entries (TeX label, colour) of the anion types present, in a fixed order, plus Li."""
     present = set(units_present)
-    entries = [(ANION_TEX[u], ANION_COLOURS[u]) for u in ("PS4", "P2S7", "P2S6", "S_free", "other") if u in present]
+    entries = [(ANION_TEX[u], ANION_COLOURS[u]) for u in UNITS if u in present]
     if li:
         entries.append((ANION_TEX["Li"], ANION_COLOURS["Li"]))
     return entries

@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from lipsglass.core.anions import ANIONS
 from lipsglass.figures import save_figure
 
 ANION_COLOURS = {"PS4": "#1f77b4", "P2S7": "#2ca02c", "P2S6": "#d62728", "Li": "#ff7f0e",
@@ -27,13 +28,13 @@ def read_literature_csv(path: str | Path) -> list[dict]:
     '#' are comments."""
     with open(path) as fh:
         rows = list(csv.DictReader(line for line in fh if not line.lstrip().startswith("#")))
-    need = {"name", "PS4", "P2S7", "P2S6", "source"}
+    need = {"name", *ANIONS, "source"}
     if rows and not need <= set(rows[0]):
         raise ValueError(f"{path}: needs columns {sorted(need)}, has {sorted(rows[0])}")
     out = []
     for r in rows:
         out.append({"name": r["name"], "source": r["source"],
-                    **{k: float(r[k]) for k in ("PS4", "P2S7", "P2S6")}})
+                    **{k: float(r[k]) for k in ANIONS}})
     return out
 
 
@@ -109,7 +110,7 @@ def plot_partial_rdf(table: Mapping[str, np.ndarray], out_png, out_pdf, title: s
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, prefix, label in ((axes[0], "g_P_S_", "P-S"), (axes[1], "g_Li_S_", "Li-S")):
         found = False
-        for unit in ("PS4", "P2S7", "P2S6", "S_free"):
+        for unit in ANIONS + ("S_free",):
             col = prefix + unit
             if col in table:
                 ax.plot(r, table[col], color=ANION_COLOURS[unit], lw=1.2, label=f"{label} in {ANION_TEX[unit]}")

@@ -35,17 +35,18 @@ Units: lengths A, energies eV, time ps, softness dimensionless.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import stats
 
 from lipsglass.claims import write_claim_rows
+from lipsglass.core.stats import bootstrap_ci, bootstrap_difference_ci
+from lipsglass.core.tables import read_rows
 from lipsglass.forcefield import ForceField
 from lipsglass.jsonio import write_json
 from lipsglass.lammps_runtime import LammpsRuntime
@@ -105,11 +106,6 @@ def batch_slice(rows: Sequence, batch: int, batch_size: int) -> list:
 
 # ---- selection -----------------------------------------------------------------------------
 
-def _read_rows(path: str | Path) -> list[dict]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def li_of_configuration(glass_data: str | Path, softness_csv: str | Path, tolerance_A: float = 1e-3):
     """(box, Li ids, Li positions (A, wrapped), softness) of the configuration ``glass_data``,
     the softness taken from ``softness_csv``. Raises ValueError unless both files hold the
@@ -121,7 +117,7 @@ def li_of_configuration(glass_data: str | Path, softness_csv: str | Path, tolera
         raise ValueError(f"{glass_data}: no Li")
     order = li[np.argsort(data.ids[li])]
     ids, pos = data.ids[order].astype(np.int64), data.box.wrap(data.positions[order])
-    rows = _read_rows(softness_csv)
+    rows = read_rows(softness_csv)
     table = {int(r["id"]): r for r in rows}
     if sorted(table) != ids.tolist():
         extra, missing = set(table) - set(ids.tolist()), set(ids.tolist()) - set(table)
@@ -214,7 +210,7 @@ def read_barriers(path: str | Path) -> list[dict]:
     """``barriers.csv`` with numbers restored (empty cells -> None) and the keys the library's
     helpers expect (``forward_barrier_eV``)."""
     out = []
-    for r in _read_rows(path):
+    for r in read_rows(path):
         row = dict(r)
         for k in ("hop_id", "from_id", "to_id"):
             row[k] = int(r[k])
@@ -285,35 +281,6 @@ def collect_job(hops_csv: str, selection_json: str, manifests: Sequence[str], wo
 
 # ---- statistics ------------------------------------------------------------------------------
 
-def bootstrap_ci(values: Sequence[float], statistic: Callable = np.median, n_boot: int = 2000, seed: int = 0,
-                 level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap CI of ``statistic`` (applied along axis 1) over resamples of
-    ``values`` with replacement; (nan, nan) for fewer than 2 values."""
-    x = np.asarray(values, float)
-    if not 0 < level < 1 or n_boot < 1:
-        raise ValueError(f"need 0 < level < 1 and n_boot >= 1, got {level}, {n_boot}")
-    if len(x) < 2:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    boot = statistic(x[rng.integers(0, len(x), (int(n_boot), len(x)))], axis=1)
-    a = (1 - level) / 2
-    return float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))
-
-
-def bootstrap_difference_ci(a: Sequence[float], b: Sequence[float], statistic: Callable = np.median,
-                            n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap CI of statistic(a) - statistic(b), resampling both samples
-    independently; (nan, nan) when either has fewer than 2 values."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or len(b) < 2:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    da = statistic(a[rng.integers(0, len(a), (int(n_boot), len(a)))], axis=1)
-    db = statistic(b[rng.integers(0, len(b), (int(n_boot), len(b)))], axis=1)
-    q = (1 - level) / 2
-    return float(np.quantile(da - db, q)), float(np.quantile(da - db, 1 - q))
-
-
 def class_statistics(glass: str, rows: Sequence[Mapping], n_boot: int, seed: int) -> list[dict]:
     """Per hop class of one glass (or the pooled hops): n converged, n not converged, n excluded
     (rejected/failed), mean and median forward barrier with bootstrap 95% CIs; then the
@@ -370,7 +337,7 @@ def summary_job(barriers: Mapping[str, str], settings: Mapping, out_csv: str) ->
 
 def read_summary(path: str | Path) -> list[dict]:
     out = []
-    for r in _read_rows(path):
+    for r in read_rows(path):
         row = dict(r)
         for k in SUMMARY_COLUMNS[3:-1]:
             row[k] = float(r[k]) if r[k] not in ("", "None", "nan") else float("nan")
@@ -477,7 +444,7 @@ def paths_figure_job(glass: str, barriers: str, paths: str, out_png: str, out_pd
     from lipsglass.figures.neb import CLASS_LABELS, plot_energy_paths
 
     rows = read_barriers(barriers)
-    table = _read_rows(paths)
+    table = read_rows(paths)
     curves, classes, missing = {}, {}, []
     for c in MAIN_CLASSES:
         hop = representative_hop(rows, c)

@@ -95,7 +95,8 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
     from matplotlib.colors import ListedColormap, Normalize
 
     from lipsglass.neighbours import neighbour_pairs
-    from lipsglass.stages.neb import _note_figure, _read_rows, traced_li, trajectory_window
+    from lipsglass.core.tables import read_rows as _read_rows
+    from lipsglass.stages.neb import _note_figure, traced_li, trajectory_window
 
     frames = trajectory_window(trajectory, float(settings["trace_duration_ps"]), float(md["timestep_fs"]))
     chosen = traced_li(_read_rows(motion_csv), settings, anions)

@@ -80,10 +80,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from lipsglass.core.tables import read_rows, write_rows
 from lipsglass.d2min import IMMOBILE, MOBILE, cutoff_from_gr, label_mobility
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import Box, iter_dump, read_data
-from lipsglass.rdf import max_rdf_range, partial_rdfs, read_table, write_table
+from lipsglass.core.tables import read_table, write_table
+from lipsglass.rdf import max_rdf_range, partial_rdfs
 from lipsglass.softness import (ANION_TYPES, S_UNITS, SoftnessModel, SoftnessSettings, TrainingSet,  # noqa: F401
                                 anion_environment, channel_variant_metrics, build_training_set, channel_labels,
                                 dump_windows, pearson_ci,
@@ -177,18 +179,6 @@ def d2min_cutoff(settings: SoftnessSettings, partial_rdf: str | Path) -> tuple[f
 
 
 # ---- per glass: windows, D_cum, labels, features ---------------------------------------------
-
-def _write_csv(path: str | Path, columns: Sequence[str], rows) -> None:
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        writer.writerows(rows)
-
-
-def _read_csv(path: str | Path) -> list[dict]:
-    with open(path) as fh:
-        return list(csv.DictReader(fh))
-
 
 class InherentStructures:
     """Energy minimisation (LAMMPS, conjugate gradient, the project's one model setup
@@ -415,8 +405,8 @@ def dynamics_job(trajectory: str, atom_labels: str, partial_rdf: str, settings: 
                       int(np.sum(lab == MOBILE)), int(np.sum(lab == IMMOBILE)),
                       int(np.sum(finite & (lab < 0))), int(np.sum(~finite)),
                       f"{np.nanmean(w.dynamics.d_cum):.8g}" if np.isfinite(w.dynamics.d_cum).any() else ""])
-    _write_csv(outputs["labels"], LABEL_COLUMNS, rows)
-    _write_csv(outputs["windows"], WINDOW_COLUMNS, wrows)
+    write_rows(outputs["labels"], LABEL_COLUMNS, rows)
+    write_rows(outputs["windows"], WINDOW_COLUMNS, wrows)
     hop = np.array([w.dynamics.hop_fraction for w in windows])
     persistence = persistence_report({k: stats_[k] for k in ("d_cum", "p_hop") if np.isfinite(stats_[k]).any()},
                                      settings)
@@ -716,7 +706,7 @@ def transfer_job(models: Mapping[str, str], features: Mapping[str, str], setting
             m = transfer_metrics(model, ts.X[inside], ts.y[inside])
             rows.append([a, b, f"{m['accuracy']:.6g}", f"{m['roc_auc']:.6g}", m["n"], int(a == b),
                          int(np.sum(~inside))])
-    _write_csv(out_csv, TRANSFER_COLUMNS, rows)
+    write_rows(out_csv, TRANSFER_COLUMNS, rows)
 
 
 # ---- per-Li potential energy and Voronoi volume (LAMMPS) ----------------------------------------
@@ -848,7 +838,7 @@ def properties_job(data_file: str, forcefield: str, md: Mapping, out_csv: str, l
         p = lammps_per_atom(data_file, forcefield, md, tmp, log_file, threads, minimise=minimise, voronoi_radii=radii,
                             positions=positions, switches=switches)
     pos = data.box.wrap(p["position_A"])
-    _write_csv(out_csv, PROPERTY_COLUMNS,
+    write_rows(out_csv, PROPERTY_COLUMNS,
                ([int(i), elements[int(i)], f"{e:.8g}", f"{v:.8g}", int(f), *(f"{c:.8f}" for c in x)]
                 for i, e, v, f, x in zip(p["id"], p["pe_kcal_mol"], p["voronoi_A3"], p["voronoi_faces"], pos)))
     log.info("%s structure%s; total pe %.6g kcal/mol = sum of pe/atom; largest force %.3g kcal/mol/A; %s Voronoi; "
@@ -904,7 +894,7 @@ def score_configuration(glass_data: str, atom_labels: str, properties: str, mode
             raise ValueError(f"a model's bound on standardised features ({m.max_abs_standardised_feature}) differs "
                              f"from softness.max_abs_standardised_feature ({settings.max_abs_standardised_feature}): "
                              "retrain it")
-    rows = _read_csv(properties)
+    rows = read_rows(properties)
     site = pos  # the configuration's positions: x_A..z_A of softness.csv (homology and NEB locate Li by them)
     if rows and "x_A" in rows[0]:  # the analysed structure (inherent, time-averaged or the configuration)
         pos = data.box.wrap(np.column_stack([_by_id(rows, ids, c) for c in ("x_A", "y_A", "z_A")]))
@@ -932,7 +922,7 @@ def replica_softness_job(glass_data: str, atom_labels: str, properties: str, mod
     scored with the models trained on the analysed replica (C4 combines the replicas)."""
     settings = settings_of(settings)
     r = score_configuration(glass_data, atom_labels, properties, model, own_model, settings)
-    _write_csv(out_csv, SOFTNESS_COLUMNS, r["rows"])
+    write_rows(out_csv, SOFTNESS_COLUMNS, r["rows"])
     log.info("%d Li; mean S %.4f (pooled model), largest |S| %.3g", len(r["S"]), r["S"].mean(), np.abs(r["S"]).max())
 
 
@@ -953,7 +943,7 @@ def softness_job(glass_data: str, atom_labels: str, properties: str, model: str,
     settings = settings_of(settings)
     r = score_configuration(glass_data, atom_labels, properties, model, own_model, settings)
     s, s_own, env, li, pooled, own, table = (r[k] for k in ("S", "S_own", "env", "li", "pooled", "own", "table"))
-    _write_csv(outputs["softness"], SOFTNESS_COLUMNS, r["rows"])
+    write_rows(outputs["softness"], SOFTNESS_COLUMNS, r["rows"])
 
     gr, n_frames = soft_hard_lis_gr(trajectory, load_features(features), pooled, table, settings.gr_dr_A,
                                     settings.gr_r_max_A)
@@ -1016,7 +1006,7 @@ def soft_hard_lis_gr(trajectory: str, features: Mapping[str, np.ndarray], model:
 # ---- summaries: correlations and claims --------------------------------------------------------
 
 def read_softness(path: str | Path) -> dict[str, np.ndarray]:
-    rows = _read_csv(path)
+    rows = read_rows(path)
     out = {}
     for c in SOFTNESS_COLUMNS:
         if c in ("nearest_anion", "majority_anion"):
@@ -1073,7 +1063,7 @@ def correlation_rows(tables: Mapping[str, Mapping[str, np.ndarray]], settings: S
 def correlations_job(softness: Mapping[str, str], settings: SoftnessSettings | Mapping, out_csv: str) -> None:
     settings = settings_of(settings)
     tables = {g: read_softness(p) for g, p in softness.items()}
-    _write_csv(out_csv, CORRELATION_COLUMNS, correlation_rows(tables, settings))
+    write_rows(out_csv, CORRELATION_COLUMNS, correlation_rows(tables, settings))
 
 
 def p2s6_fraction_of_p(units: Mapping[str, int]) -> float:
@@ -1092,7 +1082,7 @@ def composition_atoms(units: Mapping[str, int]) -> int:
 
 def labelled_ps(windows_csv: str | Path, timestep_fs: float) -> float:
     """Length (ps) of the labelled trajectory of a glass: first window start to last window end."""
-    rows = _read_csv(windows_csv)
+    rows = read_rows(windows_csv)
     return (max(int(r["end_timestep"]) for r in rows) - min(int(r["start_timestep"]) for r in rows)) * timestep_fs / 1000
 
 

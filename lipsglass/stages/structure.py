@@ -11,7 +11,8 @@ import numpy as np
 from lipsglass.composition import Composition
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import iter_dump, read_data
-from lipsglass.rdf import coordination_numbers, glass_rdfs, max_rdf_range, read_table, write_table
+from lipsglass.core.tables import read_table, write_table
+from lipsglass.rdf import coordination_numbers, glass_rdfs, max_rdf_range
 from lipsglass.speciation import speciate
 from lipsglass.structure_factor import fsdp, sq_from_rdf
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lipsglass.claims import load_json, read_claim_texts, scorecard, write_claim_rows, write_scorecard
 from lipsglass.claims.verdict import Scale
 from lipsglass.composition import Composition
-from lipsglass.rdf import read_table
+from lipsglass.core.tables import read_table
 
 
 def study_scale(units: dict[str, dict], replicas: int, production_ps: float, note: str = "") -> Scale:
