@@ -186,6 +186,79 @@ def load_config(path: str | Path) -> dict:
     return validate_config(yaml.safe_load(Path(path).read_text()))
 
 
+# ---- which rules read a key: the schema's read_by ----
+#
+# Every node of the schema may carry ``read_by``: the rules whose results depend on the keys below
+# it (a deeper ``read_by`` wins). The rules' params are derived from it (``rule_settings``), so a
+# changed value reruns exactly its readers; ``read_by: []`` marks a key that changes no result
+# (a runtime or presentation setting). tests/test_rerun.py changes every key of a finished study
+# and compares the jobs Snakemake plans with these declarations.
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _child(node: dict, key: str) -> dict:
+    props = node.get("properties", {})
+    if key in props:
+        return props[key]
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        return extra
+    for alt in node.get("anyOf", []) + node.get("oneOf", []):
+        if isinstance(alt, dict) and key in alt.get("properties", {}):
+            return alt["properties"][key]
+    raise KeyError(key)
+
+
+EVERY_RULE = "*"  # read_by: ["*"]: the key shapes the whole study (which glasses, how many replicas)
+
+
+def key_readers(dotted_key: str, schema: dict | None = None) -> tuple[str, ...]:
+    """The rules declared (schema ``read_by``) to read config key ``dotted_key`` (a.b.c);
+    ``("*",)`` for a key every rule depends on."""
+    node = schema or _schema()
+    readers: list[str] = list(node.get("read_by", []))
+    for key in dotted_key.split("."):
+        try:
+            node = _child(node, key)
+        except KeyError:
+            break
+        if "read_by" in node:
+            readers = list(node["read_by"])
+    return tuple(readers)
+
+
+def rule_settings(config: dict, rule: str, section: str, schema: dict | None = None) -> dict:
+    """The keys of ``config[section]`` that ``rule`` reads (schema ``read_by``), nested mappings
+    filtered key by key: the params of a rule, so a key it does not read never reruns it."""
+    schema = schema or _schema()
+
+    def keep(value, dotted: str):
+        if isinstance(value, dict) and value and not _free_mapping(dotted, schema):
+            kept = {k: keep(v, f"{dotted}.{k}") for k, v in value.items()}
+            return {k: v for k, v in kept.items() if v is not _DROPPED}
+        readers = key_readers(dotted, schema)
+        return value if rule in readers or EVERY_RULE in readers else _DROPPED
+
+    kept = keep(config[section], section)
+    if kept is _DROPPED or kept == {}:
+        raise ValueError(f"rule {rule} reads no key of config section {section} (schema read_by)")
+    return kept
+
+
+_DROPPED = object()
+
+
+def _free_mapping(dotted: str, schema: dict) -> bool:
+    """Whether ``dotted`` is a mapping of free-named entries (e.g. compositions, radii): read whole."""
+    node = schema
+    for key in dotted.split("."):
+        node = _child(node, key)
+    return "properties" not in node and isinstance(node.get("additionalProperties"), dict)
+
+
 # ---- the key table of config/README.md, generated from the schema ----
 
 KEY_TABLE_BEGIN = "<!-- config keys: generated from workflow/schemas/config.schema.yaml by python -m lipsglass config-keys -->"
