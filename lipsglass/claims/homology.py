@@ -359,7 +359,7 @@ def calibration_glass() -> dict:
     from lipsglass.homology import fsdp_subset_contribution, ring_coverage, structure_homology
     from lipsglass.lammpsio import read_data
     from lipsglass.rdf import glass_rdfs, max_rdf_range
-    from lipsglass.structure_factor import _weights, fsdp, sq_from_rdf
+    from lipsglass.structure_factor import fsdp, scattering_weights, sq_from_rdf
 
     with tempfile.NamedTemporaryFile(suffix=".data") as fh:
         fh.write(gzip.decompress(CALIBRATION_GLASS.read_bytes()))
@@ -380,7 +380,7 @@ def calibration_glass() -> dict:
     sq = sq_from_rdf(rdf, q, weighting="neutron")
     peak = fsdp(q, sq["S"] if isinstance(sq, dict) else sq, r_max=rdf.r_max)
     q0, width = peak["position"], peak["fwhm_deconvolved_inv_A"]
-    table = _weights(sorted(set(elements)), np.array([q0]), "neutron")
+    table = scattering_weights(sorted(set(elements)), np.array([q0]), "neutron")
     weights = np.array([table[e][0] for e in elements], float)
     contribution = _atom_contributions(box, pos, weights, (q0 - width / 2, q0 + width / 2))
     # sanity: the same decomposition as the stage's (mean over the pool)

@@ -267,7 +267,7 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapp
     library's default FWHM 0.25 q is used and recorded; the structure stage's flag of a width set by
     the cell (``fwhm_limited_by_box``) is carried along with the cell, for the claim."""
     from lipsglass.homology import fsdp_enrichment_scan, fsdp_subset_contribution
-    from lipsglass.structure_factor import _weights
+    from lipsglass.structure_factor import scattering_weights
 
     peak = json.loads(Path(fsdp_json).read_text())["fsdp"][settings["fsdp_weighting"]]
     q = _none_to_nan(peak.get("position"))
@@ -297,7 +297,7 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapp
             atoms = {name: np.unique(np.concatenate([[index[int(i)] for i in a] for a, s in zip(rings.atoms, rings.size)
                                                      if keep(s)] or [np.zeros(0, int)])).astype(int)
                      for name, keep in (("large_rings", lambda s: s > large), ("small_rings", lambda s: 0 < s <= large))}
-            table = _weights(sorted(set(elements)), np.array([q]), settings["fsdp_weighting"])  # weight at q_FSDP
+            table = scattering_weights(sorted(set(elements)), np.array([q]), settings["fsdp_weighting"])  # weight at q_FSDP
             weights = np.array([table[e][0] for e in elements], float)
             try:
                 entry["reciprocal"] = fsdp_subset_contribution(
