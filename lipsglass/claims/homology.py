@@ -356,7 +356,9 @@ def calibration_glass() -> dict:
     import gzip
     import tempfile
 
-    from lipsglass.homology import fsdp_subset_contribution, ring_coverage, structure_homology
+    from lipsglass.homology.fsdp import fsdp_subset_contribution
+    from lipsglass.homology.persistence import structure_homology
+    from lipsglass.homology.ring_softness import ring_coverage
     from lipsglass.lammpsio import read_data
     from lipsglass.rdf import glass_rdfs, max_rdf_range
     from lipsglass.structure_factor import fsdp, scattering_weights, sq_from_rdf
@@ -386,7 +388,7 @@ def calibration_glass() -> dict:
     # sanity: the same decomposition as the stage's (mean over the pool)
     check = fsdp_subset_contribution(box, pos, weights, {}, pool, (q0 - width / 2, q0 + width / 2), n_random=1)
     if not np.isclose(check["pool_mean"], contribution[pool].mean()):
-        raise RuntimeError("atom contributions differ from lipsglass.homology.fsdp_subset_contribution")
+        raise RuntimeError("atom contributions differ from lipsglass.homology.fsdp.fsdp_subset_contribution")
     return {"box": box, "positions": pos, "li": li, "coverage": coverage, "large": large, "pool": pool,
             "contribution": contribution, "n_atoms": len(elements), "q_window": (q0 - width / 2, q0 + width / 2)}
 
@@ -438,7 +440,7 @@ DECIDABLE_CORRELATION_LENGTH_A = 4.0
 
 def calibrate_c12(seed: int, n_draws: int = 300, n_shifts: int = 499) -> Calibration:
     """C12 on the calibration glass: Gaussian softness fields (unit variance, standardised over the
-    Li) independent of the rings, the stage's own statistic (:func:`lipsglass.homology.ring_softness_by_size`)
+    Li) independent of the rings, the stage's own statistic (:func:`lipsglass.homology.ring_softness.ring_softness_by_size`)
     and the claim's own decision (:func:`c12_decision`) on each.
 
     False "does not hold" (correlation length 8 A, the shipped ``min_li``): every tested class at
@@ -450,7 +452,7 @@ def calibrate_c12(seed: int, n_draws: int = 300, n_shifts: int = 499) -> Calibra
     (8 A); power of "does not hold"."""
     from threadpoolctl import threadpool_limits
 
-    from lipsglass.homology import ring_softness_by_size, shift_indices
+    from lipsglass.homology.ring_softness import ring_softness_by_size, shift_indices
 
     criteria = shipped_criteria()
     level, m, min_li = float(criteria["level"]), float(criteria["C12"]["margin_sd"]), int(criteria["C12"]["min_li"])

@@ -58,14 +58,16 @@ import numpy as np
 
 from lipsglass.claims.homology import homology_verdicts
 from lipsglass.claims.scorecard import write_claim_rows
-from lipsglass.homology import PersistenceDiagram, Rings, fsdp_ring_link, ring_length, structure_homology
+from lipsglass.homology.fsdp import fsdp_ring_link
+from lipsglass.homology.persistence import structure_homology
+from lipsglass.homology.results import PersistenceDiagram, Rings, ring_length
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import read_data
 
 PD_COLUMNS = ("birth_A2", "death_A2", "persistence_A2")
 PD_H1_COLUMNS = ("birth_A2", "death_A2", "persistence_A2", "ring_size", "diameter_A", "death_length_A", "atom_ids",
                  "volume_ring_size", "volume_diameter_A", "volume_cells", "volume_atom_ids")
-# ring definitions (lipsglass.homology.RING_DEFINITIONS) -> their pd_h1.csv columns (size, diameter, atom ids)
+# ring definitions (lipsglass.homology.results.RING_DEFINITIONS) -> their pd_h1.csv columns (size, diameter, atom ids)
 RING_COLUMNS = {"shortest_cycle": ("ring_size", "diameter_A", "atom_ids"),
                 "optimal_volume": ("volume_ring_size", "volume_diameter_A", "volume_atom_ids")}
 RING_LENGTHS = ("death", "diameter")
@@ -259,14 +261,14 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
 
 def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapping, out_json: str) -> None:
     """C11 inputs for both ring definitions: the link of the persistent rings to the FSDP window for
-    both ring lengths (``lipsglass.homology.fsdp_ring_link``), the real-space enrichment scanned
+    both ring lengths (``lipsglass.homology.fsdp.fsdp_ring_link``), the real-space enrichment scanned
     over ``enrichment_thresholds_A2`` (``fsdp_enrichment_scan``), and the per-atom S(q) contribution
     in the FSDP window of the atoms of large rings, of small rings, of the network and of
     ``random_subsets`` random network-atom subsets of equal size (``fsdp_subset_contribution``,
     weights of ``fsdp_weighting``). When the FSDP width is not measured (null in fsdp.json) the
     library's default FWHM 0.25 q is used and recorded; the structure stage's flag of a width set by
     the cell (``fwhm_limited_by_box``) is carried along with the cell, for the claim."""
-    from lipsglass.homology import fsdp_enrichment_scan, fsdp_subset_contribution
+    from lipsglass.homology.fsdp import fsdp_enrichment_scan, fsdp_subset_contribution
     from lipsglass.structure_factor import scattering_weights
 
     peak = json.loads(Path(fsdp_json).read_text())["fsdp"][settings["fsdp_weighting"]]
@@ -350,10 +352,10 @@ def softness_rings_job(pd_h1: str, configuration: str, softness_csv: str, settin
                        out_json: str) -> None:
     """C12 inputs for both ring definitions: softness (pooled model ``S``) of the Li covered by the
     persistent rings of each size (within ``li_ring_cutoff_A`` of a ring atom) against all Li, and
-    its spread over ``shifts`` spatially translated fields (``lipsglass.homology.ring_softness_by_size``;
+    its spread over ``shifts`` spatially translated fields (``lipsglass.homology.ring_softness.ring_softness_by_size``;
     the same translations for both definitions). The primary definition's result is also at the top
     level."""
-    from lipsglass.homology import ring_coverage, ring_softness_by_size, shift_indices
+    from lipsglass.homology.ring_softness import ring_coverage, ring_softness_by_size, shift_indices
 
     box, pos, index, li, s = _li_coordinates(configuration, softness_csv)
     shifts = shift_indices(box, pos[li], settings["shifts"], np.random.default_rng(settings["seed"]))
