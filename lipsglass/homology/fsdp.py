@@ -5,11 +5,13 @@ large rings in it) and in reciprocal space (the atoms' exact contributions to S(
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 import numpy as np
 
 from lipsglass.homology.results import Rings, ring_length
 from lipsglass.lammpsio import Box
-from lipsglass.structure_factor import reciprocal_vectors
+from lipsglass.structure_factor import reciprocal_vectors, scattering_weights
 
 
 def fsdp_ring_link(rings: Rings, q_fsdp: float, q_fwhm: float | None = None,
@@ -125,3 +127,19 @@ def fsdp_subset_contribution(box: Box, positions: np.ndarray, weights: np.ndarra
                                 "random_q05_q95": np.percentile(rand, [5, 95]).tolist(),
                                 "p_random": float((1 + np.sum(rand >= m)) / (1 + n_random))}
     return out
+
+
+def ring_atom_sets(rings: Rings, index: Mapping[int, int], large_ring: int) -> dict[str, np.ndarray]:
+    """Structure indices (sorted, each once) of the atoms of the rings larger than ``large_ring``
+    atoms (``large_rings``) and of the resolved rings up to that size (``small_rings``); the
+    rings' ``atoms`` hold atom ids, mapped to indices by ``index``."""
+    classes = (("large_rings", lambda s: s > large_ring), ("small_rings", lambda s: 0 < s <= large_ring))
+    return {name: np.unique(np.concatenate([[index[int(i)] for i in a] for a, s in zip(rings.atoms, rings.size)
+                                            if keep(s)] or [np.zeros(0, int)])).astype(int)
+            for name, keep in classes}
+
+
+def atom_weights(elements: Sequence[str], q: float, weighting: str) -> np.ndarray:
+    """Scattering weight of every atom at ``q`` (1/A) under ``weighting`` (neutron, xray)."""
+    table = scattering_weights(sorted(set(elements)), np.array([q]), weighting)
+    return np.array([table[e][0] for e in elements], float)

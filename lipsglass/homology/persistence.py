@@ -1,7 +1,8 @@
 """Persistent homology of a point set or of the network atoms of a structure: the entry points.
 
-:func:`alpha_persistence` (points, periodic if a cell is given) and :func:`structure_homology` (the
-atoms of chosen elements of a structure) build the alpha complex (:mod:`lipsglass.homology.complex`), its
+:func:`alpha_persistence` (points, periodic if a cell is given), :func:`structure_homology` (the
+atoms of chosen elements of a structure) and :func:`network_homology` (a structure as the
+homology settings say) build the alpha complex (:mod:`lipsglass.homology.complex`), its
 persistence diagram, and the rings of its H1 pairs as shortest cycles
 (:mod:`lipsglass.homology.rings`) and/or as boundaries of optimal volumes
 (:mod:`lipsglass.homology.volumes`). Filtration values are alpha^2 (A^2).
@@ -17,6 +18,7 @@ from lipsglass.homology.complex import (DEFAULT_MARGIN, DEFAULT_MIN_PERSISTENCE,
                                         persistence_diagram)
 from lipsglass.homology.results import RING_DEFINITIONS, HomologyResult, PersistenceDiagram, Rings
 from lipsglass.homology.rings import DEFAULT_MAX_RING_SIZE, shortest_cycle_rings
+from lipsglass.homology.settings import HomologySettings
 from lipsglass.homology.volumes import DEFAULT_VOLUME_CUTOFF, volume_rings
 from lipsglass.lammpsio import Box
 
@@ -148,3 +150,13 @@ def structure_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
     diagram.death_simplex = [tuple(int(idx[v]) for v in s) for s in diagram.death_simplex]
     return HomologyResult(diagram, found.get("shortest_cycle"), idx, select, margin, timings,
                           found.get("optimal_volume"))
+
+
+def network_homology(box: Box, elements: np.ndarray, positions: np.ndarray,
+                     settings: HomologySettings) -> HomologyResult:
+    """:func:`structure_homology` of the ``settings.elements`` atoms as the homology settings say
+    (weights, margin, ring search), with the rings of every definition (``RING_DEFINITIONS``)."""
+    return structure_homology(box, elements, positions, select=settings.elements, radii=settings.weight_radii,
+                              margin=settings.margin_A, max_ring_size=settings.max_ring_size,
+                              ring_min_persistence=settings.min_persistence_A2, ring_definitions=RING_DEFINITIONS,
+                              volume_cutoff=settings.volume_cutoff_A, volume_epsilon=settings.volume_epsilon_A2)

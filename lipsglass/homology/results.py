@@ -1,7 +1,7 @@
 """The results of the persistent homology of a glass and what is read off them: persistence
 diagrams (:class:`PersistenceDiagram`), ring representatives of the H1 pairs (:class:`Rings`) under
 either ring definition (``RING_DEFINITIONS``), the homology of one structure
-(:class:`HomologyResult`) and ring lengths.
+(:class:`HomologyResult`), ring lengths and ring selections.
 
 Filtration values are alpha^2 (A^2, squared radii), see :mod:`lipsglass.homology`.
 """
@@ -15,6 +15,8 @@ import numpy as np
 # shortest_cycle: shortest contractible cycle through the birth edge (lipsglass.homology.rings);
 # optimal_volume: boundary of the optimal / stable volume of the pair (lipsglass.homology.volumes)
 RING_DEFINITIONS = ("shortest_cycle", "optimal_volume")
+# real-space lengths of a ring (:func:`ring_length`)
+RING_LENGTHS = ("death", "diameter")
 
 
 @dataclass
@@ -42,6 +44,16 @@ class PersistenceDiagram:
     min_persistence: float
     n_zero_persistence: int
     n_hidden: int
+
+    @classmethod
+    def from_intervals(cls, intervals: np.ndarray, dim: int) -> "PersistenceDiagram":
+        """A diagram of the finite pairs (n, 2) of one dimension ``dim`` only (alpha^2, A^2), e.g.
+        read back from a ``pd_h*.csv``: no simplices, no essential classes."""
+        n = len(intervals)
+        return cls(dimension=np.full(n, dim), birth=intervals[:, 0], death=intervals[:, 1],
+                   birth_simplex=[], death_simplex=[], essential_dimension=np.zeros(0, int),
+                   essential_birth=np.zeros(0), n_points=0, periodic=True, weighted=False,
+                   min_persistence=0.0, n_zero_persistence=0, n_hidden=0)
 
     def intervals(self, dim: int) -> np.ndarray:
         """(n, 2) array of finite (birth, death) alpha^2 values (A^2) in dimension ``dim``."""
@@ -106,3 +118,31 @@ def ring_length(rings: Rings, length: str = "diameter") -> np.ndarray:
     if length == "death":
         return 2.0 * np.sqrt(np.maximum(rings.death, 0.0))
     raise ValueError(f"length must be 'diameter' or 'death', not {length!r}")
+
+
+def subset_rings(rings: Rings, mask: np.ndarray) -> Rings:
+    """The rings selected by a boolean mask."""
+    mask = np.asarray(mask, bool)
+    if mask.shape != rings.birth.shape:
+        raise ValueError("mask must have one entry per ring")
+    picked = np.flatnonzero(mask)
+    return Rings(birth=rings.birth[mask], death=rings.death[mask], size=rings.size[mask],
+                 diameter=rings.diameter[mask], atoms=[rings.atoms[k] for k in picked],
+                 coordinates=[rings.coordinates[k] for k in picked], max_ring_size=rings.max_ring_size,
+                 n_cells=None if rings.n_cells is None else rings.n_cells[mask])
+
+
+def persistent_rings(rings: Rings, min_persistence: float) -> Rings:
+    """Rings whose persistence death - birth (A^2) exceeds ``min_persistence``."""
+    if not min_persistence >= 0:
+        raise ValueError(f"min_persistence must be >= 0 (A^2), got {min_persistence}")
+    return subset_rings(rings, rings.persistence > min_persistence)
+
+
+def size_distribution(rings: Rings) -> dict:
+    """Number of rings, resolved ring sizes {size (atoms): count}, the unresolved count (longer
+    than max_ring_size) and the count of pairs not searched (size 0: below the ring threshold)."""
+    sizes, counts = np.unique(rings.size[rings.size > 0], return_counts=True)
+    return {"n_rings": int(len(rings.size)), "n_unresolved": int(np.sum(rings.size < 0)),
+            "n_not_searched": int(np.sum(rings.size == 0)),
+            "sizes": {int(s): int(c) for s, c in zip(sizes, counts)}}

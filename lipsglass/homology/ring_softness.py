@@ -108,3 +108,16 @@ def ring_softness_by_size(coverage: dict[int, np.ndarray], softness: np.ndarray,
     return {"n_shifts": int(len(shifts)),
             "all_li": {"n": int(len(softness)), "mean": float(softness.mean()), "std": float(softness.std())},
             "per_size": per_size}
+
+
+def ring_softness(box: Box, positions: np.ndarray, ring_atoms: list[np.ndarray], ring_sizes: np.ndarray,
+                  li: np.ndarray, softness: np.ndarray, shifts: np.ndarray, cutoff: float) -> dict:
+    """:func:`ring_softness_by_size` of the Li (indices ``li`` into ``positions``, A) that the rings
+    (atom indices ``ring_atoms``, sizes ``ring_sizes`` > 0) cover within ``cutoff`` (A), with the
+    softness of the Li of each class (``values``), the number of rings and of Li covered."""
+    coverage = ring_coverage(box, positions, ring_atoms, ring_sizes, positions[li], cutoff)
+    res = ring_softness_by_size(coverage, softness, shifts)
+    res["values"] = {int(k): softness[v].tolist() for k, v in coverage.items()}
+    res["n_rings"] = int(len(ring_atoms))
+    res["n_li_covered"] = int(len(np.unique(np.concatenate(list(coverage.values()))))) if coverage else 0
+    return res
