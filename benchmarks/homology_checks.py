@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from lipsglass.homology import RING_DEFINITIONS, structure_homology
+from lipsglass.homology.persistence import structure_homology
+from lipsglass.homology.results import RING_DEFINITIONS
 from lipsglass.lammpsio import Box, read_structure
 
 

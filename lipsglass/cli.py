@@ -8,6 +8,10 @@ import json
 import sys
 
 from lipsglass.composition import DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES
+from lipsglass.homology.complex import DEFAULT_MARGIN, SHANNON_RADII
+from lipsglass.homology.persistence import structure_homology
+from lipsglass.homology.rings import DEFAULT_MAX_RING_SIZE
+from lipsglass.lammpsio import iter_dump, read_structure
 
 # Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
@@ -19,7 +23,6 @@ COMMAND_MODULES = [
     "lipsglass.claims.scorecard",
     "lipsglass.speciation",
     "lipsglass.transport",
-    "lipsglass.homology",
     "lipsglass.report_check",
     "lipsglass.validation",
     "lipsglass.neb",
@@ -68,6 +71,34 @@ def _composition(args: argparse.Namespace) -> int:
         f"{args.forcefield} partial charges sum to {partial:+.2e} e",
     ]
     print("\n".join(lines))
+    return 0
+
+
+def _homology(args: argparse.Namespace) -> int:
+    """H1 persistence pairs and shortest-cycle ring sizes of the network atoms of a structure, CSV
+    on stdout, a summary on stderr."""
+    if args.type_elements:
+        # dumps without an element column: element of each atom type, in type order
+        frame = next(iter_dump(args.file), None)
+        if frame is None:
+            raise ValueError(f"{args.file}: no dump frame found")
+        names = [e.strip() for e in args.type_elements.split(",")]
+        box, positions = frame.box, frame.box.wrap(frame.positions())
+        elements = frame.elements({t + 1: el for t, el in enumerate(names)})
+    else:
+        box, _, elements, positions = read_structure(args.file)
+    select = tuple(e.strip() for e in args.elements.split(",") if e.strip())
+    result = structure_homology(box, elements, positions, select=select,
+                                radii=SHANNON_RADII if args.weighted else None,
+                                margin=args.margin, precision=args.precision,
+                                max_ring_size=args.max_ring_size)
+    d, rings = result.diagram, result.rings
+    sys.stdout.write("birth_A2,death_A2,ring_size\n")
+    for b, de, s in zip(rings.birth, rings.death, rings.size):
+        sys.stdout.write(f"{b:.10g},{de:.10g},{s}\n")
+    print(f"# {len(result.atom_indices)} atoms ({','.join(select)}), H1 pairs {len(rings.birth)}, "
+          f"essential {d.betti_essential()}, zero-length pairs {d.n_zero_persistence}, "
+          f"hidden {d.n_hidden}, {result.timings['homology_s']:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -123,6 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
                                            "allowed values) from the config schema")
     p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (config/README.md)")
     p.set_defaults(func=_config_keys)
+
+    p = sub.add_parser("homology", help="H1 persistence diagram and ring sizes (CSV on stdout)")
+    p.add_argument("file", help="LAMMPS data file or text dump (first frame)")
+    p.add_argument("--elements", default="P,S", help="elements of the network (default P,S)")
+    p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                   help=f"periodic padding in A (default {DEFAULT_MARGIN}; checked)")
+    p.add_argument("--weighted", action="store_true",
+                   help="weighted alpha complex, weights = squared Shannon ionic radii")
+    p.add_argument("--precision", choices=("fast", "safe", "exact"), default="safe")
+    p.add_argument("--type-elements", help="for a dump without an element column: element of each "
+                                           "atom type in type order, e.g. P,S,P,S,S,P,S,Li")
+    p.add_argument("--max-ring-size", type=int, default=DEFAULT_MAX_RING_SIZE,
+                   help=f"longest ring searched, atoms (default {DEFAULT_MAX_RING_SIZE}; longer: size -1)")
+    p.set_defaults(func=_homology)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser

@@ -63,7 +63,7 @@ def form_factor(species: str, q: np.ndarray) -> np.ndarray:
     return c + sum(ai * np.exp(-bi * s2) for ai, bi in zip(a, b))
 
 
-def _weights(elements: Sequence[str], q: np.ndarray, weighting) -> dict[str, np.ndarray]:
+def scattering_weights(elements: Sequence[str], q: np.ndarray, weighting) -> dict[str, np.ndarray]:
     """Scattering weight of each element on the q grid: 'neutron', 'xray', 'number' (all 1)
     or a mapping element -> constant."""
     out = {}
@@ -130,7 +130,7 @@ def faber_ziman_sq(r: np.ndarray, partials: Mapping[tuple[str, str], np.ndarray]
     missing = [(a, b) for a in elements for b in elements if (a, b) not in sym and concentrations[a] * concentrations[b] > 0]
     if missing:
         raise ValueError(f"missing partial g(r) for element pairs {sorted({tuple(sorted(m)) for m in missing})}")
-    w = _weights(elements, q, weighting)
+    w = scattering_weights(elements, q, weighting)
     mean_w = sum(concentrations[e] * w[e] for e in elements)
     if np.any(mean_w == 0):
         raise ValueError("mean scattering weight is zero: Faber-Ziman S(q) undefined")

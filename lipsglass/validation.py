@@ -163,7 +163,7 @@ def homology_rows() -> list[Row]:
         return [_not_run("H1 persistence diagram (A^2)", f"HomCloud is not installed ({exc})", case)]
     import gudhi
 
-    from lipsglass.homology import alpha_persistence
+    from lipsglass.homology.persistence import alpha_persistence
     from lipsglass.lammpsio import Box
 
     rng = np.random.default_rng(5)
@@ -192,7 +192,7 @@ def ring_volume_rows(box, pts: np.ndarray, oracle_version: str, case: str, min_p
     several optimal volumes of a degenerate LP, so its size must agree for >= 90 % of the pairs.
     The shortest-cycle rings have no HomCloud counterpart (its optimal 1-cycles minimise length,
     not the atom count); tests/test_homology_oracle.py compares them where they coincide."""
-    from lipsglass.homology import alpha_persistence
+    from lipsglass.homology.persistence import alpha_persistence
     from lipsglass.oracles.homcloud_pd import homcloud_stable_volumes
 
     _, rings = alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=min_persistence,

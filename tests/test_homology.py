@@ -12,20 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lipsglass.homology import (
-    PersistenceDiagram,
-    Rings,
-    alpha_persistence,
-    fsdp_enrichment_scan,
-    fsdp_ring_link,
-    fsdp_subset_contribution,
-    ring_coverage,
-    ring_length,
-    ring_softness_by_size,
-    shift_indices,
-    shifted_fields,
-    structure_homology,
-)
+from lipsglass.homology.fsdp import fsdp_enrichment_scan, fsdp_ring_link, fsdp_subset_contribution
+from lipsglass.homology.persistence import alpha_persistence, structure_homology
+from lipsglass.homology.results import PersistenceDiagram, Rings, ring_length
+from lipsglass.homology.ring_softness import ring_coverage, ring_softness_by_size, shift_indices, shifted_fields
 from lipsglass.lammpsio import Box, write_dump_frame
 
 TOL = 1e-9
@@ -413,7 +403,7 @@ def test_direct_highs_call_matches_linprog(monkeypatch):
     from scipy import sparse
     from scipy.optimize import linprog
 
-    import lipsglass.homology as hom
+    import lipsglass.homology.volumes as hom
 
     solve = hom._solve_lp
     checked = []
@@ -457,7 +447,7 @@ def test_column_generation_reaches_the_whole_lp_optimum(monkeypatch):
     # the one of the whole LP, for starts that hold a volume and starts that hold none
     from pathlib import Path
 
-    import lipsglass.homology as hom
+    import lipsglass.homology.volumes as hom
 
     grown = hom._grown_volume_lp
     seen = []

@@ -42,7 +42,7 @@ def test_c12_finds_an_effect_the_cell_resolves_and_holds_when_none_is_there():
     every Li, se ~0.05 sd) raised to d = 0.75 sd gives "does not hold" in most draws, and with
     every class at 0 the claim never "holds" at this cell (the widest class' c x se exceeds the
     margin): the verdict is "not tested", not a hold by non-rejection."""
-    from lipsglass.homology import ring_softness_by_size, shift_indices
+    from lipsglass.homology.ring_softness import ring_softness_by_size, shift_indices
 
     criteria = claims.shipped_criteria()
     glass = claims.calibration_glass()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lipsglass.homology import alpha_persistence
+from lipsglass.homology.persistence import alpha_persistence
 from lipsglass.lammpsio import Box
 
 DATA = Path(__file__).parent / "data" / "homology"

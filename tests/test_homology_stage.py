@@ -25,6 +25,7 @@ from conftest import REPO, plan
 from lipsglass.config import ConfigError, validate_config
 from lipsglass.claims import homology as claims
 from lipsglass.claims.verdict import t_interval
+from lipsglass.homology import outputs, results
 from lipsglass.stages import homology as stage
 
 N_SIDE, A = 4, 3.0
@@ -118,7 +119,7 @@ def test_diagrams_match_the_cubic_lattice(case):
 
 def test_pd_h1_rings_are_lattice_squares(case):
     table = rows(case["outputs"]["pd_h1"])
-    assert tuple(table[0]) == stage.PD_H1_COLUMNS
+    assert tuple(table[0]) == outputs.PD_H1_COLUMNS
     pos = {k + 1: p for k, p in enumerate(case["positions"])}
     box = N_SIDE * A
     for r in table:
@@ -161,10 +162,10 @@ def link_and_claims(case, tmp_path, q, fwhm, edge=False, limited=False, **over):
 def test_fsdp_window_around_the_squares(case, tmp_path):
     # 2 pi / q = the square diameter: every ring lies in the window, all of them have 4 atoms
     link, c11 = link_and_claims(case, tmp_path, 2 * np.pi / D_RING, 0.1)
-    assert link["primary_definition"] == "shortest_cycle" and set(link["definitions"]) == set(stage.RING_COLUMNS)
+    assert link["primary_definition"] == "shortest_cycle" and set(link["definitions"]) == set(outputs.RING_COLUMNS)
     assert link["n_atoms"] == N_NET + N_NET and link["cell_A"] == pytest.approx(N_SIDE * A)
-    for definition in stage.RING_COLUMNS:
-        for length in stage.RING_LENGTHS:
+    for definition in outputs.RING_COLUMNS:
+        for length in results.RING_LENGTHS:
             lk = link["definitions"][definition]["links"][length]
             assert lk["n_in_window"] == 2 * N_NET - 2 and lk["per_size"][4]["fraction_in_window"] == pytest.approx(1.0)
             assert lk["large_ring_share"] == 0.0

@@ -1,11 +1,12 @@
 """Claims C11 and C12 (paper Fig. S4, S5): the FSDP and the softness of Li around rings.
 
 The statistics come from the homology stage (:mod:`lipsglass.stages.homology`, science in
-:mod:`lipsglass.homology`): ``fsdp_link.json`` (per glass: the FSDP with its cell-resolution flag and
-the per-atom S(q) contribution of the atoms of large rings and of the network) and
-``softness_by_ring_size.json`` (per glass and ring-size class: the softness difference of the Li the
-class covers and its sampling distribution under the spatial shift null). Only this module decides,
-with criteria from ``config["claims"]["C11"]`` / ``["C12"]`` and the common ``level``.
+:mod:`lipsglass.homology.fsdp` and :mod:`lipsglass.homology.ring_softness`): ``fsdp_link.json``
+(per glass: the FSDP with its cell-resolution flag and the per-atom S(q) contribution of the atoms
+of large rings and of the network) and ``softness_by_ring_size.json`` (per glass and ring-size
+class: the softness difference of the Li the class covers and its sampling distribution under the
+spatial shift null). Only this module decides, with criteria from ``config["claims"]["C11"]`` /
+``["C12"]`` and the common ``level``.
 
 * **C11** "the FSDP is assigned to rings larger than 8". A glass whose FSDP width is set by its
   cell (``fwhm_limited_by_box`` of the structure stage) cannot say which rings the peak belongs to:
@@ -36,16 +37,27 @@ from the real homology pipeline, computed once; softness fields and ring-atom se
 from __future__ import annotations
 
 import functools
+import gzip
 import math
+import tempfile
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 from scipy import stats
+from scipy.spatial import cKDTree
+from threadpoolctl import threadpool_limits
 
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale, Verdict,
                                       combine, decide, t_interval)
+from lipsglass.config import load_config
+from lipsglass.homology.fsdp import fsdp_subset_contribution
+from lipsglass.homology.persistence import structure_homology
+from lipsglass.homology.ring_softness import ring_coverage, ring_softness_by_size, shift_indices
+from lipsglass.lammpsio import read_data
+from lipsglass.rdf import glass_rdfs, max_rdf_range
+from lipsglass.structure_factor import fsdp, reciprocal_vectors, scattering_weights, sq_from_rdf
 
 C11_ESTIMAND = "per-atom excess of large-ring atoms' S(q) at the FSDP over network atoms (mean over glasses)"
 C12_ESTIMAND = "mean softness of Li near rings of one size minus all Li, in sd (class farthest from 0)"
@@ -342,8 +354,6 @@ CORRELATION_LENGTH_A = 8.0   # null softness fields: Gaussian covariance exp(-r^
 
 def shipped_criteria() -> dict:
     """The claims section of config/config.yaml: the calibrations test the shipped margins."""
-    from lipsglass.config import load_config
-
     return load_config(REPO / "config" / "config.yaml")["claims"]
 
 
@@ -353,14 +363,6 @@ def calibration_glass() -> dict:
     persistence > 1 A^2, as config/config.yaml), the Li each ring size covers (3.5 A), the network
     atoms of large rings (> 8 atoms) and every atom's contribution to S(q) (neutron) over the
     glass' FSDP (position by the structure stage's fit, width its deconvolved width)."""
-    import gzip
-    import tempfile
-
-    from lipsglass.homology import fsdp_subset_contribution, ring_coverage, structure_homology
-    from lipsglass.lammpsio import read_data
-    from lipsglass.rdf import glass_rdfs, max_rdf_range
-    from lipsglass.structure_factor import _weights, fsdp, sq_from_rdf
-
     with tempfile.NamedTemporaryFile(suffix=".data") as fh:
         fh.write(gzip.decompress(CALIBRATION_GLASS.read_bytes()))
         fh.flush()
@@ -380,20 +382,18 @@ def calibration_glass() -> dict:
     sq = sq_from_rdf(rdf, q, weighting="neutron")
     peak = fsdp(q, sq["S"] if isinstance(sq, dict) else sq, r_max=rdf.r_max)
     q0, width = peak["position"], peak["fwhm_deconvolved_inv_A"]
-    table = _weights(sorted(set(elements)), np.array([q0]), "neutron")
+    table = scattering_weights(sorted(set(elements)), np.array([q0]), "neutron")
     weights = np.array([table[e][0] for e in elements], float)
     contribution = _atom_contributions(box, pos, weights, (q0 - width / 2, q0 + width / 2))
     # sanity: the same decomposition as the stage's (mean over the pool)
     check = fsdp_subset_contribution(box, pos, weights, {}, pool, (q0 - width / 2, q0 + width / 2), n_random=1)
     if not np.isclose(check["pool_mean"], contribution[pool].mean()):
-        raise RuntimeError("atom contributions differ from lipsglass.homology.fsdp_subset_contribution")
+        raise RuntimeError("atom contributions differ from lipsglass.homology.fsdp.fsdp_subset_contribution")
     return {"box": box, "positions": pos, "li": li, "coverage": coverage, "large": large, "pool": pool,
             "contribution": contribution, "n_atoms": len(elements), "q_window": (q0 - width / 2, q0 + width / 2)}
 
 
 def _atom_contributions(box, positions, weights, q_window) -> np.ndarray:
-    from lipsglass.structure_factor import reciprocal_vectors
-
     qv = reciprocal_vectors(box, q_window[1])
     qv = qv[np.linalg.norm(qv, axis=1) >= q_window[0]]
     phase = (np.asarray(positions, float) - box.lo) @ qv.T
@@ -438,7 +438,7 @@ DECIDABLE_CORRELATION_LENGTH_A = 4.0
 
 def calibrate_c12(seed: int, n_draws: int = 300, n_shifts: int = 499) -> Calibration:
     """C12 on the calibration glass: Gaussian softness fields (unit variance, standardised over the
-    Li) independent of the rings, the stage's own statistic (:func:`lipsglass.homology.ring_softness_by_size`)
+    Li) independent of the rings, the stage's own statistic (:func:`lipsglass.homology.ring_softness.ring_softness_by_size`)
     and the claim's own decision (:func:`c12_decision`) on each.
 
     False "does not hold" (correlation length 8 A, the shipped ``min_li``): every tested class at
@@ -448,10 +448,6 @@ def calibrate_c12(seed: int, n_draws: int = 300, n_shifts: int = 499) -> Calibra
     this cell, so the rate is also measured where holds is reachable (``DECIDABLE_*``) and the
     larger reported. Planted: the largest ring size' Li made softer so that its d is 2x the margin
     (8 A); power of "does not hold"."""
-    from threadpoolctl import threadpool_limits
-
-    from lipsglass.homology import ring_softness_by_size, shift_indices
-
     criteria = shipped_criteria()
     level, m, min_li = float(criteria["level"]), float(criteria["C12"]["margin_sd"]), int(criteria["C12"]["min_li"])
     glass = calibration_glass()
@@ -510,8 +506,6 @@ def calibrate_c11(seed: int, n_draws: int = 1000, n_glasses: int = 5) -> Calibra
     phase of the density wave as ring atoms do), their excess r shifted so that its mean over
     placements sits on the margin (null) or at 2x the margin (planted); the claim's own decision
     (:func:`c11_decision`) on each draw."""
-    from scipy.spatial import cKDTree
-
     criteria = shipped_criteria()
     level, margin = float(criteria["level"]), float(criteria["C11"]["margin"])
     glass = calibration_glass()
@@ -530,8 +524,6 @@ def calibrate_c11(seed: int, n_draws: int = 1000, n_glasses: int = 5) -> Calibra
             member[np.repeat(np.arange(len(chunk)), near.shape[1]), near.ravel()] = True  # each atom once
             out.append((member @ c_pool) / member.sum(axis=1) / c_pool.mean() - 1.0)
         return np.concatenate(out)
-
-    from threadpoolctl import threadpool_limits
 
     runs = {}
     with threadpool_limits(1):

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from lipsglass.homology import PersistenceDiagram, Rings  # noqa: E402
+from lipsglass.homology.results import PersistenceDiagram, Rings  # noqa: E402
 from lipsglass.figures import save_figure
 
 ALPHA2_UNIT = r"$\alpha^2$ ($\mathrm{\AA^2}$)"
@@ -87,7 +87,7 @@ def plot_rings_fsdp(links_by_glass: Mapping[str, dict], out_png, out_pdf, max_si
     """Fig. S4: ring length (A, mean +- std per ring size; see ``fsdp_ring_link``) against the
     FSDP real-space window 2 pi / q (band) and, below, the persistence-weighted fraction of
     rings of each size whose length lies in that window. ``links_by_glass[glass]`` is the dict
-    returned by ``lipsglass.homology.fsdp_ring_link``; ``definition`` names the ring definition
+    returned by ``lipsglass.homology.fsdp.fsdp_ring_link``; ``definition`` names the ring definition
     (shown in the title)."""
     if not links_by_glass:
         raise ValueError("nothing to plot")

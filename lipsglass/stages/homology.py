@@ -2,8 +2,9 @@
 of each glass, its rings, their link to the first sharp diffraction peak (FSDP) and the softness
 of Li around rings of each size.
 
-The science lives in ``lipsglass.homology`` and ``lipsglass.figures.homology``; this module reads
-job inputs, calls them with the configured settings (``config["homology"]``) and writes outputs.
+The science lives in ``lipsglass.homology`` (one module per concept) and ``lipsglass.figures.homology``;
+this module reads job inputs, calls them with the configured settings (``config["homology"]``, parsed
+once per job into ``lipsglass.homology.settings.HomologySettings``) and writes outputs.
 
 Design choices (documented here because the paper's SI, which would fix them, is unavailable):
 
@@ -16,7 +17,7 @@ Design choices (documented here because the paper's SI, which would fix them, is
 * Rings: finite H1 pairs with persistence death - birth > ``min_persistence_A2`` (most H1 pairs
   of a glass are short-lived triangles of nearly touching atoms; ``pd_h1.csv`` keeps every pair,
   rings are searched only for the kept ones, size 0 for the others), under two definitions, both
-  computed and reported (``lipsglass.homology``): ``shortest_cycle``, the shortest contractible
+  computed and reported (``lipsglass.homology.rings``, ``.volumes``): ``shortest_cycle``, the shortest contractible
   cycle through the birth edge at birth, searched on the periodic graph (independent of origin
   and padding); and ``optimal_volume``, the boundary of the stable volume (noise band
   ``volume_epsilon_A2``; 0 = the optimal volume), the smallest set of triangles that fills the
@@ -48,7 +49,6 @@ Outputs per glass (``results/{glass}/homology/``): ``pd_h0.csv``, ``pd_h1.csv``,
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from pathlib import Path
@@ -58,181 +58,50 @@ import numpy as np
 
 from lipsglass.claims.homology import homology_verdicts
 from lipsglass.claims.scorecard import write_claim_rows
-from lipsglass.homology import PersistenceDiagram, Rings, fsdp_ring_link, ring_length, structure_homology
+from lipsglass.core.tables import read_rows
+from lipsglass.figures.homology import (plot_persistence_diagrams, plot_ring_size_distribution, plot_rings_fsdp,
+                                        plot_softness_by_ring_size)
+from lipsglass.homology.fsdp import (atom_weights, fsdp_enrichment_scan, fsdp_ring_link, fsdp_subset_contribution,
+                                     ring_atom_sets)
+from lipsglass.homology.outputs import (load_fsdp_link, load_softness_rings, nan_if_none, read_pd, read_rings,
+                                        write_pd, write_pd_h1)
+from lipsglass.homology.persistence import network_homology
+from lipsglass.homology.results import (RING_DEFINITIONS, RING_LENGTHS, PersistenceDiagram, persistent_rings,
+                                        size_distribution)
+from lipsglass.homology.ring_softness import ring_softness, shift_indices
+from lipsglass.homology.settings import HomologySettings
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import read_data
 
-PD_COLUMNS = ("birth_A2", "death_A2", "persistence_A2")
-PD_H1_COLUMNS = ("birth_A2", "death_A2", "persistence_A2", "ring_size", "diameter_A", "death_length_A", "atom_ids",
-                 "volume_ring_size", "volume_diameter_A", "volume_cells", "volume_atom_ids")
-# ring definitions (lipsglass.homology.RING_DEFINITIONS) -> their pd_h1.csv columns (size, diameter, atom ids)
-RING_COLUMNS = {"shortest_cycle": ("ring_size", "diameter_A", "atom_ids"),
-                "optimal_volume": ("volume_ring_size", "volume_diameter_A", "volume_atom_ids")}
-RING_LENGTHS = ("death", "diameter")
 
-
-# ---- reading and writing ------------------------------------------------------------------------
-
-def _fmt(value: float) -> str:
-    return f"{value:.10g}" if np.isfinite(value) else ""
-
-
-def write_pd(path: str | Path, intervals: np.ndarray) -> None:
-    """Finite pairs (n, 2) of alpha^2 values (A^2) as CSV: birth_A2, death_A2, persistence_A2."""
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(PD_COLUMNS)
-        writer.writerows((_fmt(b), _fmt(d), _fmt(d - b)) for b, d in intervals)
-
-
-def write_pd_h1(path: str | Path, rings: Rings, atom_ids: np.ndarray, volumes: Rings) -> None:
-    """Every finite H1 pair with its ring under both definitions: shortest cycle at birth (size
-    in atoms: -1 longer than max_ring_size, 0 not searched; diameter, A; LAMMPS ids of the ring
-    atoms in ring order, space separated) and boundary of the optimal / stable volume (the same,
-    plus the number of triangles of the volume), and 2 sqrt(death) (A)."""
-    death_length = ring_length(rings, "death")
-    if not np.allclose(volumes.birth, rings.birth) or not np.allclose(volumes.death, rings.death):
-        raise ValueError("the two ring sets belong to different diagrams")
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(PD_H1_COLUMNS)
-        for k in range(len(rings.birth)):
-            writer.writerow([_fmt(rings.birth[k]), _fmt(rings.death[k]), _fmt(rings.death[k] - rings.birth[k]),
-                             int(rings.size[k]), _fmt(rings.diameter[k]), _fmt(death_length[k]),
-                             " ".join(str(int(i)) for i in atom_ids[rings.atoms[k]]),
-                             int(volumes.size[k]), _fmt(volumes.diameter[k]), int(volumes.n_cells[k]),
-                             " ".join(str(int(i)) for i in atom_ids[volumes.atoms[k]])])
-
-
-def read_pd(path: str | Path) -> np.ndarray:
-    """(n, 2) birth/death alpha^2 (A^2) of a pd_h*.csv."""
-    with open(path) as fh:
-        rows = list(csv.DictReader(fh))
-    return np.array([[float(r["birth_A2"]), float(r["death_A2"])] for r in rows], float).reshape(-1, 2)
-
-
-def read_rings(path: str | Path, max_ring_size: int, definition: str = "shortest_cycle") -> Rings:
-    """Rings of a ``pd_h1.csv`` under ``definition`` (``RING_COLUMNS``); ``atoms`` holds LAMMPS
-    atom ids (not indices), coordinates are not stored (empty arrays)."""
-    if definition not in RING_COLUMNS:
-        raise ValueError(f"ring definition must be one of {tuple(RING_COLUMNS)}, not {definition!r}")
-    size_col, diameter_col, atoms_col = RING_COLUMNS[definition]
-    with open(path) as fh:
-        rows = list(csv.DictReader(fh))
-    if rows and tuple(rows[0]) != PD_H1_COLUMNS:
-        raise ValueError(f"{path}: columns {tuple(rows[0])}, expected {PD_H1_COLUMNS}")
-
-    def num(v: str) -> float:
-        return float(v) if v != "" else float("nan")
-
-    return Rings(birth=np.array([num(r["birth_A2"]) for r in rows]),
-                 death=np.array([num(r["death_A2"]) for r in rows]),
-                 size=np.array([int(r[size_col]) for r in rows], dtype=int),
-                 diameter=np.array([num(r[diameter_col]) for r in rows]),
-                 atoms=[np.array(r[atoms_col].split(), dtype=np.int64) for r in rows],
-                 coordinates=[np.zeros((0, 3)) for _ in rows], max_ring_size=int(max_ring_size))
-
-
-def subset_rings(rings: Rings, mask: np.ndarray) -> Rings:
-    """The rings selected by a boolean mask."""
-    mask = np.asarray(mask, bool)
-    if mask.shape != rings.birth.shape:
-        raise ValueError("mask must have one entry per ring")
-    picked = np.flatnonzero(mask)
-    return Rings(birth=rings.birth[mask], death=rings.death[mask], size=rings.size[mask],
-                 diameter=rings.diameter[mask], atoms=[rings.atoms[k] for k in picked],
-                 coordinates=[rings.coordinates[k] for k in picked], max_ring_size=rings.max_ring_size,
-                 n_cells=None if rings.n_cells is None else rings.n_cells[mask])
-
-
-def persistent_rings(rings: Rings, min_persistence: float) -> Rings:
-    """Rings whose persistence death - birth (A^2) exceeds ``min_persistence``."""
-    if not min_persistence >= 0:
-        raise ValueError(f"min_persistence must be >= 0 (A^2), got {min_persistence}")
-    return subset_rings(rings, rings.persistence > min_persistence)
-
-
-def size_distribution(rings: Rings) -> dict:
-    """Number of rings, resolved ring sizes {size (atoms): count}, the unresolved count (longer
-    than max_ring_size) and the count of pairs not searched (size 0: below the ring threshold)."""
-    sizes, counts = np.unique(rings.size[rings.size > 0], return_counts=True)
-    return {"n_rings": int(len(rings.size)), "n_unresolved": int(np.sum(rings.size < 0)),
-            "n_not_searched": int(np.sum(rings.size == 0)),
-            "sizes": {int(s): int(c) for s, c in zip(sizes, counts)}}
-
-
-def _none_to_nan(value):
-    return float("nan") if value is None else value
-
-
-def _int_keys_links(links: dict | None) -> None:
-    for link in (links or {}).values():
-        link["per_size"] = {int(s): {k: _none_to_nan(v) for k, v in d.items()} for s, d in link["per_size"].items()}
-        for key in ("large_ring_share", "large_ring_share_count"):
-            link[key] = _none_to_nan(link[key])
-
-
-def load_fsdp_link(path: str | Path) -> dict:
-    """``fsdp_link.json`` with integer ring-size keys and NaN for JSON nulls in the links (of the
-    primary definition at the top level and of every definition under ``definitions``)."""
-    data = json.loads(Path(path).read_text())
-    _int_keys_links(data.get("links"))
-    for entry in data.get("definitions", {}).values():
-        _int_keys_links(entry.get("links"))
-        for scan in (entry.get("enrichment") or {}).values():
-            for row in scan:
-                row.update({k: _none_to_nan(v) for k, v in row.items()})
-    return data
-
-
-def _softness_keys(data: dict) -> None:
-    data["values"] = {int(s): np.asarray(v, float) for s, v in data.get("values", {}).items()}
-    data["per_size"] = {int(s): {k: (_none_to_nan(v) if k == "d" else v) for k, v in d.items()}
-                        for s, d in data.get("per_size", {}).items()}
-
-
-def load_softness_rings(path: str | Path) -> dict:
-    """``softness_by_ring_size.json`` with integer ring-size keys, value arrays and NaN for nulls
-    (primary definition at the top level, every definition under ``definitions``)."""
-    data = json.loads(Path(path).read_text())
-    _softness_keys(data)
-    for entry in data.get("definitions", {}).values():
-        _softness_keys(entry)
-    return data
-
-
-def _radii(settings: Mapping) -> dict[str, float] | None:
-    return {str(k): float(v) for k, v in settings["radii"].items()} if settings["weighted"] else None
+def _persistent(pd_h1: str, definition: str, settings: HomologySettings):
+    """The persistent rings of ``definition`` in a pd_h1.csv (atoms as LAMMPS ids)."""
+    return persistent_rings(read_rings(pd_h1, settings.max_ring_size, definition), settings.min_persistence_A2)
 
 
 # ---- jobs ---------------------------------------------------------------------------------------
 
-def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, str]) -> None:
-    """Periodic alpha-complex persistence (H0, H1, H2) of the ``settings["elements"]`` atoms of a
+def homology_job(configuration: str, settings: HomologySettings | Mapping, outputs: Mapping[str, str]) -> None:
+    """Periodic alpha-complex persistence (H0, H1, H2) of the ``settings.elements`` atoms of a
     LAMMPS data file and the H1 rings. outputs: ``pd_h0``, ``pd_h1``, ``pd_h2`` (CSV, alpha^2 in
     A^2; pd_h1 with ring size, diameter, 2 sqrt(death) and ring atom ids) and ``rings`` (JSON:
     ring-size distribution with and without the persistence filter, counts, settings, timing)."""
     t0 = time.perf_counter()
+    settings = HomologySettings.coerce(settings)
     data = read_data(configuration)
-    elements = data.elements()
-    result = structure_homology(data.box, elements, data.box.wrap(data.positions),
-                                select=tuple(settings["elements"]), radii=_radii(settings),
-                                margin=settings["margin_A"], max_ring_size=settings["max_ring_size"],
-                                ring_min_persistence=settings["min_persistence_A2"],
-                                ring_definitions=tuple(RING_COLUMNS), volume_cutoff=settings["volume_cutoff_A"],
-                                volume_epsilon=settings["volume_epsilon_A2"])
+    result = network_homology(data.box, data.elements(), data.box.wrap(data.positions), settings)
     diagram, rings, volumes = result.diagram, result.rings, result.volume_rings
     for dim, key in ((0, "pd_h0"), (2, "pd_h2")):
         write_pd(outputs[key], diagram.intervals(dim))
     write_pd_h1(outputs["pd_h1"], rings, data.ids, volumes)
-    kept = persistent_rings(rings, settings["min_persistence_A2"])
-    kept_volumes = persistent_rings(volumes, settings["min_persistence_A2"])
+    kept = persistent_rings(rings, settings.min_persistence_A2)
+    kept_volumes = persistent_rings(volumes, settings.min_persistence_A2)
     write_json(outputs["rings"], {
         "configuration": str(configuration),
         "elements": list(result.elements), "n_network_atoms": int(len(result.atom_indices)),
-        "weighted": bool(diagram.weighted), "radii_A": _radii(settings),
-        "margin_A": float(result.margin), "max_ring_size": int(settings["max_ring_size"]),
-        "min_persistence_A2": float(settings["min_persistence_A2"]),
+        "weighted": bool(diagram.weighted), "radii_A": settings.weight_radii,
+        "margin_A": float(result.margin), "max_ring_size": int(settings.max_ring_size),
+        "min_persistence_A2": float(settings.min_persistence_A2),
         "finite_pairs": {f"H{d}": int(np.sum(diagram.dimension == d)) for d in (0, 1, 2)},
         "essential_classes": {f"H{d}": c for d, c in diagram.betti_essential().items()},
         "n_zero_length_pairs": int(diagram.n_zero_persistence),
@@ -241,7 +110,7 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
         "all_h1": size_distribution(rings),
         "persistent": size_distribution(kept),
         "persistent_optimal_volume": size_distribution(kept_volumes),
-        "volume_epsilon_A2": float(settings["volume_epsilon_A2"]), "volume_cutoff_A": float(settings["volume_cutoff_A"]),
+        "volume_epsilon_A2": float(settings.volume_epsilon_A2), "volume_cutoff_A": float(settings.volume_cutoff_A),
         "same_size_both_definitions": float(np.mean(kept.size == kept_volumes.size)) if len(kept.size) else None,
         "h1_persistence_quantiles_A2": dict(zip(("q10", "q50", "q90"),
                                                 np.percentile(rings.persistence, [10, 50, 90]).tolist()))
@@ -253,25 +122,24 @@ def homology_job(configuration: str, settings: Mapping, outputs: Mapping[str, st
                      **{k[:-2]: float(v) for k, v in result.timings.items() if k != "homology_s"}},
     })
     print(f"{configuration}: {len(result.atom_indices)} atoms, {len(rings.birth)} H1 pairs, "
-          f"{len(kept.birth)} with persistence > {settings['min_persistence_A2']} A^2, "
+          f"{len(kept.birth)} with persistence > {settings.min_persistence_A2} A^2, "
           f"{time.perf_counter() - t0:.1f} s")
 
 
-def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapping, out_json: str) -> None:
+def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: HomologySettings | Mapping,
+                  out_json: str) -> None:
     """C11 inputs for both ring definitions: the link of the persistent rings to the FSDP window for
-    both ring lengths (``lipsglass.homology.fsdp_ring_link``), the real-space enrichment scanned
+    both ring lengths (``lipsglass.homology.fsdp.fsdp_ring_link``), the real-space enrichment scanned
     over ``enrichment_thresholds_A2`` (``fsdp_enrichment_scan``), and the per-atom S(q) contribution
     in the FSDP window of the atoms of large rings, of small rings, of the network and of
     ``random_subsets`` random network-atom subsets of equal size (``fsdp_subset_contribution``,
     weights of ``fsdp_weighting``). When the FSDP width is not measured (null in fsdp.json) the
     library's default FWHM 0.25 q is used and recorded; the structure stage's flag of a width set by
     the cell (``fwhm_limited_by_box``) is carried along with the cell, for the claim."""
-    from lipsglass.homology import fsdp_enrichment_scan, fsdp_subset_contribution
-    from lipsglass.structure_factor import _weights
-
-    peak = json.loads(Path(fsdp_json).read_text())["fsdp"][settings["fsdp_weighting"]]
-    q = _none_to_nan(peak.get("position"))
-    fwhm = _none_to_nan(peak.get("fwhm"))
+    settings = HomologySettings.coerce(settings)
+    peak = json.loads(Path(fsdp_json).read_text())["fsdp"][settings.fsdp_weighting]
+    q = nan_if_none(peak.get("position"))
+    fwhm = nan_if_none(peak.get("fwhm"))
     fwhm_source = "fsdp.json"
     if not (np.isfinite(fwhm) and 0 < fwhm < 2 * q):
         fwhm, fwhm_source = None, "not resolved in fsdp.json: 0.25 q assumed"
@@ -280,42 +148,39 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Mapp
     data = read_data(configuration)
     elements = data.elements()
     index = {int(i): k for k, i in enumerate(data.ids)}
-    pool = np.flatnonzero(np.isin(elements, settings["elements"]))
-    large = settings["large_ring_size"]
+    pool = np.flatnonzero(np.isin(elements, settings.elements))
+    large = settings.large_ring_size
     per_definition = {}
-    for definition in RING_COLUMNS:
-        rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"], definition), settings["min_persistence_A2"])
+    for definition in RING_DEFINITIONS:
+        rings = _persistent(pd_h1, definition, settings)
         entry = {"n_rings": int(len(rings.birth)), "n_resolved": int(np.sum(rings.size > 0)), "links": None,
                  "enrichment": None, "reciprocal": None}
         if resolved and np.any(rings.size > 0):
             entry["links"] = {length: fsdp_ring_link(rings, q, fwhm, length=length, large_ring=large)
                               for length in RING_LENGTHS}
-            every = read_rings(pd_h1, settings["max_ring_size"], definition)
-            entry["enrichment"] = {length: fsdp_enrichment_scan(every, q, fwhm, settings["enrichment_thresholds_A2"],
+            every = read_rings(pd_h1, settings.max_ring_size, definition)
+            entry["enrichment"] = {length: fsdp_enrichment_scan(every, q, fwhm, settings.enrichment_thresholds_A2,
                                                                 length=length, large_ring=large)
                                    for length in RING_LENGTHS}
-            atoms = {name: np.unique(np.concatenate([[index[int(i)] for i in a] for a, s in zip(rings.atoms, rings.size)
-                                                     if keep(s)] or [np.zeros(0, int)])).astype(int)
-                     for name, keep in (("large_rings", lambda s: s > large), ("small_rings", lambda s: 0 < s <= large))}
-            table = _weights(sorted(set(elements)), np.array([q]), settings["fsdp_weighting"])  # weight at q_FSDP
-            weights = np.array([table[e][0] for e in elements], float)
+            atoms = ring_atom_sets(rings, index, large)
+            weights = atom_weights(elements, q, settings.fsdp_weighting)  # weight at q_FSDP
             try:
                 entry["reciprocal"] = fsdp_subset_contribution(
                     data.box, data.box.wrap(data.positions), weights, atoms, pool, (q - fw / 2, q + fw / 2),
-                    n_random=settings["random_subsets"], seed=settings["seed"])
+                    n_random=settings.random_subsets, seed=settings.seed)
             except ValueError as exc:  # the cell has no wave vector in the FSDP window
                 entry["reciprocal_note"] = str(exc)
         per_definition[definition] = entry
-    primary = per_definition[settings["ring_definition"]]
+    primary = per_definition[settings.ring_definition]
     write_json(out_json, {
-        "fsdp": {"weighting": settings["fsdp_weighting"], "position_inv_A": q, "fwhm_inv_A": fw,
+        "fsdp": {"weighting": settings.fsdp_weighting, "position_inv_A": q, "fwhm_inv_A": fw,
                  "fwhm_source": fwhm_source, "at_window_edge": bool(peak.get("at_window_edge", False)),
                  **{k: peak.get(k) for k in ("fwhm_limited_by_box", "fwhm_limit_inv_A", "resolution_multiple",
                                              "fwhm_deconvolved_inv_A", "r_max_A")},
                  "source": str(fsdp_json)},
         "n_atoms": int(len(elements)), "cell_A": float(min(data.box.lengths)),
-        "primary_definition": settings["ring_definition"], "primary_length": settings["ring_length"],
-        "min_persistence_A2": float(settings["min_persistence_A2"]), "large_ring_size": int(large),
+        "primary_definition": settings.ring_definition, "primary_length": settings.ring_length,
+        "min_persistence_A2": float(settings.min_persistence_A2), "large_ring_size": int(large),
         "n_rings": primary["n_rings"], "links": primary["links"], "definitions": per_definition,
         "units": {"length": "A", "persistence": "A^2", "q": "1/A", "contribution": "S(q) per atom, FSDP window mean"},
         "rings_source": str(pd_h1), "configuration": str(configuration),
@@ -328,8 +193,7 @@ def _li_coordinates(configuration: str, softness_csv: str):
     data = read_data(configuration)
     pos = data.box.wrap(data.positions)
     index = {int(i): k for k, i in enumerate(data.ids)}
-    with open(softness_csv) as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_rows(softness_csv)
     if not rows:
         raise ValueError(f"{softness_csv}: no Li")
     missing = [r["id"] for r in rows if int(r["id"]) not in index]
@@ -346,38 +210,33 @@ def _li_coordinates(configuration: str, softness_csv: str):
     return data.box, pos, index, li, np.array([float(r["S"]) for r in rows])
 
 
-def softness_rings_job(pd_h1: str, configuration: str, softness_csv: str, settings: Mapping,
+def softness_rings_job(pd_h1: str, configuration: str, softness_csv: str, settings: HomologySettings | Mapping,
                        out_json: str) -> None:
     """C12 inputs for both ring definitions: softness (pooled model ``S``) of the Li covered by the
     persistent rings of each size (within ``li_ring_cutoff_A`` of a ring atom) against all Li, and
-    its spread over ``shifts`` spatially translated fields (``lipsglass.homology.ring_softness_by_size``;
-    the same translations for both definitions). The primary definition's result is also at the top
-    level."""
-    from lipsglass.homology import ring_coverage, ring_softness_by_size, shift_indices
-
+    its spread over ``shifts`` spatially translated fields
+    (``lipsglass.homology.ring_softness.ring_softness_by_size``; the same translations for both
+    definitions). The primary definition's result is also at the top level."""
+    settings = HomologySettings.coerce(settings)
     box, pos, index, li, s = _li_coordinates(configuration, softness_csv)
-    shifts = shift_indices(box, pos[li], settings["shifts"], np.random.default_rng(settings["seed"]))
+    shifts = shift_indices(box, pos[li], settings.shifts, np.random.default_rng(settings.seed))
     per_definition = {}
-    for definition in RING_COLUMNS:
-        rings = persistent_rings(read_rings(pd_h1, settings["max_ring_size"], definition), settings["min_persistence_A2"])
+    for definition in RING_DEFINITIONS:
+        rings = _persistent(pd_h1, definition, settings)
         ok = rings.size > 0
         ring_atoms = [np.array([index[int(i)] for i in ids], dtype=np.int64) for ids, k in zip(rings.atoms, ok) if k]
-        coverage = ring_coverage(box, pos, ring_atoms, rings.size[ok], pos[li], settings["li_ring_cutoff_A"])
-        res = ring_softness_by_size(coverage, s, shifts)
+        res = ring_softness(box, pos, ring_atoms, rings.size[ok], li, s, shifts, settings.li_ring_cutoff_A)
         for entry in res["per_size"].values():  # 1e-5 sd: far below any se (a few 0.01 sd), a third of the file
             entry["null_d"] = np.round(entry["null_d"], 5)
-        res["values"] = {int(k): s[v].tolist() for k, v in coverage.items()}
-        res["n_rings"] = int(ok.sum())
-        res["n_li_covered"] = int(len(np.unique(np.concatenate(list(coverage.values()))))) if coverage else 0
         per_definition[definition] = res
     # the primary definition at the top level too (figures), its null draws only under definitions
-    primary = dict(per_definition[settings["ring_definition"]])
+    primary = dict(per_definition[settings.ring_definition])
     primary["per_size"] = {k: {n: v for n, v in e.items() if n != "null_d"} for k, e in primary["per_size"].items()}
     write_json(out_json, {"configuration": str(configuration), "softness_source": str(softness_csv),
-                          "softness_column": "S", "min_persistence_A2": float(settings["min_persistence_A2"]),
-                          "cutoff_A": float(settings["li_ring_cutoff_A"]), "n_Li": int(len(li)),
-                          "n_atoms": int(len(pos)), "seed": int(settings["seed"]),
-                          "primary_definition": settings["ring_definition"],
+                          "softness_column": "S", "min_persistence_A2": float(settings.min_persistence_A2),
+                          "cutoff_A": float(settings.li_ring_cutoff_A), "n_Li": int(len(li)),
+                          "n_atoms": int(len(pos)), "seed": int(settings.seed),
+                          "primary_definition": settings.ring_definition,
                           **primary, "definitions": per_definition})
 
 
@@ -395,36 +254,24 @@ def claims_job(links: Mapping[str, str], softness: Mapping[str, str], ring_defin
 
 # ---- figures ------------------------------------------------------------------------------------
 
-def _diagram_from_intervals(intervals: np.ndarray, dim: int) -> PersistenceDiagram:
-    n = len(intervals)
-    return PersistenceDiagram(dimension=np.full(n, dim), birth=intervals[:, 0], death=intervals[:, 1],
-                              birth_simplex=[], death_simplex=[], essential_dimension=np.zeros(0, int),
-                              essential_birth=np.zeros(0), n_points=0, periodic=True, weighted=False,
-                              min_persistence=0.0, n_zero_persistence=0, n_hidden=0)
-
-
 def persistence_figure_job(pd_h1: Mapping[str, str], out_png: str, out_pdf: str) -> None:
     """H1 persistence diagram (all finite pairs) of every glass."""
-    from lipsglass.figures.homology import plot_persistence_diagrams
-
-    plot_persistence_diagrams({g: _diagram_from_intervals(read_pd(p), 1) for g, p in pd_h1.items()},
+    plot_persistence_diagrams({g: PersistenceDiagram.from_intervals(read_pd(p), 1) for g, p in pd_h1.items()},
                               out_png, out_pdf, dim=1)
 
 
-def ring_sizes_figure_job(pd_h1: Mapping[str, str], settings: Mapping, out_png: str, out_pdf: str) -> None:
+def ring_sizes_figure_job(pd_h1: Mapping[str, str], settings: HomologySettings | Mapping, out_png: str,
+                          out_pdf: str) -> None:
     """Ring-size distribution of the persistent rings of every glass."""
-    from lipsglass.figures.homology import plot_ring_size_distribution
-
-    plot_ring_size_distribution({g: read_rings(p, settings["max_ring_size"]) for g, p in pd_h1.items()},
-                                out_png, out_pdf, min_persistence=settings["min_persistence_A2"])
+    settings = HomologySettings.coerce(settings)
+    plot_ring_size_distribution({g: read_rings(p, settings.max_ring_size) for g, p in pd_h1.items()},
+                                out_png, out_pdf, min_persistence=settings.min_persistence_A2)
 
 
 def rings_fsdp_figure_job(links: Mapping[str, str], out_png: str, out_pdf: str) -> None:
     """Fig. S4 with the primary ring length and the primary ring definition (named in the
     figure title; the other definition's numbers are in fsdp_link.json and the C11 row); glasses
     without an FSDP position are left out."""
-    from lipsglass.figures.homology import plot_rings_fsdp
-
     loaded = {g: load_fsdp_link(p) for g, p in links.items()}
     shown = {g: d["links"][d["primary_length"]] for g, d in loaded.items() if d["links"]}
     definitions = {d["primary_definition"] for d in loaded.values()}
@@ -440,12 +287,7 @@ def softness_rings_figure_job(results: Mapping[str, str], softness: Mapping[str,
                               out_pdf: str) -> None:
     """Fig. S5b-e: softness of Li covered by rings of each size against all Li, per glass, for
     the primary ring definition (named in each panel; the verdict and its intervals are in the C12 row)."""
-    from lipsglass.figures.homology import plot_softness_by_ring_size
-
-    all_s = {}
-    for glass, path in softness.items():
-        with open(path) as fh:
-            all_s[glass] = np.array([float(r["S"]) for r in csv.DictReader(fh)])
+    all_s = {glass: np.array([float(r["S"]) for r in read_rows(path)]) for glass, path in softness.items()}
     loaded = {g: load_softness_rings(p) for g, p in results.items()}
     largest = max((max(d["values"], default=0) for d in loaded.values()), default=0)
     plot_softness_by_ring_size(loaded, all_s, out_png, out_pdf, max_size=max(largest, 3))
