@@ -8,10 +8,16 @@ import json
 import sys
 
 from lipsglass.composition import DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES
+from lipsglass.config import load_config
+from lipsglass.forcefield import ForceField
 from lipsglass.homology.complex import DEFAULT_MARGIN, SHANNON_RADII
 from lipsglass.homology.persistence import structure_homology
 from lipsglass.homology.rings import DEFAULT_MAX_RING_SIZE
+from lipsglass.lammps_runtime import LammpsRuntime
 from lipsglass.lammpsio import iter_dump, read_structure
+from lipsglass.neb.hop import run_single_hop
+from lipsglass.neb.results import FAILED
+from lipsglass.neb.settings import NEBSettings
 
 # Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
@@ -25,7 +31,6 @@ COMMAND_MODULES = [
     "lipsglass.transport",
     "lipsglass.report_check",
     "lipsglass.validation",
-    "lipsglass.neb",
 ]
 
 
@@ -122,6 +127,50 @@ def _config_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _neb(args: argparse.Namespace) -> int:
+    """NEB barrier of one Li hop in a LAMMPS data file (``lipsglass.neb.hop.run_single_hop``) with
+    the config's ``neb`` and ``md`` sections as defaults; prints the result as JSON."""
+    cfg = load_config(args.config)
+    knobs = {k: v for k, v in cfg["neb"].items() if k in NEBSettings.__dataclass_fields__}
+    # the user chose the hop: no length window unless asked for
+    knobs.update(min_distance_A=args.min_distance if args.min_distance is not None else 0.0,
+                 max_distance_A=args.max_distance if args.max_distance is not None else float("inf"))
+    for key, value in (("replicas", args.replicas), ("ranks_per_replica", args.ranks_per_replica),
+                       ("ftol_eV_A", args.ftol), ("refine_tolerance_eV", args.refine_tolerance)):
+        if value is not None:
+            knobs[key] = value
+    settings = NEBSettings.from_config(knobs, cfg["md"])
+    ff = ForceField.load(args.forcefield or cfg["forcefield"])
+    # the config's lammps section (site executable, launcher, switches) starts the NEB, as in the stage
+    result = run_single_hop(args.data, args.from_id, args.to_id, settings, ff, args.workdir, args.launcher,
+                            runtime=LammpsRuntime.from_config(cfg.get("lammps")))
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0 if result["status"] != FAILED else 1
+
+
+def _add_neb_parser(sub) -> None:
+    p = sub.add_parser("neb", help="NEB barrier of one Li hop in a LAMMPS data file (prints result.json)")
+    p.add_argument("data", help="LAMMPS data file of this force field (atom types in the workflow's order)")
+    p.add_argument("--from", dest="from_id", type=int, required=True, help="LAMMPS atom id of the hopping Li")
+    p.add_argument("--to", dest="to_id", type=int, required=True,
+                   help="LAMMPS atom id of the Li whose site is the target (it is removed)")
+    p.add_argument("--replicas", type=int, help="images incl. both ends (default: by hop length, neb.min_replicas "
+                                                "and neb.replicas_per_A of the config)")
+    p.add_argument("--ranks-per-replica", type=int, help="MPI ranks per image (LAMMPS -partition RxP)")
+    p.add_argument("--ftol", type=float, help="NEB force tolerance (eV/A)")
+    p.add_argument("--refine-tolerance", type=float, help="refinement tolerance of the barriers (eV)")
+    p.add_argument("--min-distance", type=float, help="reject hops whose relaxed length is below this (A)")
+    p.add_argument("--max-distance", type=float, help="reject hops whose relaxed length is above this (A)")
+    p.add_argument("--config", default="config/config.yaml",
+                   help="config YAML whose neb and md sections give the defaults (default: config/config.yaml "
+                        "of the working directory, the repository root)")
+    p.add_argument("--forcefield", help="force-field name or YAML (default: the config's)")
+    p.add_argument("--launcher", help="MPI launcher (default: the environment's mpiexec; e.g. srun)")
+    p.add_argument("--workdir", help="keep the scratch files here (default: a temporary folder, deleted)")
+    p.set_defaults(func=_neb)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lipsglass", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_homology)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
+    _add_neb_parser(sub)
     return parser
 
 

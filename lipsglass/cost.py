@@ -37,6 +37,8 @@ from pathlib import Path
 from lipsglass.composition import composition_from_config
 from lipsglass.config import load_config, neb_glasses, selected_glasses
 from lipsglass.md import MDSettings, needs_segments, production_protocol, quench_protocol, segment_plan
+from lipsglass.neb.batch import n_batches
+from lipsglass.neb.settings import max_band_ranks, neb_settings
 
 # ---- measured by benchmarks/paper_scale_rehearsal.py, run of 2026-12-07 04:02 UTC on this 2-core
 # machine (Intel Xeon, 23.5 GB) while other users' jobs held the load average at 6-14: LAMMPS loop
@@ -148,9 +150,6 @@ def neb_batch_cost(config: dict, atoms: int) -> dict:
     regular (R images, n_steps_neb), climbing (R, n_steps_neb + n_steps_climb) and refined
     (2R - 1, the same) bands, images side by side on ranks_per_replica ranks each; per batch,
     the glass's inherent structure minimised once more."""
-    from lipsglass.neb import max_band_ranks
-    from lipsglass.stages.neb import neb_settings
-
     neb = neb_settings(config["neb"], config["md"])
     length = 0.5 * (float(neb.min_distance_A) + float(neb.max_distance_A))
     images = neb.replicas_for(length)
@@ -171,8 +170,6 @@ def study_cost(config: dict, md_ranks: int = 8, atom_steps_per_core_s: float | N
     """One row per heavy rule (``HEAVY_RULES``; largest glass of the study): jobs, MPI tasks,
     wall time of one job (s), its peak memory (MB) and the allocated core-hours of all its jobs.
     ``md_ranks``: MPI ranks of a quench or production job (``tasks`` of the profile)."""
-    from lipsglass.stages.neb import n_batches
-
     glasses = selected_glasses(config)
     replicas = int(config.get("replicas", 1))
     atoms = max(composition_from_config(g, config["compositions"][g]).n_atoms for g in glasses)

@@ -294,7 +294,9 @@ def neb_row() -> list[Row]:
         return [_not_run("NEB barrier (eV)", f"ASE is not installed ({exc})", case)]
     from lipsglass.crystals import A_LI2S, li_neighbour, write_li2s
     from lipsglass.forcefield import ForceField
-    from lipsglass.neb import CONVERGED, NEBSettings, run_single_hop
+    from lipsglass.neb.hop import run_single_hop
+    from lipsglass.neb.results import CONVERGED
+    from lipsglass.neb.settings import NEBSettings
 
     ff = ForceField.load("ariga2022")
     version = f"ASE {ase.__version__} (NEB, climbing image, FIRE)"

@@ -25,10 +25,16 @@ import pytest
 from lipsglass.crystals import A_LI2S, li_neighbour, write_li2s
 from lipsglass.forcefield import ForceField
 from lipsglass.lammpsio import Box, DumpFrame
-from lipsglass.neb import (CONVERGED, HOP_CLASSES, NEBSettings, _header, _minimise_commands, barriers_by_class,
-                           cached_result, collect_results, end_state_rejection, li_motion_by_anion,
-                           neb_summary, parse_neb_log, representative_hop, run_batch, run_hop, select_hops,
-                           status_counts)
+from lipsglass.neb.analysis import neb_summary, parse_neb_log
+from lipsglass.neb.batch import run_batch
+from lipsglass.neb.endstates import end_state_rejection
+from lipsglass.neb.endstates import minimise_commands as _minimise_commands
+from lipsglass.neb.endstates import model_header as _header
+from lipsglass.neb.hop import cached_result, run_hop
+from lipsglass.neb.li_motion import li_motion_by_anion
+from lipsglass.neb.results import CONVERGED, barriers_by_class, collect_results, representative_hop, status_counts
+from lipsglass.neb.selection import HOP_CLASSES, select_hops
+from lipsglass.neb.settings import NEBSettings
 from lipsglass.units import KCAL_MOL_TO_EV
 
 
@@ -241,7 +247,7 @@ def test_figures_write_png_and_pdf(tmp_path):
                                 "g2": {"soft->hard": [0.2], "hard->soft": []}},
                                tmp_path / "b.png", tmp_path / "b.pdf", classes=HOP_CLASSES)
     from lipsglass.figures.neb import plot_representative_paths
-    from lipsglass.neb import write_rows_csv
+    from lipsglass.neb.results import write_rows_csv
 
     rows = []
     for k, (c, b) in enumerate([("soft->hard", 0.2), ("soft->hard", 0.4), ("soft->hard", 0.3), ("hard->soft", 0.6)]):
@@ -353,7 +359,7 @@ def test_killed_batch_resumes_only_missing_hops(tmp_path, ff):
 @pytest.mark.slow
 def test_inherent_structure_is_computed_once_and_keyed_by_what_it_depends_on(tmp_path, ff):
     from lipsglass.lammpsio import read_data
-    from lipsglass.neb import inherent_structure
+    from lipsglass.neb.endstates import inherent_structure
 
     data = tmp_path / "li2s.data"
     write_li2s(data, ff)

@@ -17,9 +17,11 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from lipsglass.lammpsio import Box
-from lipsglass.neb import (NEBSettings, closest_approach, converged_band, end_state_rejection, site_changes,
-                           idpp_path, linear_path, max_band_ranks, neb_launch_command, path_barriers,
-                           refined_path)
+from lipsglass.neb.analysis import path_barriers
+from lipsglass.neb.band import converged_band, neb_launch_command
+from lipsglass.neb.endstates import end_state_rejection, site_changes
+from lipsglass.neb.paths import closest_approach, idpp_path, linear_path, refined_path
+from lipsglass.neb.settings import NEBSettings, max_band_ranks
 from lipsglass.units import EV_TO_KCAL_MOL
 
 
@@ -377,7 +379,9 @@ def test_hop_whose_linear_path_overlaps_an_atom_completes_from_the_idpp_path(tmp
     not converged with its reason). Inversion through the S maps the initial state onto the final
     one, so the barriers are equal; the relaxed band goes around the S."""
     from lipsglass.forcefield import ForceField
-    from lipsglass.neb import CONVERGED, NOT_CONVERGED, read_band, run_single_hop
+    from lipsglass.neb.band import read_band
+    from lipsglass.neb.hop import run_single_hop
+    from lipsglass.neb.results import CONVERGED, NOT_CONVERGED
 
     data, glass, from_id, to_id, _ = _li2s_overlap_hop(tmp_path, ForceField.load("ariga2022"))
     # run_single_hop applies the settings it is given: the stage's 5-10 A length window (the

@@ -21,8 +21,10 @@ import pytest
 import yaml
 
 from lipsglass.forcefield import ForceField
-from lipsglass.neb import CONVERGED, path_barriers, run_single_hop
-from lipsglass.stages.neb import neb_settings
+from lipsglass.neb.analysis import path_barriers
+from lipsglass.neb.hop import run_single_hop
+from lipsglass.neb.results import CONVERGED
+from lipsglass.neb.settings import neb_settings
 from lipsglass.units import KCAL_MOL_TO_EV
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,8 +17,9 @@ import sys
 
 import pytest
 
+from conftest import REPO
 from lipsglass.forcefield import ForceField
-from lipsglass.neb import CONVERGED
+from lipsglass.neb.results import CONVERGED
 from lipsglass.crystals import A_LI2S, write_li2s
 from lipsglass.crystals import li_neighbour as _neighbour
 
@@ -54,7 +55,8 @@ def test_command_line_runs_one_hop_in_a_temporary_folder(tmp_path, ff):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(__import__("pathlib").Path(__file__).resolve().parents[1]),
                                                        os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run([sys.executable, "-m", "lipsglass", "neb", str(data), "--from", str(a), "--to", str(b),
-                           "--replicas", "5", "--ftol", "0.05"], cwd=run, capture_output=True, text=True, env=env)
+                           "--replicas", "5", "--ftol", "0.05", "--config", str(REPO / "config" / "config.yaml")],
+                          cwd=run, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
     assert res["status"] == CONVERGED and res["from_id"] == a and res["to_id"] == b
@@ -62,6 +64,7 @@ def test_command_line_runs_one_hop_in_a_temporary_folder(tmp_path, ff):
     for key in ("initial_shift_A", "final_to_target_A", "hop_length_A", "max_other_displacement_A"):
         assert key in res
     assert list(run.iterdir()) == []  # scratch files went to a temporary folder
-    bad = subprocess.run([sys.executable, "-m", "lipsglass", "neb", str(data), "--from", "1", "--to", str(b)],
+    bad = subprocess.run([sys.executable, "-m", "lipsglass", "neb", str(data), "--from", "1", "--to", str(b),
+                          "--config", str(REPO / "config" / "config.yaml")],
                          cwd=run, capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "not Li" in bad.stderr

@@ -1,6 +1,6 @@
 """NEB stage job functions (lipsglass.stages.neb) on synthetic inputs with known answers, and the
 NEB rules in the workflow plan. No LAMMPS here: hop results are fake ``result.json`` files
-written like ``lipsglass.neb.run_hop``'s (the real NEB is tested in tests/test_neb.py)."""
+written like ``lipsglass.neb.hop.run_hop``'s (the real NEB is tested in tests/test_neb.py)."""
 
 import csv
 import json
@@ -13,10 +13,15 @@ import yaml
 from scipy import stats
 
 from conftest import REPO, plan
-from lipsglass.core.stats import bootstrap_ci
+from lipsglass.core.stats import bootstrap_ci, bootstrap_difference_ci
 from lipsglass.config import neb_glasses
 from lipsglass.lammpsio import Box, write_dump_frame
-from lipsglass.neb import HOP_CLASSES, HOP_COLUMNS, RESULT_VERSION, write_rows_csv
+from lipsglass.neb.barrier_statistics import read_summary
+from lipsglass.neb.batch import batch_slice, n_batches
+from lipsglass.neb.hop import RESULT_VERSION
+from lipsglass.neb.li_motion import traced_li, trajectory_window
+from lipsglass.neb.results import write_rows_csv
+from lipsglass.neb.selection import HOP_CLASSES, HOP_COLUMNS, hops_requested
 from lipsglass.stages import neb as stage
 
 SPACING, N_SIDE = 6.0, 4     # simple cubic Li lattice, 24 A cell: nearest neighbours at 6 A
@@ -68,14 +73,14 @@ def write_li_glass(tmp: Path, shift_A: float = 0.0, drop_last: bool = False):
 
 def test_batches_follow_the_config_counts():
     s = settings(classes=["soft->hard", "hard->soft"], n_per_class=3, batch_size=4)
-    assert stage.hops_requested(s) == {"soft->hard": 3, "hard->soft": 3, "soft->soft": 0, "hard->hard": 0}
-    assert stage.n_batches(s) == 2                     # ceil(6 / 4)
+    assert hops_requested(s) == {"soft->hard": 3, "hard->soft": 3, "soft->soft": 0, "hard->hard": 0}
+    assert n_batches(s) == 2                     # ceil(6 / 4)
     hops = list(range(6))
-    slices = [stage.batch_slice(hops, b, 4) for b in range(stage.n_batches(s))]
+    slices = [batch_slice(hops, b, 4) for b in range(n_batches(s))]
     assert slices == [[0, 1, 2, 3], [4, 5]]
-    assert stage.batch_slice(hops[:3], 1, 4) == []   # after a shortfall a batch has nothing to do
+    assert batch_slice(hops[:3], 1, 4) == []   # after a shortfall a batch has nothing to do
     with pytest.raises(ValueError, match="unknown hop classes"):
-        stage.hops_requested(settings(classes=["soft->medium"]))
+        hops_requested(settings(classes=["soft->medium"]))
 
 
 def test_select_job_samples_the_softness_configuration(tmp_path):
@@ -113,7 +118,7 @@ def test_select_job_refuses_softness_of_another_configuration(tmp_path, kwargs, 
 
 def fake_result(workdir: Path, hop_id: int, cls: str, status: str, barrier: float | None = None,
                 backward: float | None = None):
-    """result.json (+ path.csv for converged / not converged hops) as lipsglass.neb.run_hop writes
+    """result.json (+ path.csv for converged / not converged hops) as lipsglass.neb.hop.run_hop writes
     them; the path is a triangle over 5 images rising by ``barrier`` and falling by ``backward``
     (default: ``barrier``, a symmetric hop)."""
     hop = {"hop_id": hop_id, "from_id": 100 + hop_id, "to_id": 200 + hop_id, "class": cls, "distance_A": 6.0,
@@ -186,7 +191,7 @@ def _summary(tmp_path, first, second, extra=True):
     out = fake_glass(tmp_path, first, second, extra)
     csv_path = tmp_path / "neb_summary.csv"
     stage.summary_job({"G": out["barriers"]}, settings(), str(csv_path))
-    return stage.read_summary(csv_path), csv_path
+    return read_summary(csv_path), csv_path
 
 
 def test_summary_statistics_use_converged_hops_only(tmp_path):
@@ -321,7 +326,7 @@ def test_bootstrap_ci_matches_normal_theory():
     assert lo < x.mean() < hi
     assert (hi - lo) / 2 == pytest.approx(half, rel=0.1)
     assert all(np.isnan(bootstrap_ci([1.0], np.mean)))
-    assert stage.bootstrap_difference_ci([2.0, 2.0, 2.0], [0.5, 0.5]) == (1.5, 1.5)
+    assert bootstrap_difference_ci([2.0, 2.0, 2.0], [0.5, 0.5]) == (1.5, 1.5)
     with pytest.raises(ValueError):
         bootstrap_ci(x, np.mean, level=1.5)
 
@@ -356,7 +361,7 @@ def test_li_motion_job_and_window(tmp_path):
     assert info["n_frames"] == 6 and info["n_atoms"] == len(ids)
     assert info["by_anion"]["PS4"]["n_hopped"] == 1 and info["by_anion"]["P2S6"]["n_hopped"] == 0
     with pytest.raises(ValueError, match="shorter than"):
-        stage.trajectory_window(tmp_path / "traj.lammpstrj", 2.0, 1.0)
+        trajectory_window(tmp_path / "traj.lammpstrj", 2.0, 1.0)
 
 
 def test_traced_li_is_seeded_and_takes_li_of_each_anion():
@@ -367,13 +372,13 @@ def test_traced_li_is_seeded_and_takes_li_of_each_anion():
               + [{"id": i, "nearest_anion": "P2S7"} for i in range(61, 81)]
               + [{"id": i, "nearest_anion": "P2S6"} for i in (81, 82)])
     s = {"seed": 7, "traces_per_anion": 3}
-    chosen = stage.traced_li(motion, s, ("PS4", "P2S6"))
+    chosen = traced_li(motion, s, ("PS4", "P2S6"))
     assert len(chosen) == 6 and len(set(chosen)) == 6
     assert all(1 <= i <= 40 for i in chosen[:3]) and all(41 <= i <= 60 or i in (81, 82) for i in chosen[3:])
-    assert chosen == stage.traced_li(motion, s, ("PS4", "P2S6"))
+    assert chosen == traced_li(motion, s, ("PS4", "P2S6"))
     # another seed draws another set (3 of 40 PS4 Li: the same set for two seeds has p < 1e-4)
-    assert chosen[:3] != stage.traced_li(motion, dict(s, seed=8), ("PS4", "P2S6"))[:3]
-    assert stage.traced_li(motion, {"seed": 7, "traces_per_anion": 50}, ("P2S6", "other")) == \
+    assert chosen[:3] != traced_li(motion, dict(s, seed=8), ("PS4", "P2S6"))[:3]
+    assert traced_li(motion, {"seed": 7, "traces_per_anion": 50}, ("P2S6", "other")) == \
         list(range(41, 61)) + [81, 82]
 
 
@@ -403,7 +408,7 @@ def test_plan_shows_the_neb_rules(tmp_path):
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
     assert counts["neb_select"] == counts["neb_collect"] == n_glass
-    assert counts["neb_batch"] == n_glass * stage.n_batches(neb)
+    assert counts["neb_batch"] == n_glass * n_batches(neb)
     assert counts["neb_li_motion"] == len(cfg["compositions"]) * int(cfg["replicas"])  # C10 by glass and replica
     for rule in ("neb_summary", "neb_claims", "fig4b_neb_paths", "fig4c_barriers", "figS3_barriers_all_classes",
                  "fig4d_li_traces"):
@@ -428,7 +433,7 @@ def test_summary_reports_the_failure_rate_by_class(tmp_path):
     assert info["decided_fraction"] == pytest.approx(3 / 4)  # converged or rejected with a reason
     csv_path = tmp_path / "neb_summary.csv"
     stage.summary_job({"G": outputs["barriers"]}, settings(), str(csv_path))
-    by = {(r["glass"], r["kind"], r["class"]): r for r in stage.read_summary(csv_path)}
+    by = {(r["glass"], r["kind"], r["class"]): r for r in read_summary(csv_path)}
     assert by[("G", "class", "soft->hard")]["n_failed"] == 1
     assert by[("G", "class", "soft->hard")]["failure_rate"] == pytest.approx(1 / 3)
     assert by[("G", "class", "hard->soft")]["failure_rate"] == 0.0

@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 from conftest import REPO
-from lipsglass import neb
+from lipsglass.neb import batch as neb
 from lipsglass.stages import softness as softness_stage
 
 

@@ -282,7 +282,7 @@ def neb_band_ranks(configfiles: list[str]) -> int:
     config = {}
     for name in configfiles:
         config = merged(config, yaml.safe_load((REPO / name).read_text()))
-    from lipsglass.neb import NEBSettings, max_band_ranks
+    from lipsglass.neb.settings import NEBSettings, max_band_ranks
     band = {k: v for k, v in config["neb"].items() if k in NEBSettings.__dataclass_fields__}
     return max_band_ranks(NEBSettings.from_config(band))
 

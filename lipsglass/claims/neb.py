@@ -8,7 +8,7 @@ barrier out of the soft site minus barrier out of the hard site of one path, red
 end-state energy difference that C8 already measures).
 
 * hops out of a soft Li: classes soft->hard and soft->soft; out of a hard Li: hard->soft and
-  hard->hard (the origin's softness, as ``lipsglass.neb.select_hops`` labels them);
+  hard->hard (the origin's softness, as ``lipsglass.neb.selection.select_hops`` labels them);
 * only converged hops; hops that share a Li (as hopping Li or as target site) are not
   independent (the selection lets a Li take part in several hops): within a glass each Li
   enters at most one kept hop, taken in hop-id order (blind to the barrier);
@@ -55,9 +55,9 @@ from lipsglass.core.anions import ANIONS
 from lipsglass.claims.calibration import Calibration
 from lipsglass.core.stats import wilson_interval
 from lipsglass.claims.verdict import NOT_TESTED, Interval, Region, Scale, Verdict, decide
+from lipsglass.neb.results import CONVERGED
 
 SOFT, HARD = "soft", "hard"
-CONVERGED = "converged"
 SOURCE_C9 = "results/<glass>/neb/barriers.csv of every NEB glass"
 REPO = Path(__file__).resolve().parents[2]
 CALIBRATION_GLASS = REPO / "tests" / "data" / "glasses" / "P2S6-25_r1_300K.data.gz"

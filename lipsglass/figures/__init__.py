@@ -19,3 +19,12 @@ def save_figure(fig, out_png: str | Path, out_pdf: str | Path, dpi: int = 200, c
     fig.savefig(out_pdf, bbox_inches="tight")
     if close:
         plt.close(fig)
+
+
+def note_figure(text: str, out_png: str | Path, out_pdf: str | Path) -> None:
+    """A figure that states why the data figure cannot be drawn (so the workflow completes and
+    the reason is visible where the figure is expected)."""
+    fig, ax = plt.subplots(figsize=(4.5, 2.0))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=9)
+    save_figure(fig, out_png, out_pdf)

@@ -15,8 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lipsglass.neb import HOP_CLASSES  # noqa: E402
-from lipsglass.figures import save_figure
+from lipsglass.figures import save_figure  # noqa: E402
+from lipsglass.neb.results import hop_dir, read_path_csv, representative_hop  # noqa: E402
+from lipsglass.neb.selection import HOP_CLASSES  # noqa: E402
 
 # soft blue, hard orange as in the softness figures; mixed classes in between
 CLASS_COLOURS = {"soft->hard": "#1f77b4", "hard->soft": "#ff7f0e", "soft->soft": "#2ca02c",
@@ -106,11 +107,9 @@ def plot_barrier_distributions(barriers_by_glass: Mapping[str, Mapping[str, Sequ
 def plot_representative_paths(rows: Sequence[Mapping], workdir, out_png, out_pdf,
                               classes: Sequence[str] = ("soft->hard", "hard->soft"), title: str | None = None) -> list:
     """Fig. 4B from a batch: for each class, the converged hop with the median forward barrier
-    (``lipsglass.neb.representative_hop``), its path read from ``workdir/hop_<id>/path.csv``.
+    (``lipsglass.neb.results.representative_hop``), its path read from ``workdir/hop_<id>/path.csv``.
     Returns the hops drawn; raises ValueError if no class has a converged hop (classes without
     one are named in the title instead of being dropped silently)."""
-    from lipsglass.neb import hop_dir, read_path_csv, representative_hop  # noqa: PLC0415
-
     paths, classes_of, chosen, missing = {}, {}, [], []
     for c in classes:
         hop = representative_hop(rows, c)

@@ -8,8 +8,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from lipsglass.figures import render as R
+from lipsglass.figures import note_figure, render as R
 from lipsglass.lammpsio import read_data
+from lipsglass.neb.li_motion import traced_li, trajectory_window
 
 # Rendering resolution (pixels) before the white border is cropped; Tachyon samples per pixel
 RENDER_SIZE = (1400, 1260)
@@ -88,7 +89,7 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
                       md: Mapping, radius_A: float, out_png: str, out_pdf: str,
                       anions: Sequence[str] = ("PS4", "P2S6"), scale_bar_A: float = 5.0) -> None:
     """Fig. 4D rendered: traces over the first ``trace_duration_ps`` of ``traces_per_anion`` Li
-    (seeded random choice, ``lipsglass.stages.neb.traced_li``) nearest to each of
+    (seeded random choice, ``lipsglass.neb.li_motion.traced_li``) nearest to each of
     ``anions``, drawn as lines coloured by time (dark to light purple, a colour no anion has), with every anion unit that
     has an atom within ``radius_A`` of a trace's start, bonded, whole and placed next to the Li."""
     import matplotlib.pyplot as plt
@@ -96,12 +97,11 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
 
     from lipsglass.neighbours import neighbour_pairs
     from lipsglass.core.tables import read_rows as _read_rows
-    from lipsglass.stages.neb import _note_figure, traced_li, trajectory_window
 
     frames = trajectory_window(trajectory, float(settings["trace_duration_ps"]), float(md["timestep_fs"]))
     chosen = traced_li(_read_rows(motion_csv), settings, anions)
     if not chosen:
-        _note_figure(f"{glass}: no Li near {', '.join(anions)}", out_png, out_pdf)
+        note_figure(f"{glass}: no Li near {', '.join(anions)}", out_png, out_pdf)
         return
     first = frames[0]
     ids = first.ids

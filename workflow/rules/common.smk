@@ -20,6 +20,8 @@ from lipsglass.config import cell_size_warnings, neb_glasses as neb_glasses_of, 
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 from lipsglass.claims.scorecard import study_size_text
+from lipsglass.neb.batch import n_batches
+from lipsglass.neb.settings import NEBSettings, max_band_ranks
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
@@ -276,8 +278,6 @@ def neb_glasses():
 def neb_batch_labels():
     """Batch numbers of a glass, fixed by the config (ceil(hops requested / batch_size)) so the
     DAG is known before the hop selection runs."""
-    from lipsglass.stages.neb import n_batches
-
     return [str(k) for k in range(n_batches(config["neb"]))]
 
 
@@ -312,8 +312,6 @@ NEB_SELECTION_KEYS = (
 
 
 def _neb_band_keys():
-    from lipsglass.neb import NEBSettings
-
     return tuple(k for k in NEBSettings.__dataclass_fields__ if k in config["neb"])
 
 
@@ -332,11 +330,9 @@ def neb_figure_glass():
 
 def neb_mpi_ranks():
     """MPI ranks of a NEB batch job: ranks_per_replica x the images of its largest band (the
-    refined band of the longest hop allowed, lipsglass.neb.max_band_ranks). Declared as threads
+    refined band of the longest hop allowed, lipsglass.neb.settings.max_band_ranks). Declared as threads
     so Snakemake runs nothing else beside it (locally it caps the value at --cores) and as
     resources.tasks for cluster executors."""
-    from lipsglass.neb import NEBSettings, max_band_ranks
-
     return max_band_ranks(NEBSettings.from_config(neb_params(NEB_BAND_KEYS)))
 
 

@@ -29,7 +29,7 @@ rule neb_batch:
     """NEB of one batch of hops. Hops are computed in the persistent folder
     results/{glass}/neb/hops/ (not an output, so Snakemake never deletes it): a killed batch
     rerun skips its finished hops. MPI: `{mpi} -n R*P lmp -partition RxP` per band
-    (lipsglass.neb.neb_launch_command); tasks = ranks of the largest band."""
+    (lipsglass.neb.band.neb_launch_command); tasks = ranks of the largest band."""
     input:
         configuration=softness_run_file("final.data"),
         hops="results/{glass}/neb/hops.csv",
