@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-from config_variants import merge, variants
+from config_variants import variants
 from conftest import REPO, TINY_CONFIG
 from lipsglass.config import SCHEMA_PATH, key_readers
 
@@ -41,7 +41,8 @@ def _downstream(rules: set[str], consumers: dict[str, list[str]]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def rerun_plans(tiny_run, tmp_path_factory):
-    base = merge(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), yaml.safe_load(TINY_CONFIG.read_text()))
+    # the finished study's config: the tiny config alone (a --configfile replaces the Snakefile's default)
+    base = yaml.safe_load(TINY_CONFIG.read_text())
     found, none = variants(base, yaml.safe_load(SCHEMA_PATH.read_text()))
     # two processes side by side (each parses the Snakefile once per overlay: ~1 s)
     names = ["unchanged", *found]
@@ -52,7 +53,7 @@ def rerun_plans(tiny_run, tmp_path_factory):
         path = folder / f"overlays_{k}.json"
         path.write_text(json.dumps({name: found.get(name, {}) for name in chunk}))
         procs.append(subprocess.Popen([sys.executable, str(REPO / "tests" / "rerun_plan.py"), str(tiny_run),
-                                       str(REPO / "config" / "config.yaml"), str(TINY_CONFIG), "--", str(path)],
+                                       str(TINY_CONFIG), "--", str(path)],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tiny_run))
     plans = {}
     for proc in procs:

@@ -11,6 +11,6 @@ rule build_glass:
     params:
         units=composition_units,
         forcefield=config["forcefield"],
-        build=replica_settings("build"),
+        build=replica_settings("build_glass", "build"),
     script:
         "../scripts/build_glass.py"

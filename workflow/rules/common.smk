@@ -4,6 +4,8 @@ import re
 import sys
 from pathlib import Path
 
+import yaml
+
 # Every job imports the science code of this workflow's own source folder, whatever environment
 # runs it (the .venv, a `--sdm conda` environment that does not install the project, a cluster
 # node, a `module` import of this workflow): its folder goes first on PYTHONPATH, and on sys.path
@@ -16,15 +18,24 @@ if (SOURCE_ROOT / "lipsglass" / "__init__.py").is_file():
     if str(SOURCE_ROOT.resolve()) not in sys.path:
         sys.path.insert(0, str(SOURCE_ROOT.resolve()))
 
-from lipsglass.config import cell_size_warnings, neb_glasses as neb_glasses_of, selected_glasses, validate_config
+from lipsglass.config import (
+    SCHEMA_PATH,
+    cell_size_warnings,
+    neb_glasses as neb_glasses_of,
+    rule_settings,
+    selected_glasses,
+    validate_config,
+)
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 from lipsglass.claims.scorecard import study_size_text
 from lipsglass.neb.batch import n_batches
-from lipsglass.neb.settings import NEBSettings, max_band_ranks
+from lipsglass.neb.settings import max_band_ranks, neb_settings
 
 # Stops before any job runs, naming the offending key.
 validate_config(config)
+# Which rules read which key (the schema's read_by): every rule's settings params derive from it.
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
 # Glasses too small for a claim's test run, but say so before any job starts.
 for _message in cell_size_warnings(config):
     print(f"warning: {_message}", file=sys.stderr)
@@ -45,32 +56,34 @@ wildcard_constraints:
     replica=r"[1-9]\d*",
 
 
-def replica_settings(section):
-    """Config section ``section`` (build or quench) with its seed replaced by the replica's."""
+def reads(rule, section):
+    """The keys of config section ``section`` that ``rule`` reads (the schema's read_by): a rule's
+    settings params, so it reruns exactly when a value it reads changes (tests/test_rerun.py).
+    E.g. md.segment_ps (how a run is cut into restartable segments) is read by no MD rule: a new
+    segment length reruns no finished MD (the scripts take it from the config)."""
+    return rule_settings(config, rule, section, SCHEMA)
+
+
+def replica_settings(rule, section):
+    """``reads(rule, section)`` (build or quench) with its seed replaced by the replica's."""
 
     def settings(wildcards):
-        return dict(config[section], seed=replica_seed(config[section]["seed"], wildcards.replica))
+        values = reads(rule, section)
+        return dict(values, seed=replica_seed(values["seed"], wildcards.replica))
 
     return settings
 
 
-def md_settings():
-    """The md section without segment_ps: how a run is cut into restartable segments changes
-    neither the model nor its statistics, so a new segment length does not rerun finished MD (the
-    scripts read it from the config, and provenance.json records it)."""
-    return {k: v for k, v in config["md"].items() if k != "segment_ps"}
+# production keys that are per-run values (the dump interval of the run's temperature), passed apart
+PER_RUN_PRODUCTION_KEYS = ("dump_interval_ps", "fine_T_K", "fine_dump_interval_ps")
 
 
 def production_run_settings(wildcards):
-    """The production values one run uses (not the temperature list: adding a temperature must
-    not rerun the runs that exist), with the replica's velocity seed."""
-    p = config["production"]
-    return {
-        "seed": replica_seed(p["seed"], wildcards.replica),
-        "heating_ps": p["heating_ps"],
-        "equilibration_ps": p["equilibration_ps"],
-        "duration_ps": p["duration_ps"],
-    }
+    """The production values one run reads (not the temperature list: adding a temperature must
+    not rerun the runs that exist; not the dump intervals, passed per run), with the replica's
+    velocity seed."""
+    values = {k: v for k, v in reads("production", "production").items() if k not in PER_RUN_PRODUCTION_KEYS}
+    return dict(values, seed=replica_seed(values["seed"], wildcards.replica))
 
 
 def temperature_labels():
@@ -215,34 +228,9 @@ def glass_units():
     return {glass: config["compositions"][glass]["units"] for glass in GLASSES}
 
 
-def glass_transition_settings():
-    """The glass_transition section, with the barostat pressure of the quench (H = E + P V)."""
-    return dict(config["glass_transition"], pressure_atm=config["md"]["pressure_atm"])
-
-
-def structure_settings():
-    """The structure section (claim criteria live in the claims section: a changed criterion
-    reruns only the claim rules)."""
-    return dict(config["structure"])
-
-
-def claim_criteria(*claims):
-    """The claims section's level and the sub-blocks of ``claims`` (the only values a claim rule
-    reads from it: a changed criterion of another claim does not rerun it)."""
-    return {"level": config["claims"]["level"], **{c: config["claims"][c] for c in claims}}
-
-
-def transport_run_settings():
-    """The transport settings one production run's analysis uses: not those of the Arrhenius
-    fit, so changing the fit (or its temperatures) does not rerun the per-run analyses."""
-    fit_only = {
-        "arrhenius_min_T_K",
-        "arrhenius_exclude_T_K",
-        "arrhenius_absolute_sigma",
-        "arrhenius_phases",
-        "extrapolation_T_K",
-    }
-    return {k: v for k, v in config["transport"].items() if k not in fit_only}
+def glass_transition_settings(rule):
+    """The glass_transition keys ``rule`` reads, with the barostat pressure of the quench (H = E + P V)."""
+    return dict(reads(rule, "glass_transition"), pressure_atm=config["md"]["pressure_atm"])
 
 
 def production_temperature_K(wildcards):
@@ -298,31 +286,6 @@ def neb_trajectory_file(name):
     return f"results/{{glass}}/r{{replica}}/nvt/{T}K/{name}"
 
 
-# neb config keys each NEB rule uses (a rule gets only its own keys, so e.g. changing a claim
-# threshold reruns no hop)
-NEB_SELECTION_KEYS = (
-    "classes",
-    "n_per_class",
-    "batch_size",
-    "min_distance_A",
-    "max_distance_A",
-    "seed",
-    "soft_threshold",
-)
-
-
-def _neb_band_keys():
-    return tuple(k for k in NEBSettings.__dataclass_fields__ if k in config["neb"])
-
-
-NEB_BAND_KEYS = _neb_band_keys()
-
-
-def neb_params(keys):
-    """The ``neb`` config values of ``keys`` (those present)."""
-    return {k: config["neb"][k] for k in keys if k in config["neb"]}
-
-
 def neb_figure_glass():
     """Glass of Fig. 4B and 4D: the first NEB glass."""
     return neb_glasses()[0]
@@ -333,7 +296,7 @@ def neb_mpi_ranks():
     refined band of the longest hop allowed, lipsglass.neb.settings.max_band_ranks). Declared as threads
     so Snakemake runs nothing else beside it (locally it caps the value at --cores) and as
     resources.tasks for cluster executors."""
-    return max_band_ranks(NEBSettings.from_config(neb_params(NEB_BAND_KEYS)))
+    return max_band_ranks(neb_settings(reads("neb_batch", "neb"), {}))
 
 
 def neb_hop_workdir(wildcards, input):
@@ -485,11 +448,6 @@ def softness_label_dump_interval_ps():
 SOFTNESS_OTHER_REPLICAS = [r for r in REPLICAS if r != PRIMARY_REPLICA]
 
 
-def softness_claim_criteria():
-    """The keys of config["claims"] the softness claims read (lipsglass.claims.softness.CLAIM_KEYS)."""
-    return {key: config["claims"][key] for key in ("level", "softness_min_li_per_glass", "C4", "C5", "C6", "C8")}
-
-
 def softness_replica_files(name):
     """Per-glass lists of file ``name`` of the further replicas, in GLASSES order, flattened."""
     return expand(
@@ -525,20 +483,8 @@ def softness_unit_files(name):
     return files
 
 
-def softness_analysis_settings():
-    """The softness section without its claim criteria (a changed criterion reruns only the
-    claims)."""
-    return {k: v for k, v in config["softness"].items() if k != "claims"}
-
-
 def glass_atoms():
     """Atoms of every glass, {glass: count}."""
     return {glass: composition_from_config(glass, config["compositions"][glass]).n_atoms for glass in GLASSES}
 
-
 # ---- homology stage ----
-
-
-def homology_settings(*keys):
-    """The homology config values a rule uses (a changed value reruns only the rules using it)."""
-    return {k: config["homology"][k] for k in keys}

@@ -9,7 +9,7 @@ rule tg_replica:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=glass_transition_settings(),
+        settings=glass_transition_settings("tg_replica"),
     script:
         "../scripts/tg_replica.py"
 
@@ -29,7 +29,7 @@ rule tg_composition:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=glass_transition_settings(),
+        settings=glass_transition_settings("tg_composition"),
     script:
         "../scripts/tg_composition.py"
 
@@ -77,6 +77,6 @@ rule run_phase:
     params:
         temperature_K=production_temperature_K,
         timestep_fs=config["md"]["timestep_fs"],
-        settings=glass_transition_settings(),
+        settings=glass_transition_settings("run_phase"),
     script:
         "../scripts/run_phase.py"

@@ -19,16 +19,7 @@ rule homology:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=homology_settings(
-            "elements",
-            "margin_A",
-            "weighted",
-            "radii",
-            "min_persistence_A2",
-            "max_ring_size",
-            "volume_epsilon_A2",
-            "volume_cutoff_A",
-        ),
+        settings=reads("homology", "homology"),
     script:
         "../scripts/homology_run.py"
 
@@ -47,18 +38,7 @@ rule homology_fsdp_link:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=homology_settings(
-            "elements",
-            "min_persistence_A2",
-            "max_ring_size",
-            "ring_definition",
-            "ring_length",
-            "large_ring_size",
-            "fsdp_weighting",
-            "seed",
-            "random_subsets",
-            "enrichment_thresholds_A2",
-        ),
+        settings=reads("homology_fsdp_link", "homology"),
     script:
         "../scripts/homology_fsdp_link.py"
 
@@ -77,9 +57,7 @@ rule homology_softness:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=homology_settings(
-            "min_persistence_A2", "max_ring_size", "ring_definition", "li_ring_cutoff_A", "seed", "shifts"
-        ),
+        settings=reads("homology_softness", "homology"),
     script:
         "../scripts/homology_softness.py"
 
@@ -99,7 +77,7 @@ rule homology_claims:
     params:
         glasses=GLASSES,
         ring_definition=config["homology"]["ring_definition"],
-        criteria={k: config["claims"][k] for k in ("level", "C11", "C12")},
+        criteria=reads("homology_claims", "claims"),
     script:
         "../scripts/homology_claims.py"
 
@@ -142,7 +120,7 @@ rule ring_sizes_figure:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=homology_settings("max_ring_size", "min_persistence_A2"),
+        settings=reads("ring_sizes_figure", "homology"),
     script:
         "../scripts/homology_fig_ring_sizes.py"
 

@@ -27,8 +27,8 @@ rule quench:
     # the config and provenance.json records them
     params:
         forcefield=config["forcefield"],
-        md=md_settings(),
-        quench=replica_settings("quench"),
+        md=reads("quench", "md"),
+        quench=replica_settings("quench", "quench"),
         units=composition_units,
     script:
         "../scripts/quench.py"
@@ -64,7 +64,7 @@ rule production:
     # the config and provenance.json records them
     params:
         forcefield=config["forcefield"],
-        md=md_settings(),
+        md=reads("production", "md"),
         production=production_run_settings,
         start_T_K=config["quench"]["final_T_K"],
         dump_interval_ps=production_dump_interval_ps,

@@ -20,7 +20,7 @@ rule neb_select:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=neb_params(NEB_SELECTION_KEYS),
+        settings=reads("neb_select", "neb"),
     script:
         "../scripts/neb_select.py"
 
@@ -47,9 +47,9 @@ rule neb_batch:
         # resource here runs the environment's mpiexec; profiles/slurm sets mpi to srun
         tasks=neb_mpi_ranks(),
     params:
-        settings=neb_params(NEB_BAND_KEYS),
+        settings=reads("neb_batch", "neb"),
         batch_size=config["neb"]["batch_size"],
-        kspace={k: config["md"][k] for k in ("kspace_style", "kspace_accuracy") if k in config["md"]},
+        kspace=reads("neb_batch", "md"),
         forcefield=config["forcefield"],
         workdir=neb_hop_workdir,
     script:
@@ -93,7 +93,7 @@ rule neb_li_motion:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=neb_params(("trace_duration_ps", "hop_distance_A")),
+        settings=reads("neb_li_motion", "neb"),
         timestep_fs=config["md"]["timestep_fs"],
         radius_A=config["softness"]["anion_radius_A"],
         temperature_K=config["neb"]["trajectory_temperature_K"],
@@ -114,7 +114,7 @@ rule neb_summary:
         "../../envs/lipsglass.yaml"
     params:
         glasses=neb_glasses(),
-        settings=neb_params(("n_bootstrap", "seed")),
+        settings=reads("neb_summary", "neb"),
     script:
         "../scripts/neb_summary.py"
 
@@ -137,7 +137,7 @@ rule neb_claims:
         glasses=GLASSES,
         replicas=REPLICAS,
         atoms={g: composition_from_config(g, config["compositions"][g]).n_atoms for g in GLASSES},
-        criteria={k: config["claims"][k] for k in ("C9", "C10")},
+        criteria=reads("neb_claims", "claims"),
         level=config["claims"]["level"],
     script:
         "../scripts/neb_claims.py"
@@ -230,7 +230,7 @@ rule fig4d_li_traces:
         "../../envs/lipsglass.yaml"
     params:
         glass=neb_figure_glass(),
-        settings=neb_params(("trace_duration_ps", "seed", "traces_per_anion")),
+        settings=reads("fig4d_li_traces", "neb"),
         md={"timestep_fs": config["md"]["timestep_fs"]},
         radius_A=config["softness"]["anion_radius_A"],
     script:

@@ -23,10 +23,10 @@ rule softness_dynamics:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["softness"],
+        settings=reads("softness_dynamics", "softness"),
         dump_interval_ps=softness_label_dump_interval_ps(),
         forcefield=config["forcefield"],
-        md=config["md"],
+        md=reads("softness_dynamics", "md"),
     script:
         "../scripts/softness_dynamics.py"
 
@@ -52,10 +52,10 @@ rule softness_replica_dynamics:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["softness"],
+        settings=reads("softness_replica_dynamics", "softness"),
         dump_interval_ps=softness_label_dump_interval_ps(),
         forcefield=config["forcefield"],
-        md=config["md"],
+        md=reads("softness_replica_dynamics", "md"),
     script:
         "../scripts/softness_dynamics.py"
 
@@ -78,7 +78,7 @@ rule softness_learning_curve:
     params:
         units=softness_units(),
         atoms=glass_atoms(),
-        settings=softness_analysis_settings(),
+        settings=reads("softness_learning_curve", "softness"),
     script:
         "../scripts/softness_learning_curve.py"
 
@@ -97,7 +97,7 @@ rule softness_model:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["softness"],
+        settings=reads("softness_model", "softness"),
     script:
         "../scripts/softness_model.py"
 
@@ -117,7 +117,7 @@ rule softness_pooled_model:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=config["softness"],
+        settings=reads("softness_pooled_model", "softness"),
     script:
         "../scripts/softness_pooled_model.py"
 
@@ -139,8 +139,8 @@ rule softness_properties:
         "../../envs/lipsglass.yaml"
     params:
         forcefield=config["forcefield"],
-        md=config["md"],
-        settings=config["softness"],
+        md=reads("softness_properties", "md"),
+        settings=reads("softness_properties", "softness"),
     script:
         "../scripts/softness_properties.py"
 
@@ -167,7 +167,7 @@ rule softness_per_li:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["softness"],
+        settings=reads("softness_per_li", "softness"),
     script:
         "../scripts/softness_per_li.py"
 
@@ -189,8 +189,8 @@ rule softness_replica_properties:
         "../../envs/lipsglass.yaml"
     params:
         forcefield=config["forcefield"],
-        md=config["md"],
-        settings=config["softness"],
+        md=reads("softness_replica_properties", "md"),
+        settings=reads("softness_replica_properties", "softness"),
     script:
         "../scripts/softness_properties.py"
 
@@ -213,7 +213,7 @@ rule softness_replica_per_li:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["softness"],
+        settings=reads("softness_replica_per_li", "softness"),
     script:
         "../scripts/softness_replica_per_li.py"
 
@@ -231,7 +231,7 @@ rule softness_transfer:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=config["softness"],
+        settings=reads("softness_transfer", "softness"),
     script:
         "../scripts/softness_transfer.py"
 
@@ -249,7 +249,7 @@ rule softness_correlations:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=config["softness"],
+        settings=reads("softness_correlations", "softness"),
     script:
         "../scripts/softness_correlations.py"
 
@@ -277,7 +277,7 @@ rule softness_claims:
         units=glass_units(),
         timestep_fs=config["md"]["timestep_fs"],
         anion_assignment=config["softness"]["anion_assignment"],
-        claims=softness_claim_criteria(),
+        claims=reads("softness_claims", "claims"),
     script:
         "../scripts/softness_claims.py"
 
@@ -294,7 +294,7 @@ rule classifier_claims:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        criteria=config["claims"]["C3"],
+        criteria=reads("classifier_claims", "claims")["C3"],
         level=config["claims"]["level"],
     script:
         "../scripts/classifier_claims.py"
@@ -424,7 +424,7 @@ rule fig3e_softness_by_anion:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=config["softness"],
+        settings=reads("fig3e_softness_by_anion", "softness"),
     script:
         "../scripts/fig3e_softness_by_anion.py"
 
@@ -446,6 +446,6 @@ rule fig3f_pe_voronoi_vs_softness:
         "../../envs/lipsglass.yaml"
     params:
         glasses=GLASSES,
-        settings=config["softness"],
+        settings=reads("fig3f_pe_voronoi_vs_softness", "softness"),
     script:
         "../scripts/fig3f_pe_voronoi_vs_softness.py"

@@ -19,7 +19,7 @@ rule structure:
         "../../envs/lipsglass.yaml"
     params:
         units=composition_units,
-        settings=structure_settings(),
+        settings=reads("structure", "structure"),
     script:
         "../scripts/structure.py"
 

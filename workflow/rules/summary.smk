@@ -14,7 +14,7 @@ rule structure_claims:
         n_replicas=len(REPLICAS),
         units=glass_units(),
         production_ps=config["production"]["duration_ps"],
-        criteria=claim_criteria("C7", "C13"),
+        criteria=reads("structure_claims", "claims"),
     script:
         "../scripts/structure_claims.py"
 
@@ -34,7 +34,7 @@ rule transport_claims:
         glasses=GLASSES,
         units=glass_units(),
         production_ps=config["production"]["duration_ps"],
-        criteria=claim_criteria("C1", "C2"),
+        criteria=reads("transport_claims", "claims"),
     script:
         "../scripts/transport_claims.py"
 
@@ -57,7 +57,10 @@ rule study_plan:
     params:
         glasses=GLASSES,
         neb_glasses=neb_glasses(),
-        study={k: config[k] for k in ("replicas", "compositions", "production", "md", "quench", "neb", "claims")},
+        study={
+            "replicas": config["replicas"],
+            **{k: reads("study_plan", k) for k in ("compositions", "production", "md", "quench", "neb", "claims")},
+        },
     script:
         "../scripts/study_plan.py"
 

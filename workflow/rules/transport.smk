@@ -16,7 +16,7 @@ rule transport_run:
     params:
         temperature_K=production_temperature_K,
         timestep_fs=config["md"]["timestep_fs"],
-        settings=transport_run_settings(),
+        settings=reads("transport_run", "transport"),
     script:
         "../scripts/transport_run.py"
 
@@ -35,7 +35,7 @@ rule transport_replica:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["transport"],
+        settings=reads("transport_replica", "transport"),
     script:
         "../scripts/transport_arrhenius.py"
 
@@ -57,7 +57,7 @@ rule transport_composition:
     conda:
         "../../envs/lipsglass.yaml"
     params:
-        settings=config["transport"],
+        settings=reads("transport_composition", "transport"),
         n_replicas=len(REPLICAS),
         duration_ps=config["production"]["duration_ps"],
     script:
