@@ -302,7 +302,7 @@ def test_plateau_discrimination_rates():
     """Vibrating anions are never called diffusing; anions diffusing like the reviewed liquid runs
     (D = 5e-6 cm2/s, 5 x the default threshold) always are (50 seeds each)."""
     lag = np.arange(N_FRAMES) * DT_PS
-    from lipsglass.transport import msd_fft
+    from lipsglass.transport.msd import msd_fft
     calls = {0.0: 0, 5e-6: 0}
     for D in calls:
         for seed in range(50):
