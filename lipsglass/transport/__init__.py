@@ -8,8 +8,11 @@
 * :mod:`.conductivity`: Nernst-Einstein and collective (Einstein) conductivities, the measured
   Haven ratio.
 * :mod:`.analysis`: the whole analysis of one run (``analyse_trajectory``) and its msd.csv.
-* :mod:`.arrhenius`: the Arrhenius fit.
+* :mod:`.arrhenius`: the Arrhenius fit, which runs enter it, the extrapolation to T.
+* :mod:`.composition`: the replicas of a composition combined, and the run length that would
+  resolve its glassy temperatures.
 * :mod:`.settings`: ``TransportSettings``, the config section ``transport`` parsed once.
+* :mod:`.runs` and :mod:`.tables`: the stored per-run results and the diffusion.csv tables.
 
 Units throughout: positions in Angstrom, times in ps, MSD in A^2, D in cm^2/s (A^2/ps only
 inside the fits), temperatures in K, activation energies in eV, conductivities in S/cm,
