@@ -34,7 +34,8 @@ from scipy import stats
 from lipsglass.config import load_config
 from lipsglass.lammpsio import iter_dump
 from lipsglass.stages.transport import arrhenius_job, diffusion_job
-from lipsglass.transport import diffusion_from_positions, read_species_trajectory
+from lipsglass.transport.diffusion import diffusion_from_positions
+from lipsglass.transport.trajectory import read_species_trajectory
 
 REPO = Path(__file__).resolve().parent.parent
 

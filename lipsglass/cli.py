@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+from dataclasses import replace
 
 from lipsglass.composition import DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES
 from lipsglass.config import load_config
@@ -18,6 +19,9 @@ from lipsglass.lammpsio import iter_dump, read_structure
 from lipsglass.neb.hop import run_single_hop
 from lipsglass.neb.results import FAILED
 from lipsglass.neb.settings import NEBSettings
+from lipsglass.transport.analysis import analyse_trajectory, write_msd_csv
+from lipsglass.transport.settings import TransportSettings
+from lipsglass.transport.trajectory import parse_type_map
 
 # Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
@@ -28,7 +32,6 @@ COMMAND_MODULES = [
     "lipsglass.claims.calibration",
     "lipsglass.claims.scorecard",
     "lipsglass.speciation",
-    "lipsglass.transport",
     "lipsglass.report_check",
     "lipsglass.validation",
 ]
@@ -36,7 +39,6 @@ COMMAND_MODULES = [
 
 def _energy(args: argparse.Namespace) -> int:
     from lipsglass.energy import evaluate_energy
-    from lipsglass.forcefield import ForceField
 
     ff = ForceField.load(args.forcefield)
     types = args.types.split(",") if args.types else None
@@ -53,7 +55,6 @@ def _composition(args: argparse.Namespace) -> int:
     from lipsglass.core.anions import ANIONS
     from lipsglass.composition import (Composition, li2s_p2s5_ratio, s_excess_over_tie_line,
                                        units_from_p_fractions)
-    from lipsglass.forcefield import ForceField
 
     asked = {u: getattr(args, u) for u in ANIONS if getattr(args, u)}
     units = units_from_p_fractions(asked, args.atoms, args.fraction_tolerance)
@@ -170,6 +171,50 @@ def _add_neb_parser(sub) -> None:
     p.add_argument("--workdir", help="keep the scratch files here (default: a temporary folder, deleted)")
     p.set_defaults(func=_neb)
 
+def _diffusion(args: argparse.Namespace) -> int:
+    """Tracer D (and with a temperature the conductivities) of one species of a dump, JSON on
+    stdout: the workflow's analysis (``lipsglass.stages.transport.analyse_run``) with the
+    transport settings of --config (default: the shipped ones), some overridden by options."""
+    type_map = parse_type_map(args.type_map)
+    if args.ff_types:
+        ff = ForceField.load(args.forcefield)
+        names = [ff.canonical_type(n.strip()) for n in args.ff_types.split(",")]
+        if type_map is None:
+            type_map = {i + 1: ff.element(n) for i, n in enumerate(names)}
+    if args.config:
+        cfg = load_config(args.config)
+        settings, source = TransportSettings.from_config(cfg["transport"]), str(args.config)
+        config_timestep_fs = float(cfg["md"]["timestep_fs"])
+    else:
+        settings, source = TransportSettings(), "defaults of the shipped config/config.yaml"
+        config_timestep_fs = None
+    overrides = {k: v for k, v in (("species", args.species), ("n_blocks", args.n_blocks),
+                                   ("n_bootstrap", args.n_bootstrap), ("seed", args.seed)) if v is not None}
+    settings = replace(settings, **overrides)
+    fit = settings.diffusion_fit()
+    if args.fit_start_ps is not None:
+        fit = replace(fit, fit_start_ps=args.fit_start_ps)
+        overrides["fit_start_ps"] = args.fit_start_ps
+    if args.fit_end_ps is not None:
+        fit = replace(fit, fit_end_ps=args.fit_end_ps)
+        overrides["fit_end_ps"] = args.fit_end_ps
+    dt_ps, timestep_fs = args.dt_ps, args.timestep_fs
+    if dt_ps is None and timestep_fs is None:
+        if config_timestep_fs is None:
+            raise ValueError("give --dt-ps or --timestep-fs, or --config (its md.timestep_fs is used)")
+        timestep_fs = config_timestep_fs
+    out, res = analyse_trajectory(args.traj, str(settings.species), dt_ps=dt_ps, timestep_fs=timestep_fs,
+                                  type_to_element=type_map, temperature_K=args.temperature_K, fit=fit,
+                                  conductivity=settings.conductivity())
+    out["settings_source"] = source
+    out["settings_overridden"] = overrides
+    if args.msd_out:
+        write_msd_csv(args.msd_out, res)
+        out["msd_csv"] = str(args.msd_out)
+    json.dump(out, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lipsglass", description=__doc__)
@@ -217,6 +262,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-ring-size", type=int, default=DEFAULT_MAX_RING_SIZE,
                    help=f"longest ring searched, atoms (default {DEFAULT_MAX_RING_SIZE}; longer: size -1)")
     p.set_defaults(func=_homology)
+
+    p = sub.add_parser(
+        "diffusion", help="tracer D (cm^2/s) of one species from a LAMMPS text dump, JSON to stdout; with --config "
+                          "exactly the workflow's analysis (transport settings and md.timestep_fs of that file)")
+    p.add_argument("traj", help="LAMMPS text dump: id, element (or type + --type-map), xu yu zu or x y z ix iy iz")
+    p.add_argument("--config", help="workflow config file (e.g. config/config.yaml): its transport section and "
+                                    "md.timestep_fs; default: the shipped config's transport settings")
+    p.add_argument("--species", help="element whose diffusion is measured (default: transport.species)")
+    t = p.add_mutually_exclusive_group()
+    t.add_argument("--dt-ps", type=float, help="time between dump frames (ps)")
+    t.add_argument("--timestep-fs", type=float, help="MD timestep (fs); frame times = TIMESTEP x this "
+                                                     "(default with --config: md.timestep_fs)")
+    p.add_argument("--type-map", help="type -> element, e.g. 1:Li,2:P,3:S")
+    p.add_argument("--ff-types", help="force-field type name of each LAMMPS type in order (e.g. "
+                                      "P2,S2,Pa,S1,Sc,P4,S4,Li): gives the elements")
+    p.add_argument("--forcefield", default="ariga2022", help="force field for --ff-types (default ariga2022)")
+    p.add_argument("--temperature-K", type=float, help="run temperature: adds the Nernst-Einstein and collective "
+                                                       "(Einstein) conductivities in S/cm and the Haven ratio")
+    p.add_argument("--fit-start-ps", type=float, help="override: fit window start (ps); default automatic")
+    p.add_argument("--fit-end-ps", type=float, help="override: fit window end (ps); default fit_end_frac x one block")
+    p.add_argument("--n-blocks", type=int, help="override: time blocks for the standard error (>= 4)")
+    p.add_argument("--n-bootstrap", type=int, help="override: bootstrap resamples over atoms")
+    p.add_argument("--seed", type=int, help="override: bootstrap random seed")
+    p.add_argument("--msd-out", help="write lag_ps, msd_A2, local log-log slope to this CSV")
+    p.set_defaults(func=_diffusion)
+
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     _add_neb_parser(sub)

@@ -101,7 +101,7 @@ def diffusion_rows() -> list[Row]:
         oracle_version = version()
     except ImportError as exc:
         return [_not_run("D (cm^2/s)", f"kinisi is not installed ({exc})", case)]
-    from lipsglass.transport import analyse_trajectory
+    from lipsglass.transport.analysis import analyse_trajectory
 
     with tempfile.TemporaryDirectory(prefix="lipsglass-validate-") as tmp:
         dump = Path(tmp) / "walk.lammpstrj"

@@ -302,7 +302,7 @@ def test_plateau_discrimination_rates():
     """Vibrating anions are never called diffusing; anions diffusing like the reviewed liquid runs
     (D = 5e-6 cm2/s, 5 x the default threshold) always are (50 seeds each)."""
     lag = np.arange(N_FRAMES) * DT_PS
-    from lipsglass.transport import msd_fft
+    from lipsglass.transport.msd import msd_fft
     calls = {0.0: 0, 5e-6: 0}
     for D in calls:
         for seed in range(50):
@@ -398,7 +398,7 @@ def test_replica_averaged_ramp_resolves_what_single_replicas_cannot(tmp_path):
     """Four replicas of the same protocol (25 K/ps, correlated noise): the fit of the ramp averaged
     row by row resolves Tg at least as often as the single replicas do and covers TG_TRUE within
     2.5 of its SEs; ramps of different protocols (another rate) are refused."""
-    from lipsglass.stages.glass_transition import pooled_ramp_fit
+    from lipsglass.glass_transition.tg import pooled_ramp_fit
 
     single, pooled, covered = 0, 0, 0
     for trial in range(12):
@@ -427,3 +427,23 @@ def test_a_flattening_above_the_break_is_not_a_glass_transition():
     fit = gt.two_line_fit(T, V, y_unit="A3")
     assert not fit["resolved"] and fit["Tg_K"] is None
     assert "wrong sign" in fit["reason"] and fit["slope_change_t"] < -4
+
+
+def test_settings_defaults_are_the_schema_and_config_defaults():
+    """GlassTransitionSettings holds every key of the schema's glass_transition section with its
+    default, which is also the shipped config's value; its barostat pressure is md.pressure_atm's."""
+    import yaml
+
+    from conftest import REPO
+    from lipsglass.config import SCHEMA_PATH, load_config
+    from lipsglass.glass_transition.settings import GlassTransitionSettings
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]
+    section = schema["glass_transition"]["properties"]
+    defaults = GlassTransitionSettings().to_dict()
+    assert set(defaults) - set(section) == {"stage", "quantities", "pressure_atm"}
+    shipped = load_config(REPO / "config" / "config.yaml")
+    for key, spec in section.items():
+        assert spec["default"] == defaults[key] == shipped["glass_transition"][key], key
+    assert schema["md"]["properties"]["pressure_atm"]["default"] == defaults["pressure_atm"]
+    assert shipped["md"]["pressure_atm"] == defaults["pressure_atm"]

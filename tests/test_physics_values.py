@@ -6,7 +6,8 @@ import pytest
 
 from lipsglass.d2min import d2min
 from lipsglass.lammpsio import ELEMENT_MASSES, Box, write_dump_frame
-from lipsglass.transport import diffusion_from_positions, read_species_trajectory
+from lipsglass.transport.diffusion import diffusion_from_positions
+from lipsglass.transport.trajectory import read_species_trajectory
 
 # One neighbour k of an isolated shell moved by delta: F = I + delta r0_k^T Y^-1 and
 # D2min = |delta|^2 (1 - h_kk), h_kk = r0_k^T Y^-1 r0_k (the leverage of k).

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from lipsglass.replicas import REPLICA_SEED_STRIDE, combine_replicas, replica_seed
-from lipsglass.stages.transport_composition import combine_temperature, composition_summary
+from lipsglass.transport.composition import combine_temperature, composition_summary
 
 
 def test_replica_seeds_distinct_and_first_unchanged():
@@ -102,7 +102,7 @@ def test_run_length_needed_from_the_measured_msd():
     """A glassy run whose intercept-corrected MSD reached 4 A^2 of a 16 A^2 cage threshold at the
     6 ps end of its window needs the window to end at 24 ps: with n_blocks 5 and fit_end_frac 3,
     a 40 ps production. A run without motion past the vibration gives no number, with a reason."""
-    from lipsglass.stages.transport_composition import run_length_needed
+    from lipsglass.transport.composition import run_length_needed
 
     settings = {"n_blocks": 5, "fit_end_frac": 3.0}
     slow = dict(_run(400, 1e-6, 5e-7, diffusive=False), msd_past_cage_A2=4.0, cage_threshold_A2=16.0, fit_end_ps=6.0)

@@ -1,7 +1,7 @@
 """Calibration of the transport analysis against ground truth, on the SHIPPED settings: the frame
 spacing and run length of config/config.yaml's production section and its transport section
-(fit window, blocks, bootstrap), through ``lipsglass.transport.analysis_options``, the one
-function the workflow and the command line use.
+(fit window, blocks, bootstrap), through ``lipsglass.transport.settings.analysis_options``, the
+keyword form of the ``TransportSettings`` the workflow and the command line use.
 
 Ground truth: exact 3-D random walks (Gaussian increments, per-axis variance 2 D dt, so the
 MSD is exactly 6 D t) of N_WALKERS independent walkers, plus an independent Gaussian vibration
@@ -18,7 +18,7 @@ of mass is taken as fixed (a momentum-conserving host), so no centre-of-mass cor
   [0.90, 0.985], and the same check with SE halved or doubled fails (so the test can fail).
 * collective conductivity: its SE (Brownian-model estimator, since the shipped window is longer
   than one time block) covers the truth at least at the nominal rate and is at most 1.5 x the
-  true spread (it is conservative by construction, see lipsglass.transport.einstein_conductivity).
+  true spread (it is conservative by construction, see lipsglass.transport.conductivity.einstein_conductivity).
 The numbers are printed (pytest -s) for the record.
 """
 

@@ -273,13 +273,25 @@ def test_cli_with_config_gives_the_workflow_result(tmp_path, capsys):
 
 
 def test_cli_defaults_are_the_shipped_config():
-    from lipsglass import transport as tr
     from lipsglass.config import load_config
+    from lipsglass.transport.settings import TransportSettings, analysis_options
 
     shipped = load_config(REPO / "config" / "config.yaml")["transport"]
-    for key, value in tr.DEFAULT_TRANSPORT_SETTINGS.items():
+    for key, value in TransportSettings().to_dict().items():
         assert shipped[key] == value, key
-    assert tr.analysis_options(None) == tr.analysis_options(shipped)
+    assert analysis_options(None) == analysis_options(shipped)
+
+
+def test_transport_settings_defaults_are_the_schema_defaults():
+    """TransportSettings holds every key of the schema's transport section, with its default."""
+    from lipsglass.config import SCHEMA_PATH
+    from lipsglass.transport.settings import TransportSettings
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["transport"]["properties"]
+    defaults = TransportSettings().to_dict()
+    assert set(schema) == set(defaults)
+    for key, spec in schema.items():
+        assert spec["default"] == defaults[key], key
 
 
 def test_cli_bad_input_is_one_line(tmp_path, capsys):

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from lipsglass import validation as V
-from lipsglass.transport import analyse_trajectory
+from lipsglass.transport.analysis import analyse_trajectory
 
 
 def test_random_walk_case_has_the_planted_D(tmp_path):

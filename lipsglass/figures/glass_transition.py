@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from lipsglass import units  # noqa: E402
 from lipsglass.figures import save_figure  # noqa: E402
-from lipsglass.glass_transition import hinge  # noqa: E402
+from lipsglass.glass_transition.two_line import hinge  # noqa: E402
 
 # panel -> (quantity in tg.json, ramp column plotted, axis label)
 _PANELS = (

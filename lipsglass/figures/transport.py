@@ -19,8 +19,10 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lipsglass.transport import ArrheniusFit, DiffusionResult, local_loglog_slope  # noqa: E402
-from lipsglass.figures import save_figure
+from lipsglass.figures import save_figure  # noqa: E402
+from lipsglass.transport.arrhenius import ArrheniusFit  # noqa: E402
+from lipsglass.transport.diffusion import DiffusionResult  # noqa: E402
+from lipsglass.transport.msd import local_loglog_slope  # noqa: E402
 
 EXPERIMENT_COLUMNS = ("label", "sigma_S_cm", "T_K", "kind", "citation")
 
@@ -148,4 +150,82 @@ def plot_msd(curves: Mapping[str, DiffusionResult], out_png: str | Path, out_pdf
     return fig
 
 
-__all__: Iterable[str] = ["plot_arrhenius", "plot_conductivity", "plot_msd", "read_experimental_conductivity"]
+def note_and_save(fig, lines: Sequence[str], out_png: str | Path, out_pdf: str | Path) -> None:
+    """Add notes below the axes (what is not drawn, and why) and save both files."""
+    if lines:
+        # below everything already drawn (rotated tick labels reach under the axes)
+        bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+        fig.text(0.01, bottom - 0.02, "\n".join(lines), fontsize=6, va="top", ha="left")
+    for out in (out_png, out_pdf):
+        fig.savefig(out, dpi=200, bbox_inches="tight")
+
+
+def placeholder_figure(title: str, lines: Sequence[str], out_png: str | Path, out_pdf: str | Path):
+    """A figure that states why there is nothing to plot (instead of failing the workflow)."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.0))
+    ax.axis("off")
+    ax.text(0.0, 1.0, title + "\n\n" + "\n".join(lines), fontsize=7, va="top", ha="left", wrap=True)
+    note_and_save(fig, [], out_png, out_pdf)
+    return fig
+
+
+def plot_arrhenius_runs(fits: Mapping[str, ArrheniusFit], excluded: Mapping[str, Sequence[Mapping]],
+                        notes: Sequence[str], out_png: str | Path, out_pdf: str | Path):
+    """Fig. 2A over glasses: ``plot_arrhenius`` of the glasses with a fit (``fits``), and the runs
+    left out of a fit (``excluded``: label -> diffusion.csv rows with a positive D) as open symbols
+    (triangles for liquid or mixed runs); glasses without a fit get their own colour. Without any
+    fit the axes still show every run's D, so nothing is hidden. ``notes`` go below the axes."""
+    if fits:
+        fig = plot_arrhenius(fits, out_png, out_pdf)
+        ax = fig.axes[0]
+    else:
+        fig, ax = plt.subplots(figsize=(4.8, 3.8))
+        ax.set_yscale("log")
+        ax.set_xlabel("1000/T (1/K)")
+        ax.set_ylabel("$D_{Li}$ (cm$^2$/s)")
+        ax.set_title("no glass has an Arrhenius fit", fontsize=8)
+    # the colours of plot_arrhenius for fitted glasses; glasses without a fit get their own colours
+    colours = dict(zip(fits, plt.cm.viridis(np.linspace(0.0, 0.9, len(fits)))))
+    others = [label for label in excluded if label not in fits]
+    colours.update(zip(others, plt.cm.tab10(np.arange(len(others)) % 10)))
+    drew = set()
+    for label, all_rows in excluded.items():
+        # open circles: glassy runs left out of the fit; open triangles: liquid (or mixed) runs,
+        # whose D is a supercooled liquid's
+        for liquid in (False, True):
+            rows = [r for r in all_rows if (r.get("phase") in ("liquid", "mixed")) == liquid]
+            if not rows:
+                continue
+            T = np.array([r["T_K"] for r in rows])
+            D = np.array([r["D_cm2_s"] for r in rows])
+            S = np.array([np.nan if r["D_stderr_cm2_s"] is None else r["D_stderr_cm2_s"] for r in rows])
+            ax.errorbar(1000.0 / T, D, yerr=_log_errors(D, S), fmt="^" if liquid else "o", mfc="none", ms=5,
+                        color=colours[label], capsize=2,
+                        label=None if label in fits or label in drew else f"{label} (no Arrhenius fit)")
+            drew.add(label)
+    # what the open symbols mean, once
+    ax.plot([], [], "o", mfc="none", color="0.3", label="glassy, left out of the fit (diffusion.csv)")
+    if any(r.get("phase") in ("liquid", "mixed") for rows in excluded.values() for r in rows):
+        ax.plot([], [], "^", mfc="none", color="0.3", label="liquid or mixed (T >= Tg, density loss, anions diffusing)")
+    if not ax.has_data():
+        ax.text(0.5, 0.5, "no positive D to draw", transform=ax.transAxes, ha="center", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False)
+    note_and_save(fig, notes, out_png, out_pdf)
+    return fig
+
+
+def plot_msd_runs(curves: Mapping[str, DiffusionResult], out_png: str | Path, out_pdf: str | Path):
+    """``plot_msd`` of the runs of one glass, the local slope shown over [-0.25, 2.25] (said below
+    the axes)."""
+    fig = plot_msd(curves, out_png, out_pdf)
+    # The local slope swings wildly at the longest lags (few time origins) and would squash the
+    # physically meaningful range 0 (caged) .. 2 (ballistic); limit the view and say so.
+    fig.axes[1].set_ylim(-0.25, 2.25)
+    note_and_save(fig, ["lower panel shown over [-0.25, 2.25]; the local slope is noisy at the longest "
+                        "lags (few time origins)"], out_png, out_pdf)
+    return fig
+
+
+__all__: Iterable[str] = ["plot_arrhenius", "plot_arrhenius_runs", "plot_conductivity", "plot_msd", "plot_msd_runs",
+                          "read_experimental_conductivity", "note_and_save", "placeholder_figure"]

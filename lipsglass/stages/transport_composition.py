@@ -1,16 +1,9 @@
 """Transport of a composition: the production runs of its independent glass replicas combined.
 
-Per temperature, every replica's D (and conductivities, Haven ratio) is combined with
-:func:`lipsglass.replicas.combine_replicas` (unweighted mean; SE the larger of the between-replica
-and the propagated within-replica SE), so every composition-level number includes the
-glass-to-glass variation. Each temperature carries the glass/liquid labels of its runs: it is
-``glass`` when every replica's run is glassy, ``liquid`` when every run is liquid, ``mixed``
-otherwise. The Arrhenius fit behind claims C1/C2 uses the temperatures of the phases in
-``transport.arrhenius_phases`` (default: glass only); fits of each regime are reported beside it.
-
-Where the glassy temperatures cannot be resolved (Li does not leave its cage within the run),
-``run_length_needed`` estimates the production length that would resolve them, from the
-Arrhenius D of the runs that were resolved and the configured cage criterion.
+The science (per-temperature combination over replicas, glass/liquid/mixed labels, the Arrhenius
+fits by phase, the run length that would resolve unresolved glassy temperatures) is in
+``lipsglass.transport.composition``; this module reads the replicas' results, calls it with
+the ``transport`` settings and writes the outputs.
 
 Files: ``results/{glass}/transport/diffusion.csv`` (``COMPOSITION_COLUMNS``) and
 ``arrhenius.json`` (the keys of a replica's arrhenius.json, plus ``replicas``,
@@ -22,226 +15,35 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from lipsglass.jsonio import write_json
-from lipsglass.replicas import COMBINATION_ESTIMATOR, combine_replicas
-from lipsglass.stages.transport import (_glass_species_density, arrhenius_summary, load_runs_with_phases,
-                                        write_diffusion_table)
+from lipsglass.transport.composition import composition_summary, per_replica_ea
+from lipsglass.transport.runs import glass_species_density, load_runs_with_phases
+from lipsglass.transport.settings import TransportSettings
+from lipsglass.transport.tables import COMPOSITION_COLUMNS, composition_rows, write_diffusion_table
 
 log = logging.getLogger(__name__)
-
-COMPOSITION_COLUMNS = (
-    "T_K", "n_replicas", "D_cm2_s", "D_stderr_cm2_s", "D_ci95_low_cm2_s", "D_ci95_high_cm2_s",
-    "stderr_source", "D_replicas_cm2_s", "D_stderr_replicas_cm2_s", "n_diffusive", "diffusive", "diffusive_reason",
-    "phase", "n_glass_runs", "phase_reasons", "density_change_pct_replicas", "T_over_Tg_replicas",
-    "sigma_NE_S_cm", "sigma_NE_stderr_S_cm", "sigma_collective_S_cm", "sigma_collective_stderr_S_cm",
-    "haven_ratio", "haven_ratio_stderr", "in_arrhenius_fit", "arrhenius_exclusion_reason",
-)
-
-def combine_temperature(runs: Sequence[Mapping]) -> dict:
-    """One temperature of a composition from the runs of its replicas (one run per replica)."""
-    T = runs[0]["temperature_K"]
-    if any(abs(r["temperature_K"] - T) > 1e-6 for r in runs):
-        raise ValueError(f"runs of different temperatures combined: {[r['temperature_K'] for r in runs]}")
-    D = combine_replicas([r["D_cm2_s"] for r in runs], [r["D_stderr_cm2_s"] for r in runs])
-    ne = combine_replicas([r.get("sigma_NE_S_cm") for r in runs], [r.get("sigma_NE_stderr_S_cm") for r in runs])
-    sc = combine_replicas([r.get("sigma_einstein_S_cm") for r in runs], [r.get("sigma_einstein_stderr_S_cm") for r in runs])
-    hv = combine_replicas([r.get("haven_ratio_measured") for r in runs], [r.get("haven_ratio_measured_stderr") for r in runs])
-    labels = [r.get("phase") for r in runs]
-    if all(x == "glass" for x in labels):
-        phase = "glass"
-    elif all(x == "liquid" for x in labels):
-        phase = "liquid"
-    else:
-        phase = "mixed"
-    n_diff = sum(bool(r["diffusive"]) for r in runs)
-    not_diffusive = [f"r{k + 1}: {r['diffusive_reason']}" for k, r in enumerate(runs) if not r["diffusive"]]
-    crit = [(r.get("phase_criteria") or {}).get("criteria", {}) for r in runs]
-    return {
-        "temperature_K": T, "n_replicas": len(runs),
-        "D_cm2_s": D["mean"], "D_stderr_cm2_s": D["stderr"], "D_ci95_cm2_s": D["ci95"],
-        "stderr_source": D["stderr_source"] or D.get("reason"), "D_combination": D,
-        "D_replicas_cm2_s": [r["D_cm2_s"] for r in runs], "D_stderr_replicas_cm2_s": [r["D_stderr_cm2_s"] for r in runs],
-        "n_diffusive": n_diff, "diffusive": n_diff == len(runs),
-        "diffusive_reason": ("every replica diffusive" if not not_diffusive else "; ".join(not_diffusive)),
-        "phase": phase, "n_glass_runs": sum(x == "glass" for x in labels),
-        "phase_reason": "; ".join(f"r{k + 1} {r.get('phase')}: {r.get('phase_reason', '')}" for k, r in enumerate(runs)),
-        "density_change_pct_replicas": [c.get("density", {}).get("density_change_percent") for c in crit],
-        "T_over_Tg_replicas": [c.get("T_over_Tg", {}).get("T_over_Tg") for c in crit],
-        "sigma_NE_S_cm": ne["mean"], "sigma_NE_stderr_S_cm": ne["stderr"],
-        "sigma_collective_S_cm": sc["mean"], "sigma_collective_stderr_S_cm": sc["stderr"],
-        "haven_ratio": hv["mean"], "haven_ratio_stderr": hv["stderr"],
-        "cage_threshold_A2": max((r.get("cage_threshold_A2") or 0.0) for r in runs) or None,
-        "runs": list(runs),
-    }
-
-
-def _fmt_list(values) -> str:
-    return ";".join("" if v is None else f"{v:.6g}" for v in values)
-
-
-def composition_rows(combined: Sequence[Mapping], reasons: Sequence[str | None]) -> list[dict]:
-    rows = []
-    for c, why in zip(combined, reasons):
-        ci = c["D_ci95_cm2_s"] or (None, None)
-        rows.append({
-            "T_K": c["temperature_K"], "n_replicas": c["n_replicas"], "D_cm2_s": c["D_cm2_s"],
-            "D_stderr_cm2_s": c["D_stderr_cm2_s"], "D_ci95_low_cm2_s": ci[0], "D_ci95_high_cm2_s": ci[1],
-            "stderr_source": c["stderr_source"], "D_replicas_cm2_s": _fmt_list(c["D_replicas_cm2_s"]),
-            "D_stderr_replicas_cm2_s": _fmt_list(c["D_stderr_replicas_cm2_s"]), "n_diffusive": c["n_diffusive"],
-            "diffusive": c["diffusive"], "diffusive_reason": c["diffusive_reason"], "phase": c["phase"],
-            "n_glass_runs": c["n_glass_runs"], "phase_reasons": c["phase_reason"],
-            "density_change_pct_replicas": _fmt_list(c["density_change_pct_replicas"]),
-            "T_over_Tg_replicas": _fmt_list(c["T_over_Tg_replicas"]),
-            "sigma_NE_S_cm": c["sigma_NE_S_cm"], "sigma_NE_stderr_S_cm": c["sigma_NE_stderr_S_cm"],
-            "sigma_collective_S_cm": c["sigma_collective_S_cm"],
-            "sigma_collective_stderr_S_cm": c["sigma_collective_stderr_S_cm"],
-            "haven_ratio": c["haven_ratio"], "haven_ratio_stderr": c["haven_ratio_stderr"],
-            "in_arrhenius_fit": why is None, "arrhenius_exclusion_reason": why or "",
-        })
-    return rows
-
-
-def _fit_for(combined: Sequence[Mapping], settings: Mapping, phases: Sequence[str], n_species: int,
-             volume_A3: float, volume_source: str) -> tuple[dict, list[str | None]]:
-    return arrhenius_summary(combined, dict(settings, arrhenius_phases=list(phases)), n_species, volume_A3,
-                             volume_source)
-
-
-def phase_of_fit(combined: Sequence[Mapping], reasons: Sequence[str | None]) -> str | None:
-    used = {c["phase"] for c, why in zip(combined, reasons) if why is None}
-    if not used:
-        return None
-    return used.pop() if len(used) == 1 else "mixed"
-
-
-def _measured_run_length(run: Mapping, settings: Mapping, duration_ps: float | None) -> dict:
-    """Production length one run would need to pass the cage criterion, from its own MSD: the
-    intercept-corrected MSD grows linearly in a diffusive regime (6 D t), so the fit window must
-    end at t* = t_end x threshold / (MSD(t_end) - intercept); the window ends at fit_end_frac x
-    duration / n_blocks, so duration = t* x n_blocks / fit_end_frac. The relative SE of D then
-    follows the measured one scaled by sqrt(duration_now / duration) (independent time blocks)."""
-    past, threshold, t_end = run.get("msd_past_cage_A2"), run.get("cage_threshold_A2"), run.get("fit_end_ps")
-    if past is None or threshold is None or not t_end:
-        return {"duration_ps": None, "reason": "the run reports no cage check"}
-    if not past > 0:
-        return {"duration_ps": None, "reason": (f"no Li motion beyond the vibration in the fit window (MSD - intercept "
-                                                f"= {past:.3g} A^2): a length cannot be extrapolated from this run")}
-    t_star = float(t_end) * float(threshold) / float(past)
-    duration = t_star * float(settings["n_blocks"]) / float(settings["fit_end_frac"])
-    out = {"duration_ps": duration, "window_end_needed_ps": t_star, "msd_past_cage_A2": past,
-           "cage_threshold_A2": threshold, "fit_end_ps": t_end}
-    D, se = run.get("D_cm2_s"), run.get("D_stderr_cm2_s")
-    if duration_ps and D and se is not None and D > 0:
-        out["relative_stderr_now"] = se / D
-        out["relative_stderr_expected"] = se / D * math.sqrt(float(duration_ps) / max(duration, float(duration_ps)))
-    return out
-
-
-def run_length_needed(combined: Sequence[Mapping], reasons: Sequence[str | None], reference_fit: Mapping | None,
-                      settings: Mapping, duration_ps: float | None) -> list[dict]:
-    """For every glassy temperature left out of the fit: the production length that would let Li
-    pass the cage criterion of the diffusive check inside the fit window.
-
-    Primary estimate, from the measured runs (``_measured_run_length``; the longest over the
-    replicas). Second estimate, where an Arrhenius fit of resolved runs exists
-    (``reference_fit``; an extrapolation, said so): D predicted at T, t_cage = threshold / (6 D),
-    duration = t_cage x n_blocks / fit_end_frac."""
-    from lipsglass import units
-
-    out = []
-    for c, why in zip(combined, reasons):
-        if c["phase"] != "glass" or why is None:
-            continue
-        T = c["temperature_K"]
-        per_replica = [_measured_run_length(r, settings, duration_ps) for r in c.get("runs", [])]
-        lengths = [r["duration_ps"] for r in per_replica if r["duration_ps"] is not None]
-        row = {"T_K": T, "left_out_because": why, "current_duration_ps": duration_ps,
-               "per_replica": per_replica,
-               "duration_ps": (max(lengths) if len(lengths) == len(per_replica) and lengths else None),
-               "basis": ("measured: the intercept-corrected MSD of each replica extrapolated linearly until it "
-                         f"reaches the cage threshold at the end of the fit window (n_blocks {settings['n_blocks']}, "
-                         f"fit_end_frac {settings['fit_end_frac']}); the longest over the replicas")}
-        if row["duration_ps"] is None:
-            row["reason"] = "; ".join(r.get("reason", "") for r in per_replica if r["duration_ps"] is None)
-        if reference_fit is not None and reference_fit.get("status") == "ok" and c.get("cage_threshold_A2"):
-            ln_d0, ea = reference_fit["ln_D0"], reference_fit["Ea_eV"]
-            D_pred = math.exp(ln_d0 - ea / (units.BOLTZMANN_EV_K * T))       # cm^2/s
-            t_cage = c["cage_threshold_A2"] / (6.0 * D_pred * 1e4)               # 1 cm^2/s = 1e4 A^2/ps
-            row["arrhenius_estimate"] = {
-                "D_predicted_cm2_s": D_pred, "duration_ps": t_cage * float(settings["n_blocks"]) / float(settings["fit_end_frac"]),
-                "basis": (f"Arrhenius fit over {reference_fit['temperatures_used_K']} K (Ea {ea:.3f} eV) extrapolated to "
-                          f"{T:g} K")}
-        out.append(row)
-    return out
-
-
-def composition_summary(replica_runs: Sequence[Sequence[Mapping]], settings: Mapping, n_species: int,
-                        volume_A3: float, volume_source: str, duration_ps: float | None = None
-                        ) -> tuple[dict, list[dict], list[str | None]]:
-    """Combined D(T) of the replicas (each a list of runs with phase labels) and the Arrhenius fits.
-
-    Returns (arrhenius.json dict, combined rows, exclusion reason per temperature)."""
-    by_T: dict[int, list[Mapping]] = {}
-    for runs in replica_runs:
-        for r in runs:
-            by_T.setdefault(round(r["temperature_K"]), []).append(r)
-    n = len(replica_runs)
-    incomplete = {T: len(v) for T, v in by_T.items() if len(v) != n}
-    if incomplete:
-        raise ValueError(f"temperatures without a run in every replica: {incomplete}")
-    combined = [combine_temperature(by_T[T]) for T in sorted(by_T)]
-    phases = list(settings.get("arrhenius_phases") or ["glass"])
-    summary, reasons = _fit_for(combined, settings, phases, n_species, volume_A3, volume_source)
-    fits_by_phase = {}
-    for ph in (["glass"], ["liquid"], ["glass", "liquid", "mixed"]):
-        name = "+".join(ph) if len(ph) < 3 else "all"
-        fit, _ = _fit_for(combined, settings, ph, n_species, volume_A3, volume_source)
-        fits_by_phase[name] = {k: fit.get(k) for k in ("status", "reason", "Ea_eV", "Ea_stderr_eV", "ln_D0", "ln_D0_stderr",
-                                                        "D0_cm2_s", "temperatures_used_K", "chi2", "dof")}
-    summary["fits_by_phase"] = fits_by_phase
-    summary["phase_of_fit"] = phase_of_fit(combined, reasons)
-    used = summary["temperatures_used_K"]
-    summary["fit_T_range_K"] = [min(used), max(used)] if used else None
-    T_x = float(settings["extrapolation_T_K"])
-    label = f"{round(T_x)}K"
-    sig, sig_se = summary.get(f"sigma_{label}_S_cm"), summary.get(f"sigma_{label}_stderr_S_cm")
-    summary[f"sigma_{label}_ln_stderr"] = (sig_se / sig) if (sig and sig_se is not None and sig > 0) else None
-    summary["replicas"] = n
-    summary["combination_estimator"] = COMBINATION_ESTIMATOR
-    reference = fits_by_phase["all"] if summary.get("status") != "ok" else summary
-    summary["run_length_needed"] = run_length_needed(combined, reasons, reference, settings, duration_ps)
-    summary["temperatures"] = [{k: v for k, v in c.items() if k not in ("D_combination", "runs")} for c in combined]
-    return summary, combined, reasons
-
-
-def per_replica_ea(replica_arrhenius: Sequence[Mapping]) -> dict:
-    """Ea of every replica's own fit and their combination (null when a replica has no fit)."""
-    vals = [a.get("Ea_eV") for a in replica_arrhenius]
-    ses = [a.get("Ea_stderr_eV") for a in replica_arrhenius]
-    out = combine_replicas(vals, ses)
-    out["replica_status"] = [a.get("status") for a in replica_arrhenius]
-    return out
 
 
 def composition_job(replica_run_files: Sequence[Sequence[str | Path]], replica_phase_files: Sequence[Sequence[str | Path]],
                     replica_arrhenius_files: Sequence[str | Path], replica_glass_data: Sequence[str | Path],
                     settings: Mapping, glass: str, duration_ps: float | None, outputs: Mapping[str, str]) -> dict:
     """Workflow job of one composition: ``outputs['table']`` (diffusion.csv) and
-    ``outputs['arrhenius']`` (arrhenius.json) from the per-run results of all its replicas."""
+    ``outputs['arrhenius']`` (arrhenius.json) from the per-run results of all its replicas.
+    ``settings``: the ``transport`` section."""
+    s = TransportSettings.from_config(settings)
     replica_runs = [load_runs_with_phases(r, p) for r, p in zip(replica_run_files, replica_phase_files)]
-    densities = [_glass_species_density(p, settings["species"]) for p in replica_glass_data]
+    densities = [glass_species_density(p, s.species) for p in replica_glass_data]
     n_species = {d[0] for d in densities}
     if len(n_species) != 1:
-        raise ValueError(f"replicas of {glass} hold different numbers of {settings['species']}: {sorted(n_species)}")
+        raise ValueError(f"replicas of {glass} hold different numbers of {s.species}: {sorted(n_species)}")
     volume = float(np.mean([d[1] for d in densities]))
     summary, combined, reasons = composition_summary(
-        replica_runs, settings, n_species.pop(), volume,
+        replica_runs, s, n_species.pop(), volume,
         f"mean cell volume of the {len(densities)} quenched replica glasses", duration_ps)
     replica_fits = [json.loads(Path(p).read_text()) for p in replica_arrhenius_files]
     summary = {"glass": glass, **summary, "per_replica_Ea": per_replica_ea(replica_fits),
