@@ -10,6 +10,7 @@ import jsonschema
 import yaml
 
 from lipsglass.composition import composition_from_config
+from lipsglass.core.settings import RuleSettings
 
 # Package data (in the source tree a link to workflow/schemas/config.schema.yaml), so that an
 # installed package validates configs too.
@@ -245,7 +246,7 @@ def rule_settings(config: dict, rule: str, section: str, schema: dict | None = N
     kept = keep(config[section], section)
     if kept is _DROPPED or kept == {}:
         raise ValueError(f"rule {rule} reads no key of config section {section} (schema read_by)")
-    return kept
+    return RuleSettings(section, kept)
 
 
 _DROPPED = object()

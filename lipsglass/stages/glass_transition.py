@@ -34,6 +34,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from lipsglass.core.settings import job_settings
 from lipsglass.core.tables import read_rows, write_rows
 from lipsglass.figures.glass_transition import plot_tg
 from lipsglass.glass_transition.density import (compare_reference, density_summary, glass_density_g_cm3,
@@ -70,7 +71,7 @@ def read_reference_densities(path: str | Path) -> dict:
 
 def tg_replica_job(quench_thermo: str | Path, settings: Mapping | None, out_json: str | Path) -> dict:
     """Tg of one quench replica from the cooling rows of its thermo.csv; writes tg.json."""
-    s = GlassTransitionSettings.from_config(settings)
+    s = job_settings(GlassTransitionSettings, settings, "glass_transition")
     out = tg_from_thermo(quench_thermo, s)
     out["settings"] = s.to_dict()
     write_json(out_json, out)
@@ -180,7 +181,7 @@ def phase_job(trajectory: str | Path, thermo: str | Path, glass_data: str | Path
     production ``trajectory`` (frame times = TIMESTEP x ``timestep_fs`` fs). Tg: the replica's
     tg.json (``tg_quantity``, else the other resolved quantity; None: no T/Tg criterion).
     Writes ``out_json`` (phase.json) and, if given, ``out_msd_csv`` (anion_msd.csv)."""
-    s = GlassTransitionSettings.from_config(settings)
+    s = job_settings(GlassTransitionSettings, settings, "glass_transition")
     rows = _stage_rows(thermo, "production")
     if not rows:
         raise ValueError(f"{thermo}: no rows of stage 'production'")

@@ -56,6 +56,7 @@ from typing import Mapping
 
 import numpy as np
 
+from lipsglass.core.settings import job_settings
 from lipsglass.claims.homology import homology_verdicts
 from lipsglass.claims.scorecard import write_claim_rows
 from lipsglass.core.tables import read_rows
@@ -87,7 +88,7 @@ def homology_job(configuration: str, settings: HomologySettings | Mapping, outpu
     A^2; pd_h1 with ring size, diameter, 2 sqrt(death) and ring atom ids) and ``rings`` (JSON:
     ring-size distribution with and without the persistence filter, counts, settings, timing)."""
     t0 = time.perf_counter()
-    settings = HomologySettings.coerce(settings)
+    settings = job_settings(HomologySettings, settings, "homology")
     data = read_data(configuration)
     result = network_homology(data.box, data.elements(), data.box.wrap(data.positions), settings)
     diagram, rings, volumes = result.diagram, result.rings, result.volume_rings
@@ -136,7 +137,7 @@ def fsdp_link_job(pd_h1: str, fsdp_json: str, configuration: str, settings: Homo
     weights of ``fsdp_weighting``). When the FSDP width is not measured (null in fsdp.json) the
     library's default FWHM 0.25 q is used and recorded; the structure stage's flag of a width set by
     the cell (``fwhm_limited_by_box``) is carried along with the cell, for the claim."""
-    settings = HomologySettings.coerce(settings)
+    settings = job_settings(HomologySettings, settings, "homology")
     peak = json.loads(Path(fsdp_json).read_text())["fsdp"][settings.fsdp_weighting]
     q = nan_if_none(peak.get("position"))
     fwhm = nan_if_none(peak.get("fwhm"))
@@ -217,7 +218,7 @@ def softness_rings_job(pd_h1: str, configuration: str, softness_csv: str, settin
     its spread over ``shifts`` spatially translated fields
     (``lipsglass.homology.ring_softness.ring_softness_by_size``; the same translations for both
     definitions). The primary definition's result is also at the top level."""
-    settings = HomologySettings.coerce(settings)
+    settings = job_settings(HomologySettings, settings, "homology")
     box, pos, index, li, s = _li_coordinates(configuration, softness_csv)
     shifts = shift_indices(box, pos[li], settings.shifts, np.random.default_rng(settings.seed))
     per_definition = {}
@@ -263,7 +264,7 @@ def persistence_figure_job(pd_h1: Mapping[str, str], out_png: str, out_pdf: str)
 def ring_sizes_figure_job(pd_h1: Mapping[str, str], settings: HomologySettings | Mapping, out_png: str,
                           out_pdf: str) -> None:
     """Ring-size distribution of the persistent rings of every glass."""
-    settings = HomologySettings.coerce(settings)
+    settings = job_settings(HomologySettings, settings, "homology")
     plot_ring_size_distribution({g: read_rings(p, settings.max_ring_size) for g, p in pd_h1.items()},
                                 out_png, out_pdf, min_persistence=settings.min_persistence_A2)
 

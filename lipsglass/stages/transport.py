@@ -31,6 +31,7 @@ import logging
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from lipsglass.core.settings import job_settings
 from lipsglass.figures.transport import (note_and_save, placeholder_figure, plot_arrhenius_runs, plot_conductivity,
                                          plot_msd_runs)
 from lipsglass.jsonio import write_json
@@ -72,7 +73,7 @@ def diffusion_job(trajectory: str | Path, thermo: str | Path, temperature_K: flo
     """Workflow job for one production run: writes ``outputs['result']`` (diffusion.json) and
     ``outputs['msd']`` (msd.csv); returns the result dict. ``settings``: the ``transport`` section
     (recorded as given)."""
-    s = TransportSettings.from_config(settings)
+    s = job_settings(TransportSettings, settings, "transport")
     out, res = analyse_run(trajectory, temperature_K, timestep_fs, s)
     out.update(production_thermo_summary(thermo))
     out["thermo"] = str(thermo)
@@ -96,7 +97,7 @@ def arrhenius_job(run_results: Sequence[str | Path], glass_data: str | Path, set
     the runs' phase.json files (glass or liquid), in the order of ``run_results``. Only the
     phases the ``transport`` section names (``arrhenius_phases``) enter the fit; a section
     without that key fits every run, labelled or not."""
-    s = TransportSettings.from_config(settings)
+    s = job_settings(TransportSettings, settings, "transport")
     phases = s.arrhenius_phases if "arrhenius_phases" in settings else None
     runs = load_run_results(run_results) if phase_labels is None else load_runs_with_phases(run_results, phase_labels)
     n_species, volume = glass_species_density(glass_data, s.species)

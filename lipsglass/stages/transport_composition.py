@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from lipsglass.core.settings import job_settings
 from lipsglass.jsonio import write_json
 from lipsglass.transport.composition import composition_summary, per_replica_ea
 from lipsglass.transport.runs import glass_species_density, load_runs_with_phases
@@ -35,7 +36,7 @@ def composition_job(replica_run_files: Sequence[Sequence[str | Path]], replica_p
     """Workflow job of one composition: ``outputs['table']`` (diffusion.csv) and
     ``outputs['arrhenius']`` (arrhenius.json) from the per-run results of all its replicas.
     ``settings``: the ``transport`` section."""
-    s = TransportSettings.from_config(settings)
+    s = job_settings(TransportSettings, settings, "transport")
     replica_runs = [load_runs_with_phases(r, p) for r, p in zip(replica_run_files, replica_phase_files)]
     densities = [glass_species_density(p, s.species) for p in replica_glass_data]
     n_species = {d[0] for d in densities}

@@ -29,6 +29,7 @@ from lipsglass.config import (
 from lipsglass.composition import composition_from_config
 from lipsglass.replicas import replica_seed
 from lipsglass.claims.scorecard import study_size_text
+from lipsglass.core.settings import RuleSettings
 from lipsglass.neb.batch import n_batches
 from lipsglass.neb.settings import max_band_ranks, neb_settings
 
@@ -230,7 +231,9 @@ def glass_units():
 
 def glass_transition_settings(rule):
     """The glass_transition keys ``rule`` reads, with the barostat pressure of the quench (H = E + P V)."""
-    return dict(reads(rule, "glass_transition"), pressure_atm=config["md"]["pressure_atm"])
+    return RuleSettings(
+        "glass_transition", dict(reads(rule, "glass_transition"), pressure_atm=config["md"]["pressure_atm"])
+    )
 
 
 def production_temperature_K(wildcards):
