@@ -239,7 +239,8 @@ def rule_settings(config: dict, rule: str, section: str, schema: dict | None = N
     def keep(value, dotted: str):
         if isinstance(value, dict) and value and not _free_mapping(dotted, schema):
             kept = {k: keep(v, f"{dotted}.{k}") for k, v in value.items()}
-            return {k: v for k, v in kept.items() if v is not _DROPPED}
+            kept = {k: v for k, v in kept.items() if v is not _DROPPED}
+            return kept or _DROPPED
         readers = key_readers(dotted, schema)
         return value if rule in readers or EVERY_RULE in readers else _DROPPED
 

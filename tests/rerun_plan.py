@@ -25,8 +25,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def planned_rules(api: SnakemakeApi, workdir: Path, configfiles: list[Path]) -> dict[str, int]:
-    """{rule: number of jobs} that Snakemake would run in ``workdir`` with ``configfiles``
-    (its default rerun triggers: mtime, params, input, code, software-env)."""
+    """{rule: number of jobs} that Snakemake would rerun in ``workdir`` with ``configfiles`` (its
+    default rerun triggers: mtime, params, input, code, software-env), and under "new:<rule>" the
+    jobs whose outputs do not exist yet (a key that adds a glass, replica or temperature adds jobs:
+    that is no rerun)."""
     workflow_api = api.workflow(resource_settings=ResourceSettings(cores=2),
                                 config_settings=ConfigSettings(configfiles=configfiles),
                                 snakefile=REPO / "Snakefile", workdir=workdir)
@@ -34,7 +36,11 @@ def planned_rules(api: SnakemakeApi, workdir: Path, configfiles: list[Path]) -> 
     workflow = workflow_api._workflow
     workflow._prepare_dag(forceall=False, ignore_incomplete=False, lock_warn_only=True, nolock=True)
     workflow._build_dag()
-    return dict(Counter(job.rule.name for job in workflow.dag.needrun_jobs()))
+    jobs = list(workflow.dag.needrun_jobs())
+    new = [job for job in jobs if not all((workdir / str(f)).exists() for f in job.output)]
+    reruns = [job for job in jobs if job not in new]
+    return {**Counter(job.rule.name for job in reruns), **{f"new:{rule}": n for rule, n in
+                                                          Counter(job.rule.name for job in new).items()}}
 
 
 def rule_graph(api: SnakemakeApi, workdir: Path, configfiles: list[Path]) -> dict[str, list[str]]:
