@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
-from lipsglass.softness import BinnedMean  # noqa: E402
+from lipsglass.core.stats import BinnedMean  # noqa: E402
 from lipsglass.figures import save_figure
 
 # the paper draws soft Li blue and hard Li orange (Fig. 3D)
