@@ -7,12 +7,16 @@ import importlib
 import json
 import sys
 
+import numpy as np
+
 from lipsglass.composition import DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES
+from lipsglass.d2min import read_frame
+from lipsglass.softness.model import SoftnessModel
 
 # Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
 COMMAND_MODULES = [
-    "lipsglass.d2min", "lipsglass.softness",
+    "lipsglass.d2min",
     "lipsglass.builder",
     "lipsglass.cost",
     "lipsglass.claims.calibration",
@@ -71,6 +75,27 @@ def _composition(args: argparse.Namespace) -> int:
     return 0
 
 
+def _softness(args: argparse.Namespace) -> int:
+    """Softness of every atom of the model's centre species (CSV id,softness on stdout)."""
+    model = SoftnessModel.load(args.model)
+    if model.features.get("split"):
+        raise ValueError("this model splits S by anion type; compute its features with "
+                         "radial_structure_functions and channel_labels (anion labels needed)")
+    types = args.type_elements.split(",") if args.type_elements else None
+    box, ids, elements, positions, _ = read_frame(args.file, types)
+    positions = box.wrap(positions)
+    species = args.species or model.features.get("centre_species", "Li")
+    centres = np.flatnonzero(elements == species)
+    if len(centres) == 0:
+        raise ValueError(f"{args.file} holds no {species} atoms")
+    s = model.softness_of_structure(box, positions, elements, centres)
+    out = sys.stdout
+    out.write("id,softness\n")
+    for i, v in zip(ids[centres], s):
+        out.write(f"{int(i)},{v:.10g}\n")
+    return 0
+
+
 def _config_keys(args: argparse.Namespace) -> int:
     """The key table of config/README.md from the schema: printed, or written into a Markdown file
     between its markers."""
@@ -123,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
                                            "allowed values) from the config schema")
     p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (config/README.md)")
     p.set_defaults(func=_config_keys)
+
+    p = sub.add_parser("softness", help="softness of each atom of a species (CSV id,softness) "
+                                        "from a trained model JSON")
+    p.add_argument("model", help="softness model JSON (SoftnessModel.save)")
+    p.add_argument("file", help="LAMMPS data file or text dump (first frame)")
+    p.add_argument("--species", default=None, help="centre element (default: the model's, usually Li)")
+    p.add_argument("--type-elements", default=None,
+                   help="element of each atom type in type order, e.g. P,S,P,S,S,P,S,Li, for files "
+                        "without an element column or masses")
+    p.set_defaults(func=_softness)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser

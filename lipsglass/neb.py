@@ -90,7 +90,7 @@ from lipsglass.neighbours import nearest_site, neighbour_pairs
 
 log = logging.getLogger(__name__)
 from lipsglass.simulation import setup_commands
-from lipsglass.softness import ANION_TYPES, anion_environment
+from lipsglass.softness.environment import ANION_TYPES, anion_environment
 from lipsglass.units import EV_TO_KCAL_MOL, KCAL_MOL_TO_EV
 
 HOP_CLASSES = ("soft->hard", "hard->soft", "soft->soft", "hard->hard")
