@@ -8,8 +8,11 @@ import json
 import sys
 from dataclasses import replace
 
+import numpy as np
+
 from lipsglass.composition import DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES
 from lipsglass.config import load_config
+from lipsglass.d2min import read_frame
 from lipsglass.forcefield import ForceField
 from lipsglass.homology.complex import DEFAULT_MARGIN, SHANNON_RADII
 from lipsglass.homology.persistence import structure_homology
@@ -19,6 +22,7 @@ from lipsglass.lammpsio import iter_dump, read_structure
 from lipsglass.neb.hop import run_single_hop
 from lipsglass.neb.results import FAILED
 from lipsglass.neb.settings import NEBSettings
+from lipsglass.softness.model import SoftnessModel
 from lipsglass.transport.analysis import analyse_trajectory, write_msd_csv
 from lipsglass.transport.settings import TransportSettings
 from lipsglass.transport.trajectory import parse_type_map
@@ -26,7 +30,7 @@ from lipsglass.transport.trajectory import parse_type_map
 # Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
 COMMAND_MODULES = [
-    "lipsglass.d2min", "lipsglass.softness",
+    "lipsglass.d2min",
     "lipsglass.builder",
     "lipsglass.cost",
     "lipsglass.claims.calibration",
@@ -105,6 +109,27 @@ def _homology(args: argparse.Namespace) -> int:
     print(f"# {len(result.atom_indices)} atoms ({','.join(select)}), H1 pairs {len(rings.birth)}, "
           f"essential {d.betti_essential()}, zero-length pairs {d.n_zero_persistence}, "
           f"hidden {d.n_hidden}, {result.timings['homology_s']:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _softness(args: argparse.Namespace) -> int:
+    """Softness of every atom of the model's centre species (CSV id,softness on stdout)."""
+    model = SoftnessModel.load(args.model)
+    if model.features.get("split"):
+        raise ValueError("this model splits S by anion type; compute its features with "
+                         "radial_structure_functions and channel_labels (anion labels needed)")
+    types = args.type_elements.split(",") if args.type_elements else None
+    box, ids, elements, positions, _ = read_frame(args.file, types)
+    positions = box.wrap(positions)
+    species = args.species or model.features.get("centre_species", "Li")
+    centres = np.flatnonzero(elements == species)
+    if len(centres) == 0:
+        raise ValueError(f"{args.file} holds no {species} atoms")
+    s = model.softness_of_structure(box, positions, elements, centres)
+    out = sys.stdout
+    out.write("id,softness\n")
+    for i, v in zip(ids[centres], s):
+        out.write(f"{int(i)},{v:.10g}\n")
     return 0
 
 
@@ -288,6 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--msd-out", help="write lag_ps, msd_A2, local log-log slope to this CSV")
     p.set_defaults(func=_diffusion)
 
+    p = sub.add_parser("softness", help="softness of each atom of a species (CSV id,softness) "
+                                        "from a trained model JSON")
+    p.add_argument("model", help="softness model JSON (SoftnessModel.save)")
+    p.add_argument("file", help="LAMMPS data file or text dump (first frame)")
+    p.add_argument("--species", default=None, help="centre element (default: the model's, usually Li)")
+    p.add_argument("--type-elements", default=None,
+                   help="element of each atom type in type order, e.g. P,S,P,S,S,P,S,Li, for files "
+                        "without an element column or masses")
+    p.set_defaults(func=_softness)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     _add_neb_parser(sub)

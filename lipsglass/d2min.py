@@ -310,7 +310,7 @@ def label_mobility(d_cum: np.ndarray, upper: float = 0.9, lower: float = 0.1,
 
 # --- command line ----------------------------------------------------------------------------
 
-def _read_frame(path: str, type_elements: list[str] | None):
+def read_frame(path: str, type_elements: list[str] | None):
     """(box, ids, elements, positions, is_unwrapped) of a dump's first frame or a data file,
     sorted by atom id; positions are unwrapped when the file allows it."""
     from lipsglass.lammpsio import iter_dump, read_data
@@ -341,8 +341,8 @@ def _d2min_command(args) -> int:
     import sys
 
     types = args.type_elements.split(",") if args.type_elements else None
-    box0, ids0, el0, pos0, unw0 = _read_frame(args.ref, types)
-    box1, ids1, el1, pos1, unw1 = _read_frame(args.cur, types)
+    box0, ids0, el0, pos0, unw0 = read_frame(args.ref, types)
+    box1, ids1, el1, pos1, unw1 = read_frame(args.cur, types)
     if not np.array_equal(ids0, ids1):
         raise ValueError(f"{args.ref} and {args.cur} do not hold the same atom ids")
     if not np.array_equal(el0, el1):

@@ -12,8 +12,9 @@ import pytest
 
 from lipsglass.claims import classifier as c3
 from lipsglass.claims.calibration import FAMILIES
-from lipsglass.softness import TrainingSet, learning_curve
-from lipsglass.stages import softness as stage
+from lipsglass.softness.diagnostics import learning_curve
+from lipsglass.softness.training import TrainingSet
+from lipsglass.stages import softness_learning_curve as stage
 
 CRITERIA = {"min_accuracy": 0.70, "margin": 0.0, "paper_training_li": 2580, "max_extrapolation": 2.0}
 
@@ -137,7 +138,7 @@ def test_c3_margin_raises_the_bound():
     assert v.verdict == "does not hold" and v.region.low == pytest.approx(0.80)
 
 
-# ---- the learning curve on fitted classifiers (lipsglass.softness.learning_curve) ----------------
+# ---- the learning curve on fitted classifiers (lipsglass.softness.diagnostics.learning_curve) ----
 
 def _synthetic_units(signal, n_units=6, n_li=60, n_windows=3, n_features=6, seed=0):
     """Balanced training sets whose label is the sign of a known linear score plus logistic

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import REPO
 from lipsglass.neb import batch as neb
-from lipsglass.stages import softness as softness_stage
+from lipsglass.stages import softness_dynamics as softness_stage
 
 
 def test_an_neb_batch_logs_every_hop_with_the_time_left(monkeypatch, caplog, tmp_path):
@@ -48,7 +48,7 @@ def test_softness_dynamics_logs_each_window(caplog):
     on_window = softness_stage.window_logger("D2min cutoff 3.6 A")
     window = SimpleNamespace(start_timestep=0, end_timestep=500, ids=np.arange(40),
                              dynamics=SimpleNamespace(hop_fraction=0.1))
-    with caplog.at_level(logging.INFO, logger="lipsglass.stages.softness"):
+    with caplog.at_level(logging.INFO, logger="lipsglass.stages.softness_dynamics"):
         on_window(window)
         on_window(SimpleNamespace(start_timestep=500, end_timestep=1000, ids=np.arange(40),
                                   dynamics=SimpleNamespace(hop_fraction=0.25)))

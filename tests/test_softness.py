@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from lipsglass.lammpsio import Box, write_dump_frame
-from lipsglass.softness import (DEFAULT_MU, DEFAULT_WIDTH, SoftnessModel, anion_environment, balance_classes,
-                                binned_mean, build_training_set, channel_labels, fit_classifier, outer_folds,
-                                pearson_ci, radial_structure_functions, rsf_feature_names, rsf_settings,
-                                softness_by_anion, softness_share_correlations, train_softness_model,
-                                transfer_metrics)
+from lipsglass.core.stats import binned_mean, pearson_ci
+from lipsglass.softness.classifier import fit_classifier, outer_folds, train_softness_model, transfer_metrics
+from lipsglass.softness.environment import anion_environment, softness_by_anion, softness_share_correlations
+from lipsglass.softness.features import (DEFAULT_MU, DEFAULT_WIDTH, channel_labels, radial_structure_functions,
+                                         rsf_feature_names, rsf_settings)
+from lipsglass.softness.model import SoftnessModel
+from lipsglass.softness.training import balance_classes, build_training_set
 
 # Simple cubic lattice: number of lattice vectors with n1^2 + n2^2 + n3^2 = m (the sum-of-three-
 # squares counts r_3(m)); m = 7 has none, m = 8 (12 vectors at 2.83 a) lies beyond mu_max + 5 L.
@@ -219,7 +221,7 @@ def test_share_correlations_detect_planted_dependence():
     rng = np.random.default_rng(1)
     n = 400
     share = rng.random(n)
-    from lipsglass.softness import AnionEnvironment
+    from lipsglass.softness.environment import AnionEnvironment
     shares = np.column_stack([share, np.zeros(n), 1 - share])
     env = AnionEnvironment(("P2S6", "P2S7", "PS4"), 5.0, shares, np.full(n, 10), np.full(n, "PS4"),
                            np.full(n, "PS4"))
@@ -232,7 +234,7 @@ def test_share_correlations_detect_planted_dependence():
 
 def test_dump_windows_matches_direct_analysis(tmp_path):
     from lipsglass.d2min import cumulative_d2min
-    from lipsglass.softness import dump_windows
+    from lipsglass.softness.windows import dump_windows
 
     rng = np.random.default_rng(4)
     box = Box(np.zeros(3), np.full(3, 14.0))
@@ -285,7 +287,7 @@ def test_dump_windows_time_averaged_features_use_past_frames_only(tmp_path):
     """average_frames = 3: features of a window are the RSFs of the mean position over the 3
     frames ending at its first frame (fewer at the trajectory start), never of its later frames;
     start_frame records where each window begins."""
-    from lipsglass.softness import dump_windows
+    from lipsglass.softness.windows import dump_windows
 
     rng = np.random.default_rng(5)
     box = Box(np.zeros(3), np.full(3, 14.0))

@@ -10,7 +10,7 @@ import pytest
 from lipsglass.claims.softness import (GlassSoftness, SoftnessCriteria, c4_claim, c5_claim, c6_claim, c8_claim,
                                        cluster_ratio_interval, fisher_t_interval, ols_slope_interval, softness_claims)
 from lipsglass.claims.verdict import DOES_NOT_HOLD, HOLDS, NOT_TESTED
-from lipsglass.softness import SoftnessSettings
+from lipsglass.softness.settings import SoftnessSettings
 
 CRIT = SoftnessCriteria()
 FRACTIONS = (0.25, 0.20, 0.15, 0.10, 0.05)
@@ -227,7 +227,8 @@ def test_criteria_come_from_the_claims_section_and_not_the_softness_settings():
 
 
 def test_channel_variants_find_the_informative_channel():
-    from lipsglass.softness import channel_variant_metrics, rsf_feature_names
+    from lipsglass.softness.diagnostics import channel_variant_metrics
+    from lipsglass.softness.features import rsf_feature_names
 
     rng = np.random.default_rng(10)
     n_li, n_win = 120, 2

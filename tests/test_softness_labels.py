@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from lipsglass.d2min import IMMOBILE, MOBILE, label_mobility
-from lipsglass.softness import (SoftnessSettings, intraclass_correlation, label_persistence, p_hop, p_hop_half_frames,
-                                window_maximum)
+from lipsglass.core.stats import intraclass_correlation
+from lipsglass.softness.labels import label_persistence, p_hop, p_hop_half_frames, window_maximum
+from lipsglass.softness.settings import SoftnessSettings
 
 
 def brute_p_hop(x, t, h):

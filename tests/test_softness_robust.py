@@ -10,9 +10,11 @@ import pytest
 
 from lipsglass.lammpsio import Box
 from lipsglass.core.stats import wilson_interval
-from lipsglass.softness import (FeatureFilter, SoftnessModel, SoftnessSettings, accuracy_with_interval, count_within,
-                                cross_fit, evaluate_classifier, outer_folds, radial_structure_functions,
-                                rsf_feature_names, train_softness_model)
+from lipsglass.softness.classifier import (FeatureFilter, accuracy_with_interval, cross_fit, evaluate_classifier,
+                                           outer_folds, train_softness_model)
+from lipsglass.softness.features import count_within, radial_structure_functions, rsf_feature_names
+from lipsglass.softness.model import SoftnessModel, score, within_bound
+from lipsglass.softness.settings import SoftnessSettings
 from lipsglass.stages import softness as stage
 
 CS = (0.01, 0.1, 1.0, 10.0)
@@ -85,8 +87,8 @@ def test_structure_beyond_the_bound_is_refused_naming_feature_and_value():
     # the stage's scorer names the Li
     bad[3, k] = model.mean[k] + 30 * model.scale[k]
     with pytest.raises(ValueError, match=r"ids \[104\]"):
-        stage.score(model, bad, np.arange(101, 106), "test")
-    assert stage.within_bound(model, bad).tolist() == [True, True, True, False, True]
+        score(model, bad, np.arange(101, 106), "test")
+    assert within_bound(model, bad).tolist() == [True, True, True, False, True]
 
 
 def test_filter_drops_outlier_dominated_features():

@@ -16,7 +16,17 @@ from lipsglass.composition import Composition
 from lipsglass.forcefield import ForceField
 from lipsglass.lammpsio import write_dump_frame
 from lipsglass.neighbours import neighbour_lists
+from lipsglass.core import tables
+from lipsglass.softness import model as softness_model
+from lipsglass.softness import settings as softness_settings
+from lipsglass.softness import table as softness_table
 from lipsglass.stages import softness as stage
+from lipsglass.stages import softness_dynamics as dynamics_stage
+from lipsglass.stages import softness_figures as figures_stage
+from lipsglass.stages import softness_model as model_stage
+from lipsglass.stages import softness_per_li as per_li_stage
+from lipsglass.stages import softness_properties as properties_stage
+from lipsglass.stages import softness_summary as summary_stage
 
 UNITS = {"PS4": 6, "P2S7": 6, "P2S6": 6}  # 66 Li, 198 atoms
 N_FRAMES = 21                              # 4 windows of 5 increments
@@ -88,8 +98,8 @@ def dynamics(case):
     d = case["dir"]
     out = {k: str(d / f) for k, f in (("labels", "labels.csv"), ("windows", "windows.csv"),
                                       ("summary", "dynamics.json"), ("features", "features.npz"))}
-    stage.dynamics_job(str(d / "trajectory.lammpstrj"), str(d / "atom_labels.csv"), str(d / "partial_rdf.csv"),
-                       settings(), out)
+    dynamics_stage.dynamics_job(str(d / "trajectory.lammpstrj"), str(d / "atom_labels.csv"),
+                                str(d / "partial_rdf.csv"), settings(), out)
     return out
 
 
@@ -97,8 +107,8 @@ def dynamics(case):
 def models(case, dynamics):
     """The glass's own model and the pooled model of that single glass."""
     own, pooled = case["dir"] / "model.json", case["dir"] / "pooled.json"
-    stage.model_job(dynamics["features"], settings(), str(own))
-    stage.pooled_model_job({"A": dynamics["features"]}, settings(), str(pooled))
+    model_stage.model_job(dynamics["features"], settings(), str(own))
+    model_stage.pooled_model_job({"A": dynamics["features"]}, settings(), str(pooled))
     return {"own": str(own), "pooled": str(pooled)}
 
 
@@ -109,7 +119,7 @@ def _rows(path):
 
 def test_labels_find_the_planted_movers_and_hops(case, dynamics):
     rows = _rows(dynamics["labels"])
-    assert list(rows[0]) == list(stage.LABEL_COLUMNS)
+    assert list(rows[0]) == list(dynamics_stage.LABEL_COLUMNS)
     n_li, n_win = len(case["li"]), (N_FRAMES - 1) // 5
     assert len(rows) == n_li * n_win
     mover_ids = set(case["ids"][case["movers"]].tolist())
@@ -146,8 +156,8 @@ def test_labels_find_the_planted_movers_and_hops(case, dynamics):
 
 
 def test_cutoff_from_gr(case):
-    cutoff, source = stage.d2min_cutoff(stage.settings_of(settings(d2min_cutoff_A="from g(r)")),
-                                        case["dir"] / "partial_rdf.csv")
+    cutoff, source = dynamics_stage.d2min_cutoff(stage.settings_of(settings(d2min_cutoff_A="from g(r)")),
+                                                 case["dir"] / "partial_rdf.csv")
     assert cutoff == pytest.approx(3.5, abs=0.02)
     assert "g_Li_S" in source
 
@@ -172,9 +182,10 @@ def test_models_transfer_and_planted_structure(dynamics, models, tmp_path):
     # pooling a single glass reproduces its own model
     assert pooled["coef"] == pytest.approx(m["coef"]) and pooled["C"] == m["C"]
     transfer = tmp_path / "transfer.csv"
-    stage.transfer_job({"A": models["own"]}, {"A": dynamics["features"], "B": dynamics["features"]}, s, str(transfer))
+    model_stage.transfer_job({"A": models["own"]}, {"A": dynamics["features"], "B": dynamics["features"]}, s,
+                             str(transfer))
     rows = _rows(transfer)
-    assert [r["applied_to"] for r in rows] == ["A", "B"] and list(rows[0]) == list(stage.TRANSFER_COLUMNS)
+    assert [r["applied_to"] for r in rows] == ["A", "B"] and list(rows[0]) == list(model_stage.TRANSFER_COLUMNS)
     # the same samples under another name: identical transfer accuracy
     assert rows[0]["accuracy"] == rows[1]["accuracy"] and rows[0]["same_glass"] == "1"
 
@@ -186,7 +197,7 @@ def test_per_atom_energy_includes_kspace(case, tmp_path):
 
     md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
     out = tmp_path / "props.csv"
-    stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "lammps.log"))
+    properties_stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "lammps.log"))
     rows = _rows(out)
     assert len(rows) == len(case["ids"])
     total = evaluate_energy(case["data"], ForceField.load("ariga2022"), kspace=md["kspace_style"],
@@ -208,20 +219,20 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
         w.writerow(["id", "element", "pe_kcal_mol", "voronoi_A3", "voronoi_faces"])
         w.writerows([i, e, rng.normal(), 10 + rng.random(), 12] for i, e in zip(case["ids"], case["elements"]))
     out = {k: str(tmp_path / f) for k, f in (("softness", "softness.csv"), ("gr", "gr.csv"), ("summary", "s.json"))}
-    stage.softness_job(case["data"], str(d / "atom_labels.csv"), str(props), str(pooled), str(own),
-                       str(d / "trajectory.lammpstrj"), dynamics["features"], s, out)
+    per_li_stage.softness_job(case["data"], str(d / "atom_labels.csv"), str(props), str(pooled), str(own),
+                              str(d / "trajectory.lammpstrj"), dynamics["features"], s, out)
     rows = _rows(out["softness"])
-    assert list(rows[0]) == list(stage.SOFTNESS_COLUMNS) and len(rows) == len(case["li"])
+    assert list(rows[0]) == list(softness_table.SOFTNESS_COLUMNS) and len(rows) == len(case["li"])
     shares = np.array([[float(r[f"share_S_{a}"]) for a in ("P2S6", "P2S7", "PS4")] for r in rows
                        if r["share_S_PS4"] != ""])
     assert np.allclose(shares.sum(axis=1), 1.0)
     # with one glass the pooled model is the own model, trained on the same samples
     assert all(float(r["S"]) == pytest.approx(float(r["S_own"]), rel=1e-6, abs=1e-9) for r in rows)
-    gr = stage.read_table(out["gr"])
+    gr = tables.read_table(out["gr"])
     assert {"g_soft_PS4", "g_hard_P2S6"} <= set(gr)
 
     corr = tmp_path / "corr.csv"
-    stage.correlations_job({"A": out["softness"]}, s, str(corr))
+    summary_stage.correlations_job({"A": out["softness"]}, s, str(corr))
     crows = _rows(corr)
     assert {r["glass"] for r in crows} == {"A", "pooled"}
     assert {r["kind"] for r in crows} == {"per_li", "binned"}
@@ -231,9 +242,9 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
     claims_csv, claims_md = tmp_path / "claims.csv", tmp_path / "claims.md"
     claims = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]
     # the glass and a copy of it as a second replica: 66 Li each, below claims.softness_min_li_per_glass
-    stage.claims_job({"A": {"1": out["softness"], "2": out["softness"]}}, {"A": UNITS}, {"A": dynamics["windows"]},
-                     1.0, str(REPO / "config" / "paper_claims.yaml"), claims, "majority", str(claims_csv),
-                     str(claims_md))
+    summary_stage.claims_job({"A": {"1": out["softness"], "2": out["softness"]}}, {"A": UNITS},
+                             {"A": dynamics["windows"]}, 1.0, str(REPO / "config" / "paper_claims.yaml"), claims,
+                             "majority", str(claims_csv), str(claims_md))
     rows = _rows(claims_csv)
     assert [r["claim"] for r in rows] == ["C4", "C5", "C6", "C8"]
     for r in rows:
@@ -245,11 +256,11 @@ def test_softness_summaries_claims_and_figures(case, dynamics, models, tmp_path)
 
     figs = tmp_path / "figs"
     figs.mkdir()
-    stage.accuracy_figure_job({"A": str(own)}, str(pooled), figs / "s1.png", figs / "s1.pdf")
-    stage.distributions_figure_job({"A": out["softness"]}, 20, figs / "b.png", figs / "b.pdf")
-    stage.lis_gr_figure_job("A", out["gr"], figs / "d.png", figs / "d.pdf")
-    stage.by_anion_figure_job({"A": out["softness"]}, s, figs / "e.png", figs / "e.pdf")
-    stage.property_figure_job({"A": out["softness"]}, s, figs / "f.png", figs / "f.pdf")
+    figures_stage.accuracy_figure_job({"A": str(own)}, str(pooled), figs / "s1.png", figs / "s1.pdf")
+    figures_stage.distributions_figure_job({"A": out["softness"]}, 20, figs / "b.png", figs / "b.pdf")
+    figures_stage.lis_gr_figure_job("A", out["gr"], figs / "d.png", figs / "d.pdf")
+    figures_stage.by_anion_figure_job({"A": out["softness"]}, s, figs / "e.png", figs / "e.pdf")
+    figures_stage.property_figure_job({"A": out["softness"]}, s, figs / "f.png", figs / "f.pdf")
     assert len(list(figs.glob("*.png"))) == 5 and len(list(figs.glob("*.pdf"))) == 5
 
 
@@ -284,13 +295,13 @@ def test_dry_run_plans_the_softness_rules():
 
 
 def test_model_reports_channel_variants(models):
-    m = stage.SoftnessModel.load(models["own"]).metrics
+    m = softness_model.SoftnessModel.load(models["own"]).metrics
     variants = m["channel_variants"]
     assert [v["channels"] for v in variants] == [["Li"], ["S"], ["Li", "P", "S"]]
     assert variants[2]["same_as_main_model"] and variants[2]["test_accuracy"] == m["test_accuracy"]
     for v in variants[:2]:
         assert not v["same_as_main_model"] and 0 <= v["test_accuracy"]["ci_low"] <= v["test_accuracy"]["ci_high"] <= 1
-        assert v["n_features"] == len(stage.SoftnessSettings().mu_grid())
+        assert v["n_features"] == len(softness_settings.SoftnessSettings().mu_grid())
 
 
 def test_hop_labels_of_the_stage_are_the_planted_hops(case, tmp_path):
@@ -301,10 +312,11 @@ def test_hop_labels_of_the_stage_are_the_planted_hops(case, tmp_path):
     of both recipes is reported."""
     out = {k: str(tmp_path / f) for k, f in (("labels", "labels.csv"), ("windows", "windows.csv"),
                                              ("summary", "dynamics.json"), ("features", "features.npz"))}
-    stage.dynamics_job(str(case["dir"] / "trajectory.lammpstrj"), str(case["dir"] / "atom_labels.csv"),
-                       str(case["dir"] / "partial_rdf.csv"),
-                       settings(label_recipe="p_hop", p_hop_tau_ps=0.4, p_hop_mobile_A2=4.0, p_hop_immobile_A2=1.0),
-                       out, dump_interval_ps=0.1)
+    dynamics_stage.dynamics_job(str(case["dir"] / "trajectory.lammpstrj"), str(case["dir"] / "atom_labels.csv"),
+                                str(case["dir"] / "partial_rdf.csv"),
+                                settings(label_recipe="p_hop", p_hop_tau_ps=0.4, p_hop_mobile_A2=4.0,
+                                         p_hop_immobile_A2=1.0),
+                                out, dump_interval_ps=0.1)
     rows = _rows(out["labels"])
     hopper_ids = set(case["ids"][case["movers"][:3]].tolist())
     mobile = {(int(r["id"]), int(r["window"])) for r in rows if r["label"] == "1"}
@@ -323,11 +335,12 @@ def test_inherent_structure_and_radical_voronoi(case, tmp_path):
     cells shrink against the plain tessellation."""
     md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
     plain, inherent = tmp_path / "plain.csv", tmp_path / "inherent.csv"
-    stage.properties_job(case["data"], "ariga2022", md, str(plain), str(tmp_path / "a.log"),
-                         settings=settings(structure="instantaneous", voronoi="plain"))
-    stage.properties_job(case["data"], "ariga2022", md, str(inherent), str(tmp_path / "b.log"),
-                         settings=settings(structure="inherent", voronoi="radical", inherent_ftol_kcal_mol_A=1.0,
-                                           voronoi_radii_A={"Li": 0.59, "P": 0.17, "S": 1.84}))
+    properties_stage.properties_job(case["data"], "ariga2022", md, str(plain), str(tmp_path / "a.log"),
+                                    settings=settings(structure="instantaneous", voronoi="plain"))
+    properties_stage.properties_job(case["data"], "ariga2022", md, str(inherent), str(tmp_path / "b.log"),
+                                    settings=settings(structure="inherent", voronoi="radical",
+                                                      inherent_ftol_kcal_mol_A=1.0,
+                                                      voronoi_radii_A={"Li": 0.59, "P": 0.17, "S": 1.84}))
     a, b = _rows(plain), _rows(inherent)
     assert sum(float(r["pe_kcal_mol"]) for r in b) < sum(float(r["pe_kcal_mol"]) for r in a)
     assert sum(float(r["voronoi_A3"]) for r in b) == pytest.approx(case["box"].volume, rel=1e-7)
@@ -361,8 +374,8 @@ def test_claims_job_reads_every_replica_of_every_composition(tmp_path):
         cols["majority_anion"], cols["S_own"] = cols["nearest_anion"], cols["S"]
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(stage.SOFTNESS_COLUMNS)
-            w.writerows(zip(*(cols[c] for c in stage.SOFTNESS_COLUMNS)))
+            w.writerow(softness_table.SOFTNESS_COLUMNS)
+            w.writerows(zip(*(cols[c] for c in softness_table.SOFTNESS_COLUMNS)))
         return str(path)
 
     windows = tmp_path / "windows.csv"
@@ -370,12 +383,12 @@ def test_claims_job_reads_every_replica_of_every_composition(tmp_path):
     claims = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]
     for shift, expected in ((0.0, "holds"), (2.0, "not tested")):
         softness = {g: {str(r): table(tmp_path / f"{g}_{r}_{shift}.csv",
-                                      -10 * stage.p2s6_fraction_of_p(u) + (shift if r == 2 else 0.0))
+                                      -10 * summary_stage.p2s6_fraction_of_p(u) + (shift if r == 2 else 0.0))
                         for r in (1, 2)} for g, u in units.items()}
         out = tmp_path / f"claims_{shift}.csv"
-        stage.claims_job(softness, units, {g: str(windows) for g in units}, 1.0,
-                         str(REPO / "config" / "paper_claims.yaml"), claims, "majority", str(out),
-                         str(tmp_path / f"claims_{shift}.md"))
+        summary_stage.claims_job(softness, units, {g: str(windows) for g in units}, 1.0,
+                                 str(REPO / "config" / "paper_claims.yaml"), claims, "majority", str(out),
+                                 str(tmp_path / f"claims_{shift}.md"))
         c4 = {r["claim"]: r for r in read_claim_rows(out)}["C4"]
         assert c4["verdict"] == expected, c4
         assert c4["scale"] == "3 glasses x 2 replicas, 792-798 atoms, 10 ps, 900 Li"
@@ -383,7 +396,7 @@ def test_claims_job_reads_every_replica_of_every_composition(tmp_path):
 
 
 def test_model_json_records_recipe_persistence_and_cutoff_sensitivity(models):
-    m = stage.SoftnessModel.load(models["own"]).metrics
+    m = softness_model.SoftnessModel.load(models["own"]).metrics
     assert m["label_recipe"]["recipe"] == "d_cum"
     p = m["label_persistence"]["d_cum"]
     assert 0 <= p["base_rate_mobile"] <= 1 and np.isfinite(p["intraclass_correlation"])
@@ -397,9 +410,9 @@ def test_time_averaged_structure_is_evaluated(case, tmp_path):
     time_average_frames frames of the run (wrapped into the cell), not at the data file's."""
     md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
     out = tmp_path / "avg.csv"
-    stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "c.log"),
-                         settings=settings(structure="time_average", time_average_frames=4),
-                         trajectory=str(case["dir"] / "trajectory.lammpstrj"))
+    properties_stage.properties_job(case["data"], "ariga2022", md, str(out), str(tmp_path / "c.log"),
+                                    settings=settings(structure="time_average", time_average_frames=4),
+                                    trajectory=str(case["dir"] / "trajectory.lammpstrj"))
     rows = _rows(out)
     got = np.array([[float(r[c]) for c in ("x_A", "y_A", "z_A")] for r in rows])
     want = case["box"].wrap(np.round(case["frames"][-4:], 6).mean(axis=0))

@@ -6,7 +6,7 @@ The accuracy of a classifier grows with its training set, so the estimand is fix
 training size: the held-out accuracy of the RSF logistic model with the paper's labels (D_cum
 quantiles of each glass) when trained on the paper's number of Li (``claims.C3.paper_training_li``),
 and its training accuracy there (the claim names both). The study measures a learning curve
-(``lipsglass.softness.learning_curve``: held-out and training accuracy of every glass replica
+(``lipsglass.softness.diagnostics.learning_curve``: held-out and training accuracy of every glass replica
 against the number of training Li drawn from the pooled glass replicas) and extrapolates it:
 
 * per glass replica (the unit of independence: Li of one glass share anions and labels, so they

@@ -462,7 +462,7 @@ def calibration_glass_li(path: Path = CALIBRATION_GLASS, radius_A: float = 5.0) 
     key = (str(path), radius_A)
     if key not in _GLASS_CACHE:
         from lipsglass.lammpsio import read_data
-        from lipsglass.softness import anion_environment
+        from lipsglass.softness.environment import anion_environment
         from lipsglass.speciation import ANIONS, speciate
 
         with tempfile.TemporaryDirectory() as tmp:

@@ -34,18 +34,22 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from lipsglass.core.anions import ANIONS
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale, Verdict, combine,
                                       decide, se_interval, t_interval)
+from lipsglass.lammpsio import read_data
+from lipsglass.softness.environment import ANION_TYPES, anion_environment
+from lipsglass.speciation import speciate
 
 SOURCE = "results/summary/softness_claims.md"
 PAPER_LI = 2580           # Li of one glass of the paper (10x the demo glass's 258)
 PAPER_BINNED_R = 0.96     # |binned r| of C6 the paper reports
 BINNED_R_LOW_END = 0.90   # the low end of "about 0.96": C6's margin is the per-Li r that reaches it
 SHARE_BINS = 10           # the paper's bins of share 0..1 ...
-SHARE_MIN_BIN_COUNT = 5   # ... with at least this many Li (lipsglass.softness.binned_r)
+SHARE_MIN_BIN_COUNT = 5   # ... with at least this many Li (binned_r)
 
 
 # ---- inputs ----------------------------------------------------------------------------------
@@ -499,10 +503,6 @@ def real_glass() -> dict:
     anion shares and groups (majority within 5 A, as the default config) and the factor F of a
     unit Gaussian field on their positions with covariance exp(-d^2 / (2 l^2)), l =
     :data:`CORRELATION_LENGTH_A`, d the minimum-image distance (field = F @ normal draws)."""
-    from lipsglass.lammpsio import read_data
-    from lipsglass.softness import ANION_TYPES, anion_environment
-    from lipsglass.speciation import speciate
-
     with tempfile.TemporaryDirectory(prefix="lipsglass-claims-") as tmp:
         path = Path(tmp) / "glass.data"
         path.write_bytes(gzip.decompress(REAL_GLASS.read_bytes()))
@@ -557,8 +557,6 @@ def _count(verdicts: list[str]) -> dict:
 
 
 def _calibrate(claim, simulate, null_value, planted_value, seed, n_draws, crit, texts) -> Calibration:
-    from threadpoolctl import threadpool_limits
-
     rng = np.random.default_rng(seed)
     with threadpool_limits(1):  # small matrix products: threads cost more than they give
         null = _count([simulate(rng, crit, null_value).verdict for _ in range(n_draws)])
@@ -683,8 +681,6 @@ def calibrate_c8(seed: int = 0, n_draws: int = 400, crit: SoftnessCriteria = Sof
 
 def verdict_rates(simulate, crit: SoftnessCriteria, value, seed: int = 0, n_draws: int = 400) -> dict:
     """Fractions of each verdict of ``simulate(rng, crit, value)`` over ``n_draws`` draws."""
-    from threadpoolctl import threadpool_limits
-
     rng = np.random.default_rng(seed)
     with threadpool_limits(1):
         return _count([simulate(rng, crit, value).verdict for _ in range(n_draws)])

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
-from lipsglass.softness import BinnedMean  # noqa: E402
+from lipsglass.core.stats import BinnedMean  # noqa: E402
 from lipsglass.figures import save_figure
 
 # the paper draws soft Li blue and hard Li orange (Fig. 3D)
@@ -121,7 +121,7 @@ def plot_lis_gr_by_anion(curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.
 def plot_softness_by_anion(softness_by_anion: Mapping[str, np.ndarray], out_png, out_pdf,
                            bins: int | np.ndarray = 40, title: str | None = None) -> None:
     """Fig. 3E: softness distribution of the Li assigned to each anion type (see
-    ``lipsglass.softness.softness_by_anion``); empty groups are listed in the legend as n=0."""
+    ``lipsglass.softness.environment.softness_by_anion``); empty groups are listed in the legend as n=0."""
     groups = {k: v for k, v in softness_by_anion.items() if len(v)}
     if not groups:
         raise ValueError("every anion group is empty")

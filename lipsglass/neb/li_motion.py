@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from lipsglass.lammpsio import iter_dump
-from lipsglass.softness import ANION_TYPES, anion_environment
+from lipsglass.softness.environment import ANION_TYPES, anion_environment
 
 
 @dataclass

@@ -1,5 +1,5 @@
 # Softness stage (paper Fig. 3, Fig. S1; claims C4-C6, C8; C3: classifier_claims). Science in lipsglass.d2min,
-# lipsglass.softness; job functions in lipsglass.stages.softness.
+# lipsglass.softness; job functions in lipsglass.stages.softness_* (shared helpers in lipsglass.stages.softness).
 
 
 rule softness_dynamics:

@@ -1,4 +1,4 @@
-from lipsglass.stages.softness import lis_gr_figure_job
+from lipsglass.stages.softness_figures import lis_gr_figure_job
 from lipsglass.workflow_logging import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):

@@ -1,4 +1,4 @@
-from lipsglass.stages.softness import correlations_job
+from lipsglass.stages.softness_summary import correlations_job
 from lipsglass.workflow_logging import redirect_to_log
 
 with redirect_to_log(snakemake.log[0]):
