@@ -59,7 +59,7 @@ report: setup
 	else echo "note: no chromium, report not checked (make setup installs Debian's chromium as root)"; fi
 
 validate: setup
-	$(BIN)/python -m lipsglass validate --out results/validation
+	$(BIN)/python -m lipsglass validate --out results/validation --ariga-dir tests/data/ariga2022
 
 # The study that would decide the undecided claims (rule study_plan) as config/reproduction.yaml:
 # reruns only the study plan and the scorecard from the claim tables of the finished study in

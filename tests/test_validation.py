@@ -6,6 +6,7 @@ import csv
 
 import pytest
 
+from conftest import TEST_DATA
 from lipsglass import validation as V
 from lipsglass.transport.analysis import analyse_trajectory
 
@@ -20,7 +21,7 @@ def test_random_walk_case_has_the_planted_D(tmp_path):
 
 def test_every_row_that_runs_agrees_and_the_page_is_written(tmp_path):
     # the NEB row runs two NEBs (minutes): tests/test_neb_oracle.py checks that row itself
-    rows = V.run_all(skip=["NEB barrier (eV)"])
+    rows = V.run_all(reference_dir=TEST_DATA, skip=["NEB barrier (eV)"])
     counts = V.write_page(rows, tmp_path)
     failed = [(r.quantity, r.note) for r in rows if r.passed is False]
     assert counts["FAIL"] == 0, failed

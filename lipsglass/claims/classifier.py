@@ -39,7 +39,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from lipsglass.claims.calibration import Calibration
+from lipsglass.claims.calibration import CALIBRATION_GLASS, Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale,
                                       Verdict, combine, decide, se_interval)
 
@@ -225,7 +225,6 @@ def c3_verdict(learning: Mapping, criteria: Mapping, level: float = DEFAULT_LEVE
 
 # ---- calibration ------------------------------------------------------------------------------
 
-CALIBRATION_GLASS = Path(__file__).resolve().parents[2] / "tests" / "data" / "glasses" / "P2S6-25_r1_300K.data.gz"
 # The simulated study (the default study's size): 5 glasses x 2 replicas of 258 Li, 10 label
 # windows, 20 % of the Li labelled per window (D_cum quantiles 0.9 / 0.1), 5 outer folds, training
 # sizes 1/4, 1/2 and all of the Li outside a fold; the paper's 2580 training Li.

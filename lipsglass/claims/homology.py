@@ -40,7 +40,6 @@ import functools
 import gzip
 import math
 import tempfile
-from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -48,7 +47,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 from threadpoolctl import threadpool_limits
 
-from lipsglass.claims.calibration import Calibration
+from lipsglass.claims.calibration import CALIBRATION_GLASS, SHIPPED_CONFIG, Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale, Verdict,
                                       combine, decide, t_interval)
 from lipsglass.config import load_config
@@ -346,15 +345,12 @@ def homology_verdicts(links: Mapping[str, Mapping], softness: Mapping[str, Mappi
 
 # ---- calibration --------------------------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parents[2]
-# the study's own glass (composition P2S6-25, 792 atoms, 258 Li; tests/data/glasses/README.md)
-CALIBRATION_GLASS = REPO / "tests" / "data" / "glasses" / "P2S6-25_r1_300K.data.gz"
 CORRELATION_LENGTH_A = 8.0   # null softness fields: Gaussian covariance exp(-r^2 / xi^2), as issue #27 measured
 
 
 def shipped_criteria() -> dict:
     """The claims section of config/config.yaml: the calibrations test the shipped margins."""
-    return load_config(REPO / "config" / "config.yaml")["claims"]
+    return load_config(SHIPPED_CONFIG)["claims"]
 
 
 @functools.lru_cache(maxsize=1)

@@ -52,15 +52,13 @@ import numpy as np
 from scipy import stats
 
 from lipsglass.core.anions import ANIONS
-from lipsglass.claims.calibration import Calibration
+from lipsglass.claims.calibration import CALIBRATION_GLASS, Calibration
 from lipsglass.core.stats import wilson_interval
 from lipsglass.claims.verdict import NOT_TESTED, Interval, Region, Scale, Verdict, decide
 from lipsglass.neb.results import CONVERGED
 
 SOFT, HARD = "soft", "hard"
 SOURCE_C9 = "results/<glass>/neb/barriers.csv of every NEB glass"
-REPO = Path(__file__).resolve().parents[2]
-CALIBRATION_GLASS = REPO / "tests" / "data" / "glasses" / "P2S6-25_r1_300K.data.gz"
 
 
 # ---- small statistics ------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from lipsglass.core.anions import ANIONS
-from lipsglass.claims.calibration import Calibration
+from lipsglass.claims.calibration import CALIBRATION_GLASS, Calibration
 from lipsglass.claims.verdict import (DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale, Verdict, combine,
                                       decide, se_interval, t_interval)
 from lipsglass.lammpsio import read_data
@@ -494,7 +494,7 @@ def report_markdown(verdicts: Sequence[Verdict], statements: Mapping[str, str], 
 CORRELATION_LENGTH_A = 8.0      # of the simulated softness fields (the measured smooth null)
 DEMO_FRACTIONS = (0.25, 0.20, 0.15, 0.10, 0.05)   # P2S6 fraction of P of the default study's compositions
 DEMO_REPLICAS = 2
-REAL_GLASS = Path(__file__).resolve().parents[2] / "tests" / "data" / "glasses" / "P2S6-25_r1_300K.data.gz"
+REAL_GLASS = CALIBRATION_GLASS
 
 
 @functools.lru_cache(maxsize=1)

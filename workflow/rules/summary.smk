@@ -111,6 +111,9 @@ rule validation:
         "results/benchmarks/summary/validation.tsv"
     conda:
         "../../envs/lipsglass.yaml"
+    params:
+        # Ariga's reference energies, carried by the workflow's own tests/data
+        ariga_dir=str(SOURCE_ROOT / "tests" / "data" / "ariga2022"),
     script:
         "../scripts/validation.py"
 
