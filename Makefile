@@ -2,6 +2,8 @@
 #   make setup   create .venv with the pinned environment and install lipsglass
 #   make run     (sets up if needed) run the default study with all cores
 #   make test    (sets up if needed, with Debian's slurm-wlm when root) run the whole test suite
+#   make test-fast  the edit-test loop of contributors: every test not marked slow (no LAMMPS-heavy,
+#                   end-to-end, cluster or calibration-sweep test), a few minutes on 2 cores
 #   make report  (after make run) results/report.html, every figure checked in headless Chromium
 #   make validate  kernels beside independent implementations: results/validation/agreement.md
 #   make reproduction-config  config/reproduction.yaml from the finished study's plan (no MD)
@@ -10,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup slurm-packages run test report lint dry-run validate reproduction-config clean-results
+.PHONY: setup slurm-packages run test test-fast report lint dry-run validate reproduction-config clean-results
 
 setup: $(STAMP)
 
@@ -39,6 +41,9 @@ run: setup
 
 test: setup slurm-packages
 	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -q
 
 # Debian's SLURM and munge for the cluster tests (tests/test_slurm.py starts a one-node cluster
 # and stops it); installed when we are root, else those tests are skipped with the reason.
