@@ -247,7 +247,11 @@ def rule_settings(config: dict, rule: str, section: str, schema: dict | None = N
     kept = keep(config[section], section)
     if kept is _DROPPED or kept == {}:
         raise ValueError(f"rule {rule} reads no key of config section {section} (schema read_by)")
-    return RuleSettings(section, kept)
+    # the section's keys this rule does not read: its job may not use them, not even as defaults
+    node = _child(schema, section)
+    omitted = {key for key in node.get("properties", {})
+               if not {rule, EVERY_RULE} & set(key_readers(f"{section}.{key}", schema))}
+    return RuleSettings(section, kept, omitted)
 
 
 _DROPPED = object()

@@ -11,12 +11,14 @@ from lipsglass.transport.settings import TransportSettings
 
 
 def test_a_job_reading_an_undeclared_key_fails_naming_it():
-    s = job_settings(TransportSettings, RuleSettings("transport", {"n_blocks": 5}), "transport")
+    s = job_settings(TransportSettings, RuleSettings("transport", {"n_blocks": 5}, omitted={"seed"}), "transport")
     assert s.n_blocks == 5 and isinstance(s, TransportSettings)
     with pytest.raises(UndeclaredSettingError, match="transport.seed"):
         _ = s.seed
     # dataclass machinery and validation still see every field
     assert replace(s, n_blocks=6).n_blocks == 6 and len(asdict(s)) == len(asdict(TransportSettings()))
+    # a declared key the config leaves out keeps its default
+    assert s.n_bootstrap == TransportSettings().n_bootstrap
 
 
 def test_plain_mappings_and_instances_keep_the_defaults():
@@ -31,6 +33,8 @@ def test_rule_settings_follow_read_by():
     assert rule_settings(config, "fig3b_softness_distributions", "softness") == {"softness_bins": 40}
     assert rule_settings(config, "softness_claims", "claims") == {"level": 0.9, "C4": {"margin": 0.5}}
     assert isinstance(rule_settings(config, "softness_claims", "claims"), RuleSettings)
+    omitted = rule_settings(config, "fig3b_softness_distributions", "softness").omitted
+    assert "voronoi" in omitted and "softness_bins" not in omitted
     with pytest.raises(ValueError, match="reads no key"):
         rule_settings(config, "quench", "softness")
     assert "softness_dynamics" not in key_readers("softness.softness_bins")

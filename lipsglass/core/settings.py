@@ -42,12 +42,12 @@ def _restricted_class(cls: type, blocked: frozenset, section: str) -> type:
                                         "__doc__": cls.__doc__})
 
 
-def restricted(settings: T, given: Iterable[str], section: str) -> T:
-    """``settings`` (a dataclass instance) whose fields outside ``given`` raise
-    UndeclaredSettingError when the job reads them."""
+def restricted(settings: T, omitted: Iterable[str], section: str) -> T:
+    """``settings`` (a dataclass instance) whose fields named in ``omitted`` (config keys the rule
+    does not read) raise UndeclaredSettingError when the job reads them."""
     if not is_dataclass(settings):
         raise TypeError(f"need a dataclass instance, got {type(settings).__name__}")
-    blocked = frozenset(f.name for f in fields(settings)) - set(given)
+    blocked = frozenset(f.name for f in fields(settings)) & frozenset(omitted)
     if not blocked:
         return settings
     # the instance keeps its values; only its class gains the guard (isinstance checks still hold)
@@ -60,16 +60,18 @@ class RuleSettings(dict):
     the schema's read_by): a plain mapping to Snakemake (same repr, so the same params), marked so
     that a job knows every other key of the section was left out on purpose."""
 
-    def __init__(self, section: str, values=()):
+    def __init__(self, section: str, values=(), omitted=()):
         super().__init__(values)
         self.section = section
+        self.omitted = frozenset(omitted)  # keys of the section the rule does not read
 
 
 def job_settings(cls: type[T], params, section: str) -> T:
-    """The settings of a job: from its rule's params (``RuleSettings``) restricted to the keys the
-    rule declares; from a plain mapping (a caller outside the workflow) with defaults for the
+    """The settings of a job: from its rule's params (``RuleSettings``) with the keys the rule does
+    not declare made unreadable (a declared key absent from the config keeps its default); from a
+    plain mapping (a caller outside the workflow) with defaults for the
     rest; a ready ``cls`` instance as is."""
     if isinstance(params, cls):
         return params
     settings = cls.from_config(params)
-    return restricted(settings, params.keys(), section) if isinstance(params, RuleSettings) else settings
+    return restricted(settings, params.omitted, section) if isinstance(params, RuleSettings) else settings
