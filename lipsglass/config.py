@@ -342,9 +342,12 @@ def config_key_rows(schema_path: str | Path = SCHEMA_PATH) -> list[dict[str, str
 
     def visit(sub: dict, dotted: str) -> None:
         default = sub.get("default", "")
+        readers = ", ".join(key_readers(dotted.replace("<", "").replace(">", ""), schema)) if "properties" not in sub else ""
         rows.append({"key": dotted, "description": sub.get("description", ""), "unit": sub.get("unit", ""),
                      "default": "" if "default" not in sub else json.dumps(default),
-                     "allowed": "section" if "properties" in sub else _allowed(sub, schema)})
+                     "allowed": "section" if "properties" in sub else _allowed(sub, schema),
+                     "read_by": "every rule" if readers == "*" else (readers or "none (changes no result)")
+                     if "properties" not in sub else ""})
         walk(sub, dotted)
 
     walk(schema, "")
@@ -354,10 +357,11 @@ def config_key_rows(schema_path: str | Path = SCHEMA_PATH) -> list[dict[str, str
 def config_key_table(schema_path: str | Path = SCHEMA_PATH) -> str:
     """The Markdown table of every config key (between KEY_TABLE_BEGIN and KEY_TABLE_END in
     config/README.md)."""
-    lines = [KEY_TABLE_BEGIN, "", "| key | what it sets | unit | default | allowed |", "|---|---|---|---|---|"]
+    lines = [KEY_TABLE_BEGIN, "", "| key | what it sets | unit | default | allowed | read by (rerun when it changes) |",
+             "|---|---|---|---|---|---|"]
     for r in config_key_rows(schema_path):
         cells = [f"`{r['key']}`", r["description"], r["unit"], f"`{r['default']}`" if r["default"] else "",
-                 r["allowed"]]
+                 r["allowed"], r["read_by"]]
         lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines + ["", KEY_TABLE_END])
 
