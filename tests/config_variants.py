@@ -42,8 +42,8 @@ def overlay_of(path: tuple, value: Any) -> dict:
 
 
 def _number_candidates(value: float, integer: bool) -> list:
-    if integer:
-        return [value + 1, value - 1, value * 2]
+    if integer:  # doubling first: keeps multiples (NEB steps of print_every) and counts valid
+        return [value * 2, value + 1, value - 1]
     if value == 0:
         return [0.1, 1.0, 0.01]
     return [value * 1.1, value * 0.9, value * 2.0, value * 0.5]
