@@ -65,14 +65,15 @@ def main(workdir: Path, base: list[Path], overlays: dict[str, dict]) -> dict[str
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="lipsglass-rerun-") as tmp:
         with SnakemakeApi(OutputSettings(quiet=None)) as api:
-            out["rule_graph"] = rule_graph(api, workdir, base)
             for name, overlay in overlays.items():
                 path = Path(tmp) / "overlay.yaml"
                 path.write_text(yaml.safe_dump(overlay))
-                try:
-                    out[name] = planned_rules(api, workdir, [*base, path])
+                try:  # an empty overlay adds no file: the study's own config files, unchanged
+                    out[name] = planned_rules(api, workdir, [*base, path] if overlay else list(base))
                 except Exception as error:  # noqa: BLE001  (a rejected overlay is reported, not fatal)
                     out[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
+            # last: a forced DAG built in this process must not precede the plans it could leak into
+            out["rule_graph"] = rule_graph(api, workdir, base)
     return out
 
 
