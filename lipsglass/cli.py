@@ -27,7 +27,7 @@ COMMAND_MODULES = [
 
 
 def _energy(args: argparse.Namespace) -> int:
-    from lipsglass.energy import evaluate_energy
+    from lipsglass.engine.energy import evaluate_energy
     from lipsglass.forcefield import ForceField
 
     ff = ForceField.load(args.forcefield)

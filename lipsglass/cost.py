@@ -326,8 +326,8 @@ def measure_throughput(config: dict, steps: int = 200) -> float:
     briefly, then NVT at 300 K), with the config's kspace settings."""
     from lipsglass.builder import build_glass, write_data_file
     from lipsglass.forcefield import ForceField
-    from lipsglass.lammps_runtime import open_lammps
-    from lipsglass.simulation import setup_commands
+    from lipsglass.engine.runtime import open_lammps
+    from lipsglass.engine.setup import setup_commands
 
     name, entry = next(iter(config["compositions"].items()))
     ff = ForceField.load(config["forcefield"])

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import LammpsRuntime, open_lammps
+from lipsglass.engine.runtime import LammpsRuntime, open_lammps
 from lipsglass.provenance import write_provenance
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.setup import setup_commands
 
 # Columns of thermo.csv: LAMMPS thermo keyword -> (column name, conversion expression)
 THERMO_COLUMNS = [

@@ -83,13 +83,13 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.lammpsio import Box, read_data, read_dump
 from lipsglass.md import SimulationFailed, run_lammps
 from lipsglass.neighbours import nearest_site, neighbour_pairs
 
 log = logging.getLogger(__name__)
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.setup import setup_commands
 from lipsglass.softness import ANION_TYPES, anion_environment
 from lipsglass.units import EV_TO_KCAL_MOL, KCAL_MOL_TO_EV
 

@@ -9,7 +9,7 @@ from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import Composition
 from lipsglass.forcefield import ForceField
 from lipsglass.md import SimulationFailed, run_lammps, run_lammps_mpi
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.setup import setup_commands
 
 
 def _pe_series(log):

@@ -49,7 +49,7 @@ from lipsglass.core.stats import bootstrap_ci, bootstrap_difference_ci
 from lipsglass.core.tables import read_rows
 from lipsglass.forcefield import ForceField
 from lipsglass.jsonio import write_json
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.lammpsio import iter_dump, read_data
 from lipsglass.neb import (CONVERGED, HOP_CLASSES, NEBSettings, barriers_by_class, collect_results, hop_dir,
                            li_motion_by_anion, read_hops_csv, read_path_csv, representative_hop, run_batch,

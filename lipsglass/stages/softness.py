@@ -205,8 +205,8 @@ class InherentStructures:
         import tempfile
 
         from lipsglass.forcefield import ForceField
-        from lipsglass.lammps_runtime import open_lammps
-        from lipsglass.simulation import run_commands, setup_commands
+        from lipsglass.engine.runtime import open_lammps
+        from lipsglass.engine.setup import run_commands, setup_commands
 
         data_file, forcefield, md, log_file, threads = self.args
         self._tmp = tempfile.TemporaryDirectory(prefix="lipsglass-inherent-")
@@ -728,8 +728,8 @@ def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str |
     pe/atom cannot pass unnoticed.
     """
     from lipsglass.forcefield import ForceField
-    from lipsglass.lammps_runtime import open_lammps
-    from lipsglass.simulation import run_commands, setup_commands
+    from lipsglass.engine.runtime import open_lammps
+    from lipsglass.engine.setup import run_commands, setup_commands
 
     ff = ForceField.load(forcefield)
     commands = setup_commands(ff, str(Path(data_file).resolve()), workdir, topology=ff.default_topology_types(),
