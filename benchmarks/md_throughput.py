@@ -29,7 +29,7 @@ from pathlib import Path
 
 from lipsglass.forcefield import ForceField
 from lipsglass.engine.runtime import accelerator_args, lammps_executable, mpiexec_executable
-from lipsglass.md import run_lammps
+from lipsglass.engine.runner import run_lammps
 from lipsglass.engine.setup import setup_commands
 
 HERE = Path(__file__).resolve().parent

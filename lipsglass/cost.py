@@ -36,7 +36,9 @@ from pathlib import Path
 
 from lipsglass.composition import composition_from_config
 from lipsglass.config import load_config, neb_glasses, selected_glasses
-from lipsglass.md import MDSettings, needs_segments, production_protocol, quench_protocol, segment_plan
+from lipsglass.engine.protocols import production_protocol, quench_protocol
+from lipsglass.engine.segments import needs_segments, segment_plan
+from lipsglass.engine.settings import MDSettings
 
 # ---- measured by benchmarks/paper_scale_rehearsal.py, run of 2026-12-07 04:02 UTC on this 2-core
 # machine (Intel Xeon, 23.5 GB) while other users' jobs held the load average at 6-14: LAMMPS loop
@@ -88,7 +90,7 @@ def md_steps(config: dict) -> dict[str, dict]:
     """MD steps and restart segments of the quench and of one production temperature, from the
     same protocols the jobs run (minimisation counted as its maximum iteration count)."""
     md = MDSettings.from_config(config["md"])
-    segment_steps = md.steps(md.segment_ps) if md.segment_ps else None
+    segment_steps = md.segment_steps
     q = config["quench"]
     protocols = {
         "quench": quench_protocol("glass.data", "out.data", md, q),

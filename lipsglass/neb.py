@@ -85,7 +85,7 @@ import numpy as np
 from lipsglass.forcefield import ForceField
 from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.lammpsio import Box, read_data, read_dump
-from lipsglass.md import SimulationFailed, run_lammps
+from lipsglass.engine.runner import SimulationFailed, run_lammps
 from lipsglass.neighbours import nearest_site, neighbour_pairs
 
 log = logging.getLogger(__name__)

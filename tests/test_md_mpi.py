@@ -8,7 +8,7 @@ import pytest
 from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import Composition
 from lipsglass.forcefield import ForceField
-from lipsglass.md import SimulationFailed, run_lammps, run_lammps_mpi
+from lipsglass.engine.runner import SimulationFailed, run_lammps, run_lammps_mpi
 from lipsglass.engine.setup import setup_commands
 
 
