@@ -28,9 +28,9 @@ import tempfile
 from pathlib import Path
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import accelerator_args, lammps_executable, mpiexec_executable
-from lipsglass.md import run_lammps
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.runtime import accelerator_args, lammps_executable, mpiexec_executable
+from lipsglass.engine.runner import run_lammps
+from lipsglass.engine.setup import setup_commands
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE.parent.parent / "shared" / "reference" / "ariga2022"

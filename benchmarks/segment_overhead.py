@@ -18,7 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from lipsglass.md import MDSettings, needs_segments, production_protocol, run_production_job, segment_plan
+from lipsglass.engine.protocols import production_protocol
+from lipsglass.engine.segments import needs_segments, segment_plan
+from lipsglass.engine.settings import MDSettings
+from lipsglass.stages.md import run_production_job
 
 HERE = Path(__file__).resolve().parent
 NAMES = ("trajectory.lammpstrj", "thermo.csv", "final.data", "in.lammps", "provenance.json")

@@ -530,7 +530,7 @@ def write_data_file(built: BuiltGlass, ff: ForceField, path: str | Path) -> Path
     """Write ``built`` as a LAMMPS data file (atom_style full, units real): header with every
     force-field type, Masses with type-name comments, Atoms with image flags, Bonds, Angles,
     Dihedrals. No coefficient sections: the force-field file is the one source of parameters
-    (``lipsglass.simulation.setup_commands`` reads with ``nocoeff``)."""
+    (``lipsglass.engine.setup.setup_commands`` reads with ``nocoeff``)."""
     topo = built.topology
     if topo.atom != ff.type_names:
         raise ValueError(f"glass built with atom types {topo.atom}, force field {ff.name} has {ff.type_names}")

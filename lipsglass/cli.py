@@ -17,7 +17,7 @@ from lipsglass.forcefield import ForceField
 from lipsglass.homology.complex import DEFAULT_MARGIN, SHANNON_RADII
 from lipsglass.homology.persistence import structure_homology
 from lipsglass.homology.rings import DEFAULT_MAX_RING_SIZE
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.lammpsio import iter_dump, read_structure
 from lipsglass.neb.hop import run_single_hop
 from lipsglass.neb.results import FAILED
@@ -42,7 +42,7 @@ COMMAND_MODULES = [
 
 
 def _energy(args: argparse.Namespace) -> int:
-    from lipsglass.energy import evaluate_energy
+    from lipsglass.engine.energy import evaluate_energy
 
     ff = ForceField.load(args.forcefield)
     types = args.types.split(",") if args.types else None

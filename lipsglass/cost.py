@@ -31,12 +31,16 @@ import math
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import composition_from_config
 from lipsglass.config import load_config, neb_glasses, selected_glasses
-from lipsglass.md import MDSettings, needs_segments, production_protocol, quench_protocol, segment_plan
+from lipsglass.engine.protocols import production_protocol, quench_protocol
+from lipsglass.engine.segments import needs_segments, segment_plan
+from lipsglass.engine.settings import MDSettings
+from lipsglass.engine.throughput import nvt_seconds
+from lipsglass.forcefield import ForceField
 from lipsglass.neb.batch import n_batches
 from lipsglass.neb.settings import max_band_ranks, neb_settings
 
@@ -90,7 +94,7 @@ def md_steps(config: dict) -> dict[str, dict]:
     """MD steps and restart segments of the quench and of one production temperature, from the
     same protocols the jobs run (minimisation counted as its maximum iteration count)."""
     md = MDSettings.from_config(config["md"])
-    segment_steps = md.steps(md.segment_ps) if md.segment_ps else None
+    segment_steps = md.segment_steps
     q = config["quench"]
     protocols = {
         "quench": quench_protocol("glass.data", "out.data", md, q),
@@ -321,11 +325,6 @@ def _close(out: list[str], rule: str | None, resources: dict, done: dict, rule_i
 def measure_throughput(config: dict, steps: int = 200) -> float:
     """Atom-steps per second on one core for the first glass of the config (built, minimised
     briefly, then NVT at 300 K), with the config's kspace settings."""
-    from lipsglass.builder import build_glass, write_data_file
-    from lipsglass.forcefield import ForceField
-    from lipsglass.lammps_runtime import open_lammps
-    from lipsglass.simulation import setup_commands
-
     name, entry = next(iter(config["compositions"].items()))
     ff = ForceField.load(config["forcefield"])
     md = MDSettings.from_config(config["md"])
@@ -333,19 +332,7 @@ def measure_throughput(config: dict, steps: int = 200) -> float:
                         min_distance_A=config["build"]["min_distance_A"])
     with tempfile.TemporaryDirectory(prefix="lipsglass-cost-") as tmp:
         data = write_data_file(glass, ff, Path(tmp) / "glass.data")
-        lmp = open_lammps(threads=1)
-        try:
-            for cmd in setup_commands(ff, data, tmp, topology=ff.default_topology_types(),
-                                      kspace=md.kspace_style, kspace_accuracy=md.kspace_accuracy):
-                lmp.command(cmd)
-            for cmd in ["minimize 1e-4 1e-6 100 1000", "velocity all create 300 1", f"timestep {md.timestep_fs}",
-                        "fix integrate all nvt temp 300 300 100", "run 20"]:
-                lmp.command(cmd)
-            start = time.perf_counter()
-            lmp.command(f"run {steps}")
-            seconds = time.perf_counter() - start
-        finally:
-            lmp.close()
+        seconds = nvt_seconds(ff, data, tmp, md, steps)
     return glass.positions.shape[0] * steps / seconds
 
 

@@ -250,7 +250,7 @@ def energy_rows(reference_dir: str | Path | None = None, model: str = "70Li2S-30
     case = f"Ariga's {model} model (8069 atoms), PPPM 1e-5"
     if ref_dir is None:
         return [_not_run("potential energy (kcal/mol)", "Ariga's reference folder not found (--ariga-dir)", case)]
-    from lipsglass.energy import evaluate_energy
+    from lipsglass.engine.energy import evaluate_energy
     from lipsglass.forcefield import ForceField
 
     reference = json.loads((ref_dir / "reference_energies.json").read_text())

@@ -95,7 +95,7 @@ TINY_CONFIG = REPO / "tests" / "config" / "config.yaml"
 def site_lammps_profile(tmp_path_factory) -> Path:
     """A user's profile declaring LAMMPS as an external program, the way a cluster user declares
     the site build (here the environment's own `lmp` binary, run as a separate process)."""
-    from lipsglass.lammps_runtime import lammps_executable
+    from lipsglass.engine.runtime import lammps_executable
     profile = tmp_path_factory.mktemp("site-profile")
     (profile / "config.yaml").write_text(yaml.safe_dump({"config": {"lammps": {
         "executable": lammps_executable(), "launcher": None,

@@ -320,8 +320,8 @@ def test_lammps_reads_the_file_and_gets_the_ideal_bonded_energies(ff, tiny, tmp_
     at the torsion minimum is 3 (K1 + K2) per rotor (the n = 1, 2 terms average over three S1 at
     120 deg; the n = 3 term is zero); the angle energy is the class2 sum of the ideal units,
     which depends on listing S1-Pa-Sc with S1 first."""
-    from lipsglass.lammps_runtime import open_lammps
-    from lipsglass.simulation import run_commands, setup_commands
+    from lipsglass.engine.runtime import open_lammps
+    from lipsglass.engine.setup import run_commands, setup_commands
 
     path = write_data_file(tiny, ff, tmp_path / "tiny.data")
     lmp = open_lammps(log_file=tmp_path / "log.lammps", threads=1)

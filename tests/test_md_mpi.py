@@ -8,8 +8,8 @@ import pytest
 from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import Composition
 from lipsglass.forcefield import ForceField
-from lipsglass.md import SimulationFailed, run_lammps, run_lammps_mpi
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.runner import SimulationFailed, run_lammps, run_lammps_mpi
+from lipsglass.engine.setup import setup_commands
 
 
 def _pe_series(log):

@@ -278,7 +278,7 @@ def _mirror_plane_energy(ff, data, from_id, to_id, x_plane, settings, workdir, y
     """Minimum energy (kcal/mol) with Li ``from_id`` held on the plane x = x_plane (its x force
     zeroed; y, z and all other atoms relaxed), target Li deleted, started with the Li at
     (x_plane, yz_A) (default: its own y, z)."""
-    from lipsglass.md import run_lammps
+    from lipsglass.engine.runner import run_lammps
 
     workdir.mkdir(parents=True, exist_ok=True)
     cmds = _header(ff, data, workdir, settings) + [

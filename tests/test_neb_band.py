@@ -75,7 +75,7 @@ def test_launch_command_uses_partitions_of_several_ranks():
 
 
 def test_launch_command_follows_the_lammps_section():
-    from lipsglass.lammps_runtime import LammpsRuntime
+    from lipsglass.engine.runtime import LammpsRuntime
 
     site = LammpsRuntime.from_config({"executable": "/opt/lammps/bin/lmp_kk", "launcher": "srun --cpu-bind=cores",
                                       "switches": {"neb_batch": "-k on t {threads} -sf kk"}})

@@ -63,7 +63,7 @@ def test_a_quench_log_names_each_stage_and_the_job_time_left(tmp_path):
     from lipsglass.builder import build_glass, write_data_file
     from lipsglass.composition import Composition
     from lipsglass.forcefield import ForceField
-    from lipsglass.md import run_quench_job
+    from lipsglass.stages.md import run_quench_job
 
     cfg = yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
     ff = ForceField.load("ariga2022")

@@ -19,8 +19,11 @@ from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import Composition
 from lipsglass.forcefield import ForceField
 from lipsglass.lammpsio import read_data
-from lipsglass.md import (MDSettings, Segment, SimulationFailed, Stage, production_protocol, quench_protocol,
-                          run_production_job, run_quench_job, segment_plan, window_mean_volume)
+from lipsglass.engine.protocols import Stage, production_protocol, quench_protocol
+from lipsglass.engine.runner import SimulationFailed
+from lipsglass.engine.segments import Segment, segment_plan, window_mean_volume
+from lipsglass.engine.settings import MDSettings
+from lipsglass.stages.md import run_production_job, run_quench_job
 
 CONFIG = yaml.safe_load((REPO / "tests" / "config" / "config.yaml").read_text())
 MD = dict(CONFIG["md"], segment_ps=0.2)
@@ -57,7 +60,7 @@ def run_in_fresh_process(job: tuple, folder: Path) -> None:
     function, arguments = job
     args_file = folder.parent / f"{folder.name}-args.json"
     args_file.write_text(json.dumps(arguments))
-    code = (f"import json; from lipsglass.md import {function.__name__}; "
+    code = (f"import json; from lipsglass.stages.md import {function.__name__}; "
             f"{function.__name__}(**json.load(open({str(args_file)!r})))")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=600)
 
@@ -68,7 +71,7 @@ def kill_after_segments(job: tuple, folder: Path, kind: str, n_done: int) -> int
     function, arguments = job
     args_file = folder.parent / f"{folder.name}-args.json"
     args_file.write_text(json.dumps(arguments))
-    code = (f"import json; from lipsglass.md import {function.__name__}; "
+    code = (f"import json; from lipsglass.stages.md import {function.__name__}; "
             f"{function.__name__}(**json.load(open({str(args_file)!r})))")
     proc = subprocess.Popen([sys.executable, "-c", code])
     progress = folder / f".tmp-{kind}" / "segments.json"

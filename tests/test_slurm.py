@@ -64,7 +64,7 @@ def localrules() -> set[str]:
 def job_env(cluster: OneNodeSlurm) -> dict[str, str]:
     """The submitting shell's environment (jobs inherit it: sbatch --export=ALL). The test node
     runs NEB bands of up to 13 srun ranks on 2 cores: MPICH throttles its idle polling there, as
-    the environment's mpiexec does by itself when oversubscribed (lammps_runtime)."""
+    the environment's mpiexec does by itself when oversubscribed (engine.runtime)."""
     return dict(cluster.env, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                 MPIR_CVAR_CH4_PROGRESS_THROTTLE="1")
 
@@ -232,7 +232,7 @@ def test_the_environment_mpiexec_runs_its_ranks_inside_a_job_of_one_task(slurm, 
     would start the ranks as an srun step the one-task job never gets (it waited for ever); the
     command forks them on the node instead."""
     (tmp_path / "in.lj").write_text(LJ_INPUT)
-    code = ("import subprocess; from lipsglass.lammps_runtime import LammpsRuntime; "
+    code = ("import subprocess; from lipsglass.engine.runtime import LammpsRuntime; "
             "subprocess.run(LammpsRuntime().command('quench', ranks=2, threads=1) + "
             "['-in', 'in.lj', '-log', 'lj.log', '-screen', 'none'], check=True)")
     env = dict(slurm.env, PYTHONPATH=str(REPO))
@@ -379,7 +379,7 @@ def test_profiles_readme_site_profile_plans_and_submits_the_paper_study(tmp_path
 def test_profiles_readme_site_lammps_runs_a_quench_on_slurm(slurm, tmp_path):
     """Step 4: the site-LAMMPS block (its executable replaced by this environment's `lmp`, the one
     LAMMPS build here) runs the tiny glass's quench on 2 ranks through the copied profile."""
-    from lipsglass.lammps_runtime import lammps_executable
+    from lipsglass.engine.runtime import lammps_executable
     _, blocks = readme_blocks()
     site = copy.deepcopy(blocks[2])
     assert site["config"]["lammps"]["executable"] == "/opt/lammps/bin/lmp"

@@ -193,7 +193,7 @@ def test_models_transfer_and_planted_structure(dynamics, models, tmp_path):
 def test_per_atom_energy_includes_kspace(case, tmp_path):
     """pe/atom summed over atoms equals the total energy of an independent evaluation (which
     includes the long-range Coulomb term), and Voronoi cells tile the box."""
-    from lipsglass.energy import evaluate_energy
+    from lipsglass.engine.energy import evaluate_energy
 
     md = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["md"]
     out = tmp_path / "props.csv"

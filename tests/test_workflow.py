@@ -216,7 +216,7 @@ def test_tiny_run_used_the_declared_lammps_and_its_analyses_are_sound(tiny_run):
     """The MD ran with the external `lmp` of the profile; the analyses of the quenched tiny glass
     recover what was built; D at the hottest temperature is finite and positive; the scorecard
     has every claim with a valid verdict."""
-    from lipsglass.lammps_runtime import lammps_executable
+    from lipsglass.engine.runtime import lammps_executable
     cfg = yaml.safe_load(TINY_CONFIG.read_text())
     for replica in ("1", "2"):
         res = tiny_run / "results" / "tiny-A" / f"r{replica}"

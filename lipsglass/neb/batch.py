@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.neb.hop import cached_result, run_hop
 from lipsglass.neb.selection import hops_requested
 from lipsglass.neb.settings import NEBSettings

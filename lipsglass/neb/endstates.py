@@ -44,10 +44,10 @@ import numpy as np
 
 from lipsglass.forcefield import ForceField
 from lipsglass.lammpsio import Box, read_data, read_dump
-from lipsglass.md import SimulationFailed, run_lammps
+from lipsglass.engine.runner import SimulationFailed, run_lammps
 from lipsglass.neb.settings import NEBSettings, to_kcal_mol
 from lipsglass.neighbours import nearest_site
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.setup import setup_commands
 
 
 def file_sha256(path: str | Path) -> str:

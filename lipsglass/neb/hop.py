@@ -22,8 +22,8 @@ from typing import Mapping
 import numpy as np
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import LammpsRuntime
-from lipsglass.md import SimulationFailed
+from lipsglass.engine.runtime import LammpsRuntime
+from lipsglass.engine.runner import SimulationFailed
 from lipsglass.neb.band import converged_band
 from lipsglass.neb.endstates import file_sha256, model_header, prepare_end_states
 from lipsglass.neb.paths import closest_approach, idpp_path, linear_path

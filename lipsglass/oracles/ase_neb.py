@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import open_lammps
+from lipsglass.engine.runtime import open_lammps
 from lipsglass.lammpsio import read_data
-from lipsglass.simulation import setup_commands
+from lipsglass.engine.setup import setup_commands
 from lipsglass.units import KCAL_MOL_TO_EV
 
 

@@ -51,7 +51,7 @@ from lipsglass.figures import note_figure
 from lipsglass.figures.neb import CLASS_LABELS, plot_barrier_distributions, plot_energy_paths
 from lipsglass.forcefield import ForceField
 from lipsglass.jsonio import write_json
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.neb.barrier_statistics import SUMMARY_COLUMNS, summary_rows
 from lipsglass.neb.batch import batch_slice, n_batches, run_batch
 from lipsglass.neb.li_motion import li_motion_by_anion, trajectory_window

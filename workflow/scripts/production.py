@@ -1,6 +1,6 @@
-# Thin wrapper: the protocol lives in lipsglass.md. md.segment_ps and the lammps section are read
+# Thin wrapper: the job lives in lipsglass.stages.md, the protocol in lipsglass.engine. md.segment_ps and the lammps section are read
 # from the config, not params: they change speed and restartability, not results (no rerun).
-from lipsglass.md import run_production_job
+from lipsglass.stages.md import run_production_job
 
 run_production_job(
     glass_data=snakemake.input.data,

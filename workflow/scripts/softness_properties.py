@@ -1,6 +1,6 @@
 # Thin wrapper. LAMMPS runs in this process (the Python module), so of the lammps section only the
 # accelerator switches apply here; an external executable cannot serve an in-process job.
-from lipsglass.lammps_runtime import LammpsRuntime
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.stages.softness_properties import properties_job
 from lipsglass.workflow_logging import redirect_to_log
 

