@@ -74,19 +74,24 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import yaml
 from scipy.optimize import minimize_scalar
 
 from lipsglass.composition import Composition
+from lipsglass.composition import composition_from_config
 from lipsglass.forcefield import ForceField, TopologyTypes
 from lipsglass.lammpsio import Box
 from lipsglass.neighbours import neighbour_pairs
-from lipsglass.units import density_g_cm3 as _density_g_cm3
+from lipsglass.provenance import write_provenance
 from lipsglass.units import AMU_G, ANGSTROM3_TO_CM3
+from lipsglass.units import density_g_cm3 as _density_g_cm3
 
 DEFAULT_DENSITY_G_CM3 = 1.0
 DEFAULT_MIN_DISTANCE_A = 2.2
@@ -582,10 +587,7 @@ def build_glass_job(glass: str, units: dict, forcefield: str, build_config: dict
     """Workflow job (``workflow/scripts/build_glass.py``): build glass ``glass`` from its unit
     counts and the config's ``build`` block (seed, density_g_cm3, min_distance_A), write the
     data file and its provenance. The data file appears only once complete (atomic rename)."""
-    import os
-    import time
 
-    from lipsglass.provenance import write_provenance
 
     missing = {"seed", "density_g_cm3", "min_distance_A"} - set(build_config)
     if missing:
@@ -623,9 +625,7 @@ def _parse_units(text: str) -> dict[str, int]:
 
 
 def _build_command(args: argparse.Namespace) -> int:
-    import yaml
 
-    from lipsglass.composition import composition_from_config
 
     ff = ForceField.load(args.forcefield)
     build = {}

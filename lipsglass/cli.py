@@ -7,17 +7,22 @@ import importlib
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
-from lipsglass.composition import DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES
+from lipsglass.composition import (DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES, Composition, li2s_p2s5_ratio,
+                                   s_excess_over_tie_line, units_from_p_fractions)
+from lipsglass.config import config_key_table, key_table_in
 from lipsglass.config import load_config
+from lipsglass.core.anions import ANIONS
 from lipsglass.d2min import read_frame
+from lipsglass.engine.energy import evaluate_energy
+from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.forcefield import ForceField
 from lipsglass.homology.complex import DEFAULT_MARGIN, SHANNON_RADII
 from lipsglass.homology.persistence import structure_homology
 from lipsglass.homology.rings import DEFAULT_MAX_RING_SIZE
-from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.lammpsio import iter_dump, read_structure
 from lipsglass.neb.hop import run_single_hop
 from lipsglass.neb.results import FAILED
@@ -42,7 +47,6 @@ COMMAND_MODULES = [
 
 
 def _energy(args: argparse.Namespace) -> int:
-    from lipsglass.engine.energy import evaluate_energy
 
     ff = ForceField.load(args.forcefield)
     types = args.types.split(",") if args.types else None
@@ -56,10 +60,6 @@ def _energy(args: argparse.Namespace) -> int:
 def _composition(args: argparse.Namespace) -> int:
     """The ``units:`` block of a glass from its measured speciation, as a config file on stdout:
     YAML that ``--configfile`` reads, the derived numbers as comments."""
-    from lipsglass.core.anions import ANIONS
-    from lipsglass.composition import (Composition, li2s_p2s5_ratio, s_excess_over_tie_line,
-                                       units_from_p_fractions)
-
     asked = {u: getattr(args, u) for u in ANIONS if getattr(args, u)}
     units = units_from_p_fractions(asked, args.atoms, args.fraction_tolerance)
     glass = Composition(args.name, units)
@@ -136,9 +136,7 @@ def _softness(args: argparse.Namespace) -> int:
 def _config_keys(args: argparse.Namespace) -> int:
     """The key table of config/README.md from the schema: printed, or written into a Markdown file
     between its markers."""
-    from pathlib import Path
 
-    from lipsglass.config import config_key_table, key_table_in
 
     table = config_key_table()
     if args.write is None:

@@ -9,8 +9,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from lipsglass.builder import box_edge_A
 from lipsglass.composition import composition_from_config
 from lipsglass.core.settings import RuleSettings
+from lipsglass.forcefield import FORCEFIELD_DIR
 
 # Package data (in the source tree a link to workflow/schemas/config.schema.yaml), so that an
 # installed package validates configs too.
@@ -58,7 +60,6 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
                           f"homology.min_persistence_A2 ({hom['min_persistence_A2']} A^2): a stable volume needs a "
                           f"noise band shorter than the persistence of the rings")
     ff_name = config["forcefield"]
-    from lipsglass.forcefield import FORCEFIELD_DIR
 
     ff_path = FORCEFIELD_DIR / f"{ff_name}.yaml"
     if not ff_path.exists():
@@ -135,7 +136,6 @@ def analysis_minimum_li(config: dict) -> dict[str, tuple[int, str]]:
 
 def cell_size_warnings(config: dict) -> list[str]:
     """Selected glasses too small for an analysis whose claim they would leave "not tested"."""
-    from lipsglass.builder import box_edge_A
 
     messages = []
     need = analysis_minimum_li(config)

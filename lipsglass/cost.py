@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import composition_from_config
 from lipsglass.config import load_config, neb_glasses, selected_glasses
@@ -246,7 +248,6 @@ def profile_resources(rows: list[dict]) -> dict[str, dict[str, int]]:
 
 def profile_tasks(profile: str | Path, rule: str) -> int:
     """``tasks`` of ``rule`` under set-resources of a profile (1 when unset)."""
-    import yaml
 
     data = yaml.safe_load(Path(profile).read_text())
     return int(((data.get("set-resources") or {}).get(rule) or {}).get("tasks", 1))

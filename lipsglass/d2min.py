@@ -13,13 +13,16 @@ Lengths are in Angstrom throughout, D2min in A^2 (or A^2 per neighbour, see ``no
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from lipsglass.lammpsio import Box
+from lipsglass.lammpsio import iter_dump, read_data
 from lipsglass.neighbours import neighbour_lists
+from lipsglass.rdf import first_shell
 
 # First minimum of the Li-S g(r) of the Ariga et al. 70Li2S-30P2S5 model (reference data,
 # ~500 K): peak at 2.45 A, broad minimum (g ~ 0.5 from 3.3 to 3.7 A) that
@@ -164,7 +167,6 @@ def cutoff_from_gr(r: np.ndarray, g: np.ndarray, **kwargs) -> float:
     """D2min neighbour cutoff (A) = first minimum of a Li-X g(r) table, located by the project's
     ``lipsglass.rdf.first_shell`` (keyword arguments are passed on). Raises ValueError if the
     g(r) has no first minimum."""
-    from lipsglass.rdf import first_shell
 
     r_min = first_shell(np.asarray(r, float), np.asarray(g, float), **kwargs)["r_min"]
     if not np.isfinite(r_min):
@@ -313,7 +315,6 @@ def label_mobility(d_cum: np.ndarray, upper: float = 0.9, lower: float = 0.1,
 def read_frame(path: str, type_elements: list[str] | None):
     """(box, ids, elements, positions, is_unwrapped) of a dump's first frame or a data file,
     sorted by atom id; positions are unwrapped when the file allows it."""
-    from lipsglass.lammpsio import iter_dump, read_data
 
     with open(path) as fh:
         head = fh.readline()
@@ -338,7 +339,6 @@ def read_frame(path: str, type_elements: list[str] | None):
 
 
 def _d2min_command(args) -> int:
-    import sys
 
     types = args.type_elements.split(",") if args.type_elements else None
     box0, ids0, el0, pos0, unw0 = read_frame(args.ref, types)

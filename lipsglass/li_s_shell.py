@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from scipy.optimize import curve_fit
 
 from lipsglass.core.anions import ANIONS
 from lipsglass.lammpsio import Box
@@ -119,7 +120,6 @@ def fitted_peak(r: np.ndarray, counts: np.ndarray, half_window_A: float = 0.2) -
     """Centre (A) of a Gaussian + constant fitted to counts / r^2 (a g(r)-like curve) within
     +-half_window_A of its maximum after a 0.05 A moving average; NaN if the fit fails or puts
     the centre outside that window."""
-    from scipy.optimize import curve_fit
 
     r = np.asarray(r, float)
     y = np.asarray(counts, float) / r ** 2

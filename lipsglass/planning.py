@@ -45,16 +45,23 @@ import copy
 import csv
 import json
 import math
+import os
 import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+import yaml
 from scipy import stats
 
+from lipsglass.claims.neb import HARD, SOFT, c9_plan
+from lipsglass.composition import composition_from_config
 from lipsglass.config import neb_glasses
+from lipsglass.config import selected_glasses
 from lipsglass.core.tables import read_rows
+from lipsglass.cost import cost_table
+from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
 
 ALPHA = 0.05
 POWER = 0.80
@@ -198,8 +205,6 @@ def _neb_need(row: Mapping, barriers: Mapping[str, Sequence[Mapping]], config: M
     the range of independent converged hops per origin class and of hops to attempt; the overlay
     asks the middle of the range (the upper yield limit's count, a lower bound, when no hop
     converged) as ``neb.n_per_class`` over at least 2 NEB glasses."""
-    from lipsglass.claims.neb import HARD, SOFT, c9_plan
-    from lipsglass.config import selected_glasses
 
     dim = CLAIM_DIMENSIONS["C9"][0]
     criteria, level = config["claims"]["C9"], float(config["claims"]["level"])
@@ -262,7 +267,6 @@ def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | 
 
 
 def _n_atoms(config: Mapping) -> int:
-    from lipsglass.composition import composition_from_config
 
     return sum(composition_from_config(g, e).n_atoms for g, e in config["compositions"].items())
 
@@ -336,7 +340,6 @@ def combined_changes(needs: Iterable[Need]) -> dict:
 
 
 def md_core_hours(config: Mapping, atom_steps_per_core_s: float) -> float:
-    from lipsglass.cost import cost_table
 
     return float(sum(r["core_hours"] for r in cost_table(dict(config), atom_steps_per_core_s)))
 
@@ -373,7 +376,6 @@ def neb_core_hours_per_hop(barriers: Mapping[str, Sequence[Mapping]], ranks_per_
     (``refined_replicas``) at ``ranks_per_replica`` MPI ranks per image; busy-polling ranks occupy
     min(ranks, ``cores`` of the machine that ran it) cores (None: this machine's). A hop rejected
     at its end states ran one process. An upper bound: the larger band's ranks for the whole hop."""
-    import os
 
     cores = int(cores or os.cpu_count() or 1)
     core_s = []
@@ -393,7 +395,6 @@ def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mappin
                ) -> tuple[list[Need], dict]:
     """Needs of every claim that does not hold (costed) and the config overlay that runs them
     all: undecided claims sized from their intervals, "does not hold" at the paper's scale."""
-    from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
 
     rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
     needs = []
@@ -415,9 +416,7 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
                atom_steps_per_core_s: float | None = None) -> None:
     """The plan as CSV (one row per undecided claim) and the config overlay as YAML, commented
     with the total cost (``snakemake --configfile`` merges it over config/config.yaml)."""
-    import yaml
 
-    from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
 
     rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
     with open(out_csv, "w", newline="") as fh:
@@ -437,7 +436,6 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
         f"# MD of the whole study: {total:.4g} core-hours at {rate:.3g} atom-steps/s per core (python -m lipsglass cost).",
     ]
     if "neb" in overlay and "compositions" in overlay:
-        from lipsglass.composition import composition_from_config
 
         def atoms(c):
             return sum(composition_from_config(g, e).n_atoms for g, e in c["compositions"].items())
@@ -466,7 +464,6 @@ def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str
     rows = [r for path in claim_files for r in read_rows(path)]
     arrhenius = {g: json.loads(Path(p).read_text()) for g, p in arrhenius_files.items()}
     barriers = {g: read_rows(p) for g, p in barrier_files.items()}
-    import yaml
 
     paper = yaml.safe_load(Path(paper_config).read_text()) if paper_config else None
     needs, overlay = study_plan(rows, config, arrhenius, barriers, paper_config=paper)

@@ -27,6 +27,7 @@ from scipy.signal import find_peaks
 
 from lipsglass.lammpsio import Box
 from lipsglass.neighbours import neighbour_pairs
+from lipsglass.speciation import ANIONS, DEFAULT_P_P_CUTOFF, DEFAULT_P_S_CUTOFF, speciate
 
 DEFAULT_R_MAX = 12.0  # Angstrom, used when the cell allows it
 DEFAULT_DR = 0.02  # Angstrom
@@ -307,7 +308,6 @@ def glass_rdfs(frames, elements: Sequence[str], unit_labels: Sequence[str] | Non
     unit_labels: per-atom unit labels (``Speciation.unit``); default: :func:`speciate` on the
     first frame (in the molecular force field the units do not change between frames).
     """
-    from lipsglass.speciation import ANIONS, DEFAULT_P_P_CUTOFF, DEFAULT_P_S_CUTOFF, speciate
 
     frames = _as_frames(frames)
     elements = np.asarray(elements).astype(str)

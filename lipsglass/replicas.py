@@ -23,6 +23,7 @@ import math
 from typing import Sequence
 
 import numpy as np
+from scipy import stats
 
 REPLICA_SEED_STRIDE = 100_003
 
@@ -66,7 +67,6 @@ def combine_replicas(values: Sequence[float], stderrs: Sequence[float | None] | 
                 "reason": "one replica without a standard error: no uncertainty can be given"}
     source = max(candidates, key=candidates.get)
     se = candidates[source]
-    from scipy import stats
     q = float(stats.t.ppf(0.975, n - 1)) if n > 1 else 1.959963984540054
     mean = float(v.mean())
     return {**out, "mean": mean, "stderr": se, "ci95": [mean - q * se, mean + q * se], "stderr_between": between,

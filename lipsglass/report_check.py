@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 # Chromium as root on a machine without network: no sandbox, no background connections

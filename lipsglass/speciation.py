@@ -27,6 +27,8 @@ geometric bonds of all reference models equal their topology bonds (see tests).
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -36,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from lipsglass.core.anions import ANIONS, UNITS
 from lipsglass.lammpsio import Box
+from lipsglass.lammpsio import iter_dump, read_structure
 from lipsglass.neighbours import neighbour_pairs
 
 DEFAULT_P_S_CUTOFF = 2.8  # Angstrom, see module docstring
@@ -231,7 +234,6 @@ def anion_groups(spec: Speciation) -> dict[str, np.ndarray]:
 # ----------------------------------------------------------------------------- command line
 
 def _load(path: str, frame: int, type_elements: str | None):
-    from lipsglass.lammpsio import iter_dump, read_structure
 
     with open(path) as fh:
         is_dump = fh.readline().startswith("ITEM:")
@@ -262,8 +264,6 @@ def _load(path: str, frame: int, type_elements: str | None):
 
 
 def _cli(args) -> int:
-    import json
-    import sys
 
     box, ids, elements, positions = _load(args.file, args.frame, args.type_elements)
     spec = speciate(box, elements, positions, args.p_s_cutoff, args.p_p_cutoff)

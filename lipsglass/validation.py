@@ -26,17 +26,32 @@ do not count as failures, rows that ran and disagree do.
 from __future__ import annotations
 
 import csv
+import gzip
 import html
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+import gudhi
 import numpy as np
+
+from lipsglass.crystals import A_LI2S, li_neighbour, write_li2s
+from lipsglass.d2min import d2min
+from lipsglass.engine.energy import evaluate_energy
+from lipsglass.forcefield import ForceField
+from lipsglass.homology.persistence import alpha_persistence
+from lipsglass.lammpsio import Box, write_dump_frame
+from lipsglass.neb.hop import run_single_hop
+from lipsglass.neb.results import CONVERGED
+from lipsglass.neb.settings import NEBSettings
+from lipsglass.oracles.ase_neb import ase_neb
+from lipsglass.transport.analysis import analyse_trajectory
 
 ARIGA_TYPES = ["P2", "S2", "Pa", "S1", "Sc", "P4", "S4", "Li"]
 
@@ -74,7 +89,6 @@ def random_walk_dump(path: str | Path, n_li: int = 64, n_s: int = 64, n_frames: 
     """Write a LAMMPS dump (id element mol xu yu zu, unwrapped) of ``n_li`` Li random walkers with
     diffusion coefficient ``D_A2_ps`` and ``n_s`` S vibrating (0.2 A) about fixed sites; frames
     ``dt_ps`` apart, one timestep = 1 fs. Returns the planted D in cm^2/s."""
-    from lipsglass.lammpsio import Box, write_dump_frame
 
     rng = np.random.default_rng(seed)
     box = Box(np.zeros(3), np.full(3, box_A))
@@ -100,7 +114,6 @@ def diffusion_rows() -> list[Row]:
         oracle_version = version()
     except ImportError as exc:
         return [_not_run("D (cm^2/s)", f"kinisi is not installed ({exc})", case)]
-    from lipsglass.transport.analysis import analyse_trajectory
 
     with tempfile.TemporaryDirectory(prefix="lipsglass-validate-") as tmp:
         dump = Path(tmp) / "walk.lammpstrj"
@@ -135,8 +148,6 @@ def d2min_row() -> Row:
         oracle_version = version()
     except ImportError as exc:
         return _not_run("D2min (A^2), every atom", f"OVITO is not installed ({exc})", case)
-    from lipsglass.d2min import d2min
-    from lipsglass.lammpsio import Box
 
     rng = np.random.default_rng(11)
     box = Box(np.zeros(3), np.array([14.0, 15.0, 16.0]), np.array([1.5, -1.0, 0.8]))
@@ -160,10 +171,7 @@ def homology_rows() -> list[Row]:
         oracle_version = version()
     except ImportError as exc:
         return [_not_run("H1 persistence diagram (A^2)", f"HomCloud is not installed ({exc})", case)]
-    import gudhi
 
-    from lipsglass.homology.persistence import alpha_persistence
-    from lipsglass.lammpsio import Box
 
     rng = np.random.default_rng(5)
     box = Box(np.zeros(3), np.full(3, 12.0))
@@ -191,7 +199,6 @@ def ring_volume_rows(box, pts: np.ndarray, oracle_version: str, case: str, min_p
     several optimal volumes of a degenerate LP, so its size must agree for >= 90 % of the pairs.
     The shortest-cycle rings have no HomCloud counterpart (its optimal 1-cycles minimise length,
     not the atom count); tests/test_homology_oracle.py compares them where they coincide."""
-    from lipsglass.homology.persistence import alpha_persistence
     from lipsglass.oracles.homcloud_pd import homcloud_stable_volumes
 
     _, rings = alpha_persistence(pts, box, margin=8.0, max_ring_size=60, ring_min_persistence=min_persistence,
@@ -237,8 +244,6 @@ def _unpacked(folder: Path, name: str, tmp: Path) -> Path:
     packed = folder / f"{name}.gz"
     if not packed.is_file():
         raise FileNotFoundError(f"{folder}: neither {name} nor {name}.gz")
-    import gzip
-    import shutil
 
     with gzip.open(packed, "rb") as src, open(tmp / name, "wb") as dst:
         shutil.copyfileobj(src, dst)
@@ -250,8 +255,6 @@ def energy_rows(reference_dir: str | Path | None = None, model: str = "70Li2S-30
     case = f"Ariga's {model} model (8069 atoms), PPPM 1e-5"
     if ref_dir is None:
         return [_not_run("potential energy (kcal/mol)", "Ariga's reference folder not found (--ariga-dir)", case)]
-    from lipsglass.engine.energy import evaluate_energy
-    from lipsglass.forcefield import ForceField
 
     reference = json.loads((ref_dir / "reference_energies.json").read_text())
     with tempfile.TemporaryDirectory(prefix="lipsglass-validate-ariga-") as tmp:
@@ -288,14 +291,8 @@ def neb_row() -> list[Row]:
     try:
         import ase
 
-        from lipsglass.oracles.ase_neb import ase_neb
     except ImportError as exc:
         return [_not_run("NEB barrier (eV)", f"ASE is not installed ({exc})", case)]
-    from lipsglass.crystals import A_LI2S, li_neighbour, write_li2s
-    from lipsglass.forcefield import ForceField
-    from lipsglass.neb.hop import run_single_hop
-    from lipsglass.neb.results import CONVERGED
-    from lipsglass.neb.settings import NEBSettings
 
     ff = ForceField.load("ariga2022")
     version = f"ASE {ase.__version__} (NEB, climbing image, FIRE)"

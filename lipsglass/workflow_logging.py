@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import traceback
 
 

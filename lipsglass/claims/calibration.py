@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from lipsglass.claims.scorecard import write_between_markers
 
 FAMILIES = ("transport", "structure", "classifier", "softness", "neb", "homology")
 
@@ -116,9 +119,7 @@ def table_in(markdown: str) -> str:
 
 
 def _command(args) -> int:
-    import sys
 
-    from lipsglass.claims.scorecard import write_between_markers
 
     text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
     if args.write is None:

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import functools
 import gzip
+import json
+import logging
 import math
 import tempfile
 from pathlib import Path
@@ -40,8 +42,10 @@ import numpy as np
 from scipy import stats
 
 from lipsglass.claims.calibration import CALIBRATION_GLASS, Calibration
+from lipsglass.claims.scorecard import write_claim_rows
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale,
                                       Verdict, combine, decide, se_interval)
+from lipsglass.lammpsio import read_data
 
 C3_ESTIMAND = "accuracy of the RSF logistic model (D_cum labels) at the paper's training size"
 C3_UNIT = "glass replica"
@@ -244,7 +248,6 @@ CAL_TRAIN_GAP = 0.06        # training minus held-out accuracy at a quarter of t
 @functools.lru_cache(maxsize=1)
 def calibration_positions() -> tuple[np.ndarray, np.ndarray]:
     """Li positions (A) and box edges (A) of the demonstration glass (tests/data/glasses)."""
-    from lipsglass.lammpsio import read_data
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "glass.data"
@@ -341,10 +344,7 @@ def calibrate_c3(seed: int = 0, n_draws: int = 400, planted: float = 0.78, level
 
 def claims_job(curve_json: str, criteria: Mapping, level: float, out_csv: str) -> None:
     """``classifier_claims.csv``: the C3 row from the learning curve (``learning_curve_job``)."""
-    import json
-    import logging
 
-    from lipsglass.claims.scorecard import write_claim_rows
 
     verdict = c3_verdict(json.loads(Path(curve_json).read_text()), criteria, level)
     write_claim_rows(out_csv, [verdict.row()])

@@ -51,11 +51,14 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from lipsglass.core.anions import ANIONS
 from lipsglass.claims.calibration import CALIBRATION_GLASS, Calibration
-from lipsglass.core.stats import wilson_interval
 from lipsglass.claims.verdict import NOT_TESTED, Interval, Region, Scale, Verdict, decide
+from lipsglass.core.anions import ANIONS
+from lipsglass.core.stats import wilson_interval
+from lipsglass.lammpsio import read_data
 from lipsglass.neb.results import CONVERGED
+from lipsglass.softness.environment import anion_environment
+from lipsglass.speciation import speciate
 
 SOFT, HARD = "soft", "hard"
 SOURCE_C9 = "results/<glass>/neb/barriers.csv of every NEB glass"
@@ -459,9 +462,6 @@ def calibration_glass_li(path: Path = CALIBRATION_GLASS, radius_A: float = 5.0) 
     tests/data/glasses (speciation from the positions; nearest anion S within ``radius_A``)."""
     key = (str(path), radius_A)
     if key not in _GLASS_CACHE:
-        from lipsglass.lammpsio import read_data
-        from lipsglass.softness.environment import anion_environment
-        from lipsglass.speciation import ANIONS, speciate
 
         with tempfile.TemporaryDirectory() as tmp:
             data_path = Path(tmp) / "glass.data"

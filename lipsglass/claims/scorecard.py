@@ -16,7 +16,10 @@ from pathlib import Path
 
 import yaml
 
+from lipsglass.claims.verdict import Interval, Region, decide
 from lipsglass.claims.verdict import VERDICTS
+from lipsglass.composition import composition_from_config
+from lipsglass.config import selected_glasses
 
 CLAIM_COLUMNS = ("claim", "verdict", "estimand", "estimate", "ci_low", "ci_high", "level", "interval_method",
                  "value_unit", "region", "region_low", "region_high", "margin_reason", "unit_of_independence", "scale", "detail", "source",
@@ -96,8 +99,6 @@ def scorecard(claim_texts: list[dict], claim_files: list[str | Path], plan: dict
 def study_size_text(config: dict) -> str:
     """The study's size for the scorecard's header: glasses x replicas, atoms per glass, and the
     production runs (temperatures, ps)."""
-    from lipsglass.composition import composition_from_config
-    from lipsglass.config import selected_glasses
 
     glasses = selected_glasses(config)
     atoms = sorted(composition_from_config(g, config["compositions"][g]).n_atoms for g in glasses)
@@ -267,7 +268,6 @@ def verdict_agrees_with_interval(row: dict) -> bool:
     be 'not tested'. (A claim of parts shows the part that decided, at the level it was decided.)"""
     if not row.get("estimate"):
         return row["verdict"] == "not tested"
-    from lipsglass.claims.verdict import Interval, Region, decide
 
     interval = Interval(float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]), float(row["level"]))
     region = Region(float(row["region_low"]), float(row["region_high"]))

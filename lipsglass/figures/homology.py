@@ -5,7 +5,6 @@ the precomputed results of ``lipsglass.homology``. Filtration values are alpha^2
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Mapping
 
 import matplotlib

@@ -6,7 +6,6 @@ arrays (see ``lipsglass.neb``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import matplotlib

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import matplotlib
@@ -36,6 +35,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from lipsglass.core.anions import UNITS  # noqa: E402
 from lipsglass.figures import save_figure  # noqa: E402
 from lipsglass.figures.structure import ANION_COLOURS, ANION_TEX  # noqa: E402
+import matplotlib.image as mpimg
 
 # Sphere radii (A) of the drawing: small enough that bonds of a unit stay visible
 ATOM_RADII_A = {"P": 0.55, "S": 0.45, "Li": 0.42}
@@ -185,7 +185,6 @@ def render_scene(scene: Scene, size: tuple[int, int] = (1000, 900), camera_dir=D
     ok, why = ovito_status()
     if not ok:
         raise RuntimeError(why)
-    import matplotlib.image as mpimg
     from ovito.data import DataCollection
     from ovito.pipeline import Pipeline, StaticSource
     from ovito.vis import BondsVis, LinesVis, TachyonRenderer, Viewport

@@ -5,7 +5,6 @@ inputs are precomputed arrays (see ``lipsglass.softness``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Mapping
 
 import matplotlib

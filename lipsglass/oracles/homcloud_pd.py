@@ -3,11 +3,12 @@ workflow) as the oracle of lipsglass.homology's periodic alpha persistence diagr
 
 from __future__ import annotations
 
+from importlib.metadata import version as v
+
 import numpy as np
 
 
 def version() -> str:
-    from importlib.metadata import version as v
 
     return f"HomCloud {v('homcloud')}"
 

@@ -4,13 +4,20 @@ labels (structure stage) and, per panel, softness or a trajectory, and draw them
 
 from __future__ import annotations
 
+import csv
 from typing import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.colors import TwoSlopeNorm
 
+from lipsglass.core.tables import read_rows
 from lipsglass.figures import note_figure, render as R
+from lipsglass.figures.softness import SOFTNESS_LABEL
 from lipsglass.lammpsio import read_data
 from lipsglass.neb.li_motion import traced_li, trajectory_window
+from lipsglass.neighbours import neighbour_pairs
 
 # Rendering resolution (pixels) before the white border is cropped; Tachyon samples per pixel
 RENDER_SIZE = (1400, 1260)
@@ -19,7 +26,6 @@ RENDER_SAMPLES = 4
 
 def _labels_for(ids: np.ndarray, atom_labels: str) -> tuple[np.ndarray, np.ndarray]:
     """Anion type and unit index of atoms ``ids`` from ``atom_labels.csv`` (structure stage)."""
-    import csv
 
     with open(atom_labels) as fh:
         rows = {int(r["id"]): r for r in csv.DictReader(fh)}
@@ -47,11 +53,8 @@ def glass_figure_job(glass: str, data_file: str, atom_labels: str, out_png: str,
     units, unit_index = _labels_for(data.ids, atom_labels)
     li_colours, colourbar, fade = None, None, 0.0
     if softness_csv is not None:
-        from matplotlib.colors import TwoSlopeNorm
 
-        import csv
 
-        from lipsglass.figures.softness import SOFTNESS_LABEL
 
         with open(softness_csv) as fh:
             rows = list(csv.DictReader(fh))
@@ -67,7 +70,6 @@ def glass_figure_job(glass: str, data_file: str, atom_labels: str, out_png: str,
             raise ValueError(f"{softness_csv}: non-finite softness")
         lim = max(float(np.max(np.abs(s))), 1e-12)
         norm = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
-        import matplotlib.pyplot as plt
 
         cmap = plt.get_cmap("coolwarm")
         li_colours = cmap(norm(s))[:, :3]
@@ -92,14 +94,10 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
     (seeded random choice, ``lipsglass.neb.li_motion.traced_li``) nearest to each of
     ``anions``, drawn as lines coloured by time (dark to light purple, a colour no anion has), with every anion unit that
     has an atom within ``radius_A`` of a trace's start, bonded, whole and placed next to the Li."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap, Normalize
 
-    from lipsglass.neighbours import neighbour_pairs
-    from lipsglass.core.tables import read_rows as _read_rows
 
     frames = trajectory_window(trajectory, float(settings["trace_duration_ps"]), float(md["timestep_fs"]))
-    chosen = traced_li(_read_rows(motion_csv), settings, anions)
+    chosen = traced_li(read_rows(motion_csv), settings, anions)
     if not chosen:
         note_figure(f"{glass}: no Li near {', '.join(anions)}", out_png, out_pdf)
         return

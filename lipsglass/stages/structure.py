@@ -9,10 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from lipsglass.composition import Composition
+from lipsglass.core.tables import read_table, write_table
+from lipsglass.figures.structure import plot_partial_rdf
+from lipsglass.figures.structure import plot_sq
+from lipsglass.figures.structure import plot_ternary
 from lipsglass.jsonio import write_json
 from lipsglass.lammpsio import iter_dump, read_data
-from lipsglass.core.tables import read_table, write_table
+from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
+from lipsglass.li_s_shell import DEFAULT_PEAK_BIN_A, measure_frames
 from lipsglass.rdf import coordination_numbers, glass_rdfs, max_rdf_range
+from lipsglass.rdf import first_shell, partial_rdf
 from lipsglass.speciation import speciate
 from lipsglass.structure_factor import fsdp, sq_from_rdf
 
@@ -100,7 +106,6 @@ def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict,
 # ---- figures -------------------------------------------------------------------------------
 
 def ternary_figure_job(speciation_files: dict[str, str], literature_csv: str, out_png: str, out_pdf: str) -> None:
-    from lipsglass.figures.structure import plot_ternary
 
     simulated = []
     for glass, path in speciation_files.items():
@@ -110,14 +115,12 @@ def ternary_figure_job(speciation_files: dict[str, str], literature_csv: str, ou
 
 
 def partial_rdf_figure_job(glass: str, table: str, out_png: str, out_pdf: str) -> None:
-    from lipsglass.figures.structure import plot_partial_rdf
 
     plot_partial_rdf(read_table(table), out_png, out_pdf, title=glass)
 
 
 def sq_figure_job(sq_files: dict[str, str], fsdp_files: dict[str, str], out_png: str, out_pdf: str,
                   weighting: str = "neutron") -> None:
-    from lipsglass.figures.structure import plot_sq
 
     curves = {}
     for glass, path in sq_files.items():
@@ -145,7 +148,6 @@ def physical_minimum_windows(pair_names, settings: dict | None = None) -> dict[s
 
 
 def li_s_window(settings: dict | None) -> tuple[float, float]:
-    from lipsglass.li_s_shell import DEFAULT_MIN_WINDOW_A
 
     return tuple((settings or {}).get("li_s_min_window_A") or DEFAULT_MIN_WINDOW_A)
 
@@ -155,8 +157,6 @@ def li_s_shell_measurement(frames, elements, unit_labels, settings: dict, li_s_g
     sampled frames. The first-shell radius is ``li_s_cutoff_A`` (A) or, when that is null, the
     first minimum of the Li-S g(r) searched in ``li_s_min_window_A`` (``li_s_gr`` = (r, g) when the
     caller has it already, else computed from the frames with bin ``rdf_dr_A``)."""
-    from lipsglass.li_s_shell import DEFAULT_PEAK_BIN_A, measure_frames
-    from lipsglass.rdf import first_shell, partial_rdf
 
     r_cut = settings.get("li_s_cutoff_A")
     if r_cut is None:

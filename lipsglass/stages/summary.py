@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from lipsglass.claims import load_json, read_claim_texts, scorecard, write_claim_rows, write_scorecard
+from lipsglass.claims.structure import structure_claims
+from lipsglass.claims.transport import transport_claims
 from lipsglass.claims.verdict import Scale
 from lipsglass.composition import Composition
 from lipsglass.core.tables import read_table
+from lipsglass.figures.overview import overview_figure
+from lipsglass.planning import read_plan
 
 
 def study_scale(units: dict[str, dict], replicas: int, production_ps: float, note: str = "") -> Scale:
@@ -20,7 +24,6 @@ def structure_claims_job(rdf_tables: dict[str, list[str]], li_s_shell: dict[str,
     """C7 and C13 (:mod:`lipsglass.claims.structure`) from every replica's li_s_shell.json and
     partial_rdf.csv ({composition: [replica files]}); ``criteria``: the config's claims section
     (level, C7, C13)."""
-    from lipsglass.claims.structure import structure_claims
 
     tables = {glass: [read_table(p) for p in paths] for glass, paths in rdf_tables.items()}
     shells = {glass: [load_json(p) for p in paths] for glass, paths in li_s_shell.items()}
@@ -37,7 +40,6 @@ def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict]
                          production_ps: float, criteria: dict, out_csv: str) -> None:
     """C1 and C2 (:mod:`lipsglass.claims.transport`) from every composition's arrhenius.json;
     ``criteria``: the config's claims section (level, C1, C2)."""
-    from lipsglass.claims.transport import transport_claims
 
     arrhenius = {glass: load_json(path) for glass, path in arrhenius_files.items()}
     p2s6 = {glass: Composition(glass, dict(u)).fraction_of_P()["P2S6"] for glass, u in units.items()}
@@ -49,7 +51,6 @@ def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict]
 
 def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str,
                   out_html: str | None = None, plan_csv: str | None = None, scale_note: str = "") -> None:
-    from lipsglass.planning import read_plan
 
     plan = read_plan(plan_csv) if plan_csv else None
     write_scorecard(scorecard(read_claim_texts(claims_yaml), claim_files, plan), out_csv, out_md, config_name, out_html,
@@ -58,6 +59,5 @@ def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md
 
 def overview_job(scorecard_csv: str, panels: dict[str, str], out_png: str, out_pdf: str) -> None:
     """``results/figures/overview.png`` (+ PDF): the verdicts beside ``panels`` {title: PNG}."""
-    from lipsglass.figures.overview import overview_figure
 
     overview_figure(scorecard_csv, list(panels.items()), out_png, out_pdf)
