@@ -277,6 +277,7 @@ def test_bad_arguments(ff, kwargs, match):
         build_glass(Composition("g", {"PS4": 1}), ff, **args)
 
 
+@pytest.mark.slow
 def test_paper_scale_glass_builds(ff):
     comp = Composition("paper", {"PS4": 180, "P2S7": 360, "P2S6": 150})
     built = build_glass(comp, ff, seed=20230401)
@@ -343,6 +344,7 @@ def test_lammps_reads_the_file_and_gets_the_ideal_bonded_energies(ff, tiny, tmp_
     assert energy["eangle"] == pytest.approx(expected_angle, rel=1e-7)
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path):
     out = tmp_path / "cli.data"
     proc = subprocess.run([sys.executable, "-m", "lipsglass", "build-glass", str(out), "--units", "PS4=2,P2S7=1",

@@ -4,6 +4,7 @@ rule. Built from the whole DAG of the tiny config (every job forced, nothing run
 different claims sections (tests/rule_params.py)."""
 
 import json
+import pytest
 import subprocess
 import sys
 
@@ -30,6 +31,7 @@ def _params(tmp_path, name, overlay):
     return json.loads(proc.stdout)
 
 
+@pytest.mark.slow
 def test_claim_keys_change_the_params_of_claim_rules_only(tmp_path):
     base = _params(tmp_path, "base", {"claims": yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]})
     changed = _params(tmp_path, "changed", CHANGED)

@@ -260,6 +260,7 @@ def test_the_end_of_a_run_counts_the_verdicts_of_the_scorecard(tmp_path):
         verdict_counts(csv_path)
 
 
+@pytest.mark.slow
 def test_the_overview_figure_shows_the_verdicts_beside_the_panels(tmp_path):
     import matplotlib.image as mpimg
     import matplotlib.pyplot as plt

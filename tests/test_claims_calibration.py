@@ -9,6 +9,9 @@ import pytest
 
 from lipsglass.claims.calibration import SEED, calibration_functions, run_all, table, table_in
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = [f"C{k}" for k in range(1, 14)]
 

@@ -16,6 +16,9 @@ from lipsglass.softness.diagnostics import learning_curve
 from lipsglass.softness.training import TrainingSet
 from lipsglass.stages import softness_learning_curve as stage
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 CRITERIA = {"min_accuracy": 0.70, "margin": 0.0, "paper_training_li": 2580, "max_extrapolation": 2.0}
 
 

@@ -12,6 +12,9 @@ from lipsglass.core.stats import wilson_interval
 from lipsglass.claims import neb as C
 from lipsglass.claims.calibration import FAMILIES
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 
 # ---- C9 pieces --------------------------------------------------------------------------------
 

@@ -12,6 +12,9 @@ import yaml
 from conftest import REPO
 from lipsglass.claims import softness as cs
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("claim", sorted(cs.CALIBRATIONS))
 def test_calibrated_at_the_margin_with_power_on_a_planted_effect(claim):

@@ -10,6 +10,9 @@ import pytest
 from lipsglass.claims import structure, transport
 from lipsglass.claims.calibration import calibration_functions
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 # power at the planned size, below the rate each function measures by more than its Monte
 # Carlo error (400 draws: SE <= 0.025)
 MIN_POWER = {"C1": 0.80, "C2": 0.90, "C7": 0.70, "C13": 0.90}

@@ -100,6 +100,7 @@ def test_a_second_glass_with_its_counts_charge_and_total():
     ({"PS4": 0.5, "P2S6": 0.5}, 500),
     ({"P2S7": 1.0}, 800),
 ])
+@pytest.mark.slow
 def test_the_cell_nearest_the_target_that_keeps_the_fractions(fractions, target):
     """Brute force over every unit triple up to twice the target: for each P count the triple with
     the nearest P fractions (largest deviation, then sum of squares); of those within 0.005 of the

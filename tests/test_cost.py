@@ -41,6 +41,7 @@ def test_steps_segments_and_core_hours_follow_from_the_config():
     assert rows[1]["segments"] == 1 + 1 + 1 + p["duration_ps"] // segment
 
 
+@pytest.mark.slow
 def test_cli_prints_json_before_anything_runs():
     out = subprocess.run([sys.executable, "-m", "lipsglass", "cost", str(REPO / "config" / "config.yaml"),
                           "--atom-steps-per-core-s", "2e5", "--json"], capture_output=True, text=True, check=True)
@@ -142,6 +143,7 @@ other: 1
     assert write_profile_resources(out, resources, rows) == out
 
 
+@pytest.mark.slow
 def test_profile_errors_name_the_file_or_section(tmp_path):
     with pytest.raises(ValueError, match="set-resources"):
         write_profile_resources("executor: slurm\n", {}, [])

@@ -132,6 +132,7 @@ def test_every_code_block_is_fenced_with_a_known_language(doc):
             pytest.fail(f"{doc}:{k + 1}: indented code block; fence it (```sh, ```yaml or ```text)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_shell_block_runs(doc, tmp_path):
     before = sorted(p.name for p in REPO.iterdir())
@@ -150,6 +151,7 @@ def test_every_shell_block_runs(doc, tmp_path):
     assert sorted(p.name for p in REPO.iterdir()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_yaml_block_parses_and_every_config_overlay_plans(doc, tmp_path):
     for k, (language, block, line) in enumerate(code_blocks(doc)):
@@ -205,6 +207,7 @@ def _as_pattern(path: str) -> str:
     return re.sub(r"batch_\d+", "batch_{b}", path)
 
 
+@pytest.mark.slow
 def test_documented_result_paths_are_planned_outputs(tmp_path):
     """Every `results/...` path the documentation names is an output the default study plans
     (a folder: one that holds planned outputs)."""

@@ -22,6 +22,7 @@ def reference():
 # 70:30 is carried in tests/data (a clone without ../shared checks the force field with it)
 @pytest.mark.parametrize("model", ["70Li2S-30P2S5", pytest.param("67Li2S-33P2S5", marks=requires_shared),
                                    pytest.param("75Li2S-25P2S5", marks=requires_shared)])
+@pytest.mark.slow
 def test_reference_energies_ewald(model, reference):
     ref = reference[model]
     got = evaluate_energy(reference_file(f"{model}.data"), ForceField.load("ariga2022"), GLASS_TYPES, kspace="ewald")
@@ -31,6 +32,7 @@ def test_reference_energies_ewald(model, reference):
     assert got["ecoul_plus_elong"] == pytest.approx(ref["ecoul_plus_elong"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_reference_energy_pppm_through_the_command_line(reference):
     proc = subprocess.run(
         [sys.executable, "-m", "lipsglass", "energy", str(reference_file("70Li2S-30P2S5.data")),

@@ -19,6 +19,9 @@ import pytest
 from lipsglass.claims import homology as claims
 from lipsglass.claims.verdict import DOES_NOT_HOLD, HOLDS
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("claim", ["C11", "C12"])
 def test_wrong_verdicts_at_the_margin_stay_at_the_nominal_rate(claim):

@@ -33,6 +33,9 @@ from conftest import REPO
 from lipsglass import transport as tr
 from lipsglass.config import load_config
 
+# calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
+pytestmark = pytest.mark.slow
+
 CONFIG = load_config(REPO / "config" / "config.yaml")
 DT_PS = float(CONFIG["production"]["dump_interval_ps"])
 N_FRAMES = int(round(float(CONFIG["production"]["duration_ps"]) / DT_PS)) + 1   # frame 0 is dumped too
