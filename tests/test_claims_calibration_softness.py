@@ -11,6 +11,7 @@ import yaml
 
 from conftest import REPO
 from lipsglass.claims import softness as cs
+from lipsglass.claims import softness_statistics as css
 
 # calibration sweeps (Monte Carlo over hundreds of simulated studies): the full suite only
 pytestmark = pytest.mark.slow
@@ -30,22 +31,22 @@ def test_c6_margin_is_the_per_li_r_whose_binned_r_at_paper_scale_is_the_low_end_
     whose median binned r at the paper's 2580 Li reaches 0.90."""
     margin = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["claims"]["C6"]["margin"]
     g = cs.real_glass()
-    derived = [cs.per_li_r_for_binned_r(cs.BINNED_R_LOW_END, g[k], n_sim=200) for k in ("share_p2s6", "share_ps4")]
+    derived = [css.per_li_r_for_binned_r(cs.BINNED_R_LOW_END, g[k], n_sim=200) for k in ("share_p2s6", "share_ps4")]
     assert min(derived) == pytest.approx(margin, abs=0.015)
-    assert cs.median_binned_r(margin, g["share_ps4"]) == pytest.approx(cs.BINNED_R_LOW_END, abs=0.02)
+    assert css.median_binned_r(margin, g["share_ps4"]) == pytest.approx(cs.BINNED_R_LOW_END, abs=0.02)
 
 
 def test_binned_r_depends_on_the_li_count_and_the_per_li_r_does_not():
     """The issue's point: the same per-Li r gives a weaker binned r at the demo's 258 Li than at
     the paper's 2580 (so a demo-scale binned r is no evidence against the paper's)."""
     shares = cs.real_glass()["share_p2s6"]
-    demo, paper = cs.median_binned_r(0.2, shares, n_li=258), cs.median_binned_r(0.2, shares, n_li=2580)
+    demo, paper = css.median_binned_r(0.2, shares, n_li=258), css.median_binned_r(0.2, shares, n_li=2580)
     assert paper > 0.9 and demo < paper - 0.1
     rng = np.random.default_rng(3)
     for n in (258, 2580):
         x = rng.choice(shares, n)
         z = (x - x.mean()) / x.std()
-        rs = [cs.pearson_r(x, 0.2 * z + np.sqrt(1 - 0.04) * rng.normal(size=n)) for _ in range(200)]
+        rs = [css.pearson_r(x, 0.2 * z + np.sqrt(1 - 0.04) * rng.normal(size=n)) for _ in range(200)]
         assert np.mean(rs) == pytest.approx(0.2, abs=0.02)
 
 

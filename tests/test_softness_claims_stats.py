@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from lipsglass.claims.softness import (GlassSoftness, SoftnessCriteria, c4_claim, c5_claim, c6_claim, c8_claim,
-                                       cluster_ratio_interval, fisher_t_interval, ols_slope_interval, softness_claims)
+                                       softness_claims)
+from lipsglass.claims.softness_statistics import cluster_ratio_interval, fisher_t_interval, ols_slope_interval
 from lipsglass.claims.verdict import DOES_NOT_HOLD, HOLDS, NOT_TESTED
 from lipsglass.softness.settings import SoftnessSettings
 
