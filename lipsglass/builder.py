@@ -71,25 +71,17 @@ quickly above it: at 1 g/cm3 a bound of 3 A already fails for a few hundred atom
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
-import os
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy.optimize import minimize_scalar
 
 from lipsglass.composition import Composition
-from lipsglass.composition import composition_from_config
 from lipsglass.forcefield import ForceField, TopologyTypes
 from lipsglass.lammpsio import Box
 from lipsglass.neighbours import neighbour_pairs
-from lipsglass.provenance import write_provenance
 from lipsglass.units import AMU_G, ANGSTROM3_TO_CM3
 from lipsglass.units import density_g_cm3 as _density_g_cm3
 
@@ -580,89 +572,3 @@ def build_summary(built: BuiltGlass) -> dict:
             "box_edge_A": float(built.box.lengths[0]), "density_g_cm3": built.density_g_cm3(),
             "net_charge_e": float(built.charges.sum()), "seed": built.seed,
             "min_distance_A": built.min_distance_A, "forcefield": built.forcefield}
-
-
-def build_glass_job(glass: str, units: dict, forcefield: str, build_config: dict, out_data: str,
-                    out_provenance: str, log: str) -> None:
-    """Workflow job (``workflow/scripts/build_glass.py``): build glass ``glass`` from its unit
-    counts and the config's ``build`` block (seed, density_g_cm3, min_distance_A), write the
-    data file and its provenance. The data file appears only once complete (atomic rename)."""
-
-
-    missing = {"seed", "density_g_cm3", "min_distance_A"} - set(build_config)
-    if missing:
-        raise ValueError(f"build config lacks {sorted(missing)}")
-    start = time.perf_counter()
-    ff = ForceField.load(forcefield)
-    composition = Composition(glass, {k: int(v) for k, v in units.items()})
-    built = build_glass(composition, ff, int(build_config["seed"]),
-                        density_g_cm3=float(build_config["density_g_cm3"]),
-                        min_distance_A=float(build_config["min_distance_A"]))
-    out_data = Path(out_data)
-    out_data.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_data.with_name(out_data.name + ".partial")
-    write_data_file(built, ff, partial)
-    summary = build_summary(built)
-    summary["seconds"] = time.perf_counter() - start
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    Path(log).write_text(json.dumps(summary, indent=1) + "\n")
-    write_provenance(out_provenance, glass=glass, composition_units=dict(units), forcefield=forcefield,
-                     build=dict(build_config), seeds={"build": int(build_config["seed"])}, summary=summary)
-    os.replace(partial, out_data)
-
-
-# --------------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------------
-def _parse_units(text: str) -> dict[str, int]:
-    units = {}
-    for item in text.split(","):
-        key, sep, value = item.partition("=")
-        if not sep or not value.strip().lstrip("-").isdigit():
-            raise ValueError(f"--units expects UNIT=COUNT[,UNIT=COUNT...], got {text!r}")
-        units[key.strip()] = int(value)
-    return units
-
-
-def _build_command(args: argparse.Namespace) -> int:
-
-
-    ff = ForceField.load(args.forcefield)
-    build = {}
-    if args.config:
-        config = yaml.safe_load(Path(args.config).read_text())
-        if args.composition not in config.get("compositions", {}):
-            raise ValueError(f"{args.config}: no composition {args.composition!r}")
-        composition = composition_from_config(args.composition, config["compositions"][args.composition])
-        build = config.get("build", {})
-    elif args.units:
-        composition = Composition(args.composition or "glass", _parse_units(args.units))
-    else:
-        raise ValueError("give --units, or --config with --composition")
-    seed = args.seed if args.seed is not None else build.get("seed")
-    if seed is None:
-        raise ValueError("no seed: give --seed (or a config with build.seed)")
-    density = args.density if args.density is not None else build.get("density_g_cm3", DEFAULT_DENSITY_G_CM3)
-    min_distance = args.min_distance if args.min_distance is not None else build.get("min_distance_A",
-                                                                                     DEFAULT_MIN_DISTANCE_A)
-    built = build_glass(composition, ff, int(seed), density_g_cm3=float(density), min_distance_A=float(min_distance))
-    write_data_file(built, ff, args.output)
-    summary = {"output": str(args.output), **build_summary(built)}
-    json.dump(summary, sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0
-
-
-def register(subparsers) -> None:
-    """Add ``build-glass`` to the ``python -m lipsglass`` command line."""
-    p = subparsers.add_parser("build-glass", help="random starting structure of a glass as a LAMMPS data file")
-    p.add_argument("output", help="data file to write (atom_style full, units real)")
-    p.add_argument("--config", help="study config YAML: takes the composition and the build block from it")
-    p.add_argument("--composition", help="composition name (in --config, or the name of a --units glass)")
-    p.add_argument("--units", help="anion units, e.g. PS4=18,P2S7=36,P2S6=15[,S=0] (Li by neutrality)")
-    p.add_argument("--seed", type=int, help="random seed (default: build.seed of --config)")
-    p.add_argument("--density", type=float, help=f"starting density g/cm3 (default {DEFAULT_DENSITY_G_CM3})")
-    p.add_argument("--min-distance", type=float,
-                   help=f"closest approach of atoms of different units, A (default {DEFAULT_MIN_DISTANCE_A})")
-    p.add_argument("--forcefield", default="ariga2022", help="force-field name or YAML path")
-    p.set_defaults(func=_build_command)

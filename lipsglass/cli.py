@@ -10,9 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import yaml
 
-from lipsglass.composition import (DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES, Composition, li2s_p2s5_ratio,
-                                   s_excess_over_tie_line, units_from_p_fractions)
+from lipsglass.builder import (DEFAULT_DENSITY_G_CM3, DEFAULT_MIN_DISTANCE_A, build_glass, build_summary,
+                               write_data_file)
+from lipsglass.composition import (DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES, Composition, composition_from_config,
+                                   li2s_p2s5_ratio, s_excess_over_tie_line, units_from_p_fractions)
 from lipsglass.config import config_key_table, key_table_in
 from lipsglass.config import load_config
 from lipsglass.core.anions import ANIONS
@@ -36,7 +39,6 @@ from lipsglass.transport.trajectory import parse_type_map
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
 COMMAND_MODULES = [
     "lipsglass.d2min",
-    "lipsglass.builder",
     "lipsglass.cost",
     "lipsglass.claims.calibration",
     "lipsglass.claims.scorecard",
@@ -44,6 +46,44 @@ COMMAND_MODULES = [
     "lipsglass.report_check",
     "lipsglass.validation",
 ]
+
+
+def _parse_units(text: str) -> dict[str, int]:
+    units = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not value.strip().lstrip("-").isdigit():
+            raise ValueError(f"--units expects UNIT=COUNT[,UNIT=COUNT...], got {text!r}")
+        units[key.strip()] = int(value)
+    return units
+
+
+def _build_glass(args: argparse.Namespace) -> int:
+    """A random starting structure of a glass as a LAMMPS data file (``lipsglass.builder``)."""
+    ff = ForceField.load(args.forcefield)
+    build = {}
+    if args.config:
+        config = yaml.safe_load(Path(args.config).read_text())
+        if args.composition not in config.get("compositions", {}):
+            raise ValueError(f"{args.config}: no composition {args.composition!r}")
+        composition = composition_from_config(args.composition, config["compositions"][args.composition])
+        build = config.get("build", {})
+    elif args.units:
+        composition = Composition(args.composition or "glass", _parse_units(args.units))
+    else:
+        raise ValueError("give --units, or --config with --composition")
+    seed = args.seed if args.seed is not None else build.get("seed")
+    if seed is None:
+        raise ValueError("no seed: give --seed (or a config with build.seed)")
+    density = args.density if args.density is not None else build.get("density_g_cm3", DEFAULT_DENSITY_G_CM3)
+    min_distance = args.min_distance if args.min_distance is not None else build.get("min_distance_A",
+                                                                                     DEFAULT_MIN_DISTANCE_A)
+    built = build_glass(composition, ff, int(seed), density_g_cm3=float(density), min_distance_A=float(min_distance))
+    write_data_file(built, ff, args.output)
+    summary = {"output": str(args.output), **build_summary(built)}
+    json.dump(summary, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
 
 
 def _energy(args: argparse.Namespace) -> int:
@@ -320,6 +360,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="element of each atom type in type order, e.g. P,S,P,S,S,P,S,Li, for files "
                         "without an element column or masses")
     p.set_defaults(func=_softness)
+
+    p = sub.add_parser("build-glass", help="random starting structure of a glass as a LAMMPS data file")
+    p.add_argument("output", help="data file to write (atom_style full, units real)")
+    p.add_argument("--config", help="study config YAML: takes the composition and the build block from it")
+    p.add_argument("--composition", help="composition name (in --config, or the name of a --units glass)")
+    p.add_argument("--units", help="anion units, e.g. PS4=18,P2S7=36,P2S6=15[,S=0] (Li by neutrality)")
+    p.add_argument("--seed", type=int, help="random seed (default: build.seed of --config)")
+    p.add_argument("--density", type=float, help=f"starting density g/cm3 (default {DEFAULT_DENSITY_G_CM3})")
+    p.add_argument("--min-distance", type=float,
+                   help=f"closest approach of atoms of different units, A (default {DEFAULT_MIN_DISTANCE_A})")
+    p.add_argument("--forcefield", default="ariga2022", help="force-field name or YAML path")
+    p.set_defaults(func=_build_glass)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     _add_neb_parser(sub)

@@ -355,7 +355,7 @@ def test_command_line(tmp_path):
 
 
 def test_workflow_job_writes_data_log_and_provenance(tmp_path):
-    from lipsglass.builder import build_glass_job
+    from lipsglass.stages.build import build_glass_job
 
     out = tmp_path / "build" / "initial.data"
     build_glass_job(glass="g", units={"PS4": 2, "P2S6": 1}, forcefield="ariga2022",

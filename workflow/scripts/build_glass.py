@@ -1,5 +1,5 @@
 # Thin wrapper: the builder lives in lipsglass.builder.
-from lipsglass.builder import build_glass_job
+from lipsglass.stages.build import build_glass_job
 
 build_glass_job(
     glass=snakemake.wildcards.glass,
