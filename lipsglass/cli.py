@@ -87,7 +87,6 @@ def _build_glass(args: argparse.Namespace) -> int:
 
 
 def _energy(args: argparse.Namespace) -> int:
-
     ff = ForceField.load(args.forcefield)
     types = args.types.split(",") if args.types else None
     result = evaluate_energy(args.file, ff, atom_types=types, kspace=args.kspace,
@@ -176,8 +175,6 @@ def _softness(args: argparse.Namespace) -> int:
 def _config_keys(args: argparse.Namespace) -> int:
     """The key table of config/README.md from the schema: printed, or written into a Markdown file
     between its markers."""
-
-
     table = config_key_table()
     if args.write is None:
         print(table)

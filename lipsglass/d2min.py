@@ -339,7 +339,6 @@ def read_frame(path: str, type_elements: list[str] | None):
 
 
 def _d2min_command(args) -> int:
-
     types = args.type_elements.split(",") if args.type_elements else None
     box0, ids0, el0, pos0, unw0 = read_frame(args.ref, types)
     box1, ids1, el1, pos1, unw1 = read_frame(args.cur, types)

@@ -267,7 +267,6 @@ def plan_need(row: Mapping, config: Mapping, arrhenius: Mapping[str, Mapping] | 
 
 
 def _n_atoms(config: Mapping) -> int:
-
     return sum(composition_from_config(g, e).n_atoms for g, e in config["compositions"].items())
 
 
@@ -340,7 +339,6 @@ def combined_changes(needs: Iterable[Need]) -> dict:
 
 
 def md_core_hours(config: Mapping, atom_steps_per_core_s: float) -> float:
-
     return float(sum(r["core_hours"] for r in cost_table(dict(config), atom_steps_per_core_s)))
 
 
@@ -416,8 +414,6 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
                atom_steps_per_core_s: float | None = None) -> None:
     """The plan as CSV (one row per undecided claim) and the config overlay as YAML, commented
     with the total cost (``snakemake --configfile`` merges it over config/config.yaml)."""
-
-
     rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
     with open(out_csv, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=PLAN_COLUMNS)

@@ -234,7 +234,6 @@ def anion_groups(spec: Speciation) -> dict[str, np.ndarray]:
 # ----------------------------------------------------------------------------- command line
 
 def _load(path: str, frame: int, type_elements: str | None):
-
     with open(path) as fh:
         is_dump = fh.readline().startswith("ITEM:")
     if not is_dump:
@@ -264,7 +263,6 @@ def _load(path: str, frame: int, type_elements: str | None):
 
 
 def _cli(args) -> int:
-
     box, ids, elements, positions = _load(args.file, args.frame, args.type_elements)
     spec = speciate(box, elements, positions, args.p_s_cutoff, args.p_p_cutoff)
     out = {"file": str(args.file), **spec.to_dict()}

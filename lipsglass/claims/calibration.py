@@ -119,8 +119,6 @@ def table_in(markdown: str) -> str:
 
 
 def _command(args) -> int:
-
-
     text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
     if args.write is None:
         print(text)

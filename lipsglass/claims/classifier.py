@@ -344,8 +344,6 @@ def calibrate_c3(seed: int = 0, n_draws: int = 400, planted: float = 0.78, level
 
 def claims_job(curve_json: str, criteria: Mapping, level: float, out_csv: str) -> None:
     """``classifier_claims.csv``: the C3 row from the learning curve (``learning_curve_job``)."""
-
-
     verdict = c3_verdict(json.loads(Path(curve_json).read_text()), criteria, level)
     write_claim_rows(out_csv, [verdict.row()])
     logging.getLogger(__name__).info("C3 %s: %s", verdict.verdict,

@@ -9,7 +9,6 @@ import numpy as np
 
 
 def version() -> str:
-
     return f"HomCloud {v('homcloud')}"
 
 

@@ -94,8 +94,6 @@ def traces_figure_job(glass: str, trajectory: str, atom_labels: str, motion_csv:
     (seeded random choice, ``lipsglass.neb.li_motion.traced_li``) nearest to each of
     ``anions``, drawn as lines coloured by time (dark to light purple, a colour no anion has), with every anion unit that
     has an atom within ``radius_A`` of a trace's start, bonded, whole and placed next to the Li."""
-
-
     frames = trajectory_window(trajectory, float(settings["trace_duration_ps"]), float(md["timestep_fs"]))
     chosen = traced_li(read_rows(motion_csv), settings, anions)
     if not chosen:

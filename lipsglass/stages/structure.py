@@ -106,7 +106,6 @@ def structure_job(glass_data: str, trajectory: str, units: dict, settings: dict,
 # ---- figures -------------------------------------------------------------------------------
 
 def ternary_figure_job(speciation_files: dict[str, str], literature_csv: str, out_png: str, out_pdf: str) -> None:
-
     simulated = []
     for glass, path in speciation_files.items():
         frac = json.loads(Path(path).read_text())["fraction_of_P"]
@@ -115,7 +114,6 @@ def ternary_figure_job(speciation_files: dict[str, str], literature_csv: str, ou
 
 
 def partial_rdf_figure_job(glass: str, table: str, out_png: str, out_pdf: str) -> None:
-
     plot_partial_rdf(read_table(table), out_png, out_pdf, title=glass)
 
 
@@ -148,7 +146,6 @@ def physical_minimum_windows(pair_names, settings: dict | None = None) -> dict[s
 
 
 def li_s_window(settings: dict | None) -> tuple[float, float]:
-
     return tuple((settings or {}).get("li_s_min_window_A") or DEFAULT_MIN_WINDOW_A)
 
 
