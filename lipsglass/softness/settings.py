@@ -167,11 +167,6 @@ class SoftnessSettings:
         otherwise be silently ignored); missing keys take the defaults above."""
         return _from_mapping(cls, cfg, "softness")
 
-    @classmethod
-    def coerce(cls, settings: "SoftnessSettings | Mapping") -> "SoftnessSettings":
-        """``settings`` itself, or parsed from a config mapping (the job boundary)."""
-        return settings if isinstance(settings, cls) else cls.from_config(settings)
-
     def mu_grid(self) -> np.ndarray:
         """RSF Gaussian centres (A) from ``rsf_mu_min_A``..``rsf_mu_max_A`` in ``rsf_mu_step_A``."""
         lo, hi, step = self.rsf_mu_min_A, self.rsf_mu_max_A, self.rsf_mu_step_A
