@@ -101,6 +101,26 @@ def _stop_pid(pid: int, timeout_s: float = 20.0) -> None:
         pass
 
 
+def _is_test_scratch_conf(path: Path) -> bool:
+    """A configuration written by ``OneNodeSlurm.write_conf`` (its scratch folder's name)."""
+    return path.name == "slurm.conf" and path.parent.name.startswith("lipsglass-slurm-")
+
+
+def _controller_running(conf: Path) -> bool:
+    """Whether a slurmctld started with ``-f CONF`` is alive."""
+    wanted = [b"-f", str(conf).encode()]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"slurmctld") and any(argv[i:i + 2] == wanted for i in range(len(argv) - 1)):
+            return True
+    return False
+
+
 @dataclass
 class OneNodeSlurm:
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="lipsglass-slurm-")))
@@ -163,10 +183,7 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP Over
         self.write_conf()
         try:
             self._start_munge()
-            if not RUN_CONF.exists():
-                RUN_CONF.parent.mkdir(parents=True, exist_ok=True)
-                RUN_CONF.symlink_to(self.conf)
-                self.linked_conf = True
+            self._link_run_conf()
             subprocess.run([_executable("slurmctld"), "-f", str(self.conf)], check=True, env=self.env)
             self.started["slurmctld"] = _read_pid(self.scratch / "slurmctld.pid")
             subprocess.run([_executable("slurmd"), "-f", str(self.conf)], check=True, env=self.env)
@@ -176,6 +193,24 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP Over
             self.stop()
             raise
         return self
+
+    def _link_run_conf(self) -> None:
+        """Point RUN_CONF at this cluster's configuration, the one its job steps read. A link left
+        by a test cluster that was killed before it could stop (its slurmctld gone) is replaced:
+        kept, it would send this cluster's job steps to a dead controller ("Unable to contact slurm
+        controller"). Any other file there belongs to a live cluster or to the site: refuse."""
+        if RUN_CONF.is_symlink():
+            target = Path(os.readlink(RUN_CONF))
+            if _is_test_scratch_conf(target) and not _controller_running(target):
+                RUN_CONF.unlink()
+                shutil.rmtree(target.parent, ignore_errors=True)
+        if RUN_CONF.exists() or RUN_CONF.is_symlink():
+            where = f" -> {os.readlink(RUN_CONF)}" if RUN_CONF.is_symlink() else ""
+            raise RuntimeError(f"{RUN_CONF}{where} is in use (a running cluster or the site's configuration): "
+                               "the test cluster's job steps would read it instead of their own")
+        RUN_CONF.parent.mkdir(parents=True, exist_ok=True)
+        RUN_CONF.symlink_to(self.conf)
+        self.linked_conf = True
 
     def _start_munge(self) -> None:
         if _munge_answers():
