@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
 import json
 import sys
 from dataclasses import replace
@@ -12,14 +12,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from lipsglass import cost
 from lipsglass.builder import (DEFAULT_DENSITY_G_CM3, DEFAULT_MIN_DISTANCE_A, build_glass, build_summary,
                                write_data_file)
+from lipsglass.claims.calibration import SEED as CALIBRATION_SEED
+from lipsglass.claims.calibration import TABLE_BEGIN, TABLE_END, run_all, table
+from lipsglass.claims.scorecard import README_BEGIN, README_END, read_claim_rows, readme_table, write_between_markers
 from lipsglass.composition import (DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES, Composition, composition_from_config,
                                    li2s_p2s5_ratio, s_excess_over_tie_line, units_from_p_fractions)
 from lipsglass.config import config_key_table, key_table_in
 from lipsglass.config import load_config
 from lipsglass.core.anions import ANIONS
-from lipsglass.d2min import read_frame
+from lipsglass.d2min import DEFAULT_CUTOFF, DEFAULT_MIN_NEIGHBOURS, NORMALISATIONS, d2min, read_frame
 from lipsglass.engine.energy import evaluate_energy
 from lipsglass.engine.runtime import LammpsRuntime
 from lipsglass.forcefield import ForceField
@@ -30,23 +34,13 @@ from lipsglass.lammpsio import iter_dump, read_structure
 from lipsglass.neb.hop import run_single_hop
 from lipsglass.neb.results import FAILED
 from lipsglass.neb.settings import NEBSettings
+from lipsglass.report_check import check_report
 from lipsglass.softness.model import SoftnessModel
+from lipsglass.speciation import DEFAULT_P_P_CUTOFF, DEFAULT_P_S_CUTOFF, read_speciation_frame, speciate
 from lipsglass.transport.analysis import analyse_trajectory, write_msd_csv
 from lipsglass.transport.settings import TransportSettings
 from lipsglass.transport.trajectory import parse_type_map
-
-# Modules that add sub-commands: each defines ``register(subparsers)``, whose parsers set
-# ``func`` to a callable taking the parsed arguments and returning an exit code.
-COMMAND_MODULES = [
-    "lipsglass.d2min",
-    "lipsglass.cost",
-    "lipsglass.claims.calibration",
-    "lipsglass.claims.scorecard",
-    "lipsglass.speciation",
-    "lipsglass.report_check",
-    "lipsglass.validation",
-]
-
+from lipsglass.validation import validate_job
 
 def _parse_units(text: str) -> dict[str, int]:
     units = {}
@@ -276,6 +270,115 @@ def _diffusion(args: argparse.Namespace) -> int:
     return 0
 
 
+def _d2min(args: argparse.Namespace) -> int:
+    types = args.type_elements.split(",") if args.type_elements else None
+    box0, ids0, el0, pos0, unw0 = read_frame(args.ref, types)
+    box1, ids1, el1, pos1, unw1 = read_frame(args.cur, types)
+    if not np.array_equal(ids0, ids1):
+        raise ValueError(f"{args.ref} and {args.cur} do not hold the same atom ids")
+    if not np.array_equal(el0, el1):
+        raise ValueError(f"{args.ref} and {args.cur} disagree on elements")
+    centres = np.flatnonzero(el0 == args.species)
+    if len(centres) == 0:
+        raise ValueError(f"no {args.species} atoms in {args.ref}")
+    unwrapped = unw0 and unw1
+    res = d2min(box0, pos0 if unwrapped else box0.wrap(pos0), box1, pos1 if unwrapped else box1.wrap(pos1),
+                cutoff=args.cutoff, centres=centres, normalise=args.normalise, unwrapped=unwrapped,
+                min_neighbours=args.min_neighbours)
+    sys.stdout.write("id,d2min_A2,n_neighbours\n")
+    for i, v, n in zip(ids0[res.centres], res.d2min, res.n_neighbours):
+        sys.stdout.write(f"{int(i)},{v:.10g},{int(n)}\n")
+    n_bad = int(np.sum(~res.valid))
+    if n_bad:
+        sys.stderr.write(f"d2min: {n_bad} atoms with < {args.min_neighbours} neighbours or planar "
+                         "neighbourhoods written as nan\n")
+    return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    rate, source = args.atom_steps_per_core_s, "given"
+    if args.measure:
+        rate, source = cost.measure_throughput(config), "measured now on one core"
+    elif rate is None:
+        rate, source = cost.DEFAULT_ATOM_STEPS_PER_CORE_S, f"measured by {cost.REHEARSAL}"
+    md_ranks = cost.profile_md_ranks(args.profile) if args.profile else args.md_ranks
+    rows = cost.study_cost(config, md_ranks=md_ranks, atom_steps_per_core_s=rate)
+    summary = cost.totals(rows, args.nodes, args.cores_per_node)
+    if args.profile:
+        path = Path(args.profile)
+        resources = cost.profile_resources(rows)
+        try:
+            text = cost.write_profile_resources(path.read_text(), resources, rows)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        path.write_text(text)
+        for rule, res in resources.items():
+            print(f"{path}: {rule:<28} runtime {res['runtime']:>6} min  mem_mb {res['mem_mb']:>7}")
+    elif args.json:
+        json.dump({"atom_steps_per_core_s": rate, "source": source, "md_rows": cost.cost_table(config, rate),
+                   "rules": rows, "totals": summary}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(cost.cost_report(config, rows, summary, rate, source, args.nodes, args.cores_per_node))
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _claims_calibration(args: argparse.Namespace) -> int:
+    text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
+    if args.write is None:
+        print(text)
+    else:
+        write_between_markers(args.write, TABLE_BEGIN, TABLE_END, text)
+    return 0
+
+
+def _claims_table(args: argparse.Namespace) -> int:
+    text = readme_table(read_claim_rows(args.scorecard))
+    if args.write is None:
+        print(text)
+    else:
+        write_between_markers(args.write, README_BEGIN, README_END, text)
+    return 0
+
+
+def _speciation(args: argparse.Namespace) -> int:
+    box, ids, elements, positions = read_speciation_frame(args.file, args.frame, args.type_elements)
+    spec = speciate(box, elements, positions, args.p_s_cutoff, args.p_p_cutoff)
+    out = {"file": str(args.file), **spec.to_dict()}
+    if args.atoms_out:
+        with open(args.atoms_out, "w") as fh:
+            fh.write("id,element,unit,role,unit_index\n")
+            for row in zip(ids, elements, spec.unit, spec.role, spec.unit_index):
+                fh.write(",".join(str(v) for v in row) + "\n")
+        out["atoms_out"] = str(args.atoms_out)
+    json.dump(out, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _check_report(args: argparse.Namespace) -> int:
+    expected = [os.path.relpath(p) if os.path.isabs(p) else p for p in args.expect]
+    result = check_report(args.report, expected)
+    print(json.dumps(result, indent=1) if args.json else
+          f"{len(result['shown'])} of {len(expected)} expected results shown with their captions"
+          + "".join(f"\n  problem: {p}" for p in result["problems"]))
+    return 1 if result["problems"] else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    counts = validate_job(args.out, args.ariga_dir)
+    print(f"{counts['pass']} pass, {counts['FAIL']} fail, {counts['not run']} not run: {Path(args.out) / 'agreement.md'}")
+    return 1 if counts["FAIL"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lipsglass", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -369,8 +472,76 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"closest approach of atoms of different units, A (default {DEFAULT_MIN_DISTANCE_A})")
     p.add_argument("--forcefield", default="ariga2022", help="force-field name or YAML path")
     p.set_defaults(func=_build_glass)
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+
+    p = sub.add_parser("d2min", help="Falk-Langer D2min between two LAMMPS frames (CSV id,d2min_A2,n_neighbours)")
+    p.add_argument("ref", help="reference frame: LAMMPS text dump (first frame) or data file")
+    p.add_argument("cur", help="current frame of the same atoms")
+    p.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF,
+                   help=f"neighbour cutoff in the reference frame, A (default {DEFAULT_CUTOFF}: first "
+                        "minimum of the Li-S g(r))")
+    p.add_argument("--species", default="Li", help="element of the centre atoms (default Li)")
+    p.add_argument("--normalise", choices=NORMALISATIONS, default="none",
+                   help="none: plain sum (A^2); per-neighbour: divided by the neighbour count")
+    p.add_argument("--min-neighbours", type=int, default=DEFAULT_MIN_NEIGHBOURS,
+                   help=f"fewer neighbours -> nan (default {DEFAULT_MIN_NEIGHBOURS}; 3 neighbours fit exactly)")
+    p.add_argument("--type-elements", default=None,
+                   help="element of each atom type in type order, e.g. P,S,P,S,S,P,S,Li, for dumps "
+                        "without an element column")
+    p.set_defaults(func=_d2min)
+
+    p = sub.add_parser("cost", help="core-hours and wall time of every heavy rule of a config; "
+                                    "--profile writes runtime/mem_mb into a SLURM profile")
+    p.add_argument("config", help="config YAML (e.g. config/paper.yaml)")
+    p.add_argument("--measure", action="store_true", help="measure the MD throughput now (builds the first glass)")
+    p.add_argument("--atom-steps-per-core-s", type=float, help="MD throughput to assume")
+    p.add_argument("--nodes", type=_positive_int, default=4, help="nodes for the wall-time estimate (default 4)")
+    p.add_argument("--cores-per-node", type=_positive_int, default=128,
+                   help="cores per node assumed for the wall-time estimate (default 128, e.g. 2 x 64-core AMD EPYC)")
+    p.add_argument("--md-ranks", type=_positive_int, default=8,
+                   help="MPI ranks of a quench or production job (default 8, as profiles/slurm; --profile reads its tasks)")
+    p.add_argument("--profile", help="write runtime and mem_mb of the heavy rules into this SLURM profile "
+                                     "(e.g. profiles/slurm/config.yaml), comments kept")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cost)
+
+    p = sub.add_parser("claims-calibration", help="false-verdict rates and power of every claim's test "
+                                                  "(the table of docs/claims.md; minutes)")
+    p.add_argument("--seed", type=int, default=CALIBRATION_SEED,
+                   help=f"seed of the simulations (default {CALIBRATION_SEED})")
+    p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (docs/claims.md)")
+    p.set_defaults(func=_claims_calibration)
+
+    p = sub.add_parser("claims-table", help="the README's claim table from a scorecard CSV")
+    p.add_argument("scorecard", help="results/summary/scorecard.csv of a finished study")
+    p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (README.md)")
+    p.set_defaults(func=_claims_table)
+
+    p = sub.add_parser("speciation", help="PS4/P2S7/P2S6/free-S units from geometry (JSON on stdout)",
+                       description="Thiophosphate speciation of a LAMMPS data file or text dump from elements "
+                                   "and positions only (no topology).")
+    p.add_argument("file", help="LAMMPS data file (elements from masses) or text dump")
+    p.add_argument("--p-s-cutoff", type=float, default=DEFAULT_P_S_CUTOFF,
+                   help=f"P-S bond cutoff in Angstrom (default {DEFAULT_P_S_CUTOFF})")
+    p.add_argument("--p-p-cutoff", type=float, default=DEFAULT_P_P_CUTOFF,
+                   help=f"P-P bond cutoff in Angstrom (default {DEFAULT_P_P_CUTOFF})")
+    p.add_argument("--frame", type=int, default=0, help="dump frame index (0 first, -1 last)")
+    p.add_argument("--type-elements", help="for dumps without an element column: elements of "
+                                           "atom types 1, 2, ... e.g. P,S,P,S,S,P,S,Li")
+    p.add_argument("--atoms-out", help="also write per-atom id,element,unit,role,unit_index CSV")
+    p.set_defaults(func=_speciation)
+
+    p = sub.add_parser("check-report", help="open the HTML report headless and check every figure is shown")
+    p.add_argument("report", help="report.html from snakemake --report")
+    p.add_argument("--expect", nargs="+", required=True,
+                   help="result paths the report must show (as the workflow names them, e.g. results/figures/*.png)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_check_report)
+
+    p = sub.add_parser("validate", help="kernels beside independent implementations: agreement table")
+    p.add_argument("--out", default="results/validation", help="folder of agreement.csv/.md/.html")
+    p.add_argument("--ariga-dir", help="folder of Ariga's models and reference_energies.json")
+    p.set_defaults(func=_validate)
+
     _add_neb_parser(sub)
     return parser
 

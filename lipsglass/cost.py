@@ -25,11 +25,8 @@ climb retries), the time a batch may take, not a measured average.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import re
-import sys
 import tempfile
 from pathlib import Path
 
@@ -37,7 +34,7 @@ import yaml
 
 from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import composition_from_config
-from lipsglass.config import load_config, neb_glasses, selected_glasses
+from lipsglass.config import neb_glasses, selected_glasses
 from lipsglass.engine.protocols import production_protocol, quench_protocol
 from lipsglass.engine.segments import needs_segments, segment_plan
 from lipsglass.engine.settings import MDSettings
@@ -337,83 +334,38 @@ def measure_throughput(config: dict, steps: int = 200) -> float:
     return glass.positions.shape[0] * steps / seconds
 
 
-def _cli(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    rate = args.atom_steps_per_core_s
-    source = "given"
-    if args.measure:
-        rate, source = measure_throughput(config), "measured now on one core"
-    elif rate is None:
-        rate, source = DEFAULT_ATOM_STEPS_PER_CORE_S, f"measured by {REHEARSAL}"
-    md_ranks = args.md_ranks
-    if args.profile:
-        if not Path(args.profile).is_file():
-            raise SystemExit(f"cost: profile {args.profile} not found")
-        try:
-            ranks = {profile_tasks(args.profile, r) for r in MD_RULES}
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise SystemExit(f"cost: {args.profile}: tasks of quench/production under set-resources unreadable ({exc})") from None
-        if len(ranks) != 1:
-            raise SystemExit(f"cost: {args.profile}: quench and production have different tasks {sorted(ranks)}")
-        md_ranks = ranks.pop()
-    rows = study_cost(config, md_ranks=md_ranks, atom_steps_per_core_s=rate)
-    summary = totals(rows, args.nodes, args.cores_per_node)
-    if args.profile:
-        resources = profile_resources(rows)
-        path = Path(args.profile)
-        try:
-            text = write_profile_resources(path.read_text(), resources, rows)
-        except ValueError as exc:
-            raise SystemExit(f"cost: {path}: {exc}") from None
-        path.write_text(text)
-        for rule, res in resources.items():
-            print(f"{path}: {rule:<28} runtime {res['runtime']:>6} min  mem_mb {res['mem_mb']:>7}")
-        return 0
-    if args.json:
-        json.dump({"atom_steps_per_core_s": rate, "source": source, "md_rows": cost_table(config, rate),
-                   "rules": rows, "totals": summary}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-        return 0
-    print(f"MD throughput: {rate:.3g} atom-steps/s per core ({source}); other per-unit costs: {REHEARSAL}")
-    print(f"{'rule':<28} {'jobs':>5} {'tasks':>6} {'wall/job (h)':>13} {'peak/job (MB)':>14} {'core-hours':>11}  basis")
+def profile_md_ranks(profile: str | Path) -> int:
+    """MPI ranks of the MD jobs of a SLURM profile: the one ``tasks`` of quench and production."""
+    if not Path(profile).is_file():
+        raise ValueError(f"profile {profile} not found")
+    try:
+        ranks = {profile_tasks(profile, r) for r in MD_RULES}
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{profile}: tasks of quench/production under set-resources unreadable ({exc})") from None
+    if len(ranks) != 1:
+        raise ValueError(f"{profile}: quench and production have different tasks {sorted(ranks)}")
+    return ranks.pop()
+
+
+def cost_report(config: dict, rows: list[dict], summary: dict, rate: float, source: str, nodes: int,
+                cores_per_node: int) -> str:
+    """The cost table as text: one line per heavy rule, the totals and the wall time on the nodes."""
+    lines = [f"MD throughput: {rate:.3g} atom-steps/s per core ({source}); other per-unit costs: {REHEARSAL}",
+             f"{'rule':<28} {'jobs':>5} {'tasks':>6} {'wall/job (h)':>13} {'peak/job (MB)':>14} {'core-hours':>11}  basis"]
     for r in rows:
-        print(f"{r['rule']:<28} {r['jobs']:>5} {r['tasks']:>6} {r['wall_s'] / 3600:>13.2f} {r['mem_mb']:>14.0f} "
-              f"{r['core_hours']:>11.1f}  {r['basis']}")
-    print(f"MD: {summary['MD']:.0f} core-hours; NEB: {summary['NEB']:.0f} core-hours; "
-          f"analysis: {summary['analysis']:.1f} core-hours (allocated: tasks x wall)")
-    print(f"total: {summary['total']:.0f} core-hours")
+        lines.append(f"{r['rule']:<28} {r['jobs']:>5} {r['tasks']:>6} {r['wall_s'] / 3600:>13.2f} {r['mem_mb']:>14.0f} "
+                     f"{r['core_hours']:>11.1f}  {r['basis']}")
+    lines.append(f"MD: {summary['MD']:.0f} core-hours; NEB: {summary['NEB']:.0f} core-hours; "
+                 f"analysis: {summary['analysis']:.1f} core-hours (allocated: tasks x wall)")
+    lines.append(f"total: {summary['total']:.0f} core-hours")
     if summary["NEB"]:
         batch = neb_batch_cost(config, max(composition_from_config(g, config["compositions"][g]).n_atoms
                                            for g in selected_glasses(config)))
         serial = batch["iterations_per_hop"] * NEB_CORE_S_PER_ATOM_ITERATION * batch["atoms"]
-        print(f"NEB is an upper bound: every minimisation and band at its iteration or step limit; "
-              f"{serial / batch['hop_s']:.0%} of a hop's wall time is its end-state minimisation on one of "
-              f"the job's {batch['tasks']} ranks")
-    print(f"wall time on {args.nodes} nodes of {args.cores_per_node} cores: {summary['wall_h']:.1f} h "
-          f"(the longer of {summary['spread_h']:.1f} h with every core busy and the critical path of one glass, "
-          f"{summary['critical_path_h']:.1f} h)")
-    return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("cost", help="core-hours and wall time of every heavy rule of a config; "
-                                           "--profile writes runtime/mem_mb into a SLURM profile")
-    p.add_argument("config", help="config YAML (e.g. config/paper.yaml)")
-    p.add_argument("--measure", action="store_true", help="measure the MD throughput now (builds the first glass)")
-    p.add_argument("--atom-steps-per-core-s", type=float, help="MD throughput to assume")
-    p.add_argument("--nodes", type=_positive_int, default=4, help="nodes for the wall-time estimate (default 4)")
-    p.add_argument("--cores-per-node", type=_positive_int, default=128,
-                   help="cores per node assumed for the wall-time estimate (default 128, e.g. 2 x 64-core AMD EPYC)")
-    p.add_argument("--md-ranks", type=_positive_int, default=8,
-                   help="MPI ranks of a quench or production job (default 8, as profiles/slurm; --profile reads its tasks)")
-    p.add_argument("--profile", help="write runtime and mem_mb of the heavy rules into this SLURM profile "
-                                     "(e.g. profiles/slurm/config.yaml), comments kept")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cli)
+        lines.append(f"NEB is an upper bound: every minimisation and band at its iteration or step limit; "
+                     f"{serial / batch['hop_s']:.0%} of a hop's wall time is its end-state minimisation on one of "
+                     f"the job's {batch['tasks']} ranks")
+    lines.append(f"wall time on {nodes} nodes of {cores_per_node} cores: {summary['wall_h']:.1f} h "
+                 f"(the longer of {summary['spread_h']:.1f} h with every core busy and the critical path of one glass, "
+                 f"{summary['critical_path_h']:.1f} h)")
+    return "\n".join(lines)

@@ -13,7 +13,6 @@ Lengths are in Angstrom throughout, D2min in A^2 (or A^2 per neighbour, see ``no
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -336,47 +335,3 @@ def read_frame(path: str, type_elements: list[str] | None):
     if data.images is not None:
         return data.box, data.ids[order], elements[order], data.unwrapped_positions()[order], True
     return data.box, data.ids[order], elements[order], data.positions[order], False
-
-
-def _d2min_command(args) -> int:
-    types = args.type_elements.split(",") if args.type_elements else None
-    box0, ids0, el0, pos0, unw0 = read_frame(args.ref, types)
-    box1, ids1, el1, pos1, unw1 = read_frame(args.cur, types)
-    if not np.array_equal(ids0, ids1):
-        raise ValueError(f"{args.ref} and {args.cur} do not hold the same atom ids")
-    if not np.array_equal(el0, el1):
-        raise ValueError(f"{args.ref} and {args.cur} disagree on elements")
-    centres = np.flatnonzero(el0 == args.species)
-    if len(centres) == 0:
-        raise ValueError(f"no {args.species} atoms in {args.ref}")
-    unwrapped = unw0 and unw1
-    res = d2min(box0, pos0 if unwrapped else box0.wrap(pos0), box1, pos1 if unwrapped else box1.wrap(pos1),
-                cutoff=args.cutoff, centres=centres, normalise=args.normalise, unwrapped=unwrapped,
-                min_neighbours=args.min_neighbours)
-    out = sys.stdout
-    out.write("id,d2min_A2,n_neighbours\n")
-    for i, v, n in zip(ids0[res.centres], res.d2min, res.n_neighbours):
-        out.write(f"{int(i)},{v:.10g},{int(n)}\n")
-    n_bad = int(np.sum(~res.valid))
-    if n_bad:
-        sys.stderr.write(f"d2min: {n_bad} atoms with < {args.min_neighbours} neighbours or planar "
-                         "neighbourhoods written as nan\n")
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("d2min", help="Falk-Langer D2min between two LAMMPS frames (CSV id,d2min_A2,n_neighbours)")
-    p.add_argument("ref", help="reference frame: LAMMPS text dump (first frame) or data file")
-    p.add_argument("cur", help="current frame of the same atoms")
-    p.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF,
-                   help=f"neighbour cutoff in the reference frame, A (default {DEFAULT_CUTOFF}: first "
-                        "minimum of the Li-S g(r))")
-    p.add_argument("--species", default="Li", help="element of the centre atoms (default Li)")
-    p.add_argument("--normalise", choices=NORMALISATIONS, default="none",
-                   help="none: plain sum (A^2); per-neighbour: divided by the neighbour count")
-    p.add_argument("--min-neighbours", type=int, default=DEFAULT_MIN_NEIGHBOURS,
-                   help=f"fewer neighbours -> nan (default {DEFAULT_MIN_NEIGHBOURS}; 3 neighbours fit exactly)")
-    p.add_argument("--type-elements", default=None,
-                   help="element of each atom type in type order, e.g. P,S,P,S,S,P,S,Li, for dumps "
-                        "without an element column")
-    p.set_defaults(func=_d2min_command)

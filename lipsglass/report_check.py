@@ -13,9 +13,7 @@ download); Playwright only drives it.
 
 from __future__ import annotations
 
-import argparse
 import html
-import json
 import os
 import re
 import shutil
@@ -113,21 +111,3 @@ def _displayed(page, name: str, mime: str, timeout_ms: float) -> str | None:
         body = frame.content_frame.locator("body")
         return None if body.inner_text().strip() else "HTML page displayed empty"
     return f"no check for {mime} results"
-
-
-def _cli(args: argparse.Namespace) -> int:
-    expected = [os.path.relpath(p) if os.path.isabs(p) else p for p in args.expect]
-    result = check_report(args.report, expected)
-    print(json.dumps(result, indent=1) if args.json else
-          f"{len(result['shown'])} of {len(expected)} expected results shown with their captions"
-          + "".join(f"\n  problem: {p}" for p in result["problems"]))
-    return 1 if result["problems"] else 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("check-report", help="open the HTML report headless and check every figure is shown")
-    p.add_argument("report", help="report.html from snakemake --report")
-    p.add_argument("--expect", nargs="+", required=True,
-                   help="result paths the report must show (as the workflow names them, e.g. results/figures/*.png)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cli)

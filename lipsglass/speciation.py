@@ -27,8 +27,6 @@ geometric bonds of all reference models equal their topology bonds (see tests).
 
 from __future__ import annotations
 
-import json
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -231,9 +229,11 @@ def anion_groups(spec: Speciation) -> dict[str, np.ndarray]:
     return groups
 
 
-# ----------------------------------------------------------------------------- command line
+# ----------------------------------------------------------------------------- reading a frame
 
-def _load(path: str, frame: int, type_elements: str | None):
+def read_speciation_frame(path: str, frame: int = 0, type_elements: str | None = None):
+    """Box, ids, elements and wrapped positions of a LAMMPS data file or of one frame of a text dump
+    (``frame`` -1 is the last; ``type_elements`` "P,S,..." names the types of a dump without elements)."""
     with open(path) as fh:
         is_dump = fh.readline().startswith("ITEM:")
     if not is_dump:
@@ -260,35 +260,3 @@ def _load(path: str, frame: int, type_elements: str | None):
         raise ValueError(f"{path}: dump has no element column; pass --type-elements "
                          "(elements of types 1, 2, ... comma separated)") from exc
     return chosen.box, chosen.ids, np.asarray(elements).astype(str), chosen.box.wrap(chosen.positions())
-
-
-def _cli(args) -> int:
-    box, ids, elements, positions = _load(args.file, args.frame, args.type_elements)
-    spec = speciate(box, elements, positions, args.p_s_cutoff, args.p_p_cutoff)
-    out = {"file": str(args.file), **spec.to_dict()}
-    if args.atoms_out:
-        with open(args.atoms_out, "w") as fh:
-            fh.write("id,element,unit,role,unit_index\n")
-            for row in zip(ids, elements, spec.unit, spec.role, spec.unit_index):
-                fh.write(",".join(str(v) for v in row) + "\n")
-        out["atoms_out"] = str(args.atoms_out)
-    json.dump(out, sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "speciation", help="PS4/P2S7/P2S6/free-S units from geometry (JSON on stdout)",
-        description="Thiophosphate speciation of a LAMMPS data file or text dump from elements "
-                    "and positions only (no topology).")
-    p.add_argument("file", help="LAMMPS data file (elements from masses) or text dump")
-    p.add_argument("--p-s-cutoff", type=float, default=DEFAULT_P_S_CUTOFF,
-                   help=f"P-S bond cutoff in Angstrom (default {DEFAULT_P_S_CUTOFF})")
-    p.add_argument("--p-p-cutoff", type=float, default=DEFAULT_P_P_CUTOFF,
-                   help=f"P-P bond cutoff in Angstrom (default {DEFAULT_P_P_CUTOFF})")
-    p.add_argument("--frame", type=int, default=0, help="dump frame index (0 first, -1 last)")
-    p.add_argument("--type-elements", help="for dumps without an element column: elements of "
-                                           "atom types 1, 2, ... e.g. P,S,P,S,S,P,S,Li")
-    p.add_argument("--atoms-out", help="also write per-atom id,element,unit,role,unit_index CSV")
-    p.set_defaults(func=_cli)

@@ -380,16 +380,3 @@ def write_page(rows: list[Row], out_dir: str | Path) -> dict:
 def validate_job(out_dir: str, reference_dir: str | None = None) -> dict:
     rows = run_all(reference_dir)
     return write_page(rows, out_dir)
-
-
-def _cli(args) -> int:
-    counts = validate_job(args.out, args.ariga_dir)
-    print(f"{counts['pass']} pass, {counts['FAIL']} fail, {counts['not run']} not run: {Path(args.out) / 'agreement.md'}")
-    return 1 if counts["FAIL"] else 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("validate", help="kernels beside independent implementations: agreement table")
-    p.add_argument("--out", default="results/validation", help="folder of agreement.csv/.md/.html")
-    p.add_argument("--ariga-dir", help="folder of Ariga's models and reference_energies.json")
-    p.set_defaults(func=_cli)

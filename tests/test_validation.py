@@ -1,13 +1,11 @@
 """The validation page (lipsglass.validation): its standard cases carry known answers, every row
 that runs agrees within its tolerance, rows that cannot run say why, and a disagreement fails."""
 
-import argparse
 import csv
-
-import pytest
 
 from conftest import TEST_DATA
 from lipsglass import validation as V
+from lipsglass.cli import main
 from lipsglass.transport.analysis import analyse_trajectory
 
 
@@ -39,9 +37,9 @@ def test_every_row_that_runs_agrees_and_the_page_is_written(tmp_path):
 def test_a_disagreeing_row_fails_the_command(tmp_path, monkeypatch):
     monkeypatch.setattr(V, "run_all", lambda reference_dir=None: [
         V.Row("x", "1", "2", "1", "<= 0.1", False, "oracle 1.0"), V.Row("y", passed=None, note="not run: absent")])
-    assert V._cli(argparse.Namespace(out=str(tmp_path), ariga_dir=None)) == 1
+    assert main(["validate", "--out", str(tmp_path)]) == 1
     monkeypatch.setattr(V, "run_all", lambda reference_dir=None: [V.Row("y", passed=None, note="not run: absent")])
-    assert V._cli(argparse.Namespace(out=str(tmp_path), ariga_dir=None)) == 0
+    assert main(["validate", "--out", str(tmp_path)]) == 0
 
 
 def test_reference_dir_is_switchable(tmp_path, monkeypatch):

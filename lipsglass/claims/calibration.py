@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import importlib
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lipsglass.claims.scorecard import write_between_markers
 
 FAMILIES = ("transport", "structure", "classifier", "softness", "neb", "homology")
 
@@ -116,20 +114,3 @@ def table_in(markdown: str) -> str:
     if TABLE_BEGIN not in markdown or TABLE_END not in markdown:
         return ""
     return markdown.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
-
-
-def _command(args) -> int:
-    text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
-    if args.write is None:
-        print(text)
-        return 0
-    write_between_markers(args.write, TABLE_BEGIN, TABLE_END, text)
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("claims-calibration", help="false-verdict rates and power of every claim's test "
-                                                         "(the table of docs/claims.md; minutes)")
-    p.add_argument("--seed", type=int, default=SEED, help=f"seed of the simulations (default {SEED})")
-    p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (docs/claims.md)")
-    p.set_defaults(func=_command)

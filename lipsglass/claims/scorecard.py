@@ -246,22 +246,6 @@ def write_between_markers(path: str | Path, begin: str, end: str, text: str) -> 
     path.write_text(head + begin + "\n" + text + "\n" + end + rest.split(end, 1)[1])
 
 
-def _claims_table_command(args) -> int:
-    text = readme_table(read_claim_rows(args.scorecard))
-    if args.write is None:
-        print(text)
-        return 0
-    write_between_markers(args.write, README_BEGIN, README_END, text)
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("claims-table", help="the README's claim table from a scorecard CSV")
-    p.add_argument("scorecard", help="results/summary/scorecard.csv of a finished study")
-    p.add_argument("--write", metavar="MARKDOWN", help="replace the generated table in this file (README.md)")
-    p.set_defaults(func=_claims_table_command)
-
-
 def verdict_agrees_with_interval(row: dict) -> bool:
     """A claim row's shown interval and region say what its verdict says: inside -> holds,
     entirely outside -> does not hold, straddling -> not tested. A row without an interval must
