@@ -301,7 +301,7 @@ def _cost(args: argparse.Namespace) -> int:
     if args.measure:
         rate, source = cost.measure_throughput(config), "measured now on one core"
     elif rate is None:
-        rate, source = cost.DEFAULT_ATOM_STEPS_PER_CORE_S, f"measured by {cost.REHEARSAL}"
+        rate, source = cost.default_md_rate(config)
     md_ranks = cost.profile_md_ranks(args.profile) if args.profile else args.md_ranks
     rows = cost.study_cost(config, md_ranks=md_ranks, atom_steps_per_core_s=rate)
     summary = cost.totals(rows, args.nodes, args.cores_per_node)

@@ -69,9 +69,44 @@ HOMOLOGY_RSS_MB = 282.6                     # peak RSS (MB)
 REHEARSAL_ATOMS = 7920                      # atoms of the rehearsal glass (P2S6-25 of config/paper.yaml)
 REHEARSAL_WINDOWS = 2                       # softness windows of the rehearsal
 
-# MD throughput of one core in atom-steps per second (LAMMPS' katom-step/s x 1000 on one rank):
-# the default of --atom-steps-per-core-s and of lipsglass.planning
+# MD throughput of one core in atom-steps per second (LAMMPS' katom-step/s x 1000 on one rank) of
+# velocity Verlet (md.run_style verlet): the default of --atom-steps-per-core-s
 DEFAULT_ATOM_STEPS_PER_CORE_S = 1.0 / MD_CORE_S_PER_ATOM_STEP
+
+# ---- cost of one MD step of other md settings, relative to the rehearsal's velocity-Verlet 1 fs step
+# above: LAMMPS loop CPU s per (outer) step of the setting / per step of the current input (velocity
+# Verlet, 1 fs), both on one core, best of 3 interleaved rounds of benchmarks/md_settings.py on the
+# 8069-atom reference glass at 500 K (docs/md_cost.md). Keys: (md.run_style, md.timestep_fs). A longer
+# step costs a little more (more neighbour-list builds per step); an r-RESPA step is an outer step
+# (md.timestep_fs) with the bonded terms evaluated at every inner step: it costs more than a Verlet
+# step, but there are fewer of them per ps (MDSettings.steps).
+MD_SETTINGS_BENCHMARK = "benchmarks/md_settings.py, run of 2026-12-07 (docs/md_cost.md)"
+RESPA_2 = "respa 2 2 bond 1 angle 1 dihedral 1 pair 2 kspace 2"
+STEP_COST = {
+    ("verlet", 1.0): 1.0,
+    ("verlet", 2.0): 1.047,
+    (RESPA_2, 2.0): 1.081,
+}
+
+
+def step_cost(md: dict) -> float:
+    """Cost of one MD step of the ``md`` settings relative to a velocity-Verlet 1 fs step: measured
+    (STEP_COST), else 1.0 for velocity Verlet at another timestep (the same force evaluations per
+    step); an unmeasured r-RESPA setting is refused rather than costed at a guessed rate."""
+    style = md.get("run_style", "verlet")
+    key = (style, float(md.get("timestep_fs", 1.0)))
+    if key in STEP_COST:
+        return STEP_COST[key]
+    if style == "verlet":
+        return 1.0
+    raise ValueError(f"cost: no measured step cost of md.run_style {style!r} at timestep_fs {key[1]:g}; measure "
+                     f"it with benchmarks/md_settings.py and add it to lipsglass.cost.STEP_COST")
+
+
+def md_atom_steps_per_core_s(config: dict) -> float:
+    """Atom-steps (outer steps) per second on one core for the config's md settings: the rehearsal's
+    Verlet 1 fs throughput divided by the measured step cost of the settings."""
+    return DEFAULT_ATOM_STEPS_PER_CORE_S / step_cost(config.get("md") or {})
 
 # ---- margins of the SLURM profile's resources (python -m lipsglass cost --profile) ----------
 # runtime: 1.5x the modelled wall time. The model's per-step costs are this 2-core machine's; a
@@ -176,7 +211,7 @@ def study_cost(config: dict, md_ranks: int = 8, atom_steps_per_core_s: float | N
     glasses = selected_glasses(config)
     replicas = int(config.get("replicas", 1))
     atoms = max(composition_from_config(g, config["compositions"][g]).n_atoms for g in glasses)
-    c_step = MD_CORE_S_PER_ATOM_STEP if atom_steps_per_core_s is None else 1.0 / float(atom_steps_per_core_s)
+    c_step = 1.0 / float(atom_steps_per_core_s or md_atom_steps_per_core_s(config))
     runs = md_steps(config)
     temperatures = config["production"]["temperatures_K"]
     rows = []
@@ -332,6 +367,16 @@ def measure_throughput(config: dict, steps: int = 200) -> float:
         data = write_data_file(glass, ff, Path(tmp) / "glass.data")
         seconds = nvt_seconds(ff, data, tmp, md, steps)
     return glass.positions.shape[0] * steps / seconds
+
+
+def default_md_rate(config: dict) -> tuple[float, str]:
+    """MD atom-steps per second on one core for the config's md settings, and where it comes from."""
+    factor = step_cost(config["md"])
+    source = (f"measured by {REHEARSAL}" if factor == 1.0 else
+              f"velocity Verlet 1 fs measured by {REHEARSAL} / {factor:.3f}, the cost of a step of "
+              f"run_style {config['md'].get('run_style', 'verlet')!r} at {config['md']['timestep_fs']:g} fs "
+              f"measured by {MD_SETTINGS_BENCHMARK}")
+    return md_atom_steps_per_core_s(config), source
 
 
 def profile_md_ranks(profile: str | Path) -> int:

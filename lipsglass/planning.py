@@ -60,8 +60,7 @@ from lipsglass.composition import composition_from_config
 from lipsglass.config import neb_glasses
 from lipsglass.config import selected_glasses
 from lipsglass.core.tables import read_rows
-from lipsglass.cost import cost_table
-from lipsglass.cost import DEFAULT_ATOM_STEPS_PER_CORE_S
+from lipsglass.cost import cost_table, md_atom_steps_per_core_s
 
 ALPHA = 0.05
 POWER = 0.80
@@ -394,7 +393,7 @@ def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mappin
     """Needs of every claim that does not hold (costed) and the config overlay that runs them
     all: undecided claims sized from their intervals, "does not hold" at the paper's scale."""
 
-    rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
+    rate = atom_steps_per_core_s or md_atom_steps_per_core_s(dict(config))
     needs = []
     for r in claim_rows:
         need = (overturn_need(r, config, paper_config) if r["verdict"] == "does not hold" and paper_config
@@ -414,7 +413,7 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
                atom_steps_per_core_s: float | None = None) -> None:
     """The plan as CSV (one row per undecided claim) and the config overlay as YAML, commented
     with the total cost (``snakemake --configfile`` merges it over config/config.yaml)."""
-    rate = atom_steps_per_core_s or DEFAULT_ATOM_STEPS_PER_CORE_S
+    rate = atom_steps_per_core_s or md_atom_steps_per_core_s(dict(config))
     with open(out_csv, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=PLAN_COLUMNS)
         w.writeheader()

@@ -74,7 +74,9 @@ def test_md_wall_time_follows_ranks_and_efficiency():
         work_1 = one[rule]["wall_s"] - segments * cost.MD_STARTUP_S
         work_8 = eight[rule]["wall_s"] - segments * cost.MD_STARTUP_S
         atoms = max(composition_from_config(g, e).n_atoms for g, e in CONFIG["compositions"].items())
-        assert work_1 == pytest.approx(cost.md_steps(CONFIG)[rule]["steps"] * atoms * cost.MD_CORE_S_PER_ATOM_STEP)
+        # an MD step of the config's md settings costs step_cost x a velocity-Verlet 1 fs step
+        step_cost = cost.MD_CORE_S_PER_ATOM_STEP * cost.step_cost(CONFIG["md"])
+        assert work_1 == pytest.approx(cost.md_steps(CONFIG)[rule]["steps"] * atoms * step_cost)
         assert work_8 == pytest.approx(work_1 / (8 * min(1.0, cost.MPI_EFFICIENCY_2_RANKS) ** 3))
         assert eight[rule]["mem_mb"] == pytest.approx(8 * one[rule]["mem_mb"])
 
@@ -166,3 +168,23 @@ def test_readme_states_the_cost_models_paper_scale_totals():
     assert f"{round(t['MD'] + t['analysis'])} without NEB" in section
     assert f"4 nodes of 128 cores: {round(t['wall_h'])} h" in section
     assert f"{round(t['critical_path_h'])} h critical path" in section
+
+
+def test_the_md_settings_set_the_md_throughput_and_a_2_fs_step_halves_the_steps():
+    """md.run_style and md.timestep_fs pick the measured step cost (benchmarks/md_settings.py); an
+    unmeasured r-RESPA setting is refused rather than costed at a guessed rate; an outer step of
+    2 fs halves the steps of every run."""
+    verlet = dict(CONFIG, md={**CONFIG["md"], "timestep_fs": 1.0, "run_style": "verlet"})
+    assert cost.md_atom_steps_per_core_s(verlet) == cost.DEFAULT_ATOM_STEPS_PER_CORE_S
+    for style in ("verlet", cost.RESPA_2):
+        two = dict(CONFIG, md={**CONFIG["md"], "timestep_fs": 2.0, "run_style": style})
+        factor = cost.step_cost(two["md"])
+        assert factor == cost.STEP_COST[(style, 2.0)] and 1.0 <= factor < 2.0   # dearer per step, cheaper per ps
+        assert cost.md_atom_steps_per_core_s(two) == pytest.approx(cost.DEFAULT_ATOM_STEPS_PER_CORE_S / factor)
+        steps_1, steps_2 = cost.md_steps(verlet), cost.md_steps(two)
+        q = CONFIG["quench"]["minimise_max_iterations"]
+        assert steps_2["production"]["steps"] * 2 == steps_1["production"]["steps"]
+        assert (steps_2["quench"]["steps"] - q) * 2 == pytest.approx(steps_1["quench"]["steps"] - q, abs=2)
+    assert cost.step_cost({"timestep_fs": 0.5}) == 1.0          # velocity Verlet at another step: same work per step
+    with pytest.raises(ValueError, match="no measured step cost"):
+        cost.md_atom_steps_per_core_s(dict(CONFIG, md={**CONFIG["md"], "run_style": "respa 2 4"}))

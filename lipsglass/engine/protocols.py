@@ -60,7 +60,7 @@ def model_commands(ff: ForceField, data_file: str | None, workdir: str, md: MDSe
     file or a restart file."""
     return setup_commands(ff, data_file, workdir, topology=ff.default_topology_types(),
                           kspace=md.kspace_style, kspace_accuracy=md.kspace_accuracy,
-                          restart_file=restart_file)
+                          restart_file=restart_file) + ([f"kspace_modify {md.kspace_modify}"] if md.kspace_modify else [])
 
 
 def labelmap_commands(ff: ForceField) -> list[str]:

@@ -17,6 +17,9 @@ class MDSettings:
     pressure_atm: float = 1.0
     thermo_interval_fs: float = 100.0
     segment_ps: float | None = None   # runs longer than this are split into restartable segments
+    run_style: str = "verlet"         # LAMMPS run_style arguments, e.g. r-RESPA "respa 2 2 bond 1 pair 2 kspace 2"
+                                      # (timestep_fs is then the outer step); verlet emits nothing
+    kspace_modify: str | None = None  # LAMMPS kspace_modify arguments (e.g. "diff ad"); None emits nothing
 
     @classmethod
     def from_config(cls, md: dict) -> "MDSettings":

@@ -37,7 +37,8 @@ def thermo_style(extra: str = "") -> list[str]:
 
 def thermo_setup(md: MDSettings) -> list[str]:
     cmds = [f"variable th_{name} equal {expr}" for name, _, expr in THERMO_COLUMNS]
-    return cmds + [f"timestep {md.timestep_fs}"] + thermo_style() + [f"thermo {md.thermo_every}"]
+    run_style = [] if md.run_style == "verlet" else [f"run_style {md.run_style}"]
+    return cmds + [f"timestep {md.timestep_fs}"] + run_style + thermo_style() + [f"thermo {md.thermo_every}"]
 
 
 def thermo_print(name: str, md: MDSettings, thermo_csv: str) -> str:
