@@ -335,7 +335,14 @@ def cmd_throughput(args) -> int:
             fs = args.paper_fs if sname == "paper" else args.demo_fs
             work = out / "throughput" / sname / cand.name
             cmds, md = nvt_input(cand, sysd, fs, work, warmup_fs=args.warmup_fs)
-            log = run_lmp(cand, cmds, work, f"r{rep}")
+            old = work / f"log.r{rep}"
+            if args.reuse and old.exists() and "Loop time" in old.read_text().split("measured")[-1]:
+                log = old.read_text()          # a finished run of an interrupted benchmark
+            elif args.reuse_only:
+                print(f"round {rep} {sname:5s} {cand.name:12s} not finished: left out", flush=True)
+                continue
+            else:
+                log = run_lmp(cand, cmds, work, f"r{rep}")
             res = parse_last_run(log)
             res["timestep_fs"] = md.timestep_fs
             results[sname][cand.name].append(res)
@@ -743,6 +750,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--paper-fs", type=float, default=300.0, help="measured stage length, paper glass (fs)")
     p.add_argument("--demo-fs", type=float, default=2000.0, help="measured stage length, demo glass (fs)")
     p.add_argument("--warmup-fs", type=float, default=50.0, help="NVT stage before the measured one (fs)")
+    p.add_argument("--reuse", action="store_true",
+                   help="take the finished runs of an interrupted benchmark in --out from their logs")
+    p.add_argument("--reuse-only", action="store_true",
+                   help="with --reuse: summarise the finished runs only (unfinished rounds are left out)")
     p.set_defaults(func=cmd_throughput)
     p = common(sub.add_parser("forces"))
     p.add_argument("--systems", nargs="*", default=None, help="paper and/or demo (default both)")
