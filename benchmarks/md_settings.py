@@ -1,11 +1,11 @@
 """MD settings of the paper and demo configs against cheaper candidates: throughput, LAMMPS' timing
 breakdown and physics equivalence, in one run on this machine (issue 28, items 1-2).
 
-    .venv/bin/python benchmarks/md_settings.py throughput  [--out DIR] [--repeats 3]
-    .venv/bin/python benchmarks/md_settings.py forces      [--out DIR]
-    .venv/bin/python benchmarks/md_settings.py drift       [--out DIR] [--nve-ps 10]
-    .venv/bin/python benchmarks/md_settings.py transport   [--out DIR] --candidate NAME
-    .venv/bin/python benchmarks/md_settings.py report      [--out DIR]
+    python benchmarks/md_settings.py throughput  [--out DIR] [--repeats 3]
+    python benchmarks/md_settings.py forces      [--out DIR]
+    python benchmarks/md_settings.py drift       [--out DIR] [--nve-ps 10]
+    python benchmarks/md_settings.py transport   [--out DIR] --candidate NAME
+    python benchmarks/md_settings.py report      [--out DIR]
 
 Systems: ``paper``, the 8069-atom 70Li2S-30P2S5 glass of Ariga et al. (shared/reference/ariga2022,
 converted to the workflow's type order) with config/paper.yaml's ``md`` section; ``demo``, a
