@@ -4,7 +4,7 @@ breakdown and physics equivalence, in one run on this machine (issue 28, items 1
     python benchmarks/md_settings.py throughput  [--out DIR] [--repeats 3]
     python benchmarks/md_settings.py forces      [--out DIR]
     python benchmarks/md_settings.py drift       [--out DIR] [--nve-ps 10]
-    python benchmarks/md_settings.py transport   [--out DIR] --candidate NAME
+    python benchmarks/md_settings.py transport   [--out DIR] --candidates NAME
     python benchmarks/md_settings.py report      [--out DIR]
 
 Systems: ``paper``, the 8069-atom 70Li2S-30P2S5 glass of Ariga et al. (shared/reference/ariga2022,
@@ -45,7 +45,6 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
