@@ -11,7 +11,7 @@ Systems: ``paper``, the 8069-atom 70Li2S-30P2S5 glass of Ariga et al. (shared/re
 converted to the workflow's type order) with config/paper.yaml's ``md`` section; ``demo``, a
 quenched ~800-atom glass of the default study (``--study``, default ../study/results) with
 config/config.yaml's ``md`` section. The input of every run is the workflow's own
-(``lipsglass.md.protocol_commands``: header, thermo.csv writer, NVT stage at 500 K); a candidate
+(``lipsglass.engine.protocols.protocol_commands``: header, thermo.csv writer, NVT stage at 500 K); a candidate
 changes MDSettings fields (what the workflow would emit) and, where the workflow has no key for
 it, edits lines of that input (``Candidate.edits``).
 
@@ -46,16 +46,24 @@ import platform
 import re
 import subprocess
 import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from lipsglass.engine.protocols import Protocol, Stage, protocol_commands
+from lipsglass.engine.runtime import accelerator_args, lammps_executable, mpiexec_executable, open_lammps
+from lipsglass.engine.settings import MDSettings
 from lipsglass.forcefield import ForceField, infer_topology_types
-from lipsglass.lammps_runtime import accelerator_args, lammps_executable, mpiexec_executable
-from lipsglass.lammpsio import read_data
-from lipsglass.md import MDSettings, Protocol, Stage, protocol_commands
+from lipsglass.lammpsio import iter_dump, read_data
+from lipsglass.md_equivalence import (QQR2E_REAL, Check, drift_check, eligibility, energy_drift, force_check,
+                                      paired_check, rdf_check, rms_force_error)
+from lipsglass.rdf import partial_rdfs
+from lipsglass.stages.md import run_production_job
+from lipsglass.transport.analysis import analyse_trajectory
+from lipsglass.transport.settings import analysis_options
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -83,7 +91,6 @@ class Candidate:
     needs: ``none`` (same Hamiltonian, integrator and forces: layout, neighbour lists, output),
     ``integrator`` (same forces, other time stepping), ``forces`` (another Coulomb setting).
     """
-
     name: str
     label: str
     md: dict = field(default_factory=dict)
@@ -401,8 +408,6 @@ def machine_info() -> dict:
 def single_point_forces(cand: Candidate, system: dict, workdir: Path, reference: bool = False) -> tuple[np.ndarray, dict]:
     """Per-atom forces (sorted by atom id) of the system's configuration with the candidate's
     setting, or with the Ewald reference (kspace_style ewald 1e-8, Coulomb pair table off)."""
-    from lipsglass.lammps_runtime import open_lammps
-
     ff = ForceField.load("ariga2022")
     md = md_settings(cand, system["md"])
     protocol = Protocol(str(system["data"]), (), (), ())
@@ -437,8 +442,6 @@ def force_systems(out: Path, study: Path) -> dict[str, dict]:
 
 
 def cmd_forces(args) -> int:
-    from lipsglass.md_equivalence import QQR2E_REAL, rms_force_error
-
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     names = args.candidates or [c.name for c in CANDIDATES + COMBINATIONS if c.physics == "forces"] + ["current"]
@@ -466,9 +469,7 @@ def cmd_forces(args) -> int:
 # ---- (a) NVE drift ------------------------------------------------------------------------------
 
 def cmd_drift(args) -> int:
-    from concurrent.futures import ThreadPoolExecutor
 
-    from lipsglass.md_equivalence import energy_drift
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -522,10 +523,6 @@ def study_glasses(study: Path) -> list[str]:
 def run_analysis(run_dir: Path, transport: dict, structure: dict) -> dict:
     """Li D (the workflow's transport analysis) and the Li-S, P-S g(r) (lipsglass.rdf) of one
     500 K run folder."""
-    from lipsglass.lammpsio import iter_dump
-    from lipsglass.rdf import partial_rdfs
-    from lipsglass.transport import analyse_trajectory, analysis_options
-
     traj = run_dir / "trajectory.lammpstrj"
     dt_ps = float(json.loads((run_dir / "provenance.json").read_text())["dump_interval_ps"])   # time between frames
     # D is the least-squares slope in the workflow's fit window; its bootstrap SE is not used here (the
@@ -549,8 +546,6 @@ RDF_R_MAX = 8.0
 def _produce(job: tuple) -> str:
     """The default study's 500 K production of one glass with a candidate's md settings (the
     workflow's run_production_job; same input glass, protocol and velocity seed as the study)."""
-    from lipsglass.md import run_production_job
-
     study, out, name, md_config, g = job
     src = study / g / "nvt" / "500K"
     prov = json.loads((src / "provenance.json").read_text())
@@ -569,8 +564,6 @@ def _produce(job: tuple) -> str:
 
 
 def cmd_transport(args) -> int:
-    from concurrent.futures import ProcessPoolExecutor
-
     out = args.out
     cand = candidate(args.candidates[0])
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -601,8 +594,6 @@ def equivalence(cand: Candidate, forces: dict, drift: dict, transport: dict, acc
     forces nor integrator (layout, neighbour skin with a check every step, output interval) runs
     the current input's force field evaluation and time stepping: it inherits the current
     input's drift and force checks (its dangerous neighbour builds are checked separately)."""
-    from lipsglass.md_equivalence import Check, drift_check, eligibility, force_check, paired_check, rdf_check
-
     checks = []
     drift_of = cand.name if cand.physics != "none" else "current"
     dc = drift_check(list(drift.get(drift_of, {}).values()))

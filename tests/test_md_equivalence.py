@@ -5,7 +5,9 @@ planted g(r) peak shift, planted force error)."""
 import numpy as np
 import pytest
 
-from lipsglass.md import MDSettings, protocol_commands, Protocol, Stage
+from lipsglass.engine.protocols import Protocol, Stage, protocol_commands
+from lipsglass.engine.settings import MDSettings
+from lipsglass.forcefield import ForceField
 from lipsglass.md_equivalence import (BOLTZMANN_KCAL_MOL_K, DRIFT_BOUND_KT_PER_ATOM_NS, QQR2E_REAL, Check,
                                       drift_check, eligibility, energy_drift, force_check, paired_check, rdf_check,
                                       rms_force_error, statistical_inefficiency)
@@ -124,8 +126,6 @@ def test_eligible_only_when_every_check_ran_and_passed():
 def test_default_md_settings_emit_the_current_input_unchanged(tmp_path):
     """The new md keys (run_style, kspace_modify) emit nothing at their defaults; set, they emit
     run_style after the timestep and kspace_modify after the model's setup (before the labels)."""
-    from lipsglass.forcefield import ForceField
-
     ff = ForceField.load("ariga2022")
     data = tmp_path / "glass.data"
     protocol = Protocol(str(data), (), (Stage("nvt", "nvt temp 500 500 100", 10),), ())
