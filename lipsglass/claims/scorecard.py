@@ -20,6 +20,7 @@ from lipsglass.claims.verdict import Interval, Region, decide
 from lipsglass.claims.verdict import VERDICTS
 from lipsglass.composition import composition_from_config
 from lipsglass.config import selected_glasses
+from lipsglass.core.tables import read_rows
 
 CLAIM_COLUMNS = ("claim", "verdict", "estimand", "estimate", "ci_low", "ci_high", "level", "interval_method",
                  "value_unit", "region", "region_low", "region_high", "margin_reason", "unit_of_independence", "scale", "detail", "source",
@@ -54,8 +55,7 @@ def write_claim_rows(path: str | Path, rows: list[dict]) -> None:
 
 
 def read_claim_rows(path: str | Path) -> list[dict]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    return read_rows(path)
 
 
 def estimate_text(row: dict) -> str:
@@ -196,8 +196,7 @@ def load_json(path: str | Path) -> dict:
 
 def verdict_counts(scorecard_csv: str | Path) -> dict[str, int]:
     """Number of claims of each verdict (:data:`VERDICTS`) in a scorecard CSV (``write_scorecard``)."""
-    with open(scorecard_csv, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_rows(scorecard_csv)
     unknown = {r["verdict"] for r in rows} - set(VERDICTS)
     if unknown:
         raise ValueError(f"{scorecard_csv}: verdicts {sorted(unknown)} not among {VERDICTS}")

@@ -32,7 +32,6 @@ does not hold when some glass's interval at the Bonferroni level over the glasse
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from typing import Mapping
@@ -43,6 +42,7 @@ from scipy import stats
 from lipsglass.claims.calibration import Calibration
 from lipsglass.claims.verdict import (DEFAULT_LEVEL, DOES_NOT_HOLD, HOLDS, NOT_TESTED, Interval, Region, Scale,
                                       Verdict, decide, decide_parts, se_interval, union_level)
+from lipsglass.core.tables import read_rows
 
 C1_UNIT = "eV per unit P2S6 fraction of P"
 C1_REASON = ("a rise of Ea by the margin x 0.2 (the studied P2S6 range 0.05-0.25 of P) changes D(300 K) by "
@@ -250,8 +250,7 @@ def c1_verdict(arrhenius: Mapping[str, Mapping], p2s6_fraction: Mapping[str, flo
 
 def experimental_glass_span(experimental_csv: str | Path) -> tuple[float, float]:
     """(min, max) S/cm of the experimental conductivities of kind 'glass'."""
-    with open(experimental_csv) as fh:
-        exp = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    exp = read_rows(experimental_csv, comments=True)
     values = np.array([float(r["sigma_S_cm"]) for r in exp if r["kind"] == "glass"])
     if not len(values):
         raise ValueError(f"{experimental_csv}: no rows of kind 'glass'")

@@ -14,10 +14,17 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 
-def read_rows(path: str | Path) -> list[dict]:
-    """Rows of the CSV table ``path`` as dicts keyed by its header (values as strings)."""
+def read_rows(path: str | Path, comments: bool = False, required: Sequence[str] = ()) -> list[dict]:
+    """Rows of the CSV table ``path`` as dicts keyed by its header (values as strings).
+    ``comments``: lines starting with ``#`` (after blanks) are skipped, as in the hand-written
+    reference tables. ``required``: columns the header must have (ValueError naming the missing)."""
     with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+        lines = (line for line in fh if not line.lstrip().startswith("#")) if comments else fh
+        reader = csv.DictReader(lines)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: missing columns {missing} (need {', '.join(required)})")
+        return list(reader)
 
 
 def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable) -> None:

@@ -3,7 +3,6 @@ paper's figures (read back from their PNGs, as the workflow drew them)."""
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 
 from lipsglass.claims import VERDICT_COLOURS, VERDICTS
+from lipsglass.core.tables import read_rows
 from lipsglass.figures import save_figure
 
 
@@ -18,8 +18,7 @@ def overview_figure(scorecard_csv: str | Path, panels: list[tuple[str, str | Pat
                     out_pdf: str | Path) -> None:
     """Left: one line per claim (id, figure, verdict on its colour, statement); right: the
     ``panels`` (title, PNG) in a 2-column grid."""
-    with open(scorecard_csv, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_rows(scorecard_csv)
     n_rows = max(1, -(-len(panels) // 2))
     fig = plt.figure(figsize=(18, 4.5 * n_rows))
     grid = fig.add_gridspec(n_rows, 3, width_ratios=[1.25, 1, 1], wspace=0.05, hspace=0.15)

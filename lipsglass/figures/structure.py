@@ -4,7 +4,6 @@ anion (paper Fig. 1D), and S(q) with the FSDP marked (the Fig. 1C snapshot is re
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -14,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from lipsglass.core.anions import ANIONS
+from lipsglass.core.tables import read_rows
 from lipsglass.figures import save_figure
 
 ANION_COLOURS = {"PS4": "#1f77b4", "P2S7": "#2ca02c", "P2S6": "#d62728", "Li": "#ff7f0e",
@@ -26,8 +26,7 @@ def read_literature_csv(path: str | Path) -> list[dict]:
     """Literature speciation points: CSV with columns name, PS4, P2S7, P2S6, source (any
     non-negative amounts; they are normalised to fractions in the plot). Lines starting with
     '#' are comments."""
-    with open(path) as fh:
-        rows = list(csv.DictReader(line for line in fh if not line.lstrip().startswith("#")))
+    rows = read_rows(path, comments=True)
     need = {"name", *ANIONS, "source"}
     if rows and not need <= set(rows[0]):
         raise ValueError(f"{path}: needs columns {sorted(need)}, has {sorted(rows[0])}")

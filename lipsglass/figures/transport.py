@@ -8,7 +8,6 @@ symmetric on the log axis; nothing is clipped.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -19,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from lipsglass.core.tables import read_rows  # noqa: E402
 from lipsglass.figures import save_figure  # noqa: E402
 from lipsglass.transport.arrhenius import ArrheniusFit  # noqa: E402
 from lipsglass.transport.diffusion import DiffusionResult  # noqa: E402
@@ -62,20 +62,15 @@ def plot_arrhenius(fits: Mapping[str, ArrheniusFit], out_png: str | Path, out_pd
 def read_experimental_conductivity(path: str | Path) -> list[dict]:
     """Experimental conductivities from a CSV with columns label, sigma_S_cm, T_K, kind,
     citation (one row per measurement). Raises ValueError on missing columns or bad numbers."""
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = set(EXPERIMENT_COLUMNS) - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: missing columns {sorted(missing)} (need {', '.join(EXPERIMENT_COLUMNS)})")
-        rows = []
-        for k, row in enumerate(reader, start=2):
-            try:
-                sigma, T = float(row["sigma_S_cm"]), float(row["T_K"])
-            except ValueError:
-                raise ValueError(f"{path}:{k}: sigma_S_cm and T_K must be numbers") from None
-            if not (sigma > 0 and T > 0):
-                raise ValueError(f"{path}:{k}: sigma_S_cm and T_K must be positive")
-            rows.append({**row, "sigma_S_cm": sigma, "T_K": T})
+    rows = []
+    for k, row in enumerate(read_rows(path, comments=True, required=EXPERIMENT_COLUMNS), start=2):
+        try:
+            sigma, T = float(row["sigma_S_cm"]), float(row["T_K"])
+        except ValueError:
+            raise ValueError(f"{path}:{k}: sigma_S_cm and T_K must be numbers") from None
+        if not (sigma > 0 and T > 0):
+            raise ValueError(f"{path}:{k}: sigma_S_cm and T_K must be positive")
+        rows.append({**row, "sigma_S_cm": sigma, "T_K": T})
     return rows
 
 

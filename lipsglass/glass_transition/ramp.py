@@ -17,12 +17,12 @@ atm, scan rates in K/ps.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 from lipsglass import units
+from lipsglass.core.tables import read_rows
 
 __all__ = ["ATM_A3_TO_KCAL_MOL", "QUANTITY_UNITS", "QUANTITY_COLUMN", "load_ramp", "bin_in_temperature"]
 
@@ -49,12 +49,7 @@ def load_ramp(thermo_csv: str | Path, stage: str = "cool", *, temperature_axis: 
         raise ValueError(f"temperature_axis must be 'ramp' or 'measured', got {temperature_axis!r}")
     if enthalpy_pressure not in ("imposed", "instantaneous"):
         raise ValueError(f"enthalpy_pressure must be 'imposed' or 'instantaneous', got {enthalpy_pressure!r}")
-    with open(thermo_csv, newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("stage", *_RAMP_COLUMNS) if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{thermo_csv}: missing columns {missing}")
-        rows = [r for r in reader if r["stage"] == stage]
+    rows = [r for r in read_rows(thermo_csv, required=("stage", *_RAMP_COLUMNS)) if r["stage"] == stage]
     if len(rows) < 3:
         raise ValueError(f"{thermo_csv}: {len(rows)} rows of stage {stage!r}; need >= 3")
     col = {c: np.array([float(r[c]) for r in rows]) for c in _RAMP_COLUMNS}

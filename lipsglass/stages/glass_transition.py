@@ -26,7 +26,6 @@ Files:
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from pathlib import Path
@@ -52,8 +51,7 @@ def read_reference_densities(path: str | Path) -> dict:
     """Reference densities of a CSV (label, density_g_cm3, kind, source; '#' comment lines) as the
     mapping ``tg_composition_job`` compares with: {'<label>_g_cm3': value, 'sources': {...}}.
     Raises ValueError on a missing column or a non-positive density."""
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    rows = read_rows(path, comments=True)
     out: dict = {"sources": {}}
     for k, row in enumerate(rows, start=1):
         try:

@@ -4,7 +4,6 @@ labels (structure stage) and, per panel, softness or a trajectory, and draw them
 
 from __future__ import annotations
 
-import csv
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -27,8 +26,7 @@ RENDER_SAMPLES = 4
 def _labels_for(ids: np.ndarray, atom_labels: str) -> tuple[np.ndarray, np.ndarray]:
     """Anion type and unit index of atoms ``ids`` from ``atom_labels.csv`` (structure stage)."""
 
-    with open(atom_labels) as fh:
-        rows = {int(r["id"]): r for r in csv.DictReader(fh)}
+    rows = {int(r["id"]): r for r in read_rows(atom_labels)}
     missing = [int(i) for i in ids if int(i) not in rows]
     if missing:
         raise ValueError(f"{atom_labels}: no label for atom ids {missing[:5]}{' ...' if len(missing) > 5 else ''}")
@@ -56,8 +54,7 @@ def glass_figure_job(glass: str, data_file: str, atom_labels: str, out_png: str,
 
 
 
-        with open(softness_csv) as fh:
-            rows = list(csv.DictReader(fh))
+        rows = read_rows(softness_csv)
         if not rows or not {"id", "S"} <= set(rows[0]):
             raise ValueError(f"{softness_csv}: needs columns id and S")
         s_by_id = {int(r["id"]): float(r["S"]) if r["S"] != "" else np.nan for r in rows}
