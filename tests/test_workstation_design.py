@@ -182,3 +182,23 @@ def test_committed_workstation_overlay_validates():
     config = load_study_config("config/workstation_transport.yaml")
     p = config["production"]
     assert all(type(T) is int for T in p["temperatures_K"]) and set(p["durations_ps"]) <= set(p["temperatures_K"])
+
+
+def test_replica_spread_prefers_diffusive_runs():
+    runs = ws_runs(s=0.3)
+    for r in runs:   # at 500 K two compositions also have long diffusive runs with a smaller spread
+        r["diffusive"] = False
+    extra = [dict(r, D_cm2_s=r["D_cm2_s"] * math.exp(-(0.3 - 0.1) / math.sqrt(2) * (1 if r["replica"] == "2" else -1)),
+                  diffusive=True) for r in runs if r["T_K"] == 500 and r["glass"] in ("P2S6-5", "P2S6-25")]
+    spread = W.replica_spread_ln_d(runs + extra)
+    assert spread[500.0][0] == pytest.approx(0.1) and spread[500.0][1] == 2
+    assert spread[300.0][0] == pytest.approx(0.3) and spread[300.0][1] == 5
+
+
+def test_c2_needs_a_positive_d_of_every_composition_at_the_hottest_glassy_temperature():
+    runs = ws_runs()
+    for r in runs:
+        if r["glass"] == "P2S6-15" and r["T_K"] == 500:
+            r["D_cm2_s"] = -1e-7   # noise on an immobile species: no sigma to extrapolate
+    d = W.workstation_transport_design(runs, {}, ws_config(), experimental_span=(1e-4, 1e-3), max_replicas=4)
+    assert not d["feasible"] and "without a positive D at 500 K" in d["reason"]
