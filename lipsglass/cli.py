@@ -21,7 +21,7 @@ from lipsglass.claims.scorecard import README_BEGIN, README_END, read_claim_rows
 from lipsglass.composition import (DEFAULT_FRACTION_TOLERANCE, UNIT_CHARGES, Composition, composition_from_config,
                                    li2s_p2s5_ratio, s_excess_over_tie_line, units_from_p_fractions)
 from lipsglass.config import config_key_table, key_table_in
-from lipsglass.config import load_config
+from lipsglass.config import load_config, load_study_config
 from lipsglass.core.anions import ANIONS
 from lipsglass.d2min import DEFAULT_CUTOFF, DEFAULT_MIN_NEIGHBOURS, NORMALISATIONS, d2min, read_frame
 from lipsglass.engine.energy import evaluate_energy
@@ -41,6 +41,7 @@ from lipsglass.transport.analysis import analyse_trajectory, write_msd_csv
 from lipsglass.transport.settings import TransportSettings
 from lipsglass.transport.trajectory import parse_type_map
 from lipsglass.validation import validate_job
+from lipsglass.workstation_design import design_from_results, write_workstation_overlay
 
 def _parse_units(text: str) -> dict[str, int]:
     units = {}
@@ -296,7 +297,7 @@ def _d2min(args: argparse.Namespace) -> int:
 
 
 def _cost(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_study_config(args.config)
     rate, source = args.atom_steps_per_core_s, "given"
     if args.measure:
         rate, source = cost.measure_throughput(config), "measured now on one core"
@@ -371,6 +372,16 @@ def _check_report(args: argparse.Namespace) -> int:
           f"{len(result['shown'])} of {len(expected)} expected results shown with their captions"
           + "".join(f"\n  problem: {p}" for p in result["problems"]))
     return 1 if result["problems"] else 0
+
+
+def _workstation_plan(args: argparse.Namespace) -> int:
+    """The workstation transport design (C1/C2 at this cell size) from a finished study's results
+    folder, written as a config overlay (``lipsglass.workstation_design``)."""
+    config = load_study_config(args.config)
+    design, n_runs = design_from_results(args.results, config, args.experimental)
+    write_workstation_overlay(design, config, args.out, source=f"From the study in {args.results} ({n_runs} runs).")
+    print(design.get("basis") or design.get("reason"))
+    return 0 if design.get("feasible") else 1
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -491,7 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("cost", help="core-hours and wall time of every heavy rule of a config; "
                                     "--profile writes runtime/mem_mb into a SLURM profile")
-    p.add_argument("config", help="config YAML (e.g. config/paper.yaml)")
+    p.add_argument("config", nargs="+",
+                   help="config YAML (e.g. config/paper.yaml), or several merged in order as snakemake --configfile "
+                        "does; an overlay (e.g. config/workstation_transport.yaml) is merged over config/config.yaml")
     p.add_argument("--measure", action="store_true", help="measure the MD throughput now (builds the first glass)")
     p.add_argument("--atom-steps-per-core-s", type=float, help="MD throughput to assume")
     p.add_argument("--nodes", type=_positive_int, default=4, help="nodes for the wall-time estimate (default 4)")
@@ -503,6 +516,16 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(e.g. profiles/slurm/config.yaml), comments kept")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cost)
+
+    p = sub.add_parser("workstation-plan",
+                       help="the workstation transport design (C1/C2 at this cell size) from a finished study")
+    p.add_argument("--results", default="results", help="the finished study's results folder (default results)")
+    p.add_argument("--config", nargs="+", default=["config/config.yaml"],
+                   help="the study's config file(s), merged as snakemake --configfile does (default config/config.yaml)")
+    p.add_argument("--experimental", default="config/experimental_conductivity.csv",
+                   help="experimental conductivities (C2's span)")
+    p.add_argument("--out", default="config/workstation_transport.yaml", help="overlay to write")
+    p.set_defaults(func=_workstation_plan)
 
     p = sub.add_parser("claims-calibration", help="false-verdict rates and power of every claim's test "
                                                   "(the table of docs/claims.md; minutes)")

@@ -3,6 +3,7 @@ the offending key, plus the semantic checks a schema cannot express."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from lipsglass.forcefield import FORCEFIELD_DIR
 # Package data (in the source tree a link to workflow/schemas/config.schema.yaml), so that an
 # installed package validates configs too.
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
+# The workflow's own configfile (Snakefile: config/config.yaml, package data as the schema is): the
+# base a --configfile overlay is merged over by load_study_config
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "data" / "shipped_config.yaml"
 
 
 class ConfigError(ValueError):
@@ -168,10 +172,23 @@ def _check_cell_sizes(config: dict) -> None:
                               f"(python -m lipsglass composition --atoms 800 gives a demonstration-size cell)")
 
 
+def production_duration_ps(production: dict, temperature_K: float) -> float:
+    """NVT production length (ps) of the run at ``temperature_K``: ``production.durations_ps``
+    of that temperature (whole kelvin keys) where listed, else ``production.duration_ps``; the
+    value as configured (a run's params, so a study without durations_ps keeps the ones it had)."""
+    by_T = {int(T): ps for T, ps in (production.get("durations_ps") or {}).items()}
+    return by_T.get(int(round(float(temperature_K))), production["duration_ps"])
+
+
 def _check_analysed_temperatures(config: dict) -> None:
     """Analyses read production runs: their temperatures must be production temperatures (whole
-    kelvin, compared exactly: the run folders are named by them)."""
+    kelvin, compared exactly: the run folders are named by them); so must the temperatures of
+    ``production.durations_ps``."""
     produced = sorted(config["production"]["temperatures_K"])
+    for T in config["production"].get("durations_ps") or {}:
+        if isinstance(T, bool) or not isinstance(T, int) or T not in produced:
+            raise ConfigError(f"config key production.durations_ps.{T}: not one of production.temperatures_K "
+                              f"{[int(t) for t in produced]} (whole kelvin)")
     wanted = {"production.fine_T_K": config["production"]["fine_T_K"]}
     for section in ("structure", "softness", "neb", "homology"):
         for key, value in config.get(section, {}).items():
@@ -185,6 +202,41 @@ def _check_analysed_temperatures(config: dict) -> None:
 
 def load_config(path: str | Path) -> dict:
     return validate_config(yaml.safe_load(Path(path).read_text()))
+
+
+def merge_config(base: dict, overlay: dict) -> dict:
+    """``overlay`` merged over ``base`` as ``snakemake --configfile`` does: nested sections key by
+    key, anything else (lists included) replaced; neither argument is changed."""
+    out = copy.deepcopy(base)
+    for key, value in (overlay or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_study_config(paths, default: str | Path | None = None) -> dict:
+    """The validated configuration of ``snakemake --configfile <paths>``: the files merged in order.
+    A first file that lacks a required top-level key of the schema is an overlay (e.g.
+    config/workstation_transport.yaml, config/reproduction.yaml) and is merged over ``default``
+    (the workflow's config/config.yaml); a complete one (config/paper.yaml) stands alone."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not paths:
+        raise ConfigError("no config file given")
+    docs = [yaml.safe_load(Path(p).read_text()) or {} for p in paths]
+    required = _schema().get("required", [])
+    if all(k in docs[0] for k in required):
+        config = docs[0]
+    else:
+        base = Path(default) if default is not None else DEFAULT_CONFIG_PATH
+        if not base.is_file():
+            raise ConfigError(f"{paths[0]} is an overlay (no {[k for k in required if k not in docs[0]]}) and the "
+                              f"base config {base} is missing: give the base first")
+        config = merge_config(yaml.safe_load(base.read_text()), docs[0])
+    for doc in docs[1:]:
+        config = merge_config(config, doc)
+    return validate_config(config)
 
 
 # ---- which rules read a key: the schema's read_by ----
@@ -322,7 +374,8 @@ def _allowed(node: dict, schema: dict) -> str:
 
 
 # what the free-named entries of a mapping are called in the key table
-_ENTRY_NAMES = {"compositions": "glass", "switches": "rule", "radii": "element", "voronoi_radii_A": "element"}
+_ENTRY_NAMES = {"compositions": "glass", "switches": "rule", "radii": "element", "voronoi_radii_A": "element",
+                "durations_ps": "T"}
 
 
 def config_key_rows(schema_path: str | Path = SCHEMA_PATH) -> list[dict[str, str]]:

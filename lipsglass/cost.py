@@ -5,6 +5,7 @@ heavy rule (MD, NEB batches, analyses), the wall time of the study on N nodes, a
     python -m lipsglass cost config/paper.yaml [--nodes N] [--cores-per-node C] [--json]
     python -m lipsglass cost config/paper.yaml --profile profiles/slurm/config.yaml   # writes the resources
     python -m lipsglass cost config/paper.yaml --measure    # MD throughput measured now instead
+    python -m lipsglass cost config/workstation_transport.yaml --md-ranks 1   # an overlay, over config/config.yaml
 
 Every per-unit cost below was measured by ``benchmarks/paper_scale_rehearsal.py`` (the real rules,
 run through Snakemake on one ~8000-atom glass of config/paper.yaml with durations cut to minutes;
@@ -34,7 +35,7 @@ import yaml
 
 from lipsglass.builder import build_glass, write_data_file
 from lipsglass.composition import composition_from_config
-from lipsglass.config import neb_glasses, selected_glasses
+from lipsglass.config import neb_glasses, production_duration_ps, selected_glasses
 from lipsglass.engine.protocols import production_protocol, quench_protocol
 from lipsglass.engine.segments import needs_segments, segment_plan
 from lipsglass.engine.settings import MDSettings
@@ -127,17 +128,20 @@ ANALYSIS_RULES = ("structure", "softness_dynamics", "softness_properties", "soft
 HEAVY_RULES = MD_RULES + ("neb_batch",) + ANALYSIS_RULES
 
 
-def md_steps(config: dict) -> dict[str, dict]:
-    """MD steps and restart segments of the quench and of one production temperature, from the
-    same protocols the jobs run (minimisation counted as its maximum iteration count)."""
+def md_steps(config: dict, temperature_K: float | None = None) -> dict[str, dict]:
+    """MD steps and restart segments of the quench and of the production run at ``temperature_K``
+    (default: the first production temperature; its length from production.durations_ps where
+    listed), from the same protocols the jobs run (minimisation counted as its maximum iteration
+    count)."""
     md = MDSettings.from_config(config["md"])
     segment_steps = md.segment_steps
-    q = config["quench"]
+    q, p = config["quench"], config["production"]
+    T = p["temperatures_K"][0] if temperature_K is None else temperature_K
     protocols = {
         "quench": quench_protocol("glass.data", "out.data", md, q),
-        "production": production_protocol("glass.data", "out.data", md, config["production"],
-                                          config["production"]["temperatures_K"][0], q["final_T_K"],
-                                          config["production"]["dump_interval_ps"]),
+        "production": production_protocol("glass.data", "out.data", md,
+                                          dict(p, duration_ps=production_duration_ps(p, T)), T, q["final_T_K"],
+                                          p["dump_interval_ps"]),
     }
     extra = {"quench": q["minimise_max_iterations"], "production": 0}
     return {kind: {"steps": protocol.total_steps + extra[kind],
@@ -150,19 +154,24 @@ def cost_table(config: dict, atom_steps_per_core_s: float) -> list[dict]:
     """MD work: one row per composition and LAMMPS rule; ``core_hours`` covers all ``replicas``
     glasses of the composition (``core_hours_per_replica`` one of them), at perfect scaling (the
     work, not the allocation: :func:`study_cost` adds ranks, efficiency and start-up)."""
-    runs = md_steps(config)
+    temperatures = config["production"]["temperatures_K"]
+    runs = {"quench": md_steps(config)["quench"]}
+    runs.update({f"production {round(T)}K": md_steps(config, T)["production"] for T in temperatures})
     replicas = int(config.get("replicas", 1))
     rows = []
     for name, entry in config["compositions"].items():
         n = composition_from_config(name, entry).n_atoms
-        labels = [("quench", "quench")] + [("production", f"production {round(T)}K")
-                                           for T in config["production"]["temperatures_K"]]
-        for kind, label in labels:
-            one = n * runs[kind]["steps"] / atom_steps_per_core_s / 3600.0
-            rows.append({"glass": name, "rule": label, "atoms": n, "steps": runs[kind]["steps"],
-                         "segments": runs[kind]["segments"], "replicas": replicas,
+        for label in runs:
+            one = n * runs[label]["steps"] / atom_steps_per_core_s / 3600.0
+            rows.append({"glass": name, "rule": label, "atoms": n, "steps": runs[label]["steps"],
+                         "segments": runs[label]["segments"], "replicas": replicas,
                          "core_hours_per_replica": one, "core_hours": one * replicas})
     return rows
+
+
+def md_core_hours(config: dict, atom_steps_per_core_s: float) -> float:
+    """MD core-hours of the whole study (:func:`cost_table` summed)."""
+    return float(sum(r["core_hours"] for r in cost_table(dict(config), atom_steps_per_core_s)))
 
 
 def mpi_efficiency(ranks: int) -> float:
@@ -215,15 +224,30 @@ def study_cost(config: dict, md_ranks: int = 8, atom_steps_per_core_s: float | N
     replicas = int(config.get("replicas", 1))
     atoms = max(composition_from_config(g, config["compositions"][g]).n_atoms for g in glasses)
     c_step = 1.0 / float(atom_steps_per_core_s or md_atom_steps_per_core_s(config))
-    runs = md_steps(config)
     temperatures = config["production"]["temperatures_K"]
     rows = []
-    for rule, jobs in (("quench", len(glasses) * replicas), ("production", len(glasses) * replicas * len(temperatures))):
-        run = runs[rule]
-        wall = run["segments"] * MD_STARTUP_S + run["steps"] * c_step * atoms / (md_ranks * mpi_efficiency(md_ranks))
-        rows.append(_job(rule, "MD", jobs, md_ranks, wall, MD_RSS_MB_PER_RANK * md_ranks,
-                         f"{run['steps']} steps x {atoms} atoms, {run['segments']} segments, "
-                         f"{md_ranks} ranks at efficiency {mpi_efficiency(md_ranks):.2f}"))
+
+    def wall_s(run: dict) -> float:
+        return run["segments"] * MD_STARTUP_S + run["steps"] * c_step * atoms / (md_ranks * mpi_efficiency(md_ranks))
+
+    quench = md_steps(config)["quench"]
+    rows.append(_job("quench", "MD", len(glasses) * replicas, md_ranks, wall_s(quench), MD_RSS_MB_PER_RANK * md_ranks,
+                     f"{quench['steps']} steps x {atoms} atoms, {quench['segments']} segments, "
+                     f"{md_ranks} ranks at efficiency {mpi_efficiency(md_ranks):.2f}"))
+    # production: one job per glass, replica and temperature; with production.durations_ps the
+    # temperatures differ in length: core-hours summed over them, wall/job the longest (the profile's runtime)
+    production = [md_steps(config, T)["production"] for T in temperatures]
+    walls = [wall_s(run) for run in production]
+    row = _job("production", "MD", len(glasses) * replicas * len(temperatures), md_ranks, max(walls),
+               MD_RSS_MB_PER_RANK * md_ranks, "")
+    row["core_hours"] = len(glasses) * replicas * md_ranks * sum(walls) / 3600.0
+    steps = sorted({run["steps"] for run in production})
+    segments = max(run["segments"] for run in production)
+    row["basis"] = (f"{steps[0]} steps" if len(steps) == 1 else
+                    "/".join(str(run["steps"]) for run in production) + f" steps at {'/'.join(str(T) for T in temperatures)} K")
+    row["basis"] += (f" x {atoms} atoms, {segments} segments, {md_ranks} ranks at efficiency "
+                     f"{mpi_efficiency(md_ranks):.2f}")
+    rows.append(row)
 
     neb_glass_count = len(neb_glasses(config))
     batch = neb_batch_cost(config, atoms)
@@ -234,14 +258,15 @@ def study_cost(config: dict, md_ranks: int = 8, atom_steps_per_core_s: float | N
 
     scale = atoms / REHEARSAL_ATOMS
     s = config["structure"]
-    structure_frames = _dump_frames(config["production"]["duration_ps"], _run_dump_interval(config, s["temperature_K"]))
+    structure_frames = _dump_frames(production_duration_ps(config["production"], s["temperature_K"]),
+                                    _run_dump_interval(config, s["temperature_K"]))
     analysed = min(int(s["max_frames"]), structure_frames)
     rows.append(_job("structure", "analysis", len(glasses) * replicas, 1,
                      (analysed * STRUCTURE_CORE_S_PER_FRAME + structure_frames * DUMP_CORE_S_PER_ATOM_FRAME * REHEARSAL_ATOMS) * scale,
                      STRUCTURE_RSS_MB * scale, f"{analysed} of {structure_frames} frames"))
     soft = config["softness"]
     label_T = soft.get("label_temperature_K", soft["temperature_K"])
-    label_frames = _dump_frames(config["production"]["duration_ps"], _run_dump_interval(config, label_T))
+    label_frames = _dump_frames(production_duration_ps(config["production"], label_T), _run_dump_interval(config, label_T))
     windows = max(0, (label_frames - int(soft["window_frames"])) // int(soft["window_stride_frames"]) + 1)
     rows.append(_job("softness_dynamics", "analysis", len(glasses), 1,
                      windows * SOFTNESS_DYNAMICS_CORE_S_PER_WINDOW * scale,

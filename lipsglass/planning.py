@@ -13,8 +13,12 @@ Where the numbers come from, per claim row (the claim tables of :mod:`lipsglass.
 
 * structured columns, when a stage writes them (preferred): ``effect``, ``effect_se``,
   ``threshold`` and optionally ``sample_size`` / ``sample_unit``;
-* C1, C2: ``run_length_needed`` of each composition's ``arrhenius.json`` (production length per
-  glassy temperature that would pass the diffusive check) and the number of glassy temperatures;
+* C1, C2: the workstation design (:func:`lipsglass.workstation_design.workstation_transport_design`)
+  when the finished study's measured runs give one: the cheapest glassy temperatures, run lengths
+  (per temperature, ``production.durations_ps``) and replicas at this cell size with which C1's and
+  C2's own rules, simulated, decide them with ``POWER``; otherwise ``run_length_needed`` of each
+  composition's ``arrhenius.json`` (production length per glassy temperature that would pass the
+  diffusive check) and the number of glassy temperatures;
 * C9: converged barriers of every NEB glass (``barriers.csv``), by the claim's own plan
   (:func:`lipsglass.claims.neb.c9_plan`): independent converged hops per origin class (soft, hard)
   over the chi-square interval of the within-class barrier spread, divided by the yield (converged /
@@ -57,10 +61,9 @@ from scipy import stats
 
 from lipsglass.claims.neb import HARD, SOFT, c9_plan
 from lipsglass.composition import composition_from_config
-from lipsglass.config import neb_glasses
-from lipsglass.config import selected_glasses
+from lipsglass.config import merge_config, neb_glasses, selected_glasses
 from lipsglass.core.tables import read_rows
-from lipsglass.cost import cost_table, md_atom_steps_per_core_s
+from lipsglass.cost import md_atom_steps_per_core_s, md_core_hours
 
 ALPHA = 0.05
 POWER = 0.80
@@ -307,16 +310,6 @@ def overturn_need(row: Mapping, config: Mapping, paper_config: Mapping) -> Need 
     return Need(claim, dim, basis=f"{why}: no size dimension known for {claim}")
 
 
-def _merge(base: dict, changes: Mapping) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in changes.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def combined_changes(needs: Iterable[Need]) -> dict:
     """One config overlay that satisfies every need: the largest of each numeric setting, the
     union of temperature lists."""
@@ -337,10 +330,6 @@ def combined_changes(needs: Iterable[Need]) -> dict:
     return out
 
 
-def md_core_hours(config: Mapping, atom_steps_per_core_s: float) -> float:
-    return float(sum(r["core_hours"] for r in cost_table(dict(config), atom_steps_per_core_s)))
-
-
 def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: float,
                neb_core_hours_per_hop: float | None) -> None:
     """Fill ``core_hours`` (extra over the current config) of each need: MD from
@@ -353,7 +342,7 @@ def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: fl
             if neb_core_hours_per_hop is None:
                 n.cost_basis = "no measured NEB hop time"
                 continue
-            planned = _merge(dict(config), n.config_changes)  # C9's overlay may add NEB glasses
+            planned = merge_config(dict(config), n.config_changes)  # C9's overlay may add NEB glasses
             hops = n.config_changes["neb"]["n_per_class"] * len(config["neb"]["classes"]) * len(neb_glasses(planned))
             now = int(config["neb"]["n_per_class"]) * len(config["neb"]["classes"]) * len(neb_glasses(config))
             n.core_hours = max(0, hops - now) * neb_core_hours_per_hop
@@ -362,7 +351,7 @@ def cost_needs(needs: Sequence[Need], config: Mapping, atom_steps_per_core_s: fl
             n.cost_basis += ("; the hop count is a lower bound, and the mean is mostly of cheap rejected hops)"
                              if n.core_hours_bound else ")")
         else:
-            n.core_hours = md_core_hours(_merge(dict(config), n.config_changes), atom_steps_per_core_s) - base
+            n.core_hours = md_core_hours(merge_config(dict(config), n.config_changes), atom_steps_per_core_s) - base
             n.cost_basis = f"MD from python -m lipsglass cost at {atom_steps_per_core_s:.3g} atom-steps/s/core"
 
 
@@ -386,22 +375,45 @@ def neb_core_hours_per_hop(barriers: Mapping[str, Sequence[Mapping]], ranks_per_
     return float(np.mean(core_s)) / 3600.0 if core_s else None
 
 
+WORKSTATION_DIMENSION = "replicas at this cell size (glassy transport temperatures and run lengths: workstation_transport.yaml)"
+
+
+def workstation_need(claim: str, design: Mapping) -> Need:
+    """The C1/C2 plan row of a feasible workstation design
+    (:func:`lipsglass.workstation_design.workstation_transport_design`)."""
+    return Need(claim, WORKSTATION_DIMENSION, factor=None, current=float(design["replicas_now"]),
+                needed=float(design["replicas"]), basis=design["basis"],
+                config_changes=copy.deepcopy(design["config_changes"]))
+
+
 def study_plan(claim_rows: Sequence[Mapping], config: Mapping, arrhenius: Mapping[str, Mapping] | None = None,
                barriers: Mapping[str, Sequence[Mapping]] | None = None,
-               atom_steps_per_core_s: float | None = None, paper_config: Mapping | None = None
-               ) -> tuple[list[Need], dict]:
+               atom_steps_per_core_s: float | None = None, paper_config: Mapping | None = None,
+               design: Mapping | None = None) -> tuple[list[Need], dict]:
     """Needs of every claim that does not hold (costed) and the config overlay that runs them
-    all: undecided claims sized from their intervals, "does not hold" at the paper's scale."""
+    all: undecided claims sized from their intervals, "does not hold" at the paper's scale. An
+    undecided C1 or C2 takes the workstation ``design``
+    (:func:`lipsglass.workstation_design.workstation_transport_design`) when it is feasible: the
+    demo cell decides them, with longer glassy runs and more replicas."""
 
     rate = atom_steps_per_core_s or md_atom_steps_per_core_s(dict(config))
-    needs = []
+    needs, at_this_cell = [], []
     for r in claim_rows:
-        need = (overturn_need(r, config, paper_config) if r["verdict"] == "does not hold" and paper_config
-                else plan_need(r, config, arrhenius, barriers))
+        if (r["claim"] in ("C1", "C2") and r["verdict"] in UNDECIDED and design is not None
+                and design.get("feasible")):
+            need = workstation_need(r["claim"], design)
+            at_this_cell.append(need)
+        else:
+            need = (overturn_need(r, config, paper_config) if r["verdict"] == "does not hold" and paper_config
+                    else plan_need(r, config, arrhenius, barriers))
         if need is not None:
             needs.append(need)
     ranks_per_replica = int(config.get("neb", {}).get("ranks_per_replica", 1))
     cost_needs(needs, config, rate, neb_core_hours_per_hop(barriers or {}, ranks_per_replica))
+    for need in at_this_cell:   # the design's own cost: every new or lengthened run, on top of the finished study
+        need.core_hours = float(design["core_hours"])
+        need.cost_basis = (f"MD on top of the finished study (new and lengthened transport runs, new replicas) at "
+                           f"{rate:.3g} atom-steps/s/core; workstation_transport.yaml")
     return needs, combined_changes(needs)
 
 
@@ -421,7 +433,7 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
             d = asdict(n)
             d["config_changes"] = json.dumps(d["config_changes"], sort_keys=True)
             w.writerow({k: ("" if d.get(k) is None else d[k]) for k in PLAN_COLUMNS})
-    merged = _merge(dict(config), overlay)
+    merged = merge_config(dict(config), overlay)
     total = md_core_hours(merged, rate)
     head = [
         "# Study that would decide the undecided claims of the scorecard and retest at the paper's scale those that do not",
@@ -450,19 +462,6 @@ def write_plan(needs: Sequence[Need], overlay: Mapping, config: Mapping, out_csv
 def plan_column(needs: Sequence[Need]) -> dict[str, str]:
     """Scorecard column text per claim."""
     return {n.claim: n.summary() for n in needs}
-
-
-def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str], barrier_files: Mapping[str, str],
-                   config: Mapping, out_csv: str, out_yaml: str, paper_config: str | None = None) -> None:
-    """Workflow job: the plan of every undecided claim of the claim tables (study_plan.csv) and
-    the config overlay that would decide them (reproduction.yaml)."""
-    rows = [r for path in claim_files for r in read_rows(path)]
-    arrhenius = {g: json.loads(Path(p).read_text()) for g, p in arrhenius_files.items()}
-    barriers = {g: read_rows(p) for g, p in barrier_files.items()}
-
-    paper = yaml.safe_load(Path(paper_config).read_text()) if paper_config else None
-    needs, overlay = study_plan(rows, config, arrhenius, barriers, paper_config=paper)
-    write_plan(needs, overlay, config, out_csv, out_yaml)
 
 
 def read_plan(path: str | Path) -> dict[str, str]:

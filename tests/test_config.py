@@ -1,13 +1,10 @@
 """Config schema: bad input stops before any job with a message naming the key."""
 
-import copy
-from pathlib import Path
-
 import pytest
 import yaml
 
 from conftest import REPO
-from lipsglass.config import ConfigError, load_config, validate_config
+from lipsglass.config import ConfigError, load_config, load_study_config, production_duration_ps, validate_config
 
 
 @pytest.fixture()
@@ -148,3 +145,36 @@ def test_a_cell_too_small_for_a_claim_is_warned_about(config):
     warnings = cell_size_warnings(validate_config(config))
     assert any("glass small: 15 Li, fewer than 20 (claims.C12.min_li" in w for w in warnings)
     assert any("neb.min_distance_A" in w for w in warnings)              # a ~7 A cell holds no 5 A hop
+
+
+def test_per_temperature_durations_override_duration_ps(config):
+    config["production"].update(temperatures_K=[300, 450, 500], durations_ps={450: 190.0, 500: 90.0})
+    validate_config(config)
+    p = config["production"]
+    assert [production_duration_ps(p, T) for T in (300, 450, 500)] == [10.0, 190.0, 90.0]
+    assert production_duration_ps(p, 450.0) == 190.0          # a float temperature names the same run
+    config["production"]["durations_ps"] = {400: 50.0}        # not a production temperature
+    with pytest.raises(ConfigError, match=r"production\.durations_ps\.400: not one of production\.temperatures_K"):
+        validate_config(config)
+    config["production"]["durations_ps"] = {450: 0}
+    with pytest.raises(ConfigError, match=r"production\.durations_ps\.450"):
+        validate_config(config)
+
+
+def test_an_overlay_is_merged_over_the_default_config_as_snakemake_does(tmp_path):
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("production:\n  temperatures_K: [300, 450, 500]\n  durations_ps: {450: 190.0, 500: 90.0}\n"
+                       "replicas: 3\n")
+    merged = load_study_config(overlay)
+    default = load_config(REPO / "config" / "config.yaml")
+    assert merged["replicas"] == 3 and merged["production"]["durations_ps"] == {450: 190.0, 500: 90.0}
+    assert merged["production"]["seed"] == default["production"]["seed"]      # nested sections merged key by key
+    assert merged["compositions"] == default["compositions"]
+    # several files in order, as snakemake --configfile A B; a complete config (paper.yaml) stands alone
+    second = tmp_path / "second.yaml"
+    second.write_text("replicas: 5\n")
+    assert load_study_config([REPO / "config" / "config.yaml", overlay, second])["replicas"] == 5
+    assert load_study_config(REPO / "config" / "paper.yaml") == load_config(REPO / "config" / "paper.yaml")
+    # the shipped workstation overlay plans over the default config
+    ws = load_study_config(REPO / "config" / "workstation_transport.yaml")
+    assert set(ws["production"]["durations_ps"]) <= set(ws["production"]["temperatures_K"])

@@ -188,3 +188,46 @@ def test_the_md_settings_set_the_md_throughput_and_a_2_fs_step_halves_the_steps(
     assert cost.step_cost({"timestep_fs": 0.5}) == 1.0          # velocity Verlet at another step: same work per step
     with pytest.raises(ValueError, match="no measured step cost"):
         cost.md_atom_steps_per_core_s(dict(CONFIG, md={**CONFIG["md"], "run_style": "respa 2 4"}))
+
+
+def test_per_temperature_durations_are_costed_run_by_run():
+    """production.durations_ps: each temperature's runs at their own length (cost_table rows and the
+    production rule's core-hours), the profile's runtime from the longest."""
+    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["production"].update(temperatures_K=[300, 450, 500], durations_ps={450: 190.0, 500: 90.0})
+    p, dt_ps = config["production"], config["md"]["timestep_fs"] / 1000.0
+    overhead = p["heating_ps"] + p["equilibration_ps"] * 1.5
+    rows = {(r["glass"], r["rule"]): r for r in cost_table(config, atom_steps_per_core_s=1.0e5)}
+    g = next(iter(config["compositions"]))
+    for T, ps in ((300, p["duration_ps"]), (450, 190.0), (500, 90.0)):
+        assert rows[(g, f"production {T}K")]["steps"] == round((overhead + ps) / dt_ps)
+    one = {r["rule"]: r for r in study_cost(config, md_ranks=1, atom_steps_per_core_s=1.0e5)}["production"]
+    plain = {r["rule"]: r for r in study_cost(base, md_ranks=1, atom_steps_per_core_s=1.0e5)}["production"]
+    steps = [round((overhead + ps) / dt_ps) for ps in (p["duration_ps"], 190.0, 90.0)]
+    assert one["wall_s"] > plain["wall_s"] and one["jobs"] == plain["jobs"] // 2 * 3
+    per_job_startup = one["wall_s"] - max(steps) * (plain["wall_s"] - cost.MD_STARTUP_S) / steps[0]
+    assert per_job_startup == pytest.approx(cost.MD_STARTUP_S)
+    glasses_x_replicas = plain["jobs"] // 2
+    expected = glasses_x_replicas * sum(cost.MD_STARTUP_S + s * (plain["wall_s"] - cost.MD_STARTUP_S) / steps[0]
+                                        for s in steps) / 3600.0
+    assert one["core_hours"] == pytest.approx(expected)
+    assert f"/{steps[1]}/{steps[2]} steps at 300/450/500 K" in one["basis"]   # steps per temperature named
+
+
+def test_cli_costs_an_overlay_over_the_default_config(tmp_path):
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("production:\n  temperatures_K: [300, 450, 500]\n  durations_ps: {450: 190.0, 500: 90.0}\n")
+    out = subprocess.run([sys.executable, "-m", "lipsglass", "cost", str(overlay), "--md-ranks", "1", "--json",
+                          "--atom-steps-per-core-s", "2e5"], capture_output=True, text=True, check=True, cwd=REPO)
+    report = json.loads(out.stdout)
+    by = {(r["glass"], r["rule"]): r for r in report["md_rows"]}
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    p, dt_ps = default["production"], default["md"]["timestep_fs"] / 1000.0
+    overhead = p["heating_ps"] + p["equilibration_ps"] * 1.5
+    assert by[("P2S6-5", "production 450K")]["steps"] == round((overhead + 190.0) / dt_ps)
+    assert by[("P2S6-5", "production 500K")]["steps"] == round((overhead + 90.0) / dt_ps)
+    both = subprocess.run([sys.executable, "-m", "lipsglass", "cost", "config/config.yaml", str(overlay), "--json",
+                           "--md-ranks", "1", "--atom-steps-per-core-s", "2e5"], capture_output=True, text=True,
+                          check=True, cwd=REPO)
+    assert json.loads(both.stdout)["md_rows"] == report["md_rows"]

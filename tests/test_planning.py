@@ -10,7 +10,7 @@ import yaml
 from scipy import stats
 
 from lipsglass import planning as P
-from lipsglass.config import load_config, neb_glasses, selected_glasses
+from lipsglass.config import load_config, merge_config, neb_glasses, selected_glasses
 
 
 def test_size_factor_gives_nominal_power_on_a_planted_effect():
@@ -221,7 +221,7 @@ def test_generated_overlay_validates_against_the_config_schema(tmp_path):
     temps = written["production"]["temperatures_K"]
     assert temps == [300, 400, 500] and all(type(T) is int for T in temps)
     assert {"production", "neb", "replicas"} <= set(written)
-    validate_config(P._merge(config, written))
+    validate_config(merge_config(config, written))
     assert all(n.core_hours is not None and n.core_hours > 0 for n in needs)
 
 
@@ -229,7 +229,7 @@ def test_committed_reproduction_config_validates():
     from lipsglass.config import validate_config
 
     overlay = yaml.safe_load(open("config/reproduction.yaml"))
-    validate_config(P._merge(load_config("config/config.yaml"), overlay))
+    validate_config(merge_config(load_config("config/config.yaml"), overlay))
     assert all(type(T) is int for T in overlay.get("production", {}).get("temperatures_K", []))
 
 

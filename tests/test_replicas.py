@@ -113,6 +113,10 @@ def test_run_length_needed_from_the_measured_msd():
     assert rows[0]["per_replica"][0]["duration_ps"] == pytest.approx(40.0)
     assert rows[0]["duration_ps"] == pytest.approx(80.0)          # the slower replica decides
     assert rows[0]["per_replica"][0]["relative_stderr_expected"] == pytest.approx(0.5 * math.sqrt(10 / 40))
+    # per-temperature lengths (production.durations_ps): each temperature's own run length is the current one
+    by_T = run_length_needed(combined, ["not diffusive"], None, settings, {400: 20.0, 500: 90.0})
+    assert by_T[0]["current_duration_ps"] == 20.0 and by_T[0]["duration_ps"] == pytest.approx(80.0)
+    assert by_T[0]["per_replica"][0]["relative_stderr_expected"] == pytest.approx(0.5 * math.sqrt(20 / 40))
     none = run_length_needed([combine_temperature([slow, stuck])], ["not diffusive"], None, settings, 10.0)
     assert none[0]["duration_ps"] is None and "beyond the vibration" in none[0]["reason"]
     # temperatures in the fit, or liquid ones, need nothing

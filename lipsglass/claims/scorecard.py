@@ -19,7 +19,7 @@ import yaml
 from lipsglass.claims.verdict import Interval, Region, decide
 from lipsglass.claims.verdict import VERDICTS
 from lipsglass.composition import composition_from_config
-from lipsglass.config import selected_glasses
+from lipsglass.config import production_duration_ps, selected_glasses
 from lipsglass.core.tables import read_rows
 
 CLAIM_COLUMNS = ("claim", "verdict", "estimand", "estimate", "ci_low", "ci_high", "level", "interval_method",
@@ -106,8 +106,10 @@ def study_size_text(config: dict) -> str:
     temps = "/".join(f"{float(t):g}" for t in p["temperatures_K"])
     atom_text = f"{atoms[0]}" if atoms[0] == atoms[-1] else f"{atoms[0]}-{atoms[-1]}"
     n, k = len(glasses), config["replicas"]
-    return (f"{n} glass{'es' if n != 1 else ''} x {k} replica{'s' if k != 1 else ''} of {atom_text} atoms, production "
-            f"{float(p['duration_ps']):g} ps at {temps} K")
+    lengths = [production_duration_ps(p, t) for t in p["temperatures_K"]]
+    runs = (f"{lengths[0]:g} ps at {temps} K" if len(set(lengths)) == 1 else
+            ", ".join(f"{d:g} ps at {float(t):g} K" for t, d in zip(p["temperatures_K"], lengths)))
+    return f"{n} glass{'es' if n != 1 else ''} x {k} replica{'s' if k != 1 else ''} of {atom_text} atoms, production {runs}"
 
 
 def _cell(text: str) -> str:

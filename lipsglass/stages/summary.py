@@ -1,15 +1,23 @@
-"""Summary stage: the paper's claims tested per stage, and the reproduction scorecard."""
+"""Summary stage: the paper's claims tested per stage, the study plan that would decide the
+undecided ones, and the reproduction scorecard."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import yaml
 
 from lipsglass.claims import load_json, read_claim_texts, scorecard, write_claim_rows, write_scorecard
 from lipsglass.claims.structure import structure_claims
 from lipsglass.claims.transport import transport_claims
 from lipsglass.claims.verdict import Scale
 from lipsglass.composition import Composition
-from lipsglass.core.tables import read_table
+from lipsglass.core.tables import read_rows, read_table
 from lipsglass.figures.overview import overview_figure
-from lipsglass.planning import read_plan
+from lipsglass.planning import read_plan, study_plan, write_plan
+from lipsglass.workstation_design import design_from_files, write_workstation_overlay
 
 
 def study_scale(units: dict[str, dict], replicas: int, production_ps: float, note: str = "") -> Scale:
@@ -47,6 +55,27 @@ def transport_claims_job(arrhenius_files: dict[str, str], units: dict[str, dict]
     scale = study_scale(units, replicas, production_ps)
     rows = transport_claims(arrhenius, p2s6, experimental_csv, arrhenius_files, criteria, scale)
     write_claim_rows(out_csv, [r.row() for r in rows])
+
+
+def study_plan_job(claim_files: Sequence[str], arrhenius_files: Mapping[str, str], barrier_files: Mapping[str, str],
+                   config: Mapping, out_csv: str, out_yaml: str, paper_config: str | None = None,
+                   run_files: Sequence[str] = (), phase_files: Sequence[str] = (), tg_files: Sequence[str] = (),
+                   experimental_csv: str | None = None, out_workstation: str | None = None) -> None:
+    """The plan of every undecided claim of the claim tables (study_plan.csv, :mod:`lipsglass.planning`),
+    the config overlay that would decide them (reproduction.yaml) and, from the measured runs
+    (``run_files``: diffusion.json, ``phase_files``, ``tg_files``), the workstation design that
+    decides C1/C2 at this cell size (``out_workstation``, :mod:`lipsglass.workstation_design`)."""
+    rows = [r for path in claim_files for r in read_rows(path)]
+    arrhenius = {g: json.loads(Path(p).read_text()) for g, p in arrhenius_files.items()}
+    barriers = {g: read_rows(p) for g, p in barrier_files.items()}
+    paper = yaml.safe_load(Path(paper_config).read_text()) if paper_config else None
+    design = None
+    if run_files:
+        design = design_from_files(run_files, phase_files, tg_files, config, experimental_csv, rows)
+    needs, overlay = study_plan(rows, config, arrhenius, barriers, paper_config=paper, design=design)
+    write_plan(needs, overlay, config, out_csv, out_yaml)
+    if out_workstation:
+        write_workstation_overlay(design or {"feasible": False, "reason": "no measured runs"}, config, out_workstation)
 
 
 def scorecard_job(claims_yaml: str, claim_files: list[str], out_csv: str, out_md: str, config_name: str,

@@ -32,10 +32,12 @@ log = logging.getLogger(__name__)
 
 def composition_job(replica_run_files: Sequence[Sequence[str | Path]], replica_phase_files: Sequence[Sequence[str | Path]],
                     replica_arrhenius_files: Sequence[str | Path], replica_glass_data: Sequence[str | Path],
-                    settings: Mapping, glass: str, duration_ps: float | None, outputs: Mapping[str, str]) -> dict:
+                    settings: Mapping, glass: str, duration_ps: float | Mapping[int, float] | None,
+                    outputs: Mapping[str, str]) -> dict:
     """Workflow job of one composition: ``outputs['table']`` (diffusion.csv) and
     ``outputs['arrhenius']`` (arrhenius.json) from the per-run results of all its replicas.
-    ``settings``: the ``transport`` section."""
+    ``settings``: the ``transport`` section; ``duration_ps``: the production length of the runs,
+    or {T: length} (production.durations_ps)."""
     s = job_settings(TransportSettings, settings, "transport")
     replica_runs = [load_runs_with_phases(r, p) for r, p in zip(replica_run_files, replica_phase_files)]
     densities = [glass_species_density(p, s.species) for p in replica_glass_data]

@@ -99,7 +99,8 @@ def measured_run_length(run: Mapping, settings: TransportSettings, duration_ps: 
 
 
 def run_length_needed(combined: Sequence[Mapping], reasons: Sequence[str | None], reference_fit: Mapping | None,
-                      settings: TransportSettings | Mapping, duration_ps: float | None) -> list[dict]:
+                      settings: TransportSettings | Mapping, duration_ps: float | Mapping[int, float] | None
+                      ) -> list[dict]:
     """For every glassy temperature left out of the fit: the production length that would let Li
     pass the cage criterion of the diffusive check inside the fit window.
 
@@ -107,16 +108,18 @@ def run_length_needed(combined: Sequence[Mapping], reasons: Sequence[str | None]
     replicas). Second estimate, where an Arrhenius fit of resolved runs exists
     (``reference_fit``; an extrapolation, said so): D predicted at T, t_cage = threshold / (6 D),
     duration = t_cage x n_blocks / fit_end_frac. ``settings``: a config section is parsed
-    (``TransportSettings.from_config``)."""
+    (``TransportSettings.from_config``). ``duration_ps``: the production length of the runs, or
+    {T (whole kelvin): length} when the temperatures differ (production.durations_ps)."""
     settings = TransportSettings.of(settings)
     out = []
     for c, why in zip(combined, reasons):
         if c["phase"] != "glass" or why is None:
             continue
         T = c["temperature_K"]
-        per_replica = [measured_run_length(r, settings, duration_ps) for r in c.get("runs", [])]
+        now = duration_ps.get(round(T)) if isinstance(duration_ps, Mapping) else duration_ps
+        per_replica = [measured_run_length(r, settings, now) for r in c.get("runs", [])]
         lengths = [r["duration_ps"] for r in per_replica if r["duration_ps"] is not None]
-        row = {"T_K": T, "left_out_because": why, "current_duration_ps": duration_ps,
+        row = {"T_K": T, "left_out_because": why, "current_duration_ps": now,
                "per_replica": per_replica,
                "duration_ps": (max(lengths) if len(lengths) == len(per_replica) and lengths else None),
                "basis": ("measured: the intercept-corrected MSD of each replica extrapolated linearly until it "
@@ -138,7 +141,8 @@ def run_length_needed(combined: Sequence[Mapping], reasons: Sequence[str | None]
 
 
 def composition_summary(replica_runs: Sequence[Sequence[Mapping]], settings: TransportSettings | Mapping,
-                        n_species: int, volume_A3: float, volume_source: str, duration_ps: float | None = None
+                        n_species: int, volume_A3: float, volume_source: str,
+                        duration_ps: float | Mapping[int, float] | None = None
                         ) -> tuple[dict, list[dict], list[str | None]]:
     """Combined D(T) of the replicas (each a list of runs with phase labels) and the Arrhenius fits.
 

@@ -22,6 +22,7 @@ from lipsglass.config import (
     SCHEMA_PATH,
     cell_size_warnings,
     neb_glasses as neb_glasses_of,
+    production_duration_ps,
     rule_settings,
     selected_glasses,
     validate_config,
@@ -75,16 +76,33 @@ def replica_settings(rule, section):
     return settings
 
 
-# production keys that are per-run values (the dump interval of the run's temperature), passed apart
-PER_RUN_PRODUCTION_KEYS = ("dump_interval_ps", "fine_T_K", "fine_dump_interval_ps")
+# production keys that are per-run values (the dump interval of the run's temperature, the
+# lengths of the listed temperatures), passed apart
+PER_RUN_PRODUCTION_KEYS = ("dump_interval_ps", "fine_T_K", "fine_dump_interval_ps", "durations_ps")
 
 
 def production_run_settings(wildcards):
     """The production values one run reads (not the temperature list: adding a temperature must
     not rerun the runs that exist; not the dump intervals, passed per run), with the replica's
-    velocity seed."""
-    values = {k: v for k, v in reads("production", "production").items() if k not in PER_RUN_PRODUCTION_KEYS}
-    return dict(values, seed=replica_seed(values["seed"], wildcards.replica))
+    velocity seed and the run's own length: production.durations_ps of its temperature, else
+    duration_ps (so a study without durations_ps has the params it always had, and a listed
+    temperature reruns only its own runs)."""
+    values = reads("production", "production")
+    run = {k: v for k, v in values.items() if k not in PER_RUN_PRODUCTION_KEYS}
+    return dict(
+        run,
+        seed=replica_seed(values["seed"], wildcards.replica),
+        duration_ps=production_duration_ps(values, int(wildcards.T)),
+    )
+
+
+def production_run_lengths():
+    """The NVT production length (ps) of the runs: production.duration_ps, or with
+    production.durations_ps {T: ps} of every production temperature (whole kelvin)."""
+    p = config["production"]
+    if not p.get("durations_ps"):
+        return p["duration_ps"]
+    return {int(T): production_duration_ps(p, T) for T in p["temperatures_K"]}
 
 
 def temperature_labels():
@@ -370,6 +388,7 @@ def summary_outputs():
         "results/summary/scorecard.html",
         "results/summary/study_plan.csv",
         "results/summary/reproduction.yaml",
+        "results/summary/workstation_transport.yaml",
         "results/validation/agreement.csv",
         "results/validation/agreement.md",
         "results/validation/agreement.html",

@@ -13,7 +13,7 @@ rule structure_claims:
         glasses=GLASSES,
         n_replicas=len(REPLICAS),
         units=glass_units(),
-        production_ps=config["production"]["duration_ps"],
+        production_ps=production_duration_ps(config["production"], config["structure"]["temperature_K"]),
         criteria=reads("structure_claims", "claims"),
     script:
         "../scripts/structure_claims.py"
@@ -33,7 +33,10 @@ rule transport_claims:
     params:
         glasses=GLASSES,
         units=glass_units(),
-        production_ps=config["production"]["duration_ps"],
+        # the longest run (production.durations_ps may lengthen the transport temperatures)
+        production_ps=max(
+            production_duration_ps(config["production"], T) for T in config["production"]["temperatures_K"]
+        ),
         criteria=reads("transport_claims", "claims"),
     script:
         "../scripts/transport_claims.py"
@@ -41,15 +44,32 @@ rule transport_claims:
 
 rule study_plan:
     """Per undecided claim, the study size that would decide it (alpha 0.05, power 0.8) and its
-    cost; the config overlay that runs it (lipsglass.planning)."""
+    cost; the config overlay that runs it (lipsglass.planning); from the measured runs and Tg,
+    the workstation design that decides C1/C2 at this cell size (workstation_transport.yaml,
+    lipsglass.workstation_design)."""
     input:
         claims=scorecard_claim_files(),
         arrhenius=expand("results/{glass}/transport/arrhenius.json", glass=GLASSES),
         barriers=expand("results/{glass}/neb/barriers.csv", glass=neb_glasses()),
         paper=project_file("config/paper.yaml"),
+        runs=expand(
+            "results/{glass}/r{replica}/transport/{T}K/diffusion.json",
+            glass=GLASSES,
+            replica=REPLICAS,
+            T=temperature_labels(),
+        ),
+        phases=expand(
+            "results/{glass}/r{replica}/transport/{T}K/phase.json",
+            glass=GLASSES,
+            replica=REPLICAS,
+            T=temperature_labels(),
+        ),
+        tg=expand("results/{glass}/r{replica}/quench/tg.json", glass=GLASSES, replica=REPLICAS),
+        experimental=project_file("config/experimental_conductivity.csv"),
     output:
         plan="results/summary/study_plan.csv",
         overlay="results/summary/reproduction.yaml",
+        workstation="results/summary/workstation_transport.yaml",
     log:
         "logs/summary/study_plan.log",
     conda:
@@ -59,7 +79,20 @@ rule study_plan:
         neb_glasses=neb_glasses(),
         study={
             "replicas": config["replicas"],
-            **{k: reads("study_plan", k) for k in ("compositions", "production", "md", "quench", "neb", "claims")},
+            "glasses": config.get("glasses", "all"),
+            **{
+                k: reads("study_plan", k)
+                for k in (
+                    "compositions",
+                    "production",
+                    "md",
+                    "quench",
+                    "neb",
+                    "claims",
+                    "transport",
+                    "glass_transition",
+                )
+            },
         },
     script:
         "../scripts/study_plan.py"

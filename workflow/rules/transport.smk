@@ -59,7 +59,7 @@ rule transport_composition:
     params:
         settings=reads("transport_composition", "transport"),
         n_replicas=len(REPLICAS),
-        duration_ps=config["production"]["duration_ps"],
+        duration_ps=production_run_lengths(),
     script:
         "../scripts/transport_composition.py"
 
