@@ -332,22 +332,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _claims_calibration(args: argparse.Namespace) -> int:
-    text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
-    if args.write is None:
+def _print_or_write(text: str, markdown: str | None, begin: str, end: str) -> int:
+    """A generated table printed, or written into ``markdown`` between its begin and end markers."""
+    if markdown is None:
         print(text)
     else:
-        write_between_markers(args.write, TABLE_BEGIN, TABLE_END, text)
+        write_between_markers(markdown, begin, end, text)
     return 0
+
+
+def _claims_calibration(args: argparse.Namespace) -> int:
+    text = table(run_all(args.seed, log=lambda m: print(m, file=sys.stderr)))
+    return _print_or_write(text, args.write, TABLE_BEGIN, TABLE_END)
 
 
 def _claims_table(args: argparse.Namespace) -> int:
-    text = readme_table(read_claim_rows(args.scorecard))
-    if args.write is None:
-        print(text)
-    else:
-        write_between_markers(args.write, README_BEGIN, README_END, text)
-    return 0
+    return _print_or_write(readme_table(read_claim_rows(args.scorecard)), args.write, README_BEGIN, README_END)
 
 
 def _speciation(args: argparse.Namespace) -> int:
