@@ -59,9 +59,12 @@ def test_coverage_of_combined_interval_on_a_random_effects_null():
 
 
 def _run(T, D, se, phase="glass", diffusive=True):
+    """A run record as diffusion.json has it: linear MSD (D_early = D_late); not diffusive = caged."""
     return {"temperature_K": T, "D_cm2_s": D, "D_stderr_cm2_s": se, "diffusive": diffusive,
             "diffusive_reason": "ok" if diffusive else "caged", "phase": phase, "phase_reason": "constructed",
-            "sigma_NE_S_cm": D * 1e3, "sigma_NE_stderr_S_cm": se * 1e3}
+            "sigma_NE_S_cm": D * 1e3, "sigma_NE_stderr_S_cm": se * 1e3, "D_early_cm2_s": D, "D_late_cm2_s": D,
+            "D_difference_stderr_cm2_s": se, "linearity_z": 2.576, "linearity_z_score": 0.0, "linear": True,
+            "past_cage": diffusive}
 
 
 def test_temperature_phase_combination():
