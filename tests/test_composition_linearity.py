@@ -78,6 +78,8 @@ def test_untested_caged_and_mixed_levels():
     assert ok and "every replica past the cage" in why
     combined = combine_temperature(caged)
     assert combined["diffusive"] is False and combined["composition_linearity"]["linear"]
+    nan = composition_linearity([runs[0], dict(runs[1], D_late_cm2_s=float("nan"))])
+    assert not nan["linear"] and "non-finite" in nan["reason"]
     with pytest.raises(ValueError, match="different linearity_z"):
         composition_linearity([runs[0], dict(runs[1], linearity_z=1.96)])
 

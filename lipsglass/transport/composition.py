@@ -75,8 +75,10 @@ def composition_linearity(runs: Sequence[Mapping]) -> dict:
     diff = [r["D_early_cm2_s"] - r["D_late_cm2_s"] for r in runs]
     comb = combine_replicas(diff, [r["D_difference_stderr_cm2_s"] for r in runs])
     mean, se = comb["mean"], comb["stderr"]
+    if mean is None or se is None:
+        return {"linear": False, "n_replicas": n, "reason": f"linearity not tested: {comb['reason']}"}
     critical = z_run if n == 1 else float(stats.t.ppf(1.0 - alpha / 2.0, n - 1))
-    if se is not None and se > 0:
+    if se > 0:
         statistic = mean / se
     else:
         statistic = 0.0 if mean == 0 else math.copysign(math.inf, mean)
