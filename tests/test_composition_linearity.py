@@ -25,7 +25,7 @@ import pytest
 from scipy import stats
 
 from lipsglass.transport.composition import combine_temperature, composition_diffusive, composition_linearity
-from test_transport_calibration import DT_PS, N_WALKERS, VIB_A, analyse, ornstein_uhlenbeck, random_walk
+from test_transport_calibration import N_WALKERS, VIB_A, analyse, ornstein_uhlenbeck, random_walk
 
 GROUP_SIZE = 5            # walkers sharing one collective path
 SHARED = 0.5              # fraction of each walker's D carried by its group's path

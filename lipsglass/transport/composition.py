@@ -58,16 +58,15 @@ def composition_linearity(runs: Sequence[Mapping]) -> dict:
     floor binds. With 2-3 replicas the critical value is large (t(0.995, 1) = 63.7,
     t(0.995, 2) = 9.9): the test then detects only gross bending, as its measured power says."""
     n = len(runs)
-    levels = {r.get("linearity_z") for r in runs}
     if n == 0:
         raise ValueError("no runs to test")
-    untested = [f"r{k + 1}" for k, r in enumerate(runs)
-                if any(r.get(key) is None for key in ("D_early_cm2_s", "D_late_cm2_s", "D_difference_stderr_cm2_s"))]
-    if untested or None in levels:
-        why = "; ".join(f"r{k + 1}: {r.get('diffusive_reason', '')}" for k, r in enumerate(runs)
-                        if f"r{k + 1}" in untested or r.get("linearity_z") is None)
+    needed = ("D_early_cm2_s", "D_late_cm2_s", "D_difference_stderr_cm2_s", "linearity_z")
+    untested = [k for k, r in enumerate(runs) if any(r.get(key) is None for key in needed)]
+    if untested:
+        why = "; ".join(f"r{k + 1}: {runs[k].get('diffusive_reason', '')}" for k in untested)
         return {"linear": False, "n_replicas": n,
-                "reason": f"linearity not tested in {', '.join(untested) or 'a run'} ({why})"}
+                "reason": f"linearity not tested in {', '.join(f'r{k + 1}' for k in untested)} ({why})"}
+    levels = {r["linearity_z"] for r in runs}
     if len(levels) != 1:
         raise ValueError(f"runs of one temperature were checked at different linearity_z: {sorted(levels)}")
     z_run = float(levels.pop())
